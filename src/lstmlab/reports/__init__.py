@@ -1,0 +1,1 @@
+"""lstmlab.reports"""
