@@ -1,0 +1,177 @@
+"""The network of Hochreiter & Schmidhuber (1997) [H97]: input layer, one hidden layer of memory
+cell blocks (``LSTM1997Cell``), a layer of output units.
+
+Shapes: T time, K population (optional), B batch, I input, H = C*S cells, O outputs.
+
+Output units ([H97] App. A.1, with §5's timing: outputs read the hidden units of the *current*
+step, so the net predicts from the input it has just seen)::
+
+    net_k(t) = y^c(t) @ weight_ho.T [+ x(t) @ weight_io.T] [+ bias_o]
+    y^k(t)   = f_k(net_k(t))                  f_k logistic ("F" connectivity: from cells only)
+
+``weight_io`` is the input-to-output connection of exps 2a/2b (Table 10 connectivity "B");
+``bias_o`` is the output bias of Table 10's "all" (exps 4-6). ``num_weights`` counts what the
+paper counts (Table 10 column w; [H97]-notes §1.12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from lstmlab.cells.lstm1997 import (
+    G_1997,
+    H_1997,
+    LOGISTIC,
+    LSTM1997Cell,
+    LSTM1997State,
+    LSTM1997Weights,
+    Squash,
+)
+from lstmlab.cells.state import Gates
+
+
+@dataclass(frozen=True)
+class Network1997Config:
+    """One row of [H97] Table 10, as a network. Defaults: exp 1's wiring (gate biases only)."""
+
+    input_size: int
+    output_size: int
+    num_blocks: int
+    block_size: int = 1
+    output_gate: bool = True
+    recurrent: bool = True
+    gate_bias: bool = True
+    cell_bias: bool = False
+    output_bias: bool = False
+    input_to_output: bool = False
+    g: Squash = G_1997
+    h: Squash = H_1997
+    output_squash: Squash = LOGISTIC
+    init_range: float = 0.1
+    input_gate_bias: tuple[float, ...] | None = None
+    output_gate_bias: tuple[float, ...] | None = None
+    truncate_gradient: bool = True
+
+
+class NetworkWeights1997(NamedTuple):
+    """All weights: ``cell`` (see ``LSTM1997Weights``), ``weight_ho`` (..., O, H),
+    ``weight_io`` (..., O, I) or None, ``bias_o`` (..., O) or None. Leading (K,) for populations."""
+
+    cell: LSTM1997Weights
+    weight_ho: Tensor
+    weight_io: Tensor | None
+    bias_o: Tensor | None
+
+
+class Network1997(nn.Module):
+    """The cell plus output units; ``step`` and ``forward`` also run with given (K, ...) weights."""
+
+    def __init__(
+        self, config: Network1997Config, *, generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None, device: torch.device | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(config.output_size, int) or config.output_size < 1:
+            raise ValueError(f"output_size must be a positive int, got {config.output_size!r}")
+        self.config = config
+        self.cell = LSTM1997Cell(
+            config.input_size, config.num_blocks, config.block_size,
+            output_gate=config.output_gate, recurrent=config.recurrent,
+            gate_bias=config.gate_bias, cell_bias=config.cell_bias, g=config.g, h=config.h,
+            truncate_gradient=config.truncate_gradient, init_range=config.init_range,
+            input_gate_bias=config.input_gate_bias, output_gate_bias=config.output_gate_bias,
+            generator=generator, dtype=dtype, device=device)
+        factory = {"dtype": dtype, "device": device}
+        O, H, I = config.output_size, self.cell.hidden_size, config.input_size
+        self.weight_ho = nn.Parameter(torch.empty(O, H, **factory))
+        self.weight_io = (nn.Parameter(torch.empty(O, I, **factory))
+                          if config.input_to_output else None)
+        self.bias_o = nn.Parameter(torch.empty(O, **factory)) if config.output_bias else None
+        with torch.no_grad():
+            for weight in (self.weight_ho, self.weight_io, self.bias_o):
+                if weight is not None:
+                    draw = torch.rand(weight.shape, generator=generator, **factory)
+                    weight.copy_((2 * draw - 1) * config.init_range)
+
+    @property
+    def num_weights(self) -> int:
+        """[H97]'s weight count: cell weights plus output weights (Table 10 column w)."""
+        outputs = sum(w.numel() for w in (self.weight_ho, self.weight_io, self.bias_o)
+                      if w is not None)
+        return self.cell.num_weights + outputs
+
+    def weights(self) -> NetworkWeights1997:
+        return NetworkWeights1997(self.cell.weights(), self.weight_ho, self.weight_io, self.bias_o)
+
+    def initial_state(self, batch_size: int, *, population: int | None = None,
+                      dtype: torch.dtype | None = None,
+                      device: torch.device | None = None) -> LSTM1997State:
+        return self.cell.initial_state(batch_size, dtype=dtype, device=device,
+                                       population=population)
+
+    def step(
+        self, x: Tensor, state: LSTM1997State, weights: NetworkWeights1997 | None = None,
+    ) -> tuple[LSTM1997State, Tensor, Gates]:
+        """One step: ``x`` (..., B, I) -> new state, outputs y^k(t) (..., B, O), gates."""
+        weights = weights if weights is not None else self.weights()
+        state, gates = self.cell.step(x, state, weights.cell)
+        net_k = state.h @ weights.weight_ho.mT
+        if weights.weight_io is not None:
+            net_k = net_k + x @ weights.weight_io.mT
+        if weights.bias_o is not None:
+            net_k = net_k + weights.bias_o.unsqueeze(-2)
+        return state, self.config.output_squash.fn(net_k), gates
+
+    def forward(
+        self, inputs: Tensor, state: LSTM1997State | None = None,
+        weights: NetworkWeights1997 | None = None,
+    ) -> tuple[Tensor, LSTM1997State]:
+        """``inputs`` (T, B, I), or (T, K, B, I) with (K, ...) ``weights`` -> outputs (T, ..., O)
+        and the final state. The state starts at zero unless given (the paper resets it)."""
+        if inputs.dim() not in (3, 4) or inputs.shape[-1] != self.config.input_size:
+            raise ValueError(f"inputs must be (T, B, {self.config.input_size}) or "
+                             f"(T, K, B, {self.config.input_size}), got {tuple(inputs.shape)}")
+        if state is None:
+            population = inputs.shape[1] if inputs.dim() == 4 else None
+            state = self.initial_state(inputs.shape[-2], population=population,
+                                       dtype=inputs.dtype, device=inputs.device)
+        outputs = []
+        for x in inputs:
+            state, y, _ = self.step(x, state, weights)
+            outputs.append(y)
+        return torch.stack(outputs), state
+
+
+def stack_weights(members: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
+    """K members' weights -> one NetworkWeights1997 with a leading (K,) on every tensor."""
+    def stack(parts):
+        return None if parts[0] is None else torch.stack([p.detach() for p in parts])
+
+    cells = LSTM1997Weights(*(stack(parts) for parts in zip(*(m.cell for m in members),
+                                                             strict=True)))
+    rest = (stack(parts) for parts in zip(*(m[1:] for m in members), strict=True))
+    return NetworkWeights1997(cells, *rest)
+
+
+def member(weights: NetworkWeights1997, k: int) -> NetworkWeights1997:
+    """Member ``k``'s weights (no leading K) from a population's."""
+    def pick(part):
+        return None if part is None else part[k]
+
+    return NetworkWeights1997(LSTM1997Weights(*(pick(p) for p in weights.cell)),
+                              *(pick(p) for p in weights[1:]))
+
+
+def population_weights(network: Network1997, generators: Sequence[torch.Generator],
+                       ) -> NetworkWeights1997:
+    """Fresh weights for K members, member k drawn from ``generators[k]`` exactly as
+    ``Network1997(network.config, generator=generators[k])`` would draw them."""
+    param = network.weight_ho
+    members = [Network1997(network.config, generator=gen, dtype=param.dtype,
+                           device=param.device).weights() for gen in generators]
+    return stack_weights(members)

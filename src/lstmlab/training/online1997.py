@@ -1,0 +1,188 @@
+"""The online learning algorithm of Hochreiter & Schmidhuber (1997) [H97], App. A.1: truncated
+gradient, forward in time, O(1) time and memory per weight and step (eq. 29).
+
+Shapes: T time, K population (independent networks in lockstep, each with its own weights and
+data), B batch (per member, summed into one update), I input, C blocks, S block size,
+H = C*S cells, R hidden units (in gates, cells, out gates), O outputs, M = I + R + 1 sending
+units of the hidden layer ``z(t) = [x(t), y^u(t-1), 1]`` (the 1 is the bias unit; absent parts
+drop out: no recurrence, no bias).
+
+Per step, after the forward pass of ``Network1997.step`` (current-step outputs, §5):
+
+    E(t)        = 1/2 sum_k mask (t^k - y^k)^2                                       (16)
+    e_k         = f_k'(net_k) (t^k - y^k) mask                                      (19)
+    delta_c     = sum_k w_{kc} e_k                     (error reaching cell c's output)
+    e_out_j     = f_out'(net_out_j) sum_v h(s_{c_j^v}) delta_{c_j^v}                 (21)
+    e_s_c       = y^out_j h'(s_c) delta_c                                            (23)
+    ds_c/dw_{in_j m} += g(net_c) f_in'(net_in_j) z_m      (trace_in, one per cell)   (25)
+    ds_c/dw_{c m}    += y^in_j g'(net_c) z_m              (trace_cell)               (27)
+    -dE(t)/dw_{lm} = e_l z_m (l = k, out_j; z_m = y^c(t) or x(t) for l = k)         (22)
+                   = sum_v e_s_{c_j^v} ds_{c_j^v}/dw_{lm}   (l = in_j, c_j^v)      (24, 26, 28)
+    w_{lm}     += alpha (-dE(t)/dw_{lm})                                            (17)
+
+Only the traces ``ds_c/dw`` for weights into cells and input gates persist between steps;
+they start at zero with the state (activations are reset before every sequence, §5). Error
+reaching net_c, net_in, net_out is not propagated back in time (§4): the gradient is the one
+autograd gives through ``LSTM1997Cell(truncate_gradient=True)``, which the tests check.
+
+The ½ in (16): [H97] writes E(t) without it but defines e_l = -dE(t)/dnet_l (18) and then
+e_k = f_k'(net_k)(t^k - y^k) (19), i.e. the gradient of ½·(16). We follow the update rules
+(19)-(28), so ``learning_rate`` means the paper's alpha.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from lstmlab.cells.lstm1997 import LOGISTIC, LSTM1997Weights
+from lstmlab.training.network1997 import Network1997, NetworkWeights1997
+
+
+class UpdateMode(enum.Enum):
+    """When the weights change: every step (the paper, eq. 17), once at the sequence end with
+    the summed contributions, or never (only accumulate the gradient)."""
+
+    STEP = "step"
+    SEQUENCE = "sequence"
+    NONE = "none"
+
+
+class OnlineResult(NamedTuple):
+    """``weights`` (K, ...) after the sequence; ``gradient`` (K, ...) = sum_t dE(t)/dw
+    (truncated; each term at the weights of its step); ``outputs`` (T, K, B, O) y^k(t);
+    ``loss`` (K,) = sum_t E(t)."""
+
+    weights: NetworkWeights1997
+    gradient: NetworkWeights1997
+    outputs: Tensor
+    loss: Tensor
+
+
+def online_sequence(
+    network: Network1997, weights: NetworkWeights1997, inputs: Tensor, targets: Tensor,
+    mask: Tensor | None = None, *, learning_rate: float | Tensor = 0.0,
+    mode: UpdateMode = UpdateMode.STEP,
+) -> OnlineResult:
+    """Present one sequence per member and learn online from it.
+
+    ``network`` gives the architecture (its own parameters are not used); ``weights`` (K, ...)
+    e.g. from ``population_weights``; ``inputs`` (T, K, B, I); ``targets`` (T, K, B, O);
+    ``mask`` (T, K, B), 1 where a step carries error (None: every step); ``learning_rate``
+    alpha, a float or one per member (K,) (0 freezes a member). The input weights are not
+    modified.
+    """
+    cell, config = network.cell, network.config
+    C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size
+    _check(network, weights, inputs, targets, mask)
+    T, K, B, _ = inputs.shape
+    factory = {"dtype": inputs.dtype, "device": inputs.device}
+    mask = torch.ones(T, K, B, **factory) if mask is None else mask.to(inputs.dtype)
+    alpha = torch.as_tensor(learning_rate, **factory).expand(K)
+
+    # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
+    has_bias = weights.cell.bias is not None
+    W = torch.cat([w for w in (weights.cell.weight_ih, weights.cell.weight_hh,
+                               weights.cell.bias.unsqueeze(-1) if has_bias else None)
+                   if w is not None], -1).detach().clone()
+    column_mask = torch.ones(W.shape[1:], **factory)
+    if has_bias:
+        column_mask[:, -1] = cell.bias_mask.to(inputs.dtype)
+        W[..., -1] *= column_mask[:, -1]
+    W_ho = weights.weight_ho.detach().clone()
+    W_io = weights.weight_io.detach().clone() if weights.weight_io is not None else None
+    b_o = weights.bias_o.detach().clone() if weights.bias_o is not None else None
+    grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
+
+    y_in = torch.zeros(K, B, C, **factory)
+    y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
+    y_c, s = torch.zeros(K, B, H, **factory), torch.zeros(K, B, H, **factory)
+    bias_unit = torch.ones(K, B, 1, **factory)
+    trace_in = torch.zeros(K, B, C, S, W.shape[-1], **factory)
+    trace_cell = torch.zeros(K, B, H, W.shape[-1], **factory)
+    outputs, loss = [], torch.zeros(K, **factory)
+
+    for t in range(T):
+        x = inputs[t]
+        senders = [x]
+        if cell.recurrent:
+            senders += [y_in, y_c, y_out] if cell.output_gate else [y_in, y_c]
+        z = torch.cat(senders + ([bias_unit] if has_bias else []), -1)  # (K, B, M)
+        # Forward pass (App. A.1; Network1997.step).
+        net = z @ W.mT
+        net_in, net_c, net_out = net.split([C, H, net.shape[-1] - C - H], -1)
+        y_in = torch.sigmoid(net_in)
+        if cell.output_gate:
+            y_out = torch.sigmoid(net_out)
+        in_cells, out_cells = y_in.repeat_interleave(S, -1), y_out.repeat_interleave(S, -1)
+        g_c = cell.g.fn(net_c)
+        s = s + in_cells * g_c
+        h_s = cell.h.fn(s)
+        y_c = out_cells * h_s
+        net_k = y_c @ W_ho.mT
+        if W_io is not None:
+            net_k = net_k + x @ W_io.mT
+        if b_o is not None:
+            net_k = net_k + b_o.unsqueeze(-2)
+        y_k = config.output_squash.fn(net_k)
+        outputs.append(y_k)
+        # Backward pass, truncated (App. A.1, eqs. 19-28).
+        miss = (targets[t] - y_k) * mask[t].unsqueeze(-1)
+        loss += 0.5 * miss.square().sum((1, 2))
+        e_k = config.output_squash.derivative(net_k) * miss
+        f_in_prime = LOGISTIC.derivative(net_in).repeat_interleave(S, -1)
+        trace_in += (g_c * f_in_prime).view(K, B, C, S, 1) * z[:, :, None, None, :]
+        trace_cell += (in_cells * cell.g.derivative(net_c)).unsqueeze(-1) * z.unsqueeze(-2)
+        delta = e_k @ W_ho
+        e_s = out_cells * cell.h.derivative(s) * delta
+        step_W = [torch.einsum("kbcs,kbcsm->kcm", e_s.view(K, B, C, S), trace_in),
+                  torch.einsum("kbh,kbhm->khm", e_s, trace_cell)]
+        if cell.output_gate:
+            e_out = LOGISTIC.derivative(net_out) * (h_s * delta).view(K, B, C, S).sum(-1)
+            step_W.append(torch.einsum("kbc,kbm->kcm", e_out, z))
+        step = [torch.cat(step_W, 1) * column_mask, torch.einsum("kbo,kbh->koh", e_k, y_c),
+                torch.einsum("kbo,kbi->koi", e_k, x) if W_io is not None else None,
+                e_k.sum(1) if b_o is not None else None]
+        for total, part in zip(grads, step, strict=True):
+            if total is not None:
+                total += part
+        if mode is UpdateMode.STEP:
+            _apply(alpha, (W, W_ho, W_io, b_o), step)
+    if mode is UpdateMode.SEQUENCE:
+        _apply(alpha, (W, W_ho, W_io, b_o), grads)
+
+    def unpack(W, W_ho, W_io, b_o, sign=1.0):
+        I, R = cell.input_size, cell.num_units
+        cell_weights = LSTM1997Weights(
+            sign * W[..., :I], sign * W[..., I:I + R] if cell.recurrent else None,
+            sign * W[..., -1] if has_bias else None)
+        return NetworkWeights1997(cell_weights, sign * W_ho,
+                                  *(sign * w if w is not None else None for w in (W_io, b_o)))
+
+    return OnlineResult(unpack(W, W_ho, W_io, b_o), unpack(*grads, sign=-1.0),
+                        torch.stack(outputs), loss)
+
+
+def _apply(alpha: Tensor, weights: tuple, descent: list) -> None:
+    """w += alpha_k * (-dE/dw), member by member, in place."""
+    for weight, direction in zip(weights, descent, strict=True):
+        if weight is not None:
+            weight += alpha.view(-1, *[1] * (weight.dim() - 1)) * direction
+
+
+def _check(network, weights, inputs, targets, mask) -> None:
+    if inputs.dim() != 4 or inputs.shape[-1] != network.cell.input_size:
+        raise ValueError(f"inputs must be (T, K, B, {network.cell.input_size}), "
+                         f"got {tuple(inputs.shape)}")
+    T, K, B, _ = inputs.shape
+    expected = (T, K, B, network.config.output_size)
+    if tuple(targets.shape) != expected:
+        raise ValueError(f"targets must be {expected}, got {tuple(targets.shape)}")
+    if mask is not None and tuple(mask.shape) != (T, K, B):
+        raise ValueError(f"mask must be {(T, K, B)}, got {tuple(mask.shape)}")
+    if weights.weight_ho.dim() != 3 or weights.weight_ho.shape[0] != K:
+        raise ValueError(f"weights need a leading population dimension K={K}, got weight_ho "
+                         f"of shape {tuple(weights.weight_ho.shape)}")
