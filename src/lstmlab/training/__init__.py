@@ -1,1 +1,24 @@
-"""lstmlab.training"""
+"""Learning algorithms and the training loop: BPTT, truncated BPTT, exact RTRL, populations."""
+
+from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.bptt import BPTT, TruncatedBPTT, bptt_gradients, truncated_bptt_gradients
+from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
+from lstmlab.training.model import SequenceModel, detach_state
+from lstmlab.training.rtrl import RTRL, rtrl_gradients
+
+__all__ = [
+    "BPTT",
+    "RTRL",
+    "Batch",
+    "Loss",
+    "SequenceBatch",
+    "SequenceModel",
+    "TruncatedBPTT",
+    "bptt_gradients",
+    "check_batch",
+    "cross_entropy",
+    "detach_state",
+    "rtrl_gradients",
+    "sum_squared_error",
+    "truncated_bptt_gradients",
+]

@@ -1,0 +1,112 @@
+"""Backpropagation through time, full and truncated (Werbos 1990; Williams & Peng 1990).
+
+Full BPTT runs the whole batch forward, takes ``loss`` over all masked steps, and backpropagates
+through every step: the exact gradient ``dL/dθ`` ([H97] §1: "computes exactly the same gradient as
+offline RTRL").
+
+Truncated BPTT(k) cuts the sequence into chunks of ``k = truncation_length`` steps. The state is
+carried from chunk to chunk (the network runs on as if uncut) but detached at each chunk border,
+so the gradient of chunk ``[t0, t0 + k)`` flows back at most to ``t0``:
+
+    state_{t0} <- detach(state_{t0})
+    y_{t0..t0+k-1}, state_{t0+k} = model(x_{t0..t0+k-1}, state_{t0})
+    L_chunk = loss(y, targets_{t0..t0+k-1}, mask_{t0..t0+k-1});  L = sum over chunks of L_chunk
+
+With ``update_every_chunk`` the weights change after every chunk (the usual online use); without
+it the chunk gradients add up to the gradient of ``L`` on the graph cut every k steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from lstmlab.training.batch import Batch
+from lstmlab.training.losses import Loss
+from lstmlab.training.model import SequenceModel, detach_state
+
+
+def bptt_gradients(model: SequenceModel, batch: Batch, loss: Loss) -> dict[str, Tensor]:
+    """The exact gradient of ``loss`` over the whole batch: parameter name -> dL/dθ."""
+    outputs, _ = model(batch.inputs)
+    value = loss(outputs, batch.targets, batch.mask)
+    names, params = zip(*model.named_parameters(), strict=True)
+    return dict(zip(names, torch.autograd.grad(value, params), strict=True))
+
+
+def truncated_bptt_gradients(
+    model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int
+) -> dict[str, Tensor]:
+    """The gradient of BPTT(k) without weight updates: the chunk gradients summed."""
+    _check_truncation(truncation_length)
+    grads = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
+    names, params = zip(*model.named_parameters(), strict=True)
+    for chunk_loss in _chunk_losses(model, batch, loss, truncation_length):
+        for name, g in zip(names, torch.autograd.grad(chunk_loss, params), strict=True):
+            grads[name] += g
+    return grads
+
+
+@dataclass(frozen=True)
+class BPTT:
+    """Full BPTT: one forward, one backward and one weight update per batch."""
+
+    def __call__(
+        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+    ) -> Tensor:
+        optimizer.zero_grad()
+        outputs, _ = model(batch.inputs)
+        value = loss(outputs, batch.targets, batch.mask)
+        value.backward()
+        optimizer.step()
+        return value.detach()
+
+
+@dataclass(frozen=True)
+class TruncatedBPTT:
+    """BPTT(k): state carried across chunks of ``truncation_length`` steps, graph cut between."""
+
+    truncation_length: int
+    update_every_chunk: bool = True
+
+    def __post_init__(self) -> None:
+        _check_truncation(self.truncation_length)
+
+    def __call__(
+        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+    ) -> Tensor:
+        total = torch.zeros((), dtype=batch.inputs.dtype)
+        optimizer.zero_grad()
+        for chunk_loss in _chunk_losses(model, batch, loss, self.truncation_length):
+            chunk_loss.backward()
+            total = total + chunk_loss.detach()
+            if self.update_every_chunk:
+                optimizer.step()
+                optimizer.zero_grad()
+        if not self.update_every_chunk:
+            optimizer.step()
+        return total
+
+
+def _chunk_losses(model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int):
+    """Yield each chunk's loss; the state entering each chunk is detached from the graph.
+
+    The caller must finish with a chunk's graph (backward or grad) before asking for the next,
+    since an update in between changes the weights the next chunk reads.
+    """
+    state = None
+    for start in range(0, batch.inputs.shape[0], truncation_length):
+        stop = start + truncation_length
+        if state is not None:
+            state = detach_state(state)
+        outputs, state = model(batch.inputs[start:stop], state)
+        yield loss(outputs, batch.targets[start:stop], batch.mask[start:stop])
+
+
+def _check_truncation(truncation_length: int) -> None:
+    if not isinstance(truncation_length, int) or truncation_length < 1:
+        raise ValueError(
+            f"truncation_length: expected an int >= 1, received {truncation_length!r}"
+        )

@@ -1,0 +1,36 @@
+"""Losses over a time-first batch, counting only the steps the mask marks.
+
+Shapes: T time, B batch, O output units; ``outputs`` and ``targets`` (T, B, O), ``mask`` (T, B).
+
+- :func:`sum_squared_error`, the 1997 paper's eq. 16 ([H97] §5 intro):
+  ``E(t) = sum_k (t^k(t) - y^k(t))^2`` with ``Δw = -α ∂E(t)/∂w`` (eq. 17), no factor 1/2.
+  Here ``loss = sum_{t in mask} sum_k (targets - outputs)^2 / B``: summed over output units and
+  error-carrying steps, averaged over the batch, so that B = 1 is the paper's online setting.
+- :func:`cross_entropy`: ``loss = sum_{t in mask} -sum_k targets_k * log_softmax(outputs)_k / B``,
+  ``outputs`` being logits (a readout without squashing).
+
+Both are sums over steps, so the loss of a sequence is the sum of the losses of its steps: what
+RTRL and truncated BPTT rely on when they take the loss step by step or chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+#: ``loss(outputs (T, B, O), targets (T, B, O), mask (T, B)) -> scalar``.
+Loss = Callable[[Tensor, Tensor, Tensor], Tensor]
+
+
+def sum_squared_error(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
+    """[H97] eq. 16 summed over masked steps and output units, averaged over the batch."""
+    squared = (targets - outputs).square().sum(-1)
+    return torch.where(mask, squared, torch.zeros_like(squared)).sum() / outputs.shape[1]
+
+
+def cross_entropy(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
+    """Cross-entropy of logits ``outputs`` against class probabilities ``targets``."""
+    per_step = -(targets * torch.log_softmax(outputs, dim=-1)).sum(-1)
+    return torch.where(mask, per_step, torch.zeros_like(per_step)).sum() / outputs.shape[1]
