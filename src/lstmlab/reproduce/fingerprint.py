@@ -1,0 +1,86 @@
+"""Stable identities for settings and code: the store's ``config_hash`` and ``code_version``.
+
+A config holds classes and functions, whose ``repr`` carries a memory address that changes from
+one process to the next. :func:`canonical` writes such objects by their import path instead, so
+the same settings give the same text, and the same hash, in every process and on every machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import subprocess
+from pathlib import Path
+
+
+def canonical(value: object) -> str:
+    """Text that names ``value`` exactly and stays the same across processes.
+
+    >>> canonical((1, 0.5, "a", None))
+    "(1, 0.5, 'a', None)"
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ", ".join(
+            f"{field.name}={canonical(getattr(value, field.name))}"
+            for field in dataclasses.fields(value)
+            if field.compare
+        )
+        return f"{_path(type(value))}({fields})"
+    if isinstance(value, enum.Enum):
+        return f"{_path(type(value))}.{value.name}"
+    if isinstance(value, functools.partial):
+        return (
+            f"partial({canonical(value.func)}, {canonical(value.args)},"
+            f" {canonical(dict(value.keywords))})"
+        )
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return _path(value)
+    if isinstance(value, list | tuple):
+        inner = ", ".join(canonical(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, dict):
+        items = sorted((canonical(k), canonical(v)) for k, v in value.items())
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(canonical(item) for item in value)) + "}"
+    text = repr(value)
+    if " at 0x" in text:
+        raise ValueError(
+            f"value: expected something with a stable repr (a dataclass, number, string, class or"
+            f" function), received {type(value).__name__} whose repr holds an address: {text}"
+        )
+    return text
+
+
+def _path(obj: object) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def config_hash(*parts: object) -> str:
+    """A short hash of the canonical text of ``parts`` (16 hex digits)."""
+    return hashlib.sha256(canonical(parts).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> str:
+    """The package version plus the git commit of the checkout, when there is one.
+
+    A ``+dirty`` suffix says the working tree differed from that commit.
+    """
+    from lstmlab import __version__
+
+    root = Path(__file__).resolve().parents[3]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}" + ("+dirty" if dirty else "")

@@ -1,0 +1,221 @@
+"""The reproduction runner: experiments × methods × trials, every trial stored as it finishes.
+
+``run(config)`` walks the experiments and methods of a :class:`ReproduceConfig`. For each pair it
+asks the store which seeds are already finished under the same settings (``config_hash``), hands
+only the missing seeds to the method, and commits each result the moment the method yields it.
+A run killed at any point and started again therefore skips what is done and loses nothing, and
+ends with the same rows as an uninterrupted run (methods are deterministic per seed).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.fingerprint import canonical, code_version, config_hash
+from lstmlab.reproduce.method import Method, TrialResult
+from lstmlab.reproduce.store import TrialStore
+
+STORE_NAME = "trials.sqlite"
+
+
+@dataclass(frozen=True)
+class ReproduceConfig:
+    """What to run. ``trials``/``budget`` of None mean the paper's (or, with ``quick``, the
+    experiment's tiny ones). Trial k uses seed ``first_seed + k``. Everything goes under ``out``:
+    the store ``trials.sqlite`` and the tables ``results.md`` / ``results.html``."""
+
+    experiments: tuple[Experiment, ...]
+    methods: tuple[Method, ...]
+    trials: int | None = None
+    budget: int | None = None
+    quick: bool = False
+    out: Path = Path("reproduce")
+    first_seed: int = 0
+    write_tables: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.experiments:
+            raise ValueError("experiments: expected at least one experiment, received none")
+        if not self.methods:
+            raise ValueError("methods: expected at least one method, received none")
+        for name, value in (("trials", self.trials), ("budget", self.budget)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name}: expected a positive integer or None, received {value}")
+
+    def trials_for(self, experiment: Experiment) -> int:
+        if self.trials is not None:
+            return self.trials
+        return experiment.quick_trials if self.quick else experiment.trials
+
+    def budget_for(self, experiment: Experiment) -> int:
+        if self.budget is not None:
+            return self.budget
+        return experiment.quick_budget if self.quick else experiment.budget
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: trials done of the current (experiment, method), training sequences
+    presented in this run so far, and the best recent training error of any running trial."""
+
+    experiment: str
+    method: str
+    trials_done: int
+    trials_total: int
+    sequences_seen: int
+    best_error: float
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """The measured row of one method on one experiment (over the stored trials)."""
+
+    method: str
+    budget: int
+    config_hash: str
+    results: tuple[TrialResult, ...]
+
+    @property
+    def trials(self) -> int:
+        return len(self.results)
+
+    @property
+    def successes(self) -> int:
+        return sum(result.success for result in self.results)
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.successes / self.trials if self.trials else None
+
+    @property
+    def mean_sequences(self) -> float | None:
+        """Mean training sequences until success, over the successful trials (as [H97])."""
+        done = [result.sequences for result in self.results if result.success]
+        return sum(done) / len(done) if done else None
+
+    @property
+    def mean_test_error(self) -> float | None:
+        errors = [result.test_error for result in self.results if result.success]
+        return sum(errors) / len(errors) if errors else None
+
+    @property
+    def wall_time(self) -> float:
+        return sum(result.wall_time for result in self.results)
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    experiment: Experiment
+    methods: tuple[MethodSummary, ...]
+
+
+@dataclass(frozen=True)
+class RunResults:
+    experiments: tuple[ExperimentResults, ...]
+    wall_time: float
+    store: Path
+    quick: bool
+
+
+def trial_config_hash(method: Method, experiment: Experiment, budget: int) -> tuple[str, str]:
+    """The store key of every setting that changes a trial's numbers, and its description."""
+    parts = (experiment.name, method.name, method.fingerprint(experiment), budget)
+    return config_hash(*parts), canonical(parts)
+
+
+def run(
+    config: ReproduceConfig, progress: Callable[[Progress], None] | None = None
+) -> RunResults:
+    """Run every missing trial of ``config``, storing each as it finishes; return all rows.
+
+    ``progress`` is called after every finished trial and whenever a method reports.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda _: None)
+    out = Path(config.out)
+    store_path = out / STORE_NAME
+    collected: list[ExperimentResults] = []
+    with TrialStore(store_path) as store:
+        for experiment in config.experiments:
+            summaries = []
+            for method in config.methods:
+                summaries.append(_run_pair(config, store, experiment, method, report))
+            collected.append(ExperimentResults(experiment, tuple(summaries)))
+            if config.write_tables:
+                _write_tables(config, collected, time.perf_counter() - started, store_path)
+    results = RunResults(tuple(collected), time.perf_counter() - started, store_path, config.quick)
+    if config.write_tables:
+        _write_tables(config, collected, results.wall_time, store_path)
+    return results
+
+
+def _run_pair(
+    config: ReproduceConfig,
+    store: TrialStore,
+    experiment: Experiment,
+    method: Method,
+    report: Callable[[Progress], None],
+) -> MethodSummary:
+    budget = config.budget_for(experiment)
+    key, description = trial_config_hash(method, experiment, budget)
+    store.describe_config(key, description)
+    seeds = [config.first_seed + k for k in range(config.trials_for(experiment))]
+    wanted = set(seeds)
+    done = store.finished_seeds(experiment.name, method.name, key) & wanted
+    missing: Sequence[int] = [seed for seed in seeds if seed not in done]
+    state = {"done": len(done), "sequences": 0, "best": float("inf")}
+
+    def emit() -> None:
+        report(
+            Progress(
+                experiment.name, method.name, state["done"], len(seeds),
+                state["sequences"], state["best"],
+            )
+        )
+
+    def on_method_progress(sequences_seen: int, best_error: float) -> None:
+        state["sequences"] = sequences_seen
+        state["best"] = min(state["best"], best_error)
+        emit()
+
+    emit()
+    if missing:
+        version = code_version()
+        for result in method.run_trials(experiment, missing, budget, on_method_progress):
+            if result.seed not in wanted:
+                raise ValueError(
+                    f"method {method.name!r}: expected results for seeds {sorted(missing)},"
+                    f" received seed {result.seed}"
+                )
+            store.add(experiment.name, method.name, result.seed, key, result, version)
+            state["done"] += 1
+            emit()
+    results = store.results(experiment.name, method.name, key, seeds=wanted)
+    return MethodSummary(method.name, budget, key, tuple(results))
+
+
+def _write_tables(
+    config: ReproduceConfig,
+    collected: list[ExperimentResults],
+    wall_time: float,
+    store_path: Path,
+) -> None:
+    from lstmlab.reproduce.html import html_report
+    from lstmlab.reproduce.tables import markdown_report
+
+    partial = RunResults(tuple(collected), wall_time, store_path, config.quick)
+    out = Path(config.out)
+    _write_atomically(out / "results.md", markdown_report(partial))
+    _write_atomically(out / "results.html", html_report(partial))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A run killed while writing must not leave half a table behind: write, then rename.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)

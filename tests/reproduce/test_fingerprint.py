@@ -1,0 +1,64 @@
+"""Config hashes must be the same in every process, and differ when any setting differs."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstmlab.reproduce.fingerprint import canonical, code_version, config_hash
+
+
+@dataclass(frozen=True)
+class Setup:
+    activation: object = torch.sigmoid
+    cell: type = torch.nn.LSTM
+    learning_rate: float = 0.5
+    biases: tuple = (-2.0, -4.0)
+
+
+def test_functions_and_classes_are_named_by_import_path():
+    text = canonical(Setup())
+    assert "activation=torch._VariableFunctionsClass.sigmoid" in text
+    assert "cell=torch.nn.modules.rnn.LSTM" in text
+    assert " at 0x" not in text
+    assert canonical(functools.partial(torch.clamp, min=0.0)).startswith("partial(")
+
+
+def test_every_field_changes_the_hash():
+    base = config_hash(Setup())
+    variants = [
+        Setup(activation=torch.tanh),
+        Setup(cell=torch.nn.GRU),
+        Setup(learning_rate=0.1),
+        Setup(biases=(-2.0, -4.5)),
+    ]
+    hashes = {config_hash(variant) for variant in variants}
+    assert base not in hashes and len(hashes) == len(variants)
+
+
+def test_the_hash_is_the_same_in_a_fresh_process():
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import test_fingerprint as t;"
+        " print(t.config_hash(t.Setup(), 5000))"
+    )
+    here = str(Path(__file__).parent)
+    out = subprocess.run([sys.executable, "-c", script, here], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == config_hash(Setup(), 5000)
+
+
+def test_objects_without_a_stable_repr_are_refused():
+    with pytest.raises(ValueError, match="value: expected something with a stable repr"):
+        canonical(object())
+
+
+def test_code_version_names_the_package_version():
+    from lstmlab import __version__
+
+    assert code_version().startswith(__version__)

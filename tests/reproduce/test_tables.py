@@ -1,0 +1,70 @@
+"""The side-by-side tables: published cells from the paper rows, measured cells from the store."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from reproduce_fakes import FakeMethod, fake_experiment, fake_outcome
+from rich.console import Console
+
+from lstmlab.reproduce import (
+    ReproduceConfig,
+    html_report,
+    markdown_report,
+    markdown_table,
+    rich_table,
+    run,
+)
+from lstmlab.reproduce.tables import table_rows
+
+
+def _results(tmp_path, methods=None):
+    methods = methods or (FakeMethod(),)
+    config = ReproduceConfig((fake_experiment(trials=6),), methods, out=tmp_path,
+                             write_tables=False)
+    return run(config)
+
+
+def test_measured_row_sits_beside_the_published_row_of_its_method(tmp_path):
+    results = _results(tmp_path, methods=(FakeMethod(), FakeMethod(name="modern")))
+    rows = table_rows(results.experiments[0])
+    assert [row[0] for row in rows] == ["fake", "rtrl", "modern"]
+    fake, rtrl, modern = rows
+    successes = [fake_outcome(seed) for seed in range(6) if seed % 3 != 0]
+    mean = sum(r.sequences for r in successes) / len(successes)
+    mean_test = sum(r.test_error for r in successes) / len(successes)
+    assert fake[1:6] == ["T = 100", "10", "—", "74,000", "1 of 2560 wrong"]
+    assert fake[6:11] == ["6", "67 %", f"{mean:,.0f}", f"{100 * mean_test:.2f} %", "5,000"]
+    assert rtrl[1:6] == ["p = 4", "18", "78 %", "1,043,000", ""] and rtrl[6] == "not run"
+    assert modern[1:6] == ["", "", "", "", ""] and modern[6] == "6"
+
+
+def test_markdown_marks_published_and_measured_columns(tmp_path):
+    text = markdown_table(_results(tmp_path).experiments[0])
+    header = text.splitlines()[2]
+    assert header.count("(published [[H97] Table 7, [H97] Table 2])") == 5
+    assert header.count("(measured here)") == 6
+    assert len(text.splitlines()) == 4 + 2  # title, blank, header, rule, two rows
+
+
+def test_quick_runs_say_they_are_not_a_reproduction(tmp_path):
+    config = ReproduceConfig((fake_experiment(),), (FakeMethod(),), quick=True, out=tmp_path,
+                             write_tables=False)
+    results = run(config)
+    assert "**Quick mode**" in markdown_report(results)
+    assert "Quick mode" in html_report(results)
+
+
+def test_html_inlines_a_decodable_png_of_the_curves(tmp_path):
+    fragment = html_report(_results(tmp_path))
+    (encoded,) = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", fragment)
+    assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n")
+    assert "<html" not in fragment and "measured here" in fragment
+
+
+def test_rich_table_renders_both_column_groups(tmp_path):
+    console = Console(width=250, record=True)
+    console.print(rich_table(_results(tmp_path).experiments[0]))
+    text = console.export_text()
+    assert "measured here" in text and "74,000" in text and "1,043,000" in text
