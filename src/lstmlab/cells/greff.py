@@ -1,7 +1,7 @@
 """Greff et al. (2017)'s ablations of the vanilla LSTM, each named for what it removes.
 
 Source: Greff, Srivastava, Koutnik, Steunebrink & Schmidhuber, "LSTM: A Search Space Odyssey",
-IEEE TNNLS 28(10), 2017 (arXiv 1503.04069), §III: eight variants of the vanilla LSTM (the
+IEEE TNNLS 28(10), 2017 (arXiv 1503.04069): eight variants of the vanilla LSTM (the
 ``peephole`` module), each differing from it by one change. Six of them are here:
 
     NIG   no input gate             i_t = 1

@@ -2,11 +2,11 @@
 
 Sources. Peepholes: Gers & Schmidhuber, "Recurrent nets that time and count", IJCNN 2000;
 Gers, Schraudolph & Schmidhuber, "Learning precise timing with LSTM recurrent networks",
-JMLR 3:115-143, 2002, §3 (the gates of a block see its own cell state through weighted
-"peephole" connections). Full-gradient training: Graves & Schmidhuber, Neural Networks 18, 2005.
-Together they make the "vanilla" LSTM of Greff, Srivastava, Koutnik, Steunebrink & Schmidhuber,
-"LSTM: A Search Space Odyssey", IEEE TNNLS 28(10), 2017, §II, the baseline of its ablations
-(see ``cifg``, ``greff`` and ``fgr``).
+JMLR 3:115-143, 2002 (PDF p. 7: the gates of a block see its own cell state through weighted
+"peephole" connections; i and f see s(t-1), o the freshly updated s(t)). Full-gradient
+training: Graves & Schmidhuber, Neural Networks 18(5-6), 2005. Together they make the "vanilla"
+LSTM of Greff, Srivastava, Koutnik, Steunebrink & Schmidhuber, "LSTM: A Search Space Odyssey",
+IEEE TNNLS 28(10), 2017, §II, the baseline of its ablations (see ``cifg``, ``greff``, ``fgr``).
 
 Shapes: B batch, I input, H hidden. Gate order of the weight blocks: i, f, g, o (torch's).
 Parameters (torch's names where they mean the same thing as in ``torch.nn.LSTMCell``):
@@ -25,8 +25,8 @@ Greff et al.'s symbols: block input z = g, block output y = h, W_* = rows of ``w
 R_* = rows of ``weight_hh``, p_* = rows of ``weight_peephole``, b_* = ``bias_ih + bias_hh``.
 With ``weight_peephole`` = 0 the cell is exactly ``torch.nn.LSTMCell``.
 
-``detach_peepholes``: Gers et al. (2002), §3: "During learning no error signals are propagated
-back from gates via peephole connections to the CEC". With ``detach_peepholes=True`` the
+``detach_peepholes``: Gers et al. (2002), PDF p. 7: "During learning no error signals are
+propagated back from gates via peephole connections to the CEC". With ``detach_peepholes=True`` the
 peephole terms read ``c.detach()``: the forward numbers are unchanged, the peephole weights
 still learn, but no gradient reaches the cell state through a gate. The default ``False`` is the
 full gradient, as in Greff et al. (2017) and in today's frameworks.
