@@ -7,6 +7,8 @@ import importlib
 import pytest
 import torch
 
+from lstmlab.cells.state import Cell
+
 BATCH, STEPS, INPUT, HIDDEN = 2, 3, 3, 3
 F64 = {"dtype": torch.float64}
 
@@ -64,7 +66,9 @@ def _unrolled(cell: torch.nn.Module, names: list[str], state_type: type):
                          ids=[case[0] for case in CELLS])
 def test_gradcheck_float64(module, build):
     load = pytest.importorskip if module in _PENDING else importlib.import_module
-    assert _gradcheck(build(load(module)))
+    cell = build(load(module))
+    assert isinstance(cell, Cell)
+    assert _gradcheck(cell)
 
 
 def test_gradcheck_catches_a_truncated_gradient():
