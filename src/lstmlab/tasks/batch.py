@@ -1,0 +1,199 @@
+"""The batch every task produces, and the interface every task follows.
+
+Shapes: T time (the longest sequence in the batch), B batch, I input units, O output units.
+Batches are time-first, like ``torch.nn.LSTM``'s default.
+
+A :class:`Batch` holds
+
+- ``inputs`` (T, B, I) float: what the net reads at each step; zeros after a sequence's end.
+- ``targets`` (T, B, O) float: the teacher signal at each step. The 1997 experiments train the
+  squared error ``E(t) = sum_k (t^k(t) - y^k(t))^2`` of [H97] eq. 16 on local codes, so targets
+  are floats everywhere, one-hot where the paper codes classes or symbols locally (the copy task
+  too: its class is ``targets.argmax(-1)``).
+- ``mask`` (T, B) bool: the steps that carry an error signal. Every step of a sequence for the
+  next-symbol tasks (Experiments 1, 2a, 2b, the copy task); only the last real step for the
+  others ("error signals are generated only at sequence ends", [H97] §5 intro).
+- ``lengths`` (B,) long: the number of real steps of each sequence; steps ``t >= lengths[b]``
+  are padding (zero inputs, zero targets, mask False).
+- ``labels`` (B,) long or None: the class of each sequence where the task has classes (2a-2c:
+  0 = x, 1 = y; 3a-3c: 0 = class 1, 1 = class 2; 6a/6b: the class index).
+- ``choices`` (T, B, O) bool or None: where several continuations are legal (the Reber
+  grammars), the output units that count as a right prediction at each step.
+
+A network's ``outputs`` have the targets' shape (T, B, O). Every task object (see :class:`Task`)
+turns ``(outputs, batch)`` into a per-sequence verdict ``is_correct -> (B,) bool`` (the paper's
+criterion) and a per-sequence error ``errors -> (B,) float`` (what the stopping rules average).
+
+Same generator state, same batch: every random draw goes through the ``torch.Generator`` passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import torch
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from lstmlab.tasks.published import PublishedRow
+    from lstmlab.tasks.setup import ModernSetup, Setup1997
+    from lstmlab.tasks.stopping import StoppingRule
+
+
+@dataclass(frozen=True)
+class Batch:
+    """B sequences, time-first; see the module docstring for every field."""
+
+    inputs: Tensor
+    targets: Tensor
+    mask: Tensor
+    lengths: Tensor
+    labels: Tensor | None = None
+    choices: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        steps, batch = self.inputs.shape[:2]
+        checks = {
+            "targets": (self.targets.shape[:2], (steps, batch)),
+            "mask": (tuple(self.mask.shape), (steps, batch)),
+            "lengths": (tuple(self.lengths.shape), (batch,)),
+        }
+        for name, (got, want) in checks.items():
+            if tuple(got) != tuple(want):
+                raise ValueError(f"{name}: expected leading shape {want}, received {tuple(got)}")
+
+    @property
+    def batch_size(self) -> int:
+        return self.inputs.shape[1]
+
+    @property
+    def steps(self) -> int:
+        return self.inputs.shape[0]
+
+    def last(self, values: Tensor) -> Tensor:
+        """``values`` (T, B, ...) at each sequence's last real step -> (B, ...)."""
+        index = (self.lengths - 1).clamp(min=0)
+        return values[index, torch.arange(self.batch_size, device=values.device)]
+
+    def to(self, device: torch.device | str) -> Batch:
+        """The same batch on ``device``."""
+        def move(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x.to(device)
+
+        return Batch(self.inputs.to(device), self.targets.to(device), self.mask.to(device),
+                     self.lengths.to(device), move(self.labels), move(self.choices))
+
+
+def concat(batches: Sequence[Batch]) -> Batch:
+    """Join batches along B, padding the shorter ones with zeros (mask False) to the longest T.
+
+    This is how a population is served with per-member generators: ``concat([task.sample(1, g)
+    for g in generators])`` gives member k exactly the data its own seed gives it alone.
+    """
+    if not batches:
+        raise ValueError("batches: expected at least one Batch, received none")
+    steps = max(b.steps for b in batches)
+
+    def pad(x: Tensor) -> Tensor:
+        extra = steps - x.shape[0]
+        return torch.cat([x, x.new_zeros((extra, *x.shape[1:]))]) if extra else x
+
+    def join(name: str, padded: bool) -> Tensor | None:
+        parts = [getattr(b, name) for b in batches]
+        if all(p is None for p in parts):
+            return None
+        if any(p is None for p in parts):
+            raise ValueError(f"batches: {name} is set in some batches and None in others")
+        return torch.cat([pad(p) for p in parts], dim=1) if padded else torch.cat(parts)
+
+    return Batch(
+        inputs=torch.cat([pad(b.inputs) for b in batches], dim=1),
+        targets=torch.cat([pad(b.targets) for b in batches], dim=1),
+        mask=torch.cat([pad(b.mask) for b in batches], dim=1),
+        lengths=torch.cat([b.lengths for b in batches]),
+        labels=join("labels", padded=False),
+        choices=join("choices", padded=True),
+    )
+
+
+def final_step_mask(lengths: Tensor, steps: int) -> Tensor:
+    """(T, B) bool, True only at each sequence's last real step ``lengths[b] - 1``."""
+    return torch.arange(steps).unsqueeze(1) == (lengths - 1).unsqueeze(0)
+
+
+def valid_step_mask(lengths: Tensor, steps: int) -> Tensor:
+    """(T, B) bool, True at every real step ``t < lengths[b]``."""
+    return torch.arange(steps).unsqueeze(1) < lengths.unsqueeze(0)
+
+
+def check_outputs(outputs: Tensor, batch: Batch) -> None:
+    """Raise ValueError unless ``outputs`` has the targets' shape (T, B, O)."""
+    if tuple(outputs.shape) != tuple(batch.targets.shape):
+        raise ValueError(f"outputs: expected shape {tuple(batch.targets.shape)} (T, B, O), "
+                         f"received {tuple(outputs.shape)}")
+
+
+def final_abs_error(outputs: Tensor, batch: Batch) -> Tensor:
+    """(B,) the largest absolute error over output units at the last real step.
+
+    ``ABS(beta)`` of [H97] Table 11 is ``final_abs_error < beta``.
+    """
+    check_outputs(outputs, batch)
+    return (batch.last(outputs) - batch.last(batch.targets)).abs().amax(dim=-1)
+
+
+def final_mean_abs_error(outputs: Tensor, batch: Batch) -> Tensor:
+    """(B,) the absolute error at the last real step, averaged over output units.
+
+    Our reading of [H97]'s "mean absolute test set error" (ST2, §5.3) and "average training
+    error" (ST3, Table 11); with one output unit (Experiments 3-5) both readings coincide.
+    """
+    check_outputs(outputs, batch)
+    return (batch.last(outputs) - batch.last(batch.targets)).abs().mean(dim=-1)
+
+
+def squared_error(outputs: Tensor, batch: Batch) -> Tensor:
+    """The training loss of [H97] eq. 16: ``sum_k (t_k - y_k)^2`` summed over the masked steps,
+    averaged over the batch (a scalar; with B = 1 exactly the paper's per-sequence error)."""
+    check_outputs(outputs, batch)
+    per_step = ((outputs - batch.targets) ** 2).sum(dim=-1)
+    return (per_step * batch.mask).sum() / batch.batch_size
+
+
+def cross_entropy(outputs: Tensor, batch: Batch) -> Tensor:
+    """Mean cross-entropy of logits ``outputs`` against the one-hot targets over masked steps
+    (the copy task's loss in Arjovsky et al. 2016's code)."""
+    check_outputs(outputs, batch)
+    return torch.nn.functional.cross_entropy(
+        outputs[batch.mask], batch.targets[batch.mask].argmax(dim=-1), reduction="mean")
+
+
+@runtime_checkable
+class Task(Protocol):
+    """What a runner and a training loop need of a task.
+
+    ``setup`` is the paper's training configuration, ``published`` the paper's rows for this
+    setting, ``stopping`` the paper's stopping rules in the order the paper reports them (e.g.
+    ST1 then ST2; empty where the paper trains for a fixed budget). ``test_size`` is the size
+    of the paper's post-training test set, which ``test_set`` returns.
+    """
+
+    name: str
+    input_size: int
+    output_size: int
+    setup: Setup1997 | ModernSetup
+    published: tuple[PublishedRow, ...]
+    stopping: tuple[StoppingRule, ...]
+    test_size: int
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch: ...
+
+    def test_set(self, generator: torch.Generator) -> Batch: ...
+
+    def stopping_set(self, generator: torch.Generator) -> Batch: ...
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor: ...
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor: ...

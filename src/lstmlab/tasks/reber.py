@@ -1,0 +1,214 @@
+"""Experiment 1 of [H97]: the embedded Reber grammar (Hochreiter & Schmidhuber 1997, §5.1).
+
+The grammar (Smith & Zipser 1989; Cleeremans et al. 1989; Fahlman 1991). [H97] shows it only
+as Figures 3-4; the graph below is the standard one those papers use. The inner Reber grammar,
+states 1-6, each edge taken with probability 0.5 where there is a choice (§5.1):
+
+    B -> 1;  1: T -> 2 | P -> 3;  2: S -> 2 | X -> 4;  3: T -> 3 | V -> 5;
+             4: X -> 3 | S -> 6;  5: P -> 4 | V -> 6;  6: E -> end
+
+The embedded grammar wraps it: ``B, c, <inner Reber string>, c, E`` with ``c`` = T or P
+(probability 0.5). "To correctly predict the symbol before last, the net has to remember the
+second symbol." The shortest strings have 9 symbols, [H97] Table 10's p = 9.
+
+Coding (§5.1): local, 7 input and 7 output units in the order ``SYMBOLS`` = B, T, P, S, X, V, E
+(the order is our choice; the paper does not give one). The net reads symbols 0..L-2 and is
+trained at every step on the next symbol (``targets`` one-hot, ``mask`` every real step);
+``choices`` holds every symbol the grammar allows next.
+
+Data (§5.1, Table 11 "t1"): 256 training strings drawn at random (duplicates allowed: the paper
+says only "generated randomly"; ``unique_train`` makes them distinct) and 256 test strings
+"generated randomly, too, but sequences already used in the training set are not used for
+testing"; training exemplars are picked at random from the training set. Three random
+training/test pairs x 10 weight initialisations = 30 trials per row of Table 1: ``data_seed``
+selects the pair.
+
+Success (§5.1): "all string symbols of all sequences in both test set and training set are
+predicted correctly -- that is, if the output unit(s) corresponding to the possible next
+symbol(s) is(are) always the most active ones": at every step, every allowed unit is strictly
+above every other unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from lstmlab.tasks.batch import Batch, check_outputs, valid_step_mask
+from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.stopping import TestSetRule
+
+SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
+INDEX = {s: k for k, s in enumerate(SYMBOLS)}
+#: The inner Reber grammar: state -> ((symbol, next state), ...); None = the string's end.
+REBER: dict[int, tuple[tuple[str, int | None], ...]] = {
+    1: (("T", 2), ("P", 3)),
+    2: (("S", 2), ("X", 4)),
+    3: (("T", 3), ("V", 5)),
+    4: (("X", 3), ("S", 6)),
+    5: (("P", 4), ("V", 6)),
+    6: (("E", None),),
+}
+
+
+class Coins:
+    """Fair coin flips from ``generator``, drawn in chunks (a string needs a few dozen)."""
+
+    def __init__(self, generator: torch.Generator, chunk: int = 4096) -> None:
+        self.generator, self.chunk, self.bits, self.used = generator, chunk, [], 0
+
+    def __call__(self) -> int:
+        if self.used == len(self.bits):
+            self.bits = torch.randint(2, (self.chunk,), generator=self.generator).tolist()
+            self.used = 0
+        self.used += 1
+        return self.bits[self.used - 1]
+
+
+def embedded_reber(flip: Callable[[], int]) -> tuple[str, list[frozenset[str]]]:
+    """One embedded Reber string and, for each symbol, the set of symbols allowed next
+    (empty after the final E)."""
+    branch = ("T", "P")[flip()]
+    symbols, allowed = ["B", branch, "B"], [frozenset("TP"), frozenset("B"), frozenset("TP")]
+    state: int | None = 1
+    while state is not None:
+        edges = REBER[state]
+        symbol, state = edges[flip()] if len(edges) == 2 else edges[0]
+        symbols.append(symbol)
+        allowed.append(frozenset(e[0] for e in REBER[state]) if state else frozenset(branch))
+    symbols += [branch, "E"]
+    allowed += [frozenset("E"), frozenset()]
+    return "".join(symbols), allowed
+
+
+def allowed_next(string: str) -> list[frozenset[str]]:
+    """The allowed-next sets of an embedded Reber string (it is determined by the string)."""
+    flips = iter(_replay(string))
+    return embedded_reber(lambda: next(flips))[1]
+
+
+def _replay(string: str) -> list[int]:
+    """The coin flips that generate ``string`` (the grammar is deterministic given them)."""
+    flips, state = [("T", "P").index(string[1])], 1
+    for symbol in string[3:-2]:
+        edges = REBER[state]
+        choice = [e[0] for e in edges].index(symbol)
+        if len(edges) == 2:
+            flips.append(choice)
+        state = edges[choice][1]
+    return flips
+
+
+def encode(strings: list[str]) -> Batch:
+    """Strings -> next-symbol batch: inputs symbols 0..L-2, targets symbols 1..L-1."""
+    lengths = torch.tensor([len(s) - 1 for s in strings])
+    steps = int(lengths.max())
+    inputs = torch.zeros(steps, len(strings), len(SYMBOLS))
+    targets = torch.zeros_like(inputs)
+    choices = torch.zeros_like(inputs, dtype=torch.bool)
+    for b, string in enumerate(strings):
+        allowed = allowed_next(string)
+        for t in range(len(string) - 1):
+            inputs[t, b, INDEX[string[t]]] = 1.0
+            targets[t, b, INDEX[string[t + 1]]] = 1.0
+            for symbol in allowed[t]:
+                choices[t, b, INDEX[symbol]] = True
+    return Batch(inputs, targets, valid_step_mask(lengths, steps), lengths, choices=choices)
+
+
+def most_active_correct(outputs: Tensor, batch: Batch) -> Tensor:
+    """(B,) True where at every masked step every allowed unit beats every other unit."""
+    check_outputs(outputs, batch)
+    low = torch.where(batch.choices, outputs, torch.inf).amin(dim=-1)
+    high = torch.where(batch.choices, -torch.inf, outputs).amax(dim=-1)
+    return ((low > high) | ~batch.mask).all(dim=0)
+
+
+def _setup(name: str, blocks: int, size: int, weights: int, lr: float) -> Setup1997:
+    return Setup1997(
+        experiment=name, blocks=blocks, block_size=size, input_size=7, output_size=7,
+        weights=weights, connectivity=Connectivity.F, biased=BiasedUnits.GATES,
+        output_gate=True, output_gate_bias=tuple(-float(k + 1) for k in range(blocks)),
+        input_gate_bias=None, h=h1, g=g2, learning_rate=lr, init_range=0.2, trials=30,
+        test_size=256, source="[H97] §5.1, Tables 1, 10, 11")
+
+
+#: [H97] Table 10 rows 1-1 ... 1-5 (output-gate biases -1, -2, -3(, -4); input-gate bias "r").
+SETUPS = {
+    "1-1": _setup("1-1", 4, 1, 264, 0.1),
+    "1-2": _setup("1-2", 3, 2, 276, 0.1),
+    "1-3": _setup("1-3", 3, 2, 276, 0.2),
+    "1-4": _setup("1-4", 4, 1, 264, 0.5),
+    "1-5": _setup("1-5", 3, 2, 276, 0.5),
+}
+SETUP = SETUPS["1-5"]
+_ALL_RIGHT = "all training and test strings right"
+PUBLISHED = (
+    PublishedRow("rtrl", "3 hidden, lr=0.05", None, None, 173_000,
+                 '"some fraction" successful; ~170 weights', "[H97] Table 1"),
+    PublishedRow("rtrl", "12 hidden, lr=0.1", None, None, 25_000,
+                 '"some fraction" successful; ~494 weights', "[H97] Table 1"),
+    PublishedRow("elman", "15 hidden", None, 0.0, None, "no success in >200,000; ~435 weights",
+                 "[H97] Table 1"),
+    PublishedRow("rcc", "7-9 hidden", None, 0.5, 182_000, "~119-198 weights", "[H97] Table 1"),
+    PublishedRow("lstm1997", "1-1", 30, 1.00, 39_740, _ALL_RIGHT, "[H97] Table 1"),
+    PublishedRow("lstm1997", "1-2", 30, 1.00, 21_730, _ALL_RIGHT, "[H97] Table 1"),
+    PublishedRow("lstm1997", "1-3", 30, 0.97, 14_060, _ALL_RIGHT, "[H97] Table 1"),
+    PublishedRow("lstm1997", "1-4", 30, 0.97, 9_500, _ALL_RIGHT, "[H97] Table 1"),
+    PublishedRow("lstm1997", "1-5", 30, 1.00, 8_440,
+                 _ALL_RIGHT + "; range 3,800-24,100", "[H97] Table 1 and caption"),
+)
+
+
+class EmbeddedReber:
+    """Experiment 1: one training/test pair of [H97] §5.1 (``data_seed`` picks the pair)."""
+
+    input_size = len(SYMBOLS)
+    output_size = len(SYMBOLS)
+
+    def __init__(self, variant: str = "1-5", data_seed: int = 0, train_size: int = 256,
+                 test_size: int = 256, unique_train: bool = False) -> None:
+        if variant not in SETUPS:
+            raise ValueError(f"variant: expected one of {sorted(SETUPS)}, received {variant!r}")
+        self.name = f"1 ERG {variant}"
+        self.setup = SETUPS[variant]
+        self.published = tuple(r for r in PUBLISHED if r.setting == variant)
+        self.stopping = (TestSetRule("training and test strings right", check_every=100),)
+        self.test_size = test_size
+        flip = Coins(torch.Generator().manual_seed(data_seed))
+        self.train_strings: list[str] = []
+        while len(self.train_strings) < train_size:
+            string = embedded_reber(flip)[0]
+            if not (unique_train and string in self.train_strings):
+                self.train_strings.append(string)
+        seen = set(self.train_strings)
+        self.test_strings: list[str] = []
+        while len(self.test_strings) < test_size:
+            string = embedded_reber(flip)[0]
+            if string not in seen:
+                self.test_strings.append(string)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        """``batch_size`` strings picked at random (with replacement) from the training set."""
+        picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
+        return encode([self.train_strings[k] for k in picks.tolist()])
+
+    def test_set(self, generator: torch.Generator | None = None) -> Batch:
+        """The 256 test strings (fixed by ``data_seed``; ``generator`` is not used)."""
+        return encode(self.test_strings)
+
+    def stopping_set(self, generator: torch.Generator | None = None) -> Batch:
+        """All training strings, then all test strings: the success criterion covers both."""
+        return encode(self.train_strings + self.test_strings)
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return most_active_correct(outputs, batch)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """(B,) [H97] eq. 16's squared error, averaged over the string's steps."""
+        check_outputs(outputs, batch)
+        per_step = ((outputs - batch.targets) ** 2).sum(dim=-1) * batch.mask
+        return per_step.sum(dim=0) / batch.lengths

@@ -1,0 +1,176 @@
+"""The papers' training set-ups as frozen dataclasses: what a faithful re-run must use.
+
+[H97] = Hochreiter & Schmidhuber 1997, "Long Short-Term Memory"; its Tables 10 and 11 (§5.7)
+summarise every experiment's conditions, and each experiment's section (§5.1-5.6) gives the
+details. [G00] = Gers, Schmidhuber & Cummins 2000, "Learning to Forget". The squashing
+functions are [H97] App. A.1 eqs. 3-5 (Table 10's caption swaps the ranges of h and g; the
+running text and the appendix agree with each other, so we follow them):
+
+    logistic(x) = 1 / (1 + exp(-x))      gates, output units, g of 2a/2b ("g1"), range [0, 1]
+    h1(x)       = 2 / (1 + exp(-x)) - 1  the cell output squashing h, range [-1, 1]
+    g2(x)       = 4 / (1 + exp(-x)) - 2  the cell input squashing g, range [-2, 2]
+    identity(x) = x                      h of 2a/2b ("id")
+
+Table 10's bias columns map to fields as follows: ``ogb``/``igb`` -> ``output_gate_bias`` /
+``input_gate_bias``, a tuple with one value per block, or ``None`` for "r" (drawn from the
+weight-init interval like any other weight) and for "none"/"no og"; the ``bias`` column ->
+``biased`` (:class:`BiasedUnits`); the ``c`` column -> ``connectivity``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+def logistic(x: Tensor) -> Tensor:
+    """[H97] eq. 3, range [0, 1]: gates, output units, and g of Experiments 2a/2b."""
+    return torch.sigmoid(x)
+
+
+def h1(x: Tensor) -> Tensor:
+    """[H97] eq. 4, range [-1, 1]: the cell output squashing h ("h1" in Table 10)."""
+    return 2.0 * torch.sigmoid(x) - 1.0
+
+
+def g2(x: Tensor) -> Tensor:
+    """[H97] eq. 5, range [-2, 2]: the cell input squashing g ("g2" in Table 10)."""
+    return 4.0 * torch.sigmoid(x) - 2.0
+
+
+def identity(x: Tensor) -> Tensor:
+    """h of Experiments 2a/2b ("id" in Table 10)."""
+    return x
+
+
+class BiasedUnits(enum.Enum):
+    """[H97] Table 10, column 12: which units have bias weights."""
+
+    NONE = "none"
+    GATES = "ga"  # only gate units (Experiment 1)
+    HIDDEN = "b1"  # all hidden units: cells and gates (Experiment 3)
+    ALL = "all"  # all non-input units: cells, gates and outputs (Experiments 4-6)
+    GATES_AND_OUTPUTS = "ga+out"  # [G00]'s CERG net: gates and output units, not the cells
+
+
+class Connectivity(enum.Enum):
+    """[H97] Table 10, column 9, plus the wiring of [G00] §4 (424 weights for CERG).
+
+    F: outputs from memory cells only; cells and gates from inputs, cells and gates.
+    B: each layer from all layers below: cell and gates from the inputs, outputs from inputs and
+       cells (Experiments 2a/2b; no recurrent connection into the cell, see the weight count).
+    G00: cells and gates from inputs and cell outputs; outputs from inputs and cells.
+    """
+
+    F = "F"
+    B = "B"
+    G00 = "G00"
+
+
+@dataclass(frozen=True)
+class Setup1997:
+    """One row of [H97] Tables 10-11 (or the [G00] set-up), plus the protocol around it.
+
+    ``weights`` is the paper's weight count W; :func:`weight_count` recomputes it from the
+    other fields, which pins the wiring down. ``trials`` is the number of trials behind the
+    published mean; ``max_sequences`` the paper's cap on training sequences (None where the
+    paper trains until its stopping rule fires). Learning is online: one weight update per
+    time step, activations reset to zero after each sequence ([H97] §5 intro), unless
+    ``reset_each_sequence`` is False (the continual task of [G00]).
+    """
+
+    experiment: str
+    blocks: int
+    block_size: int
+    input_size: int
+    output_size: int
+    weights: int
+    connectivity: Connectivity
+    biased: BiasedUnits
+    output_gate: bool
+    output_gate_bias: tuple[float, ...] | None
+    input_gate_bias: tuple[float, ...] | None
+    h: Callable[[Tensor], Tensor]
+    g: Callable[[Tensor], Tensor]
+    learning_rate: float
+    init_range: float
+    trials: int
+    test_size: int
+    source: str
+    max_sequences: int | None = None
+    forget_gate_bias: tuple[float, ...] | None = None
+    learning_rate_decay: float | None = None
+    online: bool = True
+    reset_each_sequence: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
+            value = getattr(self, name)
+            if value is not None and len(value) != self.blocks:
+                raise ValueError(f"{name}: expected one value per block ({self.blocks}), "
+                                 f"received {value}")
+        if not self.output_gate and self.output_gate_bias is not None:
+            raise ValueError("output_gate_bias: expected None without an output gate, "
+                             f"received {self.output_gate_bias}")
+
+    @property
+    def forget_gate(self) -> bool:
+        return self.forget_gate_bias is not None
+
+
+def weight_count(setup: Setup1997) -> int:
+    """The number of weights the set-up's wiring implies ([H97] §5, Table 10 column 8).
+
+    With C = blocks x block_size cells and G gates per block (input gate, output gate if
+    present, forget gate if present):
+
+        F:   (C + G·blocks) · (I + C + G·blocks) recurrent-layer weights + O·C output weights
+        B:   (C + G·blocks) · I                                         + O·(I + C)
+        G00: C·(I + C) + G·blocks·(I + C)                               + O·(I + C)
+
+    plus one bias per biased unit.
+    """
+    cells = setup.blocks * setup.block_size
+    gates = setup.blocks * (1 + setup.output_gate + setup.forget_gate)
+    i, o = setup.input_size, setup.output_size
+    if setup.connectivity is Connectivity.F:
+        total = (cells + gates) * (i + cells + gates) + o * cells
+    elif setup.connectivity is Connectivity.B:
+        total = (cells + gates) * i + o * (i + cells)
+    else:
+        total = (cells + gates) * (i + cells) + o * (i + cells)
+    biases = {
+        BiasedUnits.NONE: 0,
+        BiasedUnits.GATES: gates,
+        BiasedUnits.HIDDEN: gates + cells,
+        BiasedUnits.ALL: gates + cells + o,
+        BiasedUnits.GATES_AND_OUTPUTS: gates + o,
+    }[setup.biased]
+    return total + biases
+
+
+@dataclass(frozen=True)
+class ModernSetup:
+    """A minibatch set-up of the modern benchmarks (Arjovsky, Shah & Bengio 2016's code).
+
+    ``gradient_clip`` clips each gradient element to [-clip, clip] (``T.clip`` in their code);
+    ``loss`` is a function ``(outputs, batch) -> scalar`` from :mod:`lstmlab.tasks.batch`.
+    ``hidden_size`` is their command-line default: the per-model sizes used for the paper's
+    figures were not found.
+    """
+
+    optimizer: type[torch.optim.Optimizer]
+    learning_rate: float
+    batch_size: int
+    hidden_size: int
+    gradient_clip: float | None
+    forget_bias: float
+    train_size: int
+    test_size: int
+    iterations: int
+    loss: Callable[..., Tensor]
+    source: str

@@ -1,0 +1,114 @@
+"""Experiment 1's data checked against the grammar written out independently here."""
+
+import re
+
+import pytest
+import torch
+
+from lstmlab.tasks.reber import SYMBOLS, EmbeddedReber, encode
+
+# The embedded Reber grammar as a regular expression, derived by hand from the graph
+# (Cleeremans et al. 1989): from state 5 the rest is (P X T* V)* (P S | V) E, from 4 it is
+# X T* V <the rest from 5> | S E.
+_A5 = r"(?:PXT*V)*(?:PS|V)E"
+_A4 = rf"(?:XT*V{_A5}|SE)"
+_INNER = rf"B(?:TS*X{_A4}|PT*V{_A5})"
+EMBEDDED = re.compile(rf"B(?:T{_INNER}TE|P{_INNER}PE)")
+
+# The same grammar as an edge list with its own state names: (state, symbol) -> next state.
+# "o" = outer, "t"/"p" = inside the T or P branch; inner states a..f mirror the graph.
+_INNER_EDGES = {("0", "B"): "a", ("a", "T"): "b", ("a", "P"): "c", ("b", "S"): "b",
+                ("b", "X"): "d", ("c", "T"): "c", ("c", "V"): "e", ("d", "X"): "c",
+                ("d", "S"): "f", ("e", "P"): "d", ("e", "V"): "f", ("f", "E"): "z"}
+EDGES = {("start", "B"): "o1", ("o1", "T"): "t0", ("o1", "P"): "p0",
+         ("tz", "T"): "end1", ("pz", "P"): "end1", ("end1", "E"): "end"}
+for (state, symbol), nxt in _INNER_EDGES.items():
+    for branch in "tp":
+        EDGES[(branch + state, symbol)] = branch + nxt
+
+
+def walk(string):
+    """The edges a string takes; fails the test if it leaves the graph."""
+    state, taken = "start", []
+    for symbol in string:
+        assert (state, symbol) in EDGES, f"{string}: no edge {symbol} from {state}"
+        taken.append((state, symbol))
+        state = EDGES[(state, symbol)]
+    assert state == "end", string
+    return taken
+
+
+def test_every_string_is_in_the_grammar_and_every_transition_occurs():
+    task = EmbeddedReber(data_seed=3)
+    strings = task.train_strings + task.test_strings
+    used = set()
+    for string in strings:
+        assert EMBEDDED.fullmatch(string), string
+        used.update(walk(string))
+    assert used == set(EDGES)
+    assert min(len(s) for s in strings) >= 9
+
+
+def test_choices_are_the_automatons_out_edges_and_targets_the_next_symbol():
+    task = EmbeddedReber(data_seed=1)
+    batch = encode(task.train_strings[:64])
+    for b, string in enumerate(task.train_strings[:64]):
+        for t, (state, symbol) in enumerate(walk(string)[:-1]):
+            after = EDGES[(state, symbol)]
+            expected = {s for (q, s) in EDGES if q == after}
+            got = {SYMBOLS[k] for k in torch.nonzero(batch.choices[t, b]).flatten().tolist()}
+            assert got == expected
+            assert SYMBOLS[int(batch.inputs[t, b].argmax())] == symbol
+            assert SYMBOLS[int(batch.targets[t, b].argmax())] == string[t + 1]
+        assert int(batch.lengths[b]) == len(string) - 1
+        assert batch.mask[:, b].sum() == len(string) - 1
+        assert batch.inputs[len(string) - 1:, b].abs().sum() == 0
+
+
+def test_sizes_and_test_strings_exclude_training_strings():
+    task = EmbeddedReber(data_seed=0)
+    assert len(task.train_strings) == 256 and len(task.test_strings) == 256
+    assert not set(task.test_strings) & set(task.train_strings)
+    unique = EmbeddedReber(data_seed=0, unique_train=True)
+    assert len(set(unique.train_strings)) == 256
+
+
+def test_branch_symbol_is_a_fair_coin():
+    task = EmbeddedReber(data_seed=5, train_size=2000, test_size=10)
+    t_count = sum(s[1] == "T" for s in task.train_strings)
+    assert abs(t_count - 1000) < 4 * (2000 * 0.25) ** 0.5
+
+
+def test_seeds():
+    a, b, c = EmbeddedReber(data_seed=0), EmbeddedReber(data_seed=0), EmbeddedReber(data_seed=1)
+    assert a.train_strings == b.train_strings and a.train_strings != c.train_strings
+    x = a.sample(32, torch.Generator().manual_seed(7))
+    y = a.sample(32, torch.Generator().manual_seed(7))
+    z = a.sample(32, torch.Generator().manual_seed(8))
+    torch.testing.assert_close(x.inputs, y.inputs, rtol=0, atol=0)
+    assert x.inputs.shape != z.inputs.shape or not torch.equal(x.inputs, z.inputs)
+
+
+def test_success_criterion_on_hand_made_predictions():
+    task = EmbeddedReber(data_seed=0, train_size=8, test_size=8)
+    batch = task.stopping_set()
+    perfect = torch.where(batch.choices, 0.75, 0.25)
+    assert task.is_correct(perfect, batch).all()
+    # Predicting only the symbol that came is wrong wherever two continuations are allowed.
+    assert not task.is_correct(batch.targets, batch).all()
+    # One step where a forbidden unit ties with an allowed one: that string alone fails.
+    tied = perfect.clone()
+    forbidden = int((~batch.choices[0, 2]).nonzero()[0])
+    tied[0, 2, forbidden] = 0.75
+    expected = torch.ones(batch.batch_size, dtype=torch.bool)
+    expected[2] = False
+    assert torch.equal(task.is_correct(tied, batch), expected)
+    # Garbage after a string's end does not count.
+    padded = perfect.clone()
+    padded[-1, int(batch.lengths.argmin())] = 5.0
+    assert task.is_correct(padded, batch).all()
+
+
+def test_bad_variant():
+    with pytest.raises(ValueError, match="variant"):
+        EmbeddedReber(variant="1-9")
