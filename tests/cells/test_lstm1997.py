@@ -14,6 +14,7 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997Cell,
     LSTM1997Weights,
 )
+from lstmlab.cells.state import Cell
 
 F64 = torch.float64
 
@@ -209,3 +210,11 @@ def test_init_range_bounds_the_draws():
     assert draws.abs().max() <= 0.1
     # Uniform on [-0.1, 0.1] has standard deviation 0.1 / sqrt(3).
     assert abs(draws.std().item() - 0.1 / math.sqrt(3)) < 0.005
+
+
+def test_follows_the_cell_protocol():
+    cell = LSTM1997Cell(3, 2, 2)
+    assert isinstance(cell, Cell)
+    assert (cell.input_size, cell.hidden_size) == (3, 4)
+    state = cell.initial_state(5, dtype=F64)
+    assert state.h.shape == state.c.shape == (5, 4) and state.input.shape == (5, 2)

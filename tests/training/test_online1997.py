@@ -15,6 +15,7 @@ from lstmlab.training.network1997 import (
 )
 from lstmlab.training.network1997_table10 import (
     EXPERIMENT_1_3X2,
+    EXPERIMENT_3,
     EXPERIMENT_4,
     experiment_2ab,
     experiment_2c,
@@ -178,3 +179,33 @@ def test_bad_shapes_raise_value_errors(field, shape, match):
     args[field] = torch.zeros(shape, dtype=F64)
     with pytest.raises(ValueError, match=match):
         online_sequence(network, stack_weights([network.weights()]), **args)
+
+
+def test_learns_a_short_two_sequence_problem():
+    """[H97] exp 3a shrunk to T = 10 (N = 1): the class sits in the first input, noise of
+    variance 0.2 follows, the target (1 or 0) comes at the end. Exp 3's network, alpha = 1.0;
+    four members learn online in lockstep until each misclassifies < 5 % of 256 fresh
+    sequences (|error| >= 0.2), from all wrong at the start."""
+    network = Network1997(EXPERIMENT_3)
+    weights = population_weights(network, [torch.Generator().manual_seed(s) for s in range(4)])
+    gen = torch.Generator().manual_seed(123)
+
+    def sequences(n, T=10, K=4):
+        label = (torch.rand(K, n, generator=gen) < 0.5).float()
+        inputs = torch.randn(T, K, n, 1, generator=gen) * 0.2 ** 0.5
+        inputs[0, ..., 0] = 2 * label - 1
+        targets = torch.zeros(T, K, n, 1)
+        targets[-1, ..., 0] = label
+        mask = torch.zeros(T, K, n)
+        mask[-1] = 1
+        return inputs, targets, mask
+
+    def misclassified(weights):
+        inputs, targets, _ = sequences(256)
+        outputs, _ = network(inputs, weights=weights)
+        return ((outputs[-1] - targets[-1]).abs() >= 0.2).flatten(1).sum(1)
+
+    assert misclassified(weights).min() > 200
+    for _ in range(3000):
+        weights = online_sequence(network, weights, *sequences(1), learning_rate=1.0).weights
+    assert misclassified(weights).max() < 13

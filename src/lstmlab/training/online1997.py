@@ -38,7 +38,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from lstmlab.cells.lstm1997 import LOGISTIC, LSTM1997Weights
+from lstmlab.cells.lstm1997 import LSTM1997Weights
 from lstmlab.training.network1997 import Network1997, NetworkWeights1997
 
 
@@ -82,6 +82,7 @@ def online_sequence(
     factory = {"dtype": inputs.dtype, "device": inputs.device}
     mask = torch.ones(T, K, B, **factory) if mask is None else mask.to(inputs.dtype)
     alpha = torch.as_tensor(learning_rate, **factory).expand(K)
+    carries_error = mask.flatten(1).any(1).tolist()
 
     # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
     has_bias = weights.cell.bias is not None
@@ -99,10 +100,11 @@ def online_sequence(
 
     y_in = torch.zeros(K, B, C, **factory)
     y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
-    y_c, s = torch.zeros(K, B, H, **factory), torch.zeros(K, B, H, **factory)
+    y_c, s = torch.zeros(K, B, H, **factory), torch.zeros(K, B, C, S, **factory)
     bias_unit = torch.ones(K, B, 1, **factory)
+    # d s_{c_j^v} / d w_{in_j m} and d s_{c_j^v} / d w_{c_j^v m}: (K, B, C, S, M) each.
     trace_in = torch.zeros(K, B, C, S, W.shape[-1], **factory)
-    trace_cell = torch.zeros(K, B, H, W.shape[-1], **factory)
+    trace_cell = torch.zeros_like(trace_in)
     outputs, loss = [], torch.zeros(K, **factory)
 
     for t in range(T):
@@ -111,17 +113,17 @@ def online_sequence(
         if cell.recurrent:
             senders += [y_in, y_c, y_out] if cell.output_gate else [y_in, y_c]
         z = torch.cat(senders + ([bias_unit] if has_bias else []), -1)  # (K, B, M)
-        # Forward pass (App. A.1; Network1997.step).
+        # Forward pass (App. A.1; Network1997.step), cells as (K, B, C, S).
         net = z @ W.mT
         net_in, net_c, net_out = net.split([C, H, net.shape[-1] - C - H], -1)
+        net_c = net_c.unflatten(-1, (C, S))
         y_in = torch.sigmoid(net_in)
         if cell.output_gate:
             y_out = torch.sigmoid(net_out)
-        in_cells, out_cells = y_in.repeat_interleave(S, -1), y_out.repeat_interleave(S, -1)
         g_c = cell.g.fn(net_c)
-        s = s + in_cells * g_c
+        s = s + y_in.unsqueeze(-1) * g_c
         h_s = cell.h.fn(s)
-        y_c = out_cells * h_s
+        y_c = (y_out.unsqueeze(-1) * h_s).flatten(-2)
         net_k = y_c @ W_ho.mT
         if W_io is not None:
             net_k = net_k + x @ W_io.mT
@@ -129,19 +131,22 @@ def online_sequence(
             net_k = net_k + b_o.unsqueeze(-2)
         y_k = config.output_squash.fn(net_k)
         outputs.append(y_k)
+        # Traces of the internal states, every step (eqs. 25, 27); f_in' = y^in (1 - y^in).
+        z_cells = z[:, :, None, None, :]
+        trace_in += (g_c * (y_in * (1 - y_in)).unsqueeze(-1)).unsqueeze(-1) * z_cells
+        trace_cell += (y_in.unsqueeze(-1) * cell.g.derivative(net_c)).unsqueeze(-1) * z_cells
+        if not carries_error[t]:
+            continue  # no member has a target now: dE(t)/dw = 0
         # Backward pass, truncated (App. A.1, eqs. 19-28).
         miss = (targets[t] - y_k) * mask[t].unsqueeze(-1)
         loss += 0.5 * miss.square().sum((1, 2))
         e_k = config.output_squash.derivative(net_k) * miss
-        f_in_prime = LOGISTIC.derivative(net_in).repeat_interleave(S, -1)
-        trace_in += (g_c * f_in_prime).view(K, B, C, S, 1) * z[:, :, None, None, :]
-        trace_cell += (in_cells * cell.g.derivative(net_c)).unsqueeze(-1) * z.unsqueeze(-2)
-        delta = e_k @ W_ho
-        e_s = out_cells * cell.h.derivative(s) * delta
-        step_W = [torch.einsum("kbcs,kbcsm->kcm", e_s.view(K, B, C, S), trace_in),
-                  torch.einsum("kbh,kbhm->khm", e_s, trace_cell)]
+        delta = (e_k @ W_ho).unflatten(-1, (C, S))
+        e_s = y_out.unsqueeze(-1) * cell.h.derivative(s) * delta
+        step_W = [torch.einsum("kbcs,kbcsm->kcm", e_s, trace_in),
+                  torch.einsum("kbcs,kbcsm->kcsm", e_s, trace_cell).flatten(1, 2)]
         if cell.output_gate:
-            e_out = LOGISTIC.derivative(net_out) * (h_s * delta).view(K, B, C, S).sum(-1)
+            e_out = y_out * (1 - y_out) * (h_s * delta).sum(-1)
             step_W.append(torch.einsum("kbc,kbm->kcm", e_out, z))
         step = [torch.cat(step_W, 1) * column_mask, torch.einsum("kbo,kbh->koh", e_k, y_c),
                 torch.einsum("kbo,kbi->koi", e_k, x) if W_io is not None else None,
