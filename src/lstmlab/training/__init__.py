@@ -1,12 +1,37 @@
 """Learning algorithms and the training loop: BPTT, truncated BPTT, exact RTRL, populations."""
 
+from lstmlab.training.algorithm import Algorithm, StepOutcome
 from lstmlab.training.batch import Batch, SequenceBatch, check_batch
 from lstmlab.training.bptt import BPTT, TruncatedBPTT, bptt_gradients, truncated_bptt_gradients
+from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
+from lstmlab.training.loop import (
+    NonFiniteError,
+    Progress,
+    StepInfo,
+    StopCriterion,
+    TrainConfig,
+    TrainResult,
+    train,
+)
 from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
 from lstmlab.training.model import SequenceModel, detach_state
+from lstmlab.training.optimizers import SGD, Adam
 from lstmlab.training.rtrl import RTRL, rtrl_gradients
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "Algorithm",
+    "NonFiniteError",
+    "Progress",
+    "StepInfo",
+    "StepOutcome",
+    "StopCriterion",
+    "TrainConfig",
+    "TrainResult",
+    "load_checkpoint",
+    "save_checkpoint",
+    "train",
     "BPTT",
     "RTRL",
     "Batch",

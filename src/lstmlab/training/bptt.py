@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmlab.training.algorithm import StepOutcome
 from lstmlab.training.batch import Batch
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel, detach_state
@@ -43,7 +44,7 @@ def truncated_bptt_gradients(
     _check_truncation(truncation_length)
     grads = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
     names, params = zip(*model.named_parameters(), strict=True)
-    for chunk_loss in _chunk_losses(model, batch, loss, truncation_length):
+    for chunk_loss, _ in _chunk_losses(model, batch, loss, truncation_length):
         for name, g in zip(names, torch.autograd.grad(chunk_loss, params), strict=True):
             grads[name] += g
     return grads
@@ -55,13 +56,13 @@ class BPTT:
 
     def __call__(
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
-    ) -> Tensor:
+    ) -> StepOutcome:
         optimizer.zero_grad()
         outputs, _ = model(batch.inputs)
         value = loss(outputs, batch.targets, batch.mask)
         value.backward()
         optimizer.step()
-        return value.detach()
+        return StepOutcome(value.detach(), outputs.detach())
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,12 @@ class TruncatedBPTT:
 
     def __call__(
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
-    ) -> Tensor:
+    ) -> StepOutcome:
         total = torch.zeros((), dtype=batch.inputs.dtype)
+        pieces = []
         optimizer.zero_grad()
-        for chunk_loss in _chunk_losses(model, batch, loss, self.truncation_length):
+        for chunk_loss, outputs in _chunk_losses(model, batch, loss, self.truncation_length):
+            pieces.append(outputs.detach())
             chunk_loss.backward()
             total = total + chunk_loss.detach()
             if self.update_every_chunk:
@@ -87,11 +90,11 @@ class TruncatedBPTT:
                 optimizer.zero_grad()
         if not self.update_every_chunk:
             optimizer.step()
-        return total
+        return StepOutcome(total, torch.cat(pieces))
 
 
 def _chunk_losses(model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int):
-    """Yield each chunk's loss; the state entering each chunk is detached from the graph.
+    """Yield each chunk's loss and outputs; the state entering a chunk is cut from the graph.
 
     The caller must finish with a chunk's graph (backward or grad) before asking for the next,
     since an update in between changes the weights the next chunk reads.
@@ -102,7 +105,7 @@ def _chunk_losses(model: SequenceModel, batch: Batch, loss: Loss, truncation_len
         if state is not None:
             state = detach_state(state)
         outputs, state = model(batch.inputs[start:stop], state)
-        yield loss(outputs, batch.targets[start:stop], batch.mask[start:stop])
+        yield loss(outputs, batch.targets[start:stop], batch.mask[start:stop]), outputs
 
 
 def _check_truncation(truncation_length: int) -> None:

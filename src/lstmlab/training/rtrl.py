@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, jacrev, vmap
 
+from lstmlab.training.algorithm import StepOutcome
 from lstmlab.training.batch import Batch
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel
@@ -38,7 +39,7 @@ from lstmlab.training.model import SequenceModel
 def rtrl_gradients(model: SequenceModel, batch: Batch, loss: Loss) -> dict[str, Tensor]:
     """The gradient of ``loss`` over the batch by forward sensitivities: name -> dL/dθ."""
     grads = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
-    for _, step_grads in _rtrl_steps(model, batch, loss):
+    for _, _, step_grads in _rtrl_steps(model, batch, loss):
         for name, g in step_grads.items():
             grads[name] += g
     return grads
@@ -52,11 +53,15 @@ class RTRL:
 
     def __call__(
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
-    ) -> Tensor:
+    ) -> StepOutcome:
         params = dict(model.named_parameters())
         total = torch.zeros((), dtype=batch.inputs.dtype)
         summed = {name: torch.zeros_like(p) for name, p in params.items()}
-        for step_loss, step_grads in _rtrl_steps(model, batch, loss):
+        outputs = []
+        for y, step_loss, step_grads in _rtrl_steps(model, batch, loss):
+            outputs.append(y)
+            if not step_grads:
+                continue
             total = total + step_loss
             if self.online:
                 _apply(optimizer, params, step_grads)
@@ -65,7 +70,7 @@ class RTRL:
                     summed[name] += g
         if not self.online:
             _apply(optimizer, params, summed)
-        return total
+        return StepOutcome(total, torch.stack(outputs))
 
 
 def _apply(optimizer, params: dict[str, Tensor], grads: dict[str, Tensor]) -> None:
@@ -76,8 +81,9 @@ def _apply(optimizer, params: dict[str, Tensor], grads: dict[str, Tensor]) -> No
 
 def _rtrl_steps(
     model: SequenceModel, batch: Batch, loss: Loss
-) -> Iterator[tuple[Tensor, dict[str, Tensor]]]:
-    """For each step carrying error: ``ℓ_t`` and ``dℓ_t/dθ`` for every parameter of ``model``.
+) -> Iterator[tuple[Tensor, Tensor, dict[str, Tensor]]]:
+    """For each step: ``y_t`` (B, O), ``ℓ_t`` and ``dℓ_t/dθ`` for every parameter of ``model``
+    (no gradients, ``{}``, at steps without error).
 
     The weights are read afresh at each step, so a caller may update them between steps.
     """
@@ -106,6 +112,9 @@ def _rtrl_steps(
             jac_params if sensitivity is None else torch.bmm(jac_state, sensitivity) + jac_params
         )
         if not bool(batch.mask[t].any()):
+            with torch.no_grad():
+                y = model.output(_unflatten(s, kind, sizes).h)
+            yield y, torch.zeros((), dtype=y.dtype), {}
             continue
         leaf = s.detach().requires_grad_()
         y = model.output(_unflatten(leaf, kind, sizes).h)
@@ -117,7 +126,7 @@ def _rtrl_steps(
         for name, p in cell.named_parameters():
             grads["cell." + name] = g_cell[start:start + p.numel()].view_as(p)
             start += p.numel()
-        yield step_loss.detach(), grads
+        yield y.detach(), step_loss.detach(), grads
 
 
 def _layout(state: NamedTuple) -> tuple[type, list[int]]:
