@@ -90,5 +90,5 @@ def test_bad_input_raises_value_error_naming_the_argument():
         cell(torch.zeros(B, I + 1), state)
     with pytest.raises(ValueError, match=r"state.h must have shape \(2, 4\)"):
         cell(torch.zeros(2, I), state)
-    with pytest.raises(ValueError, match="hidden_size must be a positive int, got -1"):
+    with pytest.raises(ValueError, match="hidden_size must be an int >= 1, got -1"):
         CIFGLSTMCell(I, -1)

@@ -8,6 +8,7 @@ from torch.testing import assert_close
 from lstmlab.cells.fgr import FGRLSTMCell, FGRState
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import LSTMState
+from lstmlab.layers.unroll import unroll
 
 B, I, H, T = 3, 5, 4, 6
 EXACT = {"atol": 1e-12, "rtol": 1e-12}
@@ -72,6 +73,20 @@ def test_matches_the_equations_with_nine_matrices():
         assert_close(tuple(gates), (i, f, g, o), **EXACT)
 
 
+def test_unroll_carries_the_previous_gates_and_freezes_finished_sequences():
+    generator = torch.Generator().manual_seed(3)
+    cell = _cell(generator)
+    xs, state = _inputs(generator)
+    lengths = [T, 2, 0]
+    unrolled = unroll(cell, xs, state, lengths=lengths)
+    for b, length in enumerate(lengths):
+        expected = FGRState(*(field[b : b + 1] for field in state))
+        for x in xs[:length]:
+            expected, _ = cell(x[b : b + 1], expected)
+        final = FGRState(*(field[b : b + 1] for field in unrolled.state))
+        assert_close(final, expected, **EXACT)
+
+
 def test_initial_state_is_all_zeros():
     state = FGRLSTMCell(I, H, dtype=torch.float64).initial_state(B)
     zeros = torch.zeros(B, H, dtype=torch.float64)
@@ -87,5 +102,5 @@ def test_bad_input_raises_value_error_naming_the_argument():
         cell(torch.zeros(B, I), state._replace(forget=torch.zeros(B, H - 1)))
     with pytest.raises(ValueError, match="state must be an FGRState.*got LSTMState"):
         cell(torch.zeros(B, I), LSTMState(state.h, state.c))
-    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+    with pytest.raises(ValueError, match="hidden_size must be an int >= 1"):
         FGRLSTMCell(I, True)

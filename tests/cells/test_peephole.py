@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import LSTMState
 
@@ -52,9 +53,8 @@ def test_zero_peepholes_equal_torch_lstmcell():
 
 
 def test_zero_peepholes_equal_our_lstmcell():
-    lstm = pytest.importorskip("lstmlab.cells.lstm")
     generator = torch.Generator().manual_seed(2)
-    reference = lstm.LSTMCell(I, H, dtype=torch.float64)
+    reference = LSTMCell(I, H, dtype=torch.float64)
     cell = PeepholeLSTMCell(I, H, dtype=torch.float64)
     cell.load_state_dict(reference.state_dict(), strict=False)
     with torch.no_grad():
@@ -143,7 +143,9 @@ def test_bad_input_raises_value_error_naming_the_argument():
         cell(torch.zeros(I), state)
     with pytest.raises(ValueError, match=r"state.c must have shape \(3, 4\)"):
         cell(torch.zeros(B, I), LSTMState(state.h, torch.zeros(B, H + 1)))
-    with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="x must have the parameters' dtype torch.float32"):
+        cell(torch.zeros(B, I, dtype=torch.float64), state)
+    with pytest.raises(ValueError, match="hidden_size must be an int >= 1, got 0"):
         PeepholeLSTMCell(I, 0)
-    with pytest.raises(ValueError, match="input_size must be a positive int"):
+    with pytest.raises(ValueError, match="input_size must be an int >= 1"):
         PeepholeLSTMCell(2.5, H)

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.peephole import check_sizes, check_step_input
+from lstmlab.cells.lstm import check_size, check_step
 from lstmlab.cells.state import Gates, LSTMState
 
 
@@ -53,7 +53,8 @@ class CIFGLSTMCell(nn.Module):
         device: torch.device | None = None,
     ) -> None:
         super().__init__()
-        check_sizes(input_size, hidden_size)
+        check_size("input_size", input_size)
+        check_size("hidden_size", hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -92,7 +93,7 @@ class CIFGLSTMCell(nn.Module):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
             h_prev, self.weight_hh, self.bias_hh

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.peephole import check_sizes, check_step_input
+from lstmlab.cells.lstm import check_size, check_step
 from lstmlab.cells.state import Gates
 
 
@@ -64,7 +64,8 @@ class FGRLSTMCell(nn.Module):
         dtype: torch.dtype | None = None, device: torch.device | None = None,
     ) -> None:
         super().__init__()
-        check_sizes(input_size, hidden_size)
+        check_size("input_size", input_size)
+        check_size("hidden_size", hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -105,7 +106,7 @@ class FGRLSTMCell(nn.Module):
                 "state must be an FGRState(h, c, input, forget, output) (the gates of the "
                 f"previous step feed this one), got {type(state).__name__}"
             )
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size,) * 5)
         h_prev, c_prev, i_prev, f_prev, o_prev = state
         pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
             h_prev, self.weight_hh, self.bias_hh

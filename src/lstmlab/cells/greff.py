@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.peephole import check_sizes, check_step_input
+from lstmlab.cells.lstm import check_size, check_step
 from lstmlab.cells.state import Gates, LSTMState
 
 
@@ -63,7 +63,8 @@ class _GreffCell(nn.Module):
         dtype: torch.dtype | None, device: torch.device | None,
     ) -> None:
         super().__init__()
-        check_sizes(input_size, hidden_size)
+        check_size("input_size", input_size)
+        check_size("hidden_size", hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -118,7 +119,7 @@ class NIGLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_f, pre_g, pre_o = self._pre(x, h_prev).chunk(3, dim=1)
         p_f, p_o = self.weight_peephole
@@ -141,7 +142,7 @@ class NFGLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_i, pre_g, pre_o = self._pre(x, h_prev).chunk(3, dim=1)
         p_i, p_o = self.weight_peephole
@@ -164,7 +165,7 @@ class NOGLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_i, pre_f, pre_g = self._pre(x, h_prev).chunk(3, dim=1)
         p_i, p_f = self.weight_peephole
@@ -187,7 +188,7 @@ class NIAFLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_i, pre_f, pre_g, pre_o = self._pre(x, h_prev).chunk(4, dim=1)
         p_i, p_f, p_o = self.weight_peephole
@@ -210,7 +211,7 @@ class NOAFLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_i, pre_f, pre_g, pre_o = self._pre(x, h_prev).chunk(4, dim=1)
         p_i, p_f, p_o = self.weight_peephole
@@ -233,7 +234,7 @@ class NPLSTMCell(_GreffCell):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre_i, pre_f, pre_g, pre_o = self._pre(x, h_prev).chunk(4, dim=1)
         i = torch.sigmoid(pre_i)

@@ -40,28 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmlab.cells.lstm import check_size, check_step
 from lstmlab.cells.state import Gates, LSTMState
-
-
-def check_sizes(input_size: int, hidden_size: int) -> None:
-    """Raise ValueError unless both sizes are positive integers."""
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def check_step_input(x: Tensor, state: tuple, input_size: int, hidden_size: int) -> None:
-    """Raise ValueError unless ``x`` is (B, I) and every tensor of ``state`` is (B, H)."""
-    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != input_size:
-        received = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"x must have shape (batch, {input_size}), got {received}")
-    names = getattr(state, "_fields", [str(k) for k in range(len(state))])
-    for name, tensor in zip(names, state, strict=True):
-        if not isinstance(tensor, Tensor) or tensor.shape != (x.shape[0], hidden_size):
-            raise ValueError(
-                f"state.{name} must have shape ({x.shape[0]}, {hidden_size}) to match x, "
-                f"got {tuple(tensor.shape) if isinstance(tensor, Tensor) else tensor!r}"
-            )
 
 
 class PeepholeLSTMCell(nn.Module):
@@ -77,7 +57,8 @@ class PeepholeLSTMCell(nn.Module):
         device: torch.device | None = None,
     ) -> None:
         super().__init__()
-        check_sizes(input_size, hidden_size)
+        check_size("input_size", input_size)
+        check_size("hidden_size", hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -113,7 +94,7 @@ class PeepholeLSTMCell(nn.Module):
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""
-        check_step_input(x, state, self.input_size, self.hidden_size)
+        check_step(x, self.weight_ih, self.input_size, state, (self.hidden_size, self.hidden_size))
         h_prev, c_prev = state
         pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
             h_prev, self.weight_hh, self.bias_hh
