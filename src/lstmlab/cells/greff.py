@@ -80,6 +80,8 @@ class _GreffCell(nn.Module):
             self.register_parameter("bias_hh", None)
         if peepholes:
             self.weight_peephole = nn.Parameter(torch.empty(peepholes, hidden_size, **factory))
+        else:
+            self.register_parameter("weight_peephole", None)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
