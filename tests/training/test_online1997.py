@@ -9,6 +9,7 @@ from torch.testing import assert_close
 from lstmlab.training.network1997 import (
     Network1997,
     NetworkWeights1997,
+    map_weights,
     member,
     population_weights,
     stack_weights,
@@ -165,6 +166,27 @@ def test_population_equals_separate_runs():
                              strict=True):
             assert_close(got, want, rtol=1e-10, atol=1e-10)
         assert_close(together.outputs[:, k], alone.outputs[:, 0], rtol=1e-10, atol=1e-10)
+
+
+def test_trainable_mask_freezes_exactly_the_masked_weights():
+    """Exp 2a's staged construction: first only input-to-output weights learn."""
+    network = Network1997(CONFIGS["exp2a no output gate"], dtype=F64,
+                          generator=torch.Generator().manual_seed(15))
+    weights = stack_weights([network.weights()])
+    inputs, targets, mask = data(network.config, T=12, K=1, B=1, seed=16)
+    ones = map_weights(torch.ones_like, weights)
+    free = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5)
+    same = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
+                           trainable=ones)
+    zeros = map_weights(torch.zeros_like, weights)
+    frozen_cell = ones._replace(cell=zeros.cell, weight_ho=zeros.weight_ho)
+    staged = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
+                             trainable=frozen_cell)
+    for got, want in zip(flat(same.weights), flat(free.weights), strict=True):
+        assert_close(got, want, rtol=0, atol=0)
+    assert_close(staged.weights.cell.weight_ih, weights.cell.weight_ih, rtol=0, atol=0)
+    assert_close(staged.weights.weight_ho, weights.weight_ho, rtol=0, atol=0)
+    assert (staged.weights.weight_io - weights.weight_io).abs().max() > 1e-3
 
 
 @pytest.mark.parametrize(("field", "shape", "match"), [

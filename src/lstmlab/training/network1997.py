@@ -16,7 +16,7 @@ paper counts (Table 10 column w; [H97]-notes §1.12).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -158,13 +158,20 @@ def stack_weights(members: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
     return NetworkWeights1997(cells, *rest)
 
 
+def map_weights(fn: Callable[[Tensor], Tensor], weights: NetworkWeights1997,
+                ) -> NetworkWeights1997:
+    """``fn`` applied to every tensor of ``weights`` (absent ones stay None), e.g.
+    ``map_weights(torch.ones_like, w)`` for an all-trainable mask."""
+    def apply(part):
+        return None if part is None else fn(part)
+
+    return NetworkWeights1997(LSTM1997Weights(*(apply(p) for p in weights.cell)),
+                              *(apply(p) for p in weights[1:]))
+
+
 def member(weights: NetworkWeights1997, k: int) -> NetworkWeights1997:
     """Member ``k``'s weights (no leading K) from a population's."""
-    def pick(part):
-        return None if part is None else part[k]
-
-    return NetworkWeights1997(LSTM1997Weights(*(pick(p) for p in weights.cell)),
-                              *(pick(p) for p in weights[1:]))
+    return map_weights(lambda part: part[k], weights)
 
 
 def population_weights(network: Network1997, generators: Sequence[torch.Generator],

@@ -65,15 +65,16 @@ class OnlineResult(NamedTuple):
 def online_sequence(
     network: Network1997, weights: NetworkWeights1997, inputs: Tensor, targets: Tensor,
     mask: Tensor | None = None, *, learning_rate: float | Tensor = 0.0,
-    mode: UpdateMode = UpdateMode.STEP,
+    mode: UpdateMode = UpdateMode.STEP, trainable: NetworkWeights1997 | None = None,
 ) -> OnlineResult:
     """Present one sequence per member and learn online from it.
 
     ``network`` gives the architecture (its own parameters are not used); ``weights`` (K, ...)
     e.g. from ``population_weights``; ``inputs`` (T, K, B, I); ``targets`` (T, K, B, O);
     ``mask`` (T, K, B), 1 where a step carries error (None: every step); ``learning_rate``
-    alpha, a float or one per member (K,) (0 freezes a member). The input weights are not
-    modified.
+    alpha, a float or one per member (K,) (0 freezes a member); ``trainable``, shaped like
+    ``weights``, 1 where a weight may change and 0 where it stays (e.g. exp 2a's memory cell,
+    "added once the error has stopped decreasing", §5.2). The input weights are not modified.
     """
     cell, config = network.cell, network.config
     C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size
@@ -81,21 +82,22 @@ def online_sequence(
     T, K, B, _ = inputs.shape
     factory = {"dtype": inputs.dtype, "device": inputs.device}
     mask = torch.ones(T, K, B, **factory) if mask is None else mask.to(inputs.dtype)
-    alpha = torch.as_tensor(learning_rate, **factory).expand(K)
+    alpha = torch.as_tensor(learning_rate, **factory)
+    if alpha.dim() > 1 or alpha.numel() not in (1, K):
+        raise ValueError(f"learning_rate must be a float or ({K},), got shape {tuple(alpha.shape)}")
+    alpha = alpha.expand(K)
     carries_error = mask.flatten(1).any(1).tolist()
 
     # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
     has_bias = weights.cell.bias is not None
-    W = torch.cat([w for w in (weights.cell.weight_ih, weights.cell.weight_hh,
-                               weights.cell.bias.unsqueeze(-1) if has_bias else None)
-                   if w is not None], -1).detach().clone()
+    W, W_ho, W_io, b_o = (w.detach().clone() if w is not None else None
+                          for w in _packed(weights))
     column_mask = torch.ones(W.shape[1:], **factory)
     if has_bias:
-        column_mask[:, -1] = cell.bias_mask.to(inputs.dtype)
+        column_mask[:, -1] = cell.bias_mask.to(**factory)
         W[..., -1] *= column_mask[:, -1]
-    W_ho = weights.weight_ho.detach().clone()
-    W_io = weights.weight_io.detach().clone() if weights.weight_io is not None else None
-    b_o = weights.bias_o.detach().clone() if weights.bias_o is not None else None
+    may_change = [None] * 4 if trainable is None else [
+        w.to(**factory) if w is not None else None for w in _packed(trainable)]
     grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
 
     y_in = torch.zeros(K, B, C, **factory)
@@ -155,9 +157,9 @@ def online_sequence(
             if total is not None:
                 total += part
         if mode is UpdateMode.STEP:
-            _apply(alpha, (W, W_ho, W_io, b_o), step)
+            _apply(alpha, (W, W_ho, W_io, b_o), step, may_change)
     if mode is UpdateMode.SEQUENCE:
-        _apply(alpha, (W, W_ho, W_io, b_o), grads)
+        _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
 
     def unpack(W, W_ho, W_io, b_o, sign=1.0):
         I, R = cell.input_size, cell.num_units
@@ -171,11 +173,21 @@ def online_sequence(
                         torch.stack(outputs), loss)
 
 
-def _apply(alpha: Tensor, weights: tuple, descent: list) -> None:
-    """w += alpha_k * (-dE/dw), member by member, in place."""
-    for weight, direction in zip(weights, descent, strict=True):
+def _packed(weights: NetworkWeights1997) -> tuple:
+    """(W (K, R, M) = [weight_ih | weight_hh | bias], weight_ho, weight_io, bias_o)."""
+    cell = weights.cell
+    W = torch.cat([w for w in (cell.weight_ih, cell.weight_hh,
+                               cell.bias.unsqueeze(-1) if cell.bias is not None else None)
+                   if w is not None], -1)
+    return W, weights.weight_ho, weights.weight_io, weights.bias_o
+
+
+def _apply(alpha: Tensor, weights: tuple, descent: list, may_change: list) -> None:
+    """w += alpha_k * (-dE/dw) [* trainable], member by member, in place."""
+    for weight, direction, mask in zip(weights, descent, may_change, strict=True):
         if weight is not None:
-            weight += alpha.view(-1, *[1] * (weight.dim() - 1)) * direction
+            step = alpha.view(-1, *[1] * (weight.dim() - 1)) * direction
+            weight += step if mask is None else step * mask
 
 
 def _check(network, weights, inputs, targets, mask) -> None:
