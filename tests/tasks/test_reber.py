@@ -5,6 +5,7 @@ import re
 import pytest
 import torch
 
+from lstmlab.tasks.batch import concat
 from lstmlab.tasks.reber import SYMBOLS, EmbeddedReber, encode
 
 # The embedded Reber grammar as a regular expression, derived by hand from the graph
@@ -91,7 +92,7 @@ def test_seeds():
 
 def test_success_criterion_on_hand_made_predictions():
     task = EmbeddedReber(data_seed=0, train_size=8, test_size=8)
-    batch = task.stopping_set()
+    batch = concat(list(task.stopping_batches(batch_size=5)))
     perfect = torch.where(batch.choices, 0.75, 0.25)
     assert task.is_correct(perfect, batch).all()
     # Predicting only the symbol that came is wrong wherever two continuations are allowed.

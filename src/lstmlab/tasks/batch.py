@@ -29,7 +29,7 @@ Same generator state, same batch: every random draw goes through the ``torch.Gen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -170,14 +170,30 @@ def cross_entropy(outputs: Tensor, batch: Batch) -> Tensor:
         outputs[batch.mask], batch.targets[batch.mask].argmax(dim=-1), reduction="mean")
 
 
+def fresh_batches(sample: Callable[[int, torch.Generator], Batch], total: int,
+                  generator: torch.Generator, batch_size: int) -> Iterator[Batch]:
+    """``total`` freshly drawn sequences as successive batches of at most ``batch_size``.
+
+    Tasks whose test sets are random ("a test set consisting of 2560 randomly chosen
+    sequences") serve them this way, so memory stays bounded (2c at q = p = 1000 needs ~4 MB a
+    sequence). The draws depend on ``batch_size`` as well as on the generator's seed.
+    """
+    if total < 1 or batch_size < 1:
+        raise ValueError(f"total, batch_size: expected >= 1, received {total}, {batch_size}")
+    for start in range(0, total, batch_size):
+        yield sample(min(batch_size, total - start), generator)
+
+
 @runtime_checkable
 class Task(Protocol):
     """What a runner and a training loop need of a task.
 
     ``setup`` is the paper's training configuration, ``published`` the paper's rows for this
     setting, ``stopping`` the paper's stopping rules in the order the paper reports them (e.g.
-    ST1 then ST2; empty where the paper trains for a fixed budget). ``test_size`` is the size
-    of the paper's post-training test set, which ``test_set`` returns.
+    ST1 then ST2; empty where the paper trains for a fixed budget). ``test_batches`` yields the
+    paper's post-training test set (``test_size`` sequences) and ``stopping_batches`` the set a
+    :class:`~lstmlab.tasks.stopping.TestSetRule` is checked on, both in chunks of at most
+    ``batch_size`` sequences.
     """
 
     name: str
@@ -190,9 +206,11 @@ class Task(Protocol):
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch: ...
 
-    def test_set(self, generator: torch.Generator) -> Batch: ...
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256
+                     ) -> Iterator[Batch]: ...
 
-    def stopping_set(self, generator: torch.Generator) -> Batch: ...
+    def stopping_batches(self, generator: torch.Generator, batch_size: int = 256
+                         ) -> Iterator[Batch]: ...
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor: ...
 

@@ -31,7 +31,7 @@ above every other unit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -119,6 +119,11 @@ def encode(strings: list[str]) -> Batch:
     return Batch(inputs, targets, valid_step_mask(lengths, steps), lengths, choices=choices)
 
 
+def _chunks(strings: list[str], batch_size: int) -> Iterator[Batch]:
+    for start in range(0, len(strings), batch_size):
+        yield encode(strings[start:start + batch_size])
+
+
 def most_active_correct(outputs: Tensor, batch: Batch) -> Tensor:
     """(B,) True where at every masked step every allowed unit beats every other unit."""
     check_outputs(outputs, batch)
@@ -196,13 +201,15 @@ class EmbeddedReber:
         picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
         return encode([self.train_strings[k] for k in picks.tolist()])
 
-    def test_set(self, generator: torch.Generator | None = None) -> Batch:
+    def test_batches(self, generator: torch.Generator | None = None,
+                     batch_size: int = 256) -> Iterator[Batch]:
         """The 256 test strings (fixed by ``data_seed``; ``generator`` is not used)."""
-        return encode(self.test_strings)
+        return _chunks(self.test_strings, batch_size)
 
-    def stopping_set(self, generator: torch.Generator | None = None) -> Batch:
+    def stopping_batches(self, generator: torch.Generator | None = None,
+                         batch_size: int = 256) -> Iterator[Batch]:
         """All training strings, then all test strings: the success criterion covers both."""
-        return encode(self.train_strings + self.test_strings)
+        return _chunks(self.train_strings + self.test_strings, batch_size)
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return most_active_correct(outputs, batch)

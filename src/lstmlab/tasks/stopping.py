@@ -7,7 +7,7 @@ Two kinds occur in [H97] (Hochreiter & Schmidhuber 1997):
   ST2 adds "mean absolute test set error below 0.01"), Experiment 1's "all string symbols of all
   sequences in both test set and training set are predicted correctly" (§5.1), and the success
   criterion of 2a-2c, "during 10,000 successive, randomly chosen input sequences, the maximal
-  absolute error ... is always below" 0.25 / 0.2 (§5.2). The task's ``stopping_set(generator)``
+  absolute error ... is always below" 0.25 / 0.2 (§5.2). The task's ``stopping_batches(generator)``
   gives the sequences (fresh ones for 2-3, the fixed training and test strings for 1).
 - :class:`RecentWindowRule`: checked on the most recent training sequences. ST3(beta) of
   Table 11: "average training error below beta and the 2000 most recent sequences were
