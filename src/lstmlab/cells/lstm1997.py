@@ -18,7 +18,10 @@ The recurrent input is the whole hidden layer of the previous step,
                                                                 + y^{in_j}(t) g(net_{c_j^v}(t))
     h_t   = o[block] * h(c_t)                  y^{c_j^v}(t)  = y^{out_j}(t) h(s_{c_j^v}(t))
 
-([H97] §4, eq. 9 and App. A.1). The CEC's self-connection is the fixed 1.0 in ``c_{t-1} + ...``.
+([H97] §4 and App. A.1, forward pass). The CEC's self-connection is the fixed 1.0 in
+``c_{t-1} + ...``. Timing as in the experiments (§5 intro): the hidden units at step t read the
+input of step t and the hidden layer of step t-1 (outputs then read the hidden units of step t,
+see ``lstmlab.training.network1997``).
 Defaults are the paper's squashing functions, eqs. (3)-(5): gates logistic in [0, 1],
 ``g(x) = 4 sigmoid(x) - 2`` in [-2, 2], ``h(x) = 2 sigmoid(x) - 1`` in [-1, 1]; experiments 2a/2b
 use ``g = LOGISTIC``, ``h = IDENTITY`` and no output gate (``output_gate=False``: o = 1).
@@ -30,7 +33,8 @@ s_{c_j^v} = ``c``; y^{c_j^v} = ``h``; y^{in_j} = ``i``; y^{out_j} = ``o``.
 Truncation ([H97] §4 "Learning", App. A.1): with ``truncate_gradient=True`` the derivatives
 ``d net_{in_j}(t) / d y^u(t-1)``, ``d net_{out_j}(t) / d y^u(t-1)``, ``d net_{c_j}(t) / d y^u(t-1)``
 are zero: ``y_prev`` is detached where it enters the net inputs, and error flows back in time
-only through ``c`` (the CEC), so ``d s_c(t) / d s_c(t-1) = 1`` exactly (App. A.2, eq. 35).
+only through ``c`` (the CEC): the truncated derivatives of App. A.1 (eqs. 12-15), and
+``d s_c(t) / d s_c(t-1) = 1`` exactly (App. A.2, eq. 35).
 
 Bias units (Table 10): ``gate_bias`` for gates, ``cell_bias`` for cells. One ``bias`` vector of
 length R holds them; entries of units without bias are held at zero by the buffer
