@@ -16,6 +16,7 @@ from lstmlab.training.loop import (
 from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
 from lstmlab.training.model import SequenceModel, detach_state
 from lstmlab.training.optimizers import SGD, Adam
+from lstmlab.training.population import Member, MemberResult, PopulationConfig, train_population
 from lstmlab.training.rtrl import RTRL, rtrl_gradients
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "train",
+    "Member",
+    "MemberResult",
+    "PopulationConfig",
+    "train_population",
     "BPTT",
     "RTRL",
     "Batch",

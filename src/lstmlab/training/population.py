@@ -1,0 +1,187 @@
+"""K independent networks trained in lockstep as one batched computation.
+
+Each member k has its own initial weights θ_k, its own data stream (``sample(generator_k)``) and
+its own stopping criterion. Their parameters are stacked along a leading axis K and one step of
+full BPTT runs for all of them at once: the forward pass is ``torch.func.vmap`` over a
+``functional_call`` of the model, one backward pass of ``sum_k L_k(θ_k)`` gives every member its
+own gradient (the members share no weights, so ``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``), and the
+optimizer's rule (:mod:`lstmlab.training.optimizers`) moves each active member as its own
+``torch.optim`` run would:
+
+    for step = 1 .. max_steps while some member is active:
+        batch_k = sample(generator_k)                 for the active members
+        y_k = model(θ_k; batch_k.inputs);  L_k = loss(y_k, targets_k, mask_k)
+        g_k = ∂L_k/∂θ_k;  θ_k, opt_k = update(θ_k, g_k, opt_k)   active members only
+        active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k)) and L_k, θ_k finite
+
+A stopped member's weights and optimizer state freeze; the others go on. So member k ends with
+the weights that ``train`` gives it alone (up to summation order, ~1e-15 relative in float64).
+Batches of different lengths are padded to the longest (zero inputs, mask False), which changes
+no loss and no gradient. A member whose loss or weights turn non-finite stops with its last
+finite weights and ``diverged=True``.
+
+Shapes: K members, T time, B batch (equal for all members), I input, O output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch.func import functional_call, vmap
+
+from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.loop import StepInfo, StopCriterion
+from lstmlab.training.losses import Loss, sum_squared_error
+from lstmlab.training.model import SequenceModel
+from lstmlab.training.optimizers import SGD, Adam
+
+
+@dataclass(frozen=True)
+class Member:
+    """One network of a population: its ``model`` (initial weights, updated in place at the
+    end), its data ``generator`` and its stopping criterion."""
+
+    model: SequenceModel
+    generator: torch.Generator
+    stop: StopCriterion | None = None
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    """``max_steps`` batches per member at most; ``optimizer`` and ``loss`` as for ``train``."""
+
+    max_steps: int
+    optimizer: SGD | Adam
+    loss: Loss = sum_squared_error
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_steps, int) or self.max_steps < 0:
+            raise ValueError(f"max_steps: expected an int >= 0, received {self.max_steps!r}")
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """``steps`` trained; ``stopped``: its criterion fired; ``loss``: its last finite loss;
+    ``diverged``: its loss or weights turned non-finite at step ``steps + 1``."""
+
+    index: int
+    steps: int
+    stopped: bool
+    loss: float
+    diverged: bool = False
+
+
+def train_population(
+    members: Sequence[Member],
+    sample: Callable[[torch.Generator], Batch],
+    config: PopulationConfig,
+    *,
+    on_result: Callable[[MemberResult], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[MemberResult]:
+    """Train every member in lockstep; each member's model holds its final weights afterwards.
+
+    ``on_result`` is called the moment a member is final (stopped, diverged or out of steps);
+    ``progress(step, active_members)`` after every step.
+    """
+    if not members:
+        raise ValueError("members: expected at least one Member, received none")
+    template = members[0].model
+    names = [name for name, _ in template.named_parameters()]
+    for k, member in enumerate(members):
+        shapes = [(n, p.shape) for n, p in member.model.named_parameters()]
+        if shapes != [(n, p.shape) for n, p in template.named_parameters()]:
+            raise ValueError(f"members[{k}].model: expected the parameters of members[0].model "
+                             f"{[(n, tuple(s)) for n, s in shapes]}")
+    params = {n: torch.stack([dict(m.model.named_parameters())[n].detach() for m in members])
+              for n in names}
+    buffers = dict(template.named_buffers())
+    opt_state = config.optimizer.init(params)
+    count = len(members)
+    active = torch.ones(count, dtype=torch.bool)
+    results: list[MemberResult | None] = [None] * count
+    losses = [math.nan] * count
+    batches: list[Batch | None] = [None] * count
+
+    def forward(p: dict[str, Tensor], inputs: Tensor) -> Tensor:
+        outputs, _ = functional_call(template, {**p, **buffers}, (inputs,))
+        return outputs
+
+    batched_forward = vmap(forward)
+
+    def finish(k: int, steps: int, stopped: bool, diverged: bool = False) -> None:
+        active[k] = False
+        results[k] = MemberResult(k, steps, stopped, losses[k], diverged)
+        if on_result is not None:
+            on_result(results[k])
+
+    step = 0
+    while step < config.max_steps and bool(active.any()):
+        step += 1
+        for k in range(count):
+            if active[k]:
+                batches[k] = sample(members[k].generator)
+                check_batch(batches[k])
+        stacked = _stack(batches)  # a stopped member keeps its last batch: computed, unused
+        leaves = {n: p.detach().requires_grad_() for n, p in params.items()}
+        outputs = batched_forward(leaves, stacked.inputs)
+        member_losses = vmap(config.loss)(outputs, stacked.targets, stacked.mask)
+        grads = dict(zip(names, torch.autograd.grad(member_losses.sum(), list(leaves.values())),
+                         strict=True))
+        member_losses, outputs = member_losses.detach(), outputs.detach()
+        new_params, new_state = config.optimizer.update(params, grads, opt_state, active)
+        finite = torch.isfinite(member_losses)
+        for p in new_params.values():
+            finite &= torch.isfinite(p).flatten(1).all(1)
+        moving = active & finite
+        params = {n: torch.where(_expand(moving, p), p, params[n]) for n, p in new_params.items()}
+        opt_state = {n: torch.where(_expand(moving, s), s, opt_state[n])
+                     for n, s in new_state.items()}
+        for k in range(count):
+            if not active[k]:
+                continue
+            if not finite[k]:
+                finish(k, step - 1, stopped=False, diverged=True)
+                continue
+            losses[k] = float(member_losses[k])
+            batch = batches[k]
+            steps_k = batch.inputs.shape[0]
+            info = StepInfo(step, losses[k], batch, outputs[k, :steps_k])
+            if members[k].stop is not None and members[k].stop(info):
+                finish(k, step, stopped=True)
+        if progress is not None:
+            progress(step, int(active.sum()))
+    for k in range(count):
+        if active[k]:
+            finish(k, step, stopped=False)
+    with torch.no_grad():
+        for k, member in enumerate(members):
+            for n, p in member.model.named_parameters():
+                p.copy_(params[n][k])
+    return [r for r in results if r is not None]
+
+
+def _expand(flags: Tensor, like: Tensor) -> Tensor:
+    """``flags`` (K,) viewed to broadcast against ``like`` (K, ...)."""
+    return flags.view(-1, *([1] * (like.dim() - 1)))
+
+
+def _stack(batches: Sequence[Batch]) -> SequenceBatch:
+    """Stack K batches along a new leading axis, padding time to the longest: (K, T, B, ...)."""
+    steps = max(b.inputs.shape[0] for b in batches)
+    sizes = {b.inputs.shape[1] for b in batches}
+    if len(sizes) != 1:
+        raise ValueError(f"sample: expected the same batch size B for every member, "
+                         f"received {sorted(sizes)}")
+
+    def pad(x: Tensor) -> Tensor:
+        extra = steps - x.shape[0]
+        return torch.cat([x, x.new_zeros((extra, *x.shape[1:]))]) if extra else x
+
+    return SequenceBatch(*(torch.stack([pad(getattr(b, name)) for b in batches])
+                           for name in ("inputs", "targets", "mask")),
+                         torch.stack([b.lengths for b in batches]))

@@ -1,0 +1,104 @@
+"""A population of K networks in lockstep ends, member by member, with the weights of K separate
+``train`` runs (torch.optim, one network at a time), though members stop at different times."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.testing import assert_close
+
+from lstmlab.cells.lstm import LSTMCell
+from lstmlab.training import (
+    SGD,
+    Adam,
+    Member,
+    PopulationConfig,
+    SequenceBatch,
+    SequenceModel,
+    TrainConfig,
+    train,
+    train_population,
+)
+
+
+def build(seed: int) -> SequenceModel:
+    generator = torch.Generator().manual_seed(seed)
+    cell = LSTMCell(2, 3, dtype=torch.float64)
+    readout = nn.Linear(3, 2, dtype=torch.float64)
+    with torch.no_grad():
+        for p in [*cell.parameters(), *readout.parameters()]:
+            p.copy_(torch.rand(p.shape, generator=generator, dtype=p.dtype) - 0.5)
+    return SequenceModel(cell, readout, torch.sigmoid)
+
+
+def sample(generator: torch.Generator) -> SequenceBatch:
+    """Sequences of 3 to 7 steps (so members' batches differ in length); error at the end."""
+    steps = int(torch.randint(3, 8, (), generator=generator))
+    inputs = torch.randn(steps, 2, 2, generator=generator, dtype=torch.float64)
+    targets = torch.sigmoid(inputs.cumsum(0)).flip(-1)
+    mask = torch.zeros(steps, 2, dtype=torch.bool)
+    mask[-1] = True
+    mask[steps // 2] = True
+    return SequenceBatch(inputs, targets, mask, torch.full((2,), steps))
+
+
+def stop_rule(k: int):
+    """Member k stops after 6 + 3k steps, or earlier once its loss is small."""
+    return lambda info: info.step >= 6 + 3 * k or info.loss < 0.02
+
+
+@pytest.mark.parametrize("optimizer", [SGD(lr=0.5, momentum=0.9), Adam(lr=0.05)],
+                         ids=["sgd-momentum", "adam"])
+def test_population_equals_separate_runs(optimizer):
+    count, max_steps = 8, 25
+    separate = []
+    for k in range(count):
+        model = build(k)
+        result = train(model, sample, TrainConfig(max_steps=max_steps, optimizer=optimizer),
+                       generator=torch.Generator().manual_seed(100 + k), stop=stop_rule(k))
+        separate.append((model, result))
+    members = [Member(build(k), torch.Generator().manual_seed(100 + k), stop_rule(k))
+               for k in range(count)]
+    finished = []
+    results = train_population(members, sample, PopulationConfig(max_steps, optimizer),
+                               on_result=finished.append)
+    steps = [r.steps for r in results]
+    assert len(set(steps)) >= 5, steps  # members really stop at different times
+    assert [r.steps for r in finished] == sorted(steps)  # each reported as soon as final
+    for k, (model, alone) in enumerate(separate):
+        assert (results[k].steps, results[k].stopped) == (alone.steps, alone.stopped)
+        assert results[k].loss == pytest.approx(alone.loss, rel=1e-10)
+        for (key, p), q in zip(members[k].model.named_parameters(), model.parameters(),
+                               strict=True):
+            assert_close(p, q, rtol=1e-10, atol=1e-10, msg=f"member {k}: {key}")
+    moved = (members[0].model.readout.weight - build(0).readout.weight).abs().max()
+    assert moved > 1e-3  # training changed the weights, so the comparison has teeth
+
+
+def test_diverged_member_stops_with_last_finite_weights():
+    def poisoned(generator):
+        batch = sample(generator)
+        if generator.initial_seed() == 7:  # member 1's stream
+            batch.inputs[0, 0, 0] = float("inf") if torch.rand((), generator=generator) < 0.3 \
+                else batch.inputs[0, 0, 0]
+        return batch
+
+    members = [Member(build(k), torch.Generator().manual_seed(s)) for k, s in enumerate((6, 7))]
+    results = train_population(members, poisoned, PopulationConfig(20, SGD(lr=0.1)))
+    assert results[1].diverged and not results[0].diverged
+    assert results[0].steps == 20 and results[1].steps < 20
+    assert all(bool(torch.isfinite(p).all()) for p in members[1].model.parameters())
+    # Member 1 alone, stopped before its poisoned step, has the same weights.
+    alone = build(1)
+    train(alone, poisoned, TrainConfig(max_steps=results[1].steps, optimizer=SGD(lr=0.1)),
+          generator=torch.Generator().manual_seed(7))
+    for p, q in zip(members[1].model.parameters(), alone.parameters(), strict=True):
+        assert_close(p, q, rtol=1e-10, atol=1e-10)
+
+
+def test_members_must_share_an_architecture():
+    other = SequenceModel(LSTMCell(2, 4, dtype=torch.float64), nn.Linear(4, 2, dtype=torch.float64))
+    members = [Member(build(0), torch.Generator()), Member(other, torch.Generator())]
+    with pytest.raises(ValueError, match=r"members\[1\].model"):
+        train_population(members, sample, PopulationConfig(3, SGD(lr=0.1)))
