@@ -1,5 +1,8 @@
 """lstmlab.layers: cells over time (``unroll``) and drop-ins for torch.nn.LSTM/GRU/RNN."""
 
+from lstmlab.layers.gru import GRU
+from lstmlab.layers.lstm import LSTM
+from lstmlab.layers.rnn import RNN
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-__all__ = ["Recording", "Unrolled", "unroll"]
+__all__ = ["GRU", "LSTM", "RNN", "Recording", "Unrolled", "unroll"]

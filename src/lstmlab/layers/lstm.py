@@ -1,0 +1,85 @@
+"""``LSTM``: a drop-in for ``torch.nn.LSTM`` that runs any cell of the LSTM family.
+
+Same constructor, call, return, attributes and ``state_dict`` keys as ``torch.nn.LSTM``
+(``weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, weight_hr_l0``, ``*_reverse``): a torch
+state dict loads unchanged, and ours loads into torch's. Shapes: T time, B batch, I input,
+H hidden, P ``proj_size`` (H without one), L ``num_layers``, D = 2 if ``bidirectional`` else 1.
+
+    output, (h_n, c_n) = lstm(input, (h_0, c_0))     input (T, B, I), (B, T, I) with
+                                                     batch_first, (T, I) unbatched, or packed;
+    h_0, h_n (L*D, B, P); c_0, c_n (L*D, B, H)       output (T, B, D*P) (batch_first: (B, T, D*P))
+
+Each layer and direction runs one cell (the equations are in ``lstmlab.cells.lstm``); layer k > 0
+reads the concatenated outputs of layer k-1 (forward, reverse), through dropout in training.
+
+Two paths, the same numbers (tested to 1e-10 in float64):
+- fused (the default for the standard ``LSTMCell``): torch's own kernel ``torch._VF.lstm``
+  (oneDNN on CPU, cuDNN on GPU), called with the flat weights exactly as ``torch.nn.LSTM`` does;
+- readable (``fused=False``, and always for a variant ``cell=``): ``unroll`` over our cells,
+  a Python loop over time whose every line is an equation of the cell's docstring.
+``cell=`` takes the cell class (or any callable ``cell(input_size, hidden_size, bias, *, dtype,
+device)``, e.g. a ``functools.partial``); its extra parameters appear as ``<name>_l{k}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import _VF, Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
+
+from lstmlab.cells.lstm import LSTMCell, check_size
+from lstmlab.layers.stack import RecurrentStack
+
+
+class LSTM(RecurrentStack):
+    """``torch.nn.LSTM``'s interface over a chosen LSTM cell; see the module docstring."""
+
+    state_fields = ("h", "c")
+
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+        proj_size: int = 0, device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None, *, cell: Callable[..., nn.Module] = LSTMCell,
+        fused: bool | None = None,
+    ) -> None:
+        check_size("proj_size", proj_size, minimum=0)
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
+        standard = cell is LSTMCell
+        if fused and not standard:
+            raise ValueError(f"fused=True needs cell=LSTMCell (torch's kernel), got {cell!r}")
+        projection = {"proj_size": proj_size} if proj_size > 0 else {}
+
+        def make_cell(size: int) -> nn.Module:
+            return cell(size, hidden_size, bias, **projection, dtype=dtype, device=device)
+
+        super().__init__(make_cell, input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size)
+        self.mode = "LSTM"
+        self.cell = cell
+        self.fused = standard if fused is None else fused
+
+    def forward(
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
+        """``(output, (h_n, c_n))`` from ``input`` and ``hx = (h_0, c_0)`` (zeros if None)."""
+        prepared, state = self.prepare(input, hx)
+        if self.fused:
+            output, state = self.fused_path(prepared, state, _VF.lstm)
+        else:
+            output, state = self.readable(prepared, state)
+        return self.finish(prepared, output, state)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
+                              ("dropout", 0.0), ("bidirectional", False), ("proj_size", 0)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        if self.cell is not LSTMCell:
+            text += f", cell={getattr(self.cell, '__name__', self.cell)!r}"
+        return text + ("" if self.fused else ", fused=False")

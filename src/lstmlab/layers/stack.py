@@ -1,0 +1,247 @@
+"""What ``LSTM``, ``GRU`` and ``RNN`` share: a stack of cells under torch's parameter names.
+
+The counterpart of torch's ``RNNBase``. Shapes: T time, B batch, I input, H hidden, P the size
+of ``h`` (``proj_size`` or H), L ``num_layers``, D directions (2 if ``bidirectional``).
+
+Parameters. Layer k, direction d has one cell; the cell's parameter ``name`` is registered on
+the stack as ``{name}_l{k}`` (``{name}_l{k}_reverse`` for d = 1), in torch's order (layer,
+direction, then the cell's own order: ``weight_ih, weight_hh, bias_ih, bias_hh, weight_hr``),
+so ``state_dict()``, ``named_parameters()`` and attributes like ``weight_ih_l0`` are torch's,
+and a variant cell's extra parameters follow the same rule (``weight_peephole_l0``). The cells
+themselves are kept outside the module tree (``state_dict`` holds each tensor once); before a
+forward pass each cell is pointed at the stack's current tensors (``bound_cell``), so
+``.to()``, ``load_state_dict`` and assigning ``lstm.weight_ih_l0 = ...`` all just work.
+
+Input handling, as ``torch.nn.RNNBase.forward``: (T, B, I), (B, T, I) with ``batch_first``,
+unbatched (T, I), or a ``PackedSequence`` (the output is then packed the same way).
+
+The readable path (``readable``): ``unroll`` each cell over the layer's input; the layers are
+joined by ``dropout`` in training mode (not after the last), exactly as torch does. Packed input
+is unpacked to a padded batch with ``lengths``, so states freeze past each sequence's end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from lstmlab.cells.lstm import check_size
+from lstmlab.layers.unroll import unroll
+
+
+class Prepared(NamedTuple):
+    """The input in one canonical form: ``x`` (T, B, I) or the packed data (N, I)."""
+
+    x: Tensor
+    batch_sizes: Tensor | None
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+    unbatched: bool
+
+
+class RecurrentStack(nn.Module):
+    """L layers of D directions of cells made by ``make_cell(input_size)``.
+
+    ``state_fields``: the fields of the cell state that ``hx`` holds, ``("h", "c")`` for an LSTM,
+    ``("h",)`` for a GRU or RNN (``hx`` is then one tensor, as in torch).
+    """
+
+    state_fields: tuple[str, ...] = ("h",)
+
+    def __init__(
+        self, make_cell: Callable[[int], nn.Module], input_size: int, hidden_size: int,
+        num_layers: int, bias: bool, batch_first: bool, dropout: float, bidirectional: bool,
+        proj_size: int = 0,
+    ) -> None:
+        super().__init__()
+        check_size("input_size", input_size)
+        check_size("hidden_size", hidden_size)
+        check_size("num_layers", num_layers)
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float) \
+                or not 0 <= dropout <= 1:
+            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout acts between layers, so with num_layers=1 it does nothing "
+                          f"(got dropout={dropout})", UserWarning, stacklevel=3)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
+        self.dropout, self.proj_size = float(dropout), proj_size
+        directions = 2 if bidirectional else 1
+        output_size = proj_size if proj_size > 0 else hidden_size
+        self._cells: list[tuple[nn.Module, dict[str, str]]] = []
+        for layer in range(num_layers):
+            for direction in range(directions):
+                cell = make_cell(input_size if layer == 0 else directions * output_size)
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                names = {}
+                for name, parameter in cell.named_parameters():
+                    names[name] = name.replace(".", "_") + suffix
+                    self.register_parameter(names[name], parameter)
+                for name, buffer in cell.named_buffers():
+                    names[name] = name.replace(".", "_") + suffix
+                    self.register_buffer(names[name], buffer)
+                self._cells.append((cell, names))
+        self._flat_weights_names = [n for _, names in self._cells for n in names.values()
+                                    if n in self._parameters]
+        probe = self._cells[0][0].initial_state(1)
+        self.state_sizes = tuple(getattr(probe, f).shape[-1] for f in self.state_fields)
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        """The parameters in torch's order, as ``torch._VF`` kernels take them."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """Per layer and direction, its parameters (torch's ``all_weights``)."""
+        return [[getattr(self, n) for n in names.values() if n in self._parameters]
+                for _, names in self._cells]
+
+    def bound_cell(self, index: int) -> nn.Module:
+        """Cell ``index`` = layer * D + direction, holding the stack's current tensors."""
+        cell, names = self._cells[index]
+        for name, stack_name in names.items():
+            owner, _, leaf = name.rpartition(".")
+            module = cell.get_submodule(owner)
+            table = module._parameters if stack_name in self._parameters else module._buffers
+            table[leaf] = getattr(self, stack_name)
+        return cell
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Each cell's own initialisation, in torch's order (U(-1/sqrt(H), 1/sqrt(H)) for the
+        standard cells: the same draws as torch's module from the same seed)."""
+        for index in range(len(self._cells)):
+            self.bound_cell(index).reset_parameters(generator=generator)
+
+    def prepare(self, input: Tensor | PackedSequence, hx: Tensor | tuple | None
+                ) -> tuple[Prepared, tuple[Tensor, ...] | None]:
+        """Validate ``input`` and ``hx``; return the canonical input and ``hx`` (L*D, B, .)."""
+        reference = self._flat_weights[0]
+        if isinstance(input, PackedSequence):
+            x, batch_sizes, sorted_indices, unsorted_indices = input
+            unbatched, batch_size = False, int(batch_sizes[0])
+            if x.dim() != 2 or x.shape[1] != self.input_size:
+                raise ValueError(f"input (packed) must hold data of shape (N, {self.input_size}),"
+                                 f" got {tuple(x.shape)}")
+        else:
+            batch_sizes = sorted_indices = unsorted_indices = None
+            size = self.input_size
+            batched = f"(batch, time, {size})" if self.batch_first else f"(time, batch, {size})"
+            if not isinstance(input, Tensor) or input.dim() not in (2, 3) \
+                    or input.shape[-1] != size:
+                received = tuple(input.shape) if isinstance(input, Tensor) else type(input)
+                raise ValueError(f"input must have shape {batched} or, unbatched, "
+                                 f"(time, {size}), got {received}")
+            unbatched = input.dim() == 2
+            x = input.unsqueeze(1) if unbatched else input
+            x = x.transpose(0, 1) if self.batch_first and not unbatched else x
+            batch_size = x.shape[1]
+        if x.dtype != reference.dtype or x.device != reference.device:
+            raise ValueError(
+                f"input must have the parameters' dtype {reference.dtype} and device "
+                f"{reference.device}, got {x.dtype} on {x.device}"
+            )
+        prepared = Prepared(x, batch_sizes, sorted_indices, unsorted_indices, unbatched)
+        return prepared, self._check_hx(hx, batch_size, unbatched, x)
+
+    def _check_hx(self, hx: Tensor | tuple | None, batch_size: int, unbatched: bool,
+                  x: Tensor) -> tuple[Tensor, ...] | None:
+        """``hx`` as a tuple of (L*D, B, size) tensors; ValueError naming the bad entry."""
+        if hx is None:
+            return None
+        single = len(self.state_fields) == 1
+        tensors = (hx,) if single else hx
+        if not isinstance(tensors, tuple | list) or len(tensors) != len(self.state_fields):
+            raise ValueError(f"hx must be a tuple of {len(self.state_fields)} tensors "
+                             f"{self.state_fields}, got {type(hx).__name__}")
+        directions = 2 if self.bidirectional else 1
+        result = []
+        for k, (tensor, size) in enumerate(zip(tensors, self.state_sizes, strict=True)):
+            name = "hx" if single else f"hx[{k}]"
+            expected = (self.num_layers * directions,) + (() if unbatched else (batch_size,)) \
+                + (size,)
+            if not isinstance(tensor, Tensor) or tuple(tensor.shape) != expected:
+                received = tuple(tensor.shape) if isinstance(tensor, Tensor) else type(tensor)
+                raise ValueError(f"{name} must have shape {expected}, got {received}")
+            if tensor.dtype != x.dtype or tensor.device != x.device:
+                raise ValueError(f"{name} must have the input's dtype {x.dtype} and device "
+                                 f"{x.device}, got {tensor.dtype} on {tensor.device}")
+            result.append(tensor.unsqueeze(1) if unbatched else tensor)
+        return tuple(result)
+
+    def finish(self, prepared: Prepared, output: Tensor, state: tuple[Tensor, ...]
+               ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
+        """Back to the caller's layout: ``output`` (T, B, D*P) or packed data, ``state``."""
+        if prepared.batch_sizes is not None:
+            output = PackedSequence(output, prepared.batch_sizes, prepared.sorted_indices,
+                                    prepared.unsorted_indices)
+        elif prepared.unbatched:
+            output, state = output.squeeze(1), tuple(s.squeeze(1) for s in state)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, state[0] if len(state) == 1 else state
+
+    def readable(self, prepared: Prepared, hx: tuple[Tensor, ...] | None
+                 ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """``unroll`` over every cell; returns ``output`` (T, B, D*P) or packed data (N, D*P)
+        and the final states (L*D, B, .), batch in the caller's order."""
+        x, lengths = prepared.x, None
+        if prepared.batch_sizes is not None:
+            packed = PackedSequence(*prepared[:4])
+            x, lengths = pad_packed_sequence(packed)  # (T, B, I) in the caller's order
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, training=True)
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                cell = self.bound_cell(index)
+                state = cell.initial_state(x.shape[1], dtype=x.dtype, device=x.device)
+                if hx is not None:
+                    state = state._replace(**{field: tensor[index] for field, tensor in
+                                              zip(self.state_fields, hx, strict=True)})
+                output, final, _ = unroll(cell, x, state, lengths=lengths,
+                                          reverse=direction == 1)
+                outputs.append(output)
+                finals.append(final)
+            x = torch.cat(outputs, dim=2)
+        state = tuple(torch.stack([getattr(final, field) for final in finals])
+                      for field in self.state_fields)
+        if lengths is not None:
+            order = prepared.sorted_indices
+            padded = x if order is None else x.index_select(1, order)
+            sorted_lengths = lengths if order is None else lengths[order.cpu()]
+            x = pack_padded_sequence(padded, sorted_lengths).data
+        return x, state
+
+    def fused_path(self, prepared: Prepared, hx: tuple[Tensor, ...] | None,
+              kernel: Callable[..., tuple[Tensor, ...]]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """torch's fused kernel (``torch._VF.lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu``) on the
+        stack's flat weights, called exactly as ``torch.nn.RNNBase.forward`` calls it."""
+        x, batch_sizes = prepared.x, prepared.batch_sizes
+        if hx is None:
+            batch_size = x.shape[1] if batch_sizes is None else int(batch_sizes[0])
+            rows = self.num_layers * (2 if self.bidirectional else 1)
+            hx = tuple(torch.zeros(rows, batch_size, size, dtype=x.dtype, device=x.device)
+                       for size in self.state_sizes)
+        elif prepared.sorted_indices is not None:  # the kernel wants the packed (sorted) order
+            hx = tuple(t.index_select(1, prepared.sorted_indices) for t in hx)
+        state = hx[0] if len(hx) == 1 else hx
+        arguments = (self._flat_weights, self.bias, self.num_layers, self.dropout,
+                     self.training, self.bidirectional)
+        if batch_sizes is None:
+            result = kernel(x, state, *arguments, False)  # x is (T, B, I): batch_first=False
+        else:
+            result = kernel(x, batch_sizes, state, *arguments)
+        output, state = result[0], tuple(result[1:])
+        if prepared.unsorted_indices is not None:
+            state = tuple(t.index_select(1, prepared.unsorted_indices) for t in state)
+        return output, state
