@@ -1,0 +1,195 @@
+"""Experiment 4 of [H97], the adding problem (§5.4, Table 7), and its modern variant.
+
+**[H97] §5.4** (Hochreiter & Schmidhuber 1997). Each element is a pair: a value uniform in
+[-1, 1] and a marker in {1.0, 0.0, -1.0}. "Sequences have random lengths between the minimal
+sequence length T and T + T/10" (uniform over the integers, both ends included: our reading).
+"We first randomly select and mark one of the first ten pairs (whose first component we call
+X1). Then we randomly select and mark one of the first T/2 - 1 still unmarked pairs (whose
+first component we call X2). The second components of all remaining pairs are zero except for
+the first and final pair, whose second components are -1. (In the rare case where the first
+pair of the sequence gets marked, we set X1 to zero.)" Target at the end only:
+``0.5 + (X1 + X2) / 4.0``; correct when the absolute error at the end is below 0.04.
+
+Readings (0-based positions): X1's position is uniform on 0..9; X2's is uniform on the first
+T/2 - 1 pairs still unmarked, i.e. positions 0..T/2-1 without X1's, so the last possible X2
+sits T/2 steps before the shortest sequence's end: [H97] Table 7's "minimal lag" T/2. If
+either marked pair is the first one, its value is set to zero (the paper names X1 only; X2 can
+land there too). A marked first pair carries marker +1, not -1.
+
+Stopping: ST3(0.01) ([H97] Table 11): "average training error is below 0.01, and the 2000 most
+recent sequences were processed correctly"; then 2,560 fresh test sequences.
+
+**The modern variant** (:class:`AddingModern`): Le, Jaitly & Hinton 2015 and Arjovsky, Shah &
+Bengio 2016, as coded in the latter's ``adding_problem.py`` (amarshah/complex_RNN): fixed
+length T, values uniform in [0, 1], one marker 1 at a uniform position in the first half
+(``randint(T/2)``) and one in the second (``randint(T/2) + T/2``), no -1 markers, target the
+plain sum, mean squared error. Predicting 1 scores MSE = Var(U1 + U2) = 1/6 (``BASELINE_MSE``).
+The papers give no per-sequence criterion (they plot MSE); ``tolerance`` (default 0.04, the
+[H97] threshold) is ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from lstmlab.tasks.batch import (
+    Batch,
+    final_abs_error,
+    final_mean_abs_error,
+    final_step_mask,
+    fresh_batches,
+    squared_error,
+)
+from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997, g2, h1
+from lstmlab.tasks.stopping import st3
+
+BASELINE_MSE = 1.0 / 6.0
+
+
+def mark_pairs(T: int, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(B,) positions of X1 (uniform on 0..9) and X2 (uniform on 0..T/2-1 without X1's)."""
+    first = torch.randint(10, (batch_size,), generator=generator)
+    second = torch.randint(T // 2 - 1, (batch_size,), generator=generator)
+    return first, second + (second >= first).long()
+
+
+def marked_pairs_batch(T: int, batch_size: int, generator: torch.Generator, low: float,
+                       first_pair_value: float, combine) -> Batch:
+    """The [H97] §5.4 pairs with values uniform in [low, 1]; ``combine(X1, X2)`` is the target.
+
+    A marked first pair's value becomes ``first_pair_value`` (0.0 adding, 1.0 multiplying).
+    """
+    lengths = torch.randint(T, T + T // 10 + 1, (batch_size,), generator=generator)
+    steps = int(lengths.max())
+    values = low + (1.0 - low) * torch.rand(steps, batch_size, generator=generator)
+    first, second = mark_pairs(T, batch_size, generator)
+    rows = torch.arange(batch_size)
+    markers = torch.zeros(steps, batch_size)
+    markers[0] = -1.0
+    markers[lengths - 1, rows] = -1.0
+    markers[first, rows] = 1.0
+    markers[second, rows] = 1.0
+    values[0] = torch.where(markers[0] == 1.0, first_pair_value, values[0])
+    values *= torch.arange(steps).unsqueeze(1) < lengths
+    targets = torch.zeros(steps, batch_size, 1)
+    targets[lengths - 1, rows, 0] = combine(values[first, rows], values[second, rows])
+    inputs = torch.stack([values, markers], dim=-1)
+    return Batch(inputs, targets, final_step_mask(lengths, steps), lengths)
+
+
+def pairs_setup(name: str, lr: float, input_gate_bias: tuple[float, ...] | None) -> Setup1997:
+    """[H97] Table 10 rows 4-1 .. 4-3 and 5: 2 blocks of size 2, all non-input units biased."""
+    return Setup1997(
+        experiment=name, blocks=2, block_size=2, input_size=2, output_size=1, weights=93,
+        connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
+        output_gate_bias=None, input_gate_bias=input_gate_bias, h=h1, g=g2, learning_rate=lr,
+        init_range=0.1, trials=10, test_size=2560, source="[H97] §5.4-5.5, Tables 7, 8, 10, 11")
+
+
+SETUPS = {T: pairs_setup(f"4-{k + 1}", 0.5, (-3.0, -6.0)) for k, T in enumerate((100, 500, 1000))}
+SETUP = SETUPS[100]
+PUBLISHED = (
+    PublishedRow("lstm1997", "T=100", 10, None, 74_000, "1 of 2560 wrong; minimal lag 50",
+                 "[H97] Table 7"),
+    PublishedRow("lstm1997", "T=500", 10, None, 209_000, "0 of 2560 wrong; minimal lag 250",
+                 "[H97] Table 7"),
+    PublishedRow("lstm1997", "T=1000", 10, None, 853_000,
+                 "1 of 2560 wrong; minimal lag 500; range 370,000-2,020,000, >700,000 in 3 runs",
+                 "[H97] Table 7 and caption"),
+)
+
+
+class Adding:
+    """[H97] Experiment 4 with minimal length ``T`` (100, 500 or 1000 in Table 7)."""
+
+    input_size = 2
+    output_size = 1
+
+    def __init__(self, T: int = 100) -> None:
+        if T < 22 or T % 2:
+            raise ValueError(f"T: expected an even length >= 22, received {T}")
+        self.T = T
+        self.name = f"4 adding T={T}"
+        self.setup = SETUPS.get(T, SETUP)
+        self.published = tuple(r for r in PUBLISHED if r.setting == f"T={T}")
+        self.stopping = (st3(0.01),)
+        self.test_size = 2560
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        return marked_pairs_batch(self.T, batch_size, generator, low=-1.0, first_pair_value=0.0,
+                                  combine=lambda x1, x2: 0.5 + (x1 + x2) / 4.0)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_mean_abs_error(outputs, batch)
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_abs_error(outputs, batch) < 0.04
+
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    def stopping_batches(self, generator: torch.Generator,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        """ST3 is judged on the training stream; no separate set (empty)."""
+        return iter(())
+
+
+MODERN_SETUP = ModernSetup(
+    optimizer=torch.optim.RMSprop, learning_rate=1e-3, batch_size=20, hidden_size=512,
+    gradient_clip=1.0, forget_bias=1.0, train_size=100_000, test_size=10_000, iterations=20_000,
+    loss=squared_error,
+    source="[URNN] amarshah/complex_RNN adding_problem.py and models.py (command-line defaults)")
+MODERN_PUBLISHED = (
+    PublishedRow("lstm", "modern T in {100, 200, 400, 750}", None, None, None,
+                 "MSE curves only (no table); memoryless baseline MSE 0.167",
+                 "[URNN] Arjovsky et al. 2016, figures adding_{100,200,400,750}"),
+)
+
+
+class AddingModern:
+    """The Le et al. 2015 / Arjovsky et al. 2016 adding problem, fixed length ``T``."""
+
+    input_size = 2
+    output_size = 1
+
+    def __init__(self, T: int = 100, tolerance: float = 0.04) -> None:
+        if T < 2 or T % 2:
+            raise ValueError(f"T: expected an even length >= 2, received {T}")
+        self.T, self.tolerance = T, tolerance
+        self.name = f"adding (Le et al. 2015 / Arjovsky et al. 2016) T={T}"
+        self.setup = MODERN_SETUP
+        self.published = MODERN_PUBLISHED
+        self.stopping = ()
+        self.test_size = MODERN_SETUP.test_size
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        T, rows = self.T, torch.arange(batch_size)
+        values = torch.rand(T, batch_size, generator=generator)
+        positions = torch.randint(T // 2, (2, batch_size), generator=generator)
+        positions[1] += T // 2
+        markers = torch.zeros(T, batch_size)
+        markers[positions[0], rows] = 1.0
+        markers[positions[1], rows] = 1.0
+        targets = torch.zeros(T, batch_size, 1)
+        targets[-1, :, 0] = (values * markers).sum(dim=0)
+        lengths = torch.full((batch_size,), T)
+        return Batch(torch.stack([values, markers], dim=-1), targets,
+                     final_step_mask(lengths, T), lengths)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """(B,) squared error at the end (its mean is the papers' MSE)."""
+        return final_abs_error(outputs, batch) ** 2
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_abs_error(outputs, batch) < self.tolerance
+
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    def stopping_batches(self, generator: torch.Generator,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        return iter(())

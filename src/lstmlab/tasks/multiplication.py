@@ -1,0 +1,69 @@
+"""Experiment 5 of [H97]: the multiplication problem (§5.5, Table 8).
+
+Hochreiter & Schmidhuber 1997, §5.5: "Like the task in Section 5.4, except that the first
+component of each pair is a real value randomly chosen from the interval [0, 1]. In the rare
+case where the first pair of the input sequence gets marked, we set X1 to 1.0. The target at
+sequence end is the product X1 x X2." The pairs, markers and lengths are those of
+:mod:`lstmlab.tasks.adding` (same readings). Correct: absolute error at the end below 0.04.
+
+Stopping (§5.5): "We test performance twice: as soon as less than n_seq of the 2000 most recent
+training sequences lead to absolute errors exceeding 0.04, where n_seq = 140, and n_seq = 13",
+each followed by a 2,560-sequence test: two window rules, met at up to 139 and 12 wrong.
+Set-up: as Experiment 4 but learning rate 0.1 and input-gate biases "r" ([H97] Table 10 row 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from lstmlab.tasks.adding import marked_pairs_batch, pairs_setup
+from lstmlab.tasks.batch import Batch, final_abs_error, fresh_batches
+from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks.stopping import RecentWindowRule
+
+SETUP = pairs_setup("5", 0.1, None)
+PUBLISHED = (
+    PublishedRow("lstm1997", "T=100, n_seq=140", 10, None, 482_000,
+                 "139 of 2560 wrong; test MSE 0.0223", "[H97] Table 8"),
+    PublishedRow("lstm1997", "T=100, n_seq=13", 10, None, 1_273_000,
+                 "14 of 2560 wrong; test MSE 0.0139", "[H97] Table 8"),
+)
+
+
+class Multiplication:
+    """[H97] Experiment 5 with minimal length ``T`` (100 in Table 8)."""
+
+    input_size = 2
+    output_size = 1
+
+    def __init__(self, T: int = 100) -> None:
+        if T < 22 or T % 2:
+            raise ValueError(f"T: expected an even length >= 22, received {T}")
+        self.T = T
+        self.name = f"5 multiplication T={T}"
+        self.setup = SETUP
+        self.published = PUBLISHED if T == 100 else ()
+        self.stopping = tuple(RecentWindowRule(f"n_seq={n}", window=2000, max_wrong=n - 1)
+                              for n in (140, 13))
+        self.test_size = 2560
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        return marked_pairs_batch(self.T, batch_size, generator, low=0.0, first_pair_value=1.0,
+                                  combine=lambda x1, x2: x1 * x2)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_abs_error(outputs, batch)
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_abs_error(outputs, batch) < 0.04
+
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    def stopping_batches(self, generator: torch.Generator,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        """The rules are judged on the training stream; no separate set (empty)."""
+        return iter(())
