@@ -75,6 +75,12 @@ def online_sequence(
     alpha, a float or one per member (K,) (0 freezes a member); ``trainable``, shaped like
     ``weights``, 1 where a weight may change and 0 where it stays (e.g. exp 2a's memory cell,
     "added once the error has stopped decreasing", §5.2). The input weights are not modified.
+
+    Members are independent, but a member's numbers equal a K = 1 run's only to rounding
+    (about 1e-16 in float64, 1e-7 in float32), not bit for bit: torch computes elementwise
+    sigmoid/exp in vectorized or scalar code depending on a tensor's size. Over long training
+    such differences can grow; to make a trial depend on its seed alone, run seeds in fixed
+    groups (the same K members in the same slots).
     """
     cell, config = network.cell, network.config
     C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size
