@@ -1,0 +1,120 @@
+"""Experiment 6 of [H97]: temporal order (§5.6, Table 9).
+
+Hochreiter & Schmidhuber 1997, §5.6. Local coding of 8 input symbols (``SYMBOLS`` order E, B,
+a, b, c, d, X, Y is our choice). "The sequence starts with an E, ends with a B (the 'trigger
+symbol') and otherwise consists of randomly chosen symbols from the set {a, b, c, d} except for
+two elements at positions t1 and t2 that are either X or Y. The sequence length is randomly
+chosen between 100 and 110, t1 is randomly chosen between 10 and 20, and t2 is randomly chosen
+between 50 and 60." Classes: XX -> Q, XY -> R, YX -> S, YY -> U (6a). 6b has three relevant
+positions, t1 in 10-20, t2 in 33-43, t3 in 66-76, and eight classes XXX -> Q, XXY -> R,
+XYX -> S, XYY -> U, YXX -> V, YXY -> A, YYX -> B, YYY -> C.
+
+Readings: all ranges are uniform over the integers, both ends included; positions count
+sequence elements from 1 (E is element 1), which matches Table 10's minimal lags (6a: 100 - 60
+= 40; 6b: 100 - 76 = 24). X or Y is a fair coin at each relevant position, so classes are
+equally likely. With X = 0 and Y = 1 the class index is the binary number the relevant symbols
+spell (6a: 2 s1 + s2; 6b: 4 s1 + 2 s2 + s3), which is the paper's class order.
+
+Targets: one output unit per class, local binary target, error only at the sequence end (the
+step that reads B). Correct: "the final absolute error of all output units is below 0.3".
+Stopping: ST3(0.1), "average training error falls below 0.1 and the 2000 most recent sequences
+were classified correctly"; then 2,560 fresh test sequences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+from torch.nn.functional import one_hot
+
+from lstmlab.tasks.batch import (
+    Batch,
+    final_abs_error,
+    final_mean_abs_error,
+    final_step_mask,
+    fresh_batches,
+)
+from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.stopping import st3
+
+SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")
+CLASSES = {"6a": ("Q", "R", "S", "U"), "6b": ("Q", "R", "S", "U", "V", "A", "B", "C")}
+#: The intervals of the relevant positions t1, t2 (, t3), counted from 1, inclusive.
+INTERVALS = {"6a": ((10, 20), (50, 60)), "6b": ((10, 20), (33, 43), (66, 76))}
+
+
+def _setup(name: str, blocks: int, outputs: int, weights: int, lr: float, trials: int,
+           input_gate_bias: tuple[float, ...]) -> Setup1997:
+    return Setup1997(
+        experiment=name, blocks=blocks, block_size=2, input_size=8, output_size=outputs,
+        weights=weights, connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
+        output_gate_bias=None, input_gate_bias=input_gate_bias, h=h1, g=g2, learning_rate=lr,
+        init_range=0.1, trials=trials, test_size=2560, source="[H97] §5.6, Tables 9, 10, 11")
+
+
+SETUPS = {
+    "6a": _setup("6a", 2, 4, 156, 0.5, 20, (-2.0, -4.0)),
+    "6b": _setup("6b", 3, 8, 308, 0.1, 10, (-2.0, -4.0, -6.0)),
+}
+PUBLISHED = (
+    PublishedRow("lstm1997", "6a", 20, None, 31_390, "1 of 2560 wrong", "[H97] Table 9"),
+    PublishedRow("lstm1997", "6b", 10, None, 571_100, "2 of 2560 wrong", "[H97] Table 9"),
+)
+
+
+class TemporalOrder:
+    """Task 6a (two relevant symbols) or 6b (three)."""
+
+    input_size = len(SYMBOLS)
+
+    def __init__(self, variant: str = "6a", min_length: int = 100, max_length: int = 110) -> None:
+        if variant not in SETUPS:
+            raise ValueError(f"variant: expected one of {sorted(SETUPS)}, received {variant!r}")
+        last_relevant = INTERVALS[variant][-1][1]
+        if not last_relevant < min_length <= max_length:
+            raise ValueError(f"min_length, max_length: expected {last_relevant} < min_length <= "
+                             f"max_length, received {min_length}, {max_length}")
+        self.variant, self.min_length, self.max_length = variant, min_length, max_length
+        self.output_size = len(CLASSES[variant])
+        self.name = variant
+        self.setup = SETUPS[variant]
+        self.published = tuple(r for r in PUBLISHED if r.setting == variant)
+        self.stopping = (st3(0.1),)
+        self.test_size = 2560
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        lengths = torch.randint(self.min_length, self.max_length + 1, (batch_size,),
+                                generator=generator)
+        steps = int(lengths.max())
+        rows = torch.arange(batch_size)
+        symbols = 2 + torch.randint(4, (steps, batch_size), generator=generator)  # a, b, c, d
+        symbols[0] = 0  # E
+        labels = torch.zeros(batch_size, dtype=torch.long)
+        for low, high in INTERVALS[self.variant]:
+            position = torch.randint(low, high + 1, (batch_size,), generator=generator) - 1
+            bit = torch.randint(2, (batch_size,), generator=generator)  # 0 = X, 1 = Y
+            symbols[position, rows] = 6 + bit
+            labels = 2 * labels + bit
+        symbols[lengths - 1, rows] = 1  # B, the trigger
+        real = torch.arange(steps).unsqueeze(1) < lengths
+        inputs = one_hot(symbols, len(SYMBOLS)).float() * real.unsqueeze(-1)
+        targets = torch.zeros(steps, batch_size, self.output_size)
+        targets[lengths - 1, rows, labels] = 1.0
+        return Batch(inputs, targets, final_step_mask(lengths, steps), lengths, labels=labels)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_mean_abs_error(outputs, batch)
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        return final_abs_error(outputs, batch) < 0.3
+
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    def stopping_batches(self, generator: torch.Generator,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        """ST3 is judged on the training stream; no separate set (empty)."""
+        return iter(())
