@@ -42,14 +42,15 @@ class NonFiniteError(FloatingPointError):
 
 @dataclass(frozen=True)
 class StepInfo:
-    """What a stopping criterion sees after each step: ``outputs`` (T, B, O) made while learning
-    on ``batch``, and ``model`` after the step (None for a population member)."""
+    """What a stopping criterion sees after each step: the ``loss`` and the ``outputs``
+    (T, B, O) made while learning on ``batch``; ``current_model()`` gives the network with the
+    weights after the step (to check a test set; for a population member, a scratch copy)."""
 
     step: int
     loss: float
     batch: Batch
     outputs: Tensor
-    model: SequenceModel | None = None
+    current_model: Callable[[], SequenceModel]
 
 
 #: ``stop(info) -> True`` ends training (the task's success criterion).
@@ -152,7 +153,7 @@ def train(
                saved_at)
         loss_value = float(outcome.loss)
         if stop is not None:
-            stopped = bool(stop(StepInfo(step, loss_value, batch, outcome.outputs, model)))
+            stopped = bool(stop(StepInfo(step, loss_value, batch, outcome.outputs, lambda: model)))
         if progress is not None and (step % config.report_every == 0 or stopped):
             progress(Progress(step, config.max_steps, loss_value, time.monotonic() - started))
         due = (config.checkpoint_steps is not None and step % config.checkpoint_steps == 0)

@@ -12,7 +12,7 @@ optimizer's rule (:mod:`lstmlab.training.optimizers`) moves each active member a
         batch_k = sample(generator_k)                 for the active members
         y_k = model(θ_k; batch_k.inputs);  L_k = loss(y_k, targets_k, mask_k)
         g_k = ∂L_k/∂θ_k;  θ_k, opt_k = update(θ_k, g_k, opt_k)   active members only
-        active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k)) and L_k, θ_k finite
+        active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k, ...)) and L_k, θ_k finite
 
 A stopped member's weights and optimizer state freeze; the others go on. So member k ends with
 the weights that ``train`` gives it alone (up to summation order, ~1e-15 relative in float64).
@@ -25,6 +25,8 @@ Shapes: K members, T time, B batch (equal for all members), I input, O output.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +121,15 @@ def train_population(
         if on_result is not None:
             on_result(results[k])
 
+    scratch = copy.deepcopy(template)
+
+    def member_model(k: int) -> SequenceModel:
+        """A copy of the network with member k's current weights (what ``train`` would hold)."""
+        with torch.no_grad():
+            for n, p in scratch.named_parameters():
+                p.copy_(params[n][k])
+        return scratch
+
     step = 0
     while step < config.max_steps and bool(active.any()):
         step += 1
@@ -150,7 +161,8 @@ def train_population(
             losses[k] = float(member_losses[k])
             batch = batches[k]
             steps_k = batch.inputs.shape[0]
-            info = StepInfo(step, losses[k], batch, outputs[k, :steps_k])
+            info = StepInfo(step, losses[k], batch, outputs[k, :steps_k],
+                            functools.partial(member_model, k))
             if members[k].stop is not None and members[k].stop(info):
                 finish(k, step, stopped=True)
         if progress is not None:

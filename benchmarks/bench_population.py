@@ -1,0 +1,109 @@
+"""Many tiny networks (the 1997 sizes): K in lockstep versus K runs one by one.
+
+K = 32 LSTMs with I = H = 8 (one output unit), one sequence of T steps each per training step
+(forward + full BPTT + SGD update, float32, one thread). Three ways to train all K networks for
+the same number of steps:
+
+1. lockstep: ``train_population`` (vmap over the stacked weights, one backward for all K);
+2. one by one, same algorithm: ``train`` on each network in turn (our cell, Python step loop);
+3. one by one, torch.nn.LSTM (oneDNN's fused kernel) + nn.Linear + torch.optim.SGD: for honesty.
+
+Prints network-steps per second for each and the ratios lockstep / one-by-one. The goal for the
+lockstep gain over (2) is >= 15x on CPU. ``--quick`` runs a small configuration (< 60 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from lstmlab.cells.lstm import LSTMCell
+from lstmlab.training import (
+    SGD,
+    Member,
+    PopulationConfig,
+    SequenceBatch,
+    SequenceModel,
+    TrainConfig,
+    train,
+    train_population,
+)
+
+SIZE = 8
+
+
+def build(seed: int) -> SequenceModel:
+    torch.manual_seed(seed)
+    return SequenceModel(LSTMCell(SIZE, SIZE), nn.Linear(SIZE, 1), torch.sigmoid)
+
+
+def sampler(steps: int):
+    def sample(generator: torch.Generator) -> SequenceBatch:
+        inputs = torch.randn(steps, 1, SIZE, generator=generator)
+        mask = torch.zeros(steps, 1, dtype=torch.bool)
+        mask[-1] = True
+        targets = (inputs[..., :1].sum(0, keepdim=True) > 0).float().expand(steps, 1, 1)
+        return SequenceBatch(inputs, targets, mask, torch.full((1,), steps))
+
+    return sample
+
+
+def lockstep(count: int, steps: int, updates: int) -> float:
+    members = [Member(build(k), torch.Generator().manual_seed(k)) for k in range(count)]
+    start = time.perf_counter()
+    train_population(members, sampler(steps), PopulationConfig(updates, SGD(lr=0.1)))
+    return time.perf_counter() - start
+
+
+def one_by_one(count: int, steps: int, updates: int) -> float:
+    start = time.perf_counter()
+    for k in range(count):
+        train(build(k), sampler(steps), TrainConfig(max_steps=updates, optimizer=SGD(lr=0.1)),
+              generator=torch.Generator().manual_seed(k))
+    return time.perf_counter() - start
+
+
+def one_by_one_onednn(count: int, steps: int, updates: int) -> float:
+    sample = sampler(steps)
+    start = time.perf_counter()
+    for k in range(count):
+        torch.manual_seed(k)
+        lstm, readout = nn.LSTM(SIZE, SIZE), nn.Linear(SIZE, 1)
+        optimizer = torch.optim.SGD([*lstm.parameters(), *readout.parameters()], lr=0.1)
+        generator = torch.Generator().manual_seed(k)
+        for _ in range(updates):
+            batch = sample(generator)
+            optimizer.zero_grad()
+            hs, _ = lstm(batch.inputs)
+            y = torch.sigmoid(readout(hs))
+            loss = ((y - batch.targets).square().sum(-1) * batch.mask).sum()
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small configuration, < 60 s")
+    parser.add_argument("--members", type=int, default=32)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    count = args.members
+    settings = [(100, 2)] if args.quick else [(100, 10), (1000, 3)]
+    print(f"K = {count} networks, I = H = {SIZE}, float32, 1 thread; network-steps per second")
+    print(f"{'T':>6} {'updates':>8} {'lockstep':>12} {'one by one':>12} {'oneDNN 1by1':>12} "
+          f"{'lock/1by1':>10} {'lock/oneDNN':>12}")
+    for steps, updates in settings:
+        lockstep(2, steps, 1)  # warm-up (vmap, allocator)
+        work = count * steps * updates
+        rates = [work / run(count, steps, updates)
+                 for run in (lockstep, one_by_one, one_by_one_onednn)]
+        print(f"{steps:>6} {updates:>8} {rates[0]:>12.0f} {rates[1]:>12.0f} {rates[2]:>12.0f} "
+              f"{rates[0] / rates[1]:>9.1f}x {rates[0] / rates[2]:>11.2f}x")
+
+
+if __name__ == "__main__":
+    main()
