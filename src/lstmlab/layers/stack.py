@@ -237,10 +237,14 @@ class RecurrentStack(nn.Module):
         state = hx[0] if len(hx) == 1 else hx
         arguments = (self._flat_weights, self.bias, self.num_layers, self.dropout,
                      self.training, self.bidirectional)
-        if batch_sizes is None:
-            result = kernel(x, state, *arguments, False)  # x is (T, B, I): batch_first=False
-        else:
-            result = kernel(x, batch_sizes, state, *arguments)
+        with warnings.catch_warnings():
+            # torch says, once, that oneDNN lacks projections and it falls back to its own
+            # kernel: a fact about speed, nothing a caller can act on (and -W error breaks)
+            warnings.filterwarnings("ignore", "LSTM with projections is not supported")
+            if batch_sizes is None:
+                result = kernel(x, state, *arguments, False)  # x is (T, B, I)
+            else:
+                result = kernel(x, batch_sizes, state, *arguments)
         output, state = result[0], tuple(result[1:])
         if prepared.unsorted_indices is not None:
             state = tuple(t.index_select(1, prepared.unsorted_indices) for t in state)
