@@ -110,3 +110,15 @@ def test_bad_inputs_raise_value_errors():
         network(torch.zeros(5, 2, 3))
     with pytest.raises(ValueError, match="output_size"):
         Network1997(Network1997Config(input_size=3, output_size=0, num_blocks=1))
+
+
+def test_load_weights_puts_a_member_into_a_module():
+    network = Network1997(EXPERIMENT_4, dtype=F64)
+    weights = population_weights(network, [torch.Generator().manual_seed(s) for s in (7, 8)])
+    network.load_weights(member(weights, 1))
+    inputs = torch.randn(5, 3, 2, dtype=F64)
+    expected, _ = network(inputs[:, None].expand(5, 2, 3, 2), weights=weights)
+    received, _ = network(inputs)
+    assert_close(received, expected[:, 1], rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match="weight_ho"):
+        network.load_weights(member(weights, 0)._replace(weight_ho=torch.zeros(2, 2)))

@@ -108,6 +108,26 @@ class Network1997(nn.Module):
     def weights(self) -> NetworkWeights1997:
         return NetworkWeights1997(self.cell.weights(), self.weight_ho, self.weight_io, self.bias_o)
 
+    @torch.no_grad()
+    def load_weights(self, weights: NetworkWeights1997) -> None:
+        """Copy one member's weights (no leading K; e.g. ``member(population, k)``) into this
+        module's parameters, so the module can be inspected, unrolled or saved."""
+        pairs = [(self.cell.weight_ih, weights.cell.weight_ih),
+                 (self.cell.weight_hh, weights.cell.weight_hh), (self.cell.bias, weights.cell.bias),
+                 (self.weight_ho, weights.weight_ho), (self.weight_io, weights.weight_io),
+                 (self.bias_o, weights.bias_o)]
+        for name, (param, given) in zip(("weight_ih", "weight_hh", "bias", "weight_ho",
+                                         "weight_io", "bias_o"), pairs, strict=True):
+            if (param is None) != (given is None) or (
+                    param is not None and param.shape != given.shape):
+                expected = None if param is None else tuple(param.shape)
+                received = None if given is None else tuple(given.shape)
+                raise ValueError(f"weights.{name}: expected {expected}, got {received}")
+            if param is not None:
+                param.copy_(given)
+        if self.cell.bias is not None:
+            self.cell.bias.mul_(self.cell.bias_mask)
+
     def initial_state(self, batch_size: int, *, population: int | None = None,
                       dtype: torch.dtype | None = None,
                       device: torch.device | None = None) -> LSTM1997State:
