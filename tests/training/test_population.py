@@ -72,9 +72,11 @@ def test_population_equals_separate_runs(optimizer):
         separate.append((model, result))
     members = [Member(build(k), torch.Generator().manual_seed(100 + k), stop_rule(k))
                for k in range(count)]
-    finished = []
+    finished, reports = [], []
     results = train_population(members, sample, PopulationConfig(max_steps, optimizer),
-                               on_result=finished.append)
+                               on_result=finished.append, progress=reports.append)
+    assert [r.active for r in reports] == [count - sum(r.steps <= s for r in results)
+                                           for s in range(1, len(reports) + 1)]
     steps = [r.steps for r in results]
     assert len(set(steps)) >= 5, steps  # members really stop at different times
     assert [r.steps for r in finished] == sorted(steps)  # each reported as soon as final

@@ -16,7 +16,13 @@ from lstmlab.training.loop import (
 from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
 from lstmlab.training.model import SequenceModel, detach_state
 from lstmlab.training.optimizers import SGD, Adam
-from lstmlab.training.population import Member, MemberResult, PopulationConfig, train_population
+from lstmlab.training.population import (
+    Member,
+    MemberResult,
+    PopulationConfig,
+    PopulationProgress,
+    train_population,
+)
 from lstmlab.training.rtrl import RTRL, rtrl_gradients
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "Member",
     "MemberResult",
     "PopulationConfig",
+    "PopulationProgress",
     "train_population",
     "BPTT",
     "RTRL",

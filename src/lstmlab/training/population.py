@@ -66,6 +66,16 @@ class PopulationConfig:
 
 
 @dataclass(frozen=True)
+class PopulationProgress:
+    """Reported after every step: ``active`` members still training, each member's last
+    finite ``losses`` (NaN before its first step)."""
+
+    step: int
+    active: int
+    losses: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class MemberResult:
     """``steps`` trained; ``stopped``: its criterion fired; ``loss``: its last finite loss;
     ``diverged``: its loss or weights turned non-finite at step ``steps + 1``."""
@@ -83,12 +93,12 @@ def train_population(
     config: PopulationConfig,
     *,
     on_result: Callable[[MemberResult], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[PopulationProgress], None] | None = None,
 ) -> list[MemberResult]:
     """Train every member in lockstep; each member's model holds its final weights afterwards.
 
-    ``on_result`` is called the moment a member is final (stopped, diverged or out of steps);
-    ``progress(step, active_members)`` after every step.
+    ``on_result`` is called the moment a member is final (stopped, diverged or out of steps),
+    ``progress`` after every step.
     """
     if not members:
         raise ValueError("members: expected at least one Member, received none")
@@ -166,7 +176,7 @@ def train_population(
             if members[k].stop is not None and members[k].stop(info):
                 finish(k, step, stopped=True)
         if progress is not None:
-            progress(step, int(active.sum()))
+            progress(PopulationProgress(step, int(active.sum()), tuple(losses)))
     for k in range(count):
         if active[k]:
             finish(k, step, stopped=False)
