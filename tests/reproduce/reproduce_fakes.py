@@ -15,7 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from lstmlab.reproduce import Experiment, PublishedRow, ReproduceConfig, TrialResult, run
+from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask, fresh_batches
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
 
 
 def fake_outcome(seed: int) -> TrialResult:
@@ -84,3 +88,56 @@ if __name__ == "__main__":
     import reproduce_fakes
 
     reproduce_fakes.main(sys.argv[1], float(sys.argv[2]))
+
+
+class BitTask:
+    """Remember the sign of the first input for ``steps`` steps; target at the end only.
+
+    A cheap stand-in with the ``lstmlab.tasks.batch.Task`` interface, so the methods' tests
+    run in seconds. ``rule`` is its stopping rule.
+    """
+
+    input_size = 2
+    output_size = 1
+    name = "bit"
+    published = ()
+    test_size = 64
+
+    def __init__(self, rule, steps: int = 4) -> None:
+        self.stopping = (rule,)
+        self.steps = steps
+        self.setup = BIT_SETUP
+
+    def sample(self, batch_size, generator):
+        bits = torch.randint(2, (batch_size,), generator=generator).float()
+        inputs = torch.zeros(self.steps, batch_size, 2)
+        inputs[0, :, 0] = 2 * bits - 1
+        inputs[:, :, 1] = 0.2 * torch.rand(self.steps, batch_size, generator=generator)
+        targets = torch.zeros(self.steps, batch_size, 1)
+        targets[-1, :, 0] = bits
+        lengths = torch.full((batch_size,), self.steps)
+        return Batch(inputs, targets, final_step_mask(lengths, self.steps), lengths, labels=bits)
+
+    def test_batches(self, generator, batch_size=256):
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    def stopping_batches(self, generator, batch_size=256):
+        return fresh_batches(self.sample, 32, generator, batch_size)
+
+    def errors(self, outputs, batch):
+        return final_abs_error(outputs, batch)
+
+    def is_correct(self, outputs, batch):
+        return self.errors(outputs, batch) < 0.3
+
+
+BIT_SETUP = Setup1997(
+    experiment="bit", blocks=2, block_size=1, input_size=2, output_size=1, weights=0,
+    connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
+    output_gate_bias=None, input_gate_bias=(-1.0, -2.0), h=h1, g=g2, learning_rate=1.0,
+    init_range=0.1, trials=3, test_size=64, source="a test stand-in")
+
+
+def bit_experiment(rule, trials: int = 3, budget: int = 400) -> Experiment:
+    return Experiment(name="bit", title="first-bit memory", make_task=lambda seed: BitTask(rule),
+                      setup=BIT_SETUP, published=(), trials=trials, budget=budget)

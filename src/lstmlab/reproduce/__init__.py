@@ -5,9 +5,12 @@ trial to an SQLite store so a killed run resumes where it stopped; ``rich_tables
 ``markdown_report`` and ``html_report`` render the published numbers and ours side by side.
 """
 
-from lstmlab.reproduce.experiment import Experiment, PublishedRow
+from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.html import html_report
+from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
+from lstmlab.reproduce.modern import ModernMethod, ModernSettings
+from lstmlab.reproduce.registry import METHODS, REGISTRY, build_config, experiments
 from lstmlab.reproduce.runner import (
     ExperimentResults,
     MethodSummary,
@@ -18,12 +21,19 @@ from lstmlab.reproduce.runner import (
 )
 from lstmlab.reproduce.store import TrialStore
 from lstmlab.reproduce.tables import markdown_report, markdown_table, rich_table, rich_tables
+from lstmlab.tasks.published import PublishedRow
 
 __all__ = [
+    "METHODS",
+    "REGISTRY",
     "Experiment",
     "ExperimentResults",
+    "Lstm1997Method",
+    "Lstm1997Settings",
     "Method",
     "MethodSummary",
+    "ModernMethod",
+    "ModernSettings",
     "Progress",
     "PublishedRow",
     "ReproduceConfig",
@@ -31,6 +41,8 @@ __all__ = [
     "TrialProgress",
     "TrialResult",
     "TrialStore",
+    "build_config",
+    "experiments",
     "html_report",
     "markdown_report",
     "markdown_table",

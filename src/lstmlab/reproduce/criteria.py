@@ -1,0 +1,109 @@
+"""One trial's stopping rule and learning curve, the same for every method.
+
+A task lists the paper's stopping rules in the order the paper reports them (ST1 then ST2, ...);
+a trial succeeds when the *last* one is met. Two kinds (``lstmlab.tasks.stopping``):
+
+- a ``RecentWindowRule`` (ST3 of Experiments 4-6) looks at the training sequences themselves:
+  :meth:`Criterion.observe` feeds it the verdicts and errors of every training sequence;
+- a ``TestSetRule`` (Experiments 1-3) is checked on the task's ``stopping_batches`` every
+  ``check_every`` training sequences: :meth:`Criterion.observe` calls back ``evaluate(batch)``
+  to get the network's outputs on that set.
+
+Sequences until success therefore have the resolution ``check_every`` for test-set rules (the
+paper does not say how often it checked) and one sequence for window rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor
+
+from lstmlab.tasks.batch import Batch, Task
+from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+
+
+class Criterion:
+    """The stopping rule and learning curve of one trial.
+
+    ``generator`` draws the stopping sets (kept apart from the training stream, so checking
+    does not change what the network is trained on). ``curve_every`` is the number of training
+    sequences averaged into one point of the learning curve.
+    """
+
+    def __init__(self, task: Task, generator: torch.Generator, curve_every: int = 500) -> None:
+        self.task = task
+        self.rule = task.stopping[-1] if task.stopping else None
+        self.generator = generator
+        self.tracker = (self.rule.tracker(1) if isinstance(self.rule, RecentWindowRule)
+                        else None)
+        self.sequences = 0
+        self.curve_every = curve_every
+        self.curve: list[tuple[int, float]] = []
+        self._error_sum, self._error_count = 0.0, 0
+        self.recent_error = float("inf")
+
+    def observe(self, correct: Tensor, errors: Tensor,
+                evaluate: Callable[[Batch], Tensor]) -> bool:
+        """Record ``correct`` (N,) and ``errors`` (N,) of the N training sequences just
+        presented; return True when the stopping rule is met (then ``sequences`` is final)."""
+        met = False
+        for k in range(correct.shape[0]):
+            self.sequences += 1
+            self._error_sum += float(errors[k])
+            self._error_count += 1
+            if self._error_count == self.curve_every:
+                self._close_curve_point()
+            if self.tracker is not None:
+                self.tracker.update(correct[k : k + 1], errors[k : k + 1])
+                met = met or bool(self.tracker.is_met()[0])
+            if met:
+                break
+        if isinstance(self.rule, TestSetRule) and self._due(correct.shape[0]):
+            met = self.check(evaluate)
+        if met and self._error_count:
+            self._close_curve_point()
+        return met
+
+    def _due(self, presented: int) -> bool:
+        every = self.rule.check_every
+        return self.sequences // every != (self.sequences - presented) // every
+
+    def check(self, evaluate: Callable[[Batch], Tensor]) -> bool:
+        """Evaluate a test-set rule now on a fresh stopping set."""
+        correct, errors = _verdicts(self.task, self.task.stopping_batches(self.generator),
+                                    evaluate)
+        return self.rule.is_met(correct, errors)
+
+    def _close_curve_point(self) -> None:
+        self.recent_error = self._error_sum / self._error_count
+        self.curve.append((self.sequences, self.recent_error))
+        self._error_sum, self._error_count = 0.0, 0
+
+    def final_success(self, evaluate: Callable[[Batch], Tensor]) -> bool:
+        """Where the paper has no stopping rule (train for the whole budget), success is every
+        sequence of the stopping set right."""
+        correct, _ = _verdicts(self.task, self.task.stopping_batches(self.generator), evaluate)
+        return bool(correct.all())
+
+
+def fraction_wrong(task: Task, generator: torch.Generator,
+               evaluate: Callable[[Batch], Tensor]) -> float:
+    """The fraction of the task's test set processed incorrectly (the stopping set where the
+    paper has no test set, e.g. Experiment 2a)."""
+    batches = (task.test_batches(generator) if task.test_size
+               else task.stopping_batches(generator))
+    correct, _ = _verdicts(task, batches, evaluate)
+    return 1.0 - float(correct.double().mean())
+
+
+def _verdicts(task: Task, batches: Iterable[Batch],
+              evaluate: Callable[[Batch], Tensor]) -> tuple[Tensor, Tensor]:
+    """``is_correct`` (N,) and ``errors`` (N,) of the network over all ``batches``."""
+    correct, errors = [], []
+    for batch in batches:
+        outputs = evaluate(batch)
+        correct.append(task.is_correct(outputs, batch))
+        errors.append(task.errors(outputs, batch))
+    return torch.cat(correct), torch.cat(errors)

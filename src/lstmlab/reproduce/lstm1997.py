@@ -1,0 +1,195 @@
+"""The ``lstm1997`` method: the paper's exact set-up, trials run as one population.
+
+Per experiment, everything comes from the task's ``setup`` ([H97] Tables 10-11): the network
+(memory cell blocks, gate biases, squashing functions, wiring, init interval), the learning rate
+alpha, online learning with the paper's truncated gradient (one weight update per time step,
+``lstmlab.training.online1997``, App. A.1), activations reset before every sequence, and the
+task's stopping rule. Training sequences are presented one at a time per network, as in [H97].
+
+Population: up to ``population`` networks (seeds) are trained in lockstep as one batched
+computation, member k on its own data stream (``task.sample(1, generator_k)``), with its own
+weights drawn from its own generator. A member leaves as soon as its stopping rule fires or its
+budget is spent, and the next waiting seed takes its place. Nothing a member computes depends on
+the other members, so a seed gives the same trial in any population.
+
+Seeds: trial ``seed`` draws its weights and then its training sequences from
+``torch.Generator().manual_seed(seed)``; stopping sets and the test set come from generators
+seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+import torch
+from torch import Tensor
+
+from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC
+from lstmlab.reproduce.criteria import Criterion, fraction_wrong
+from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
+from lstmlab.tasks.batch import Batch, concat
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
+from lstmlab.training.network1997 import Network1997, Network1997Config, NetworkWeights1997
+from lstmlab.training.online1997 import online_sequence
+
+_SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
+CHECK_SEED_OFFSET = 1_000_003
+TEST_SEED_OFFSET = 2_000_003
+
+
+def network_config(setup: Setup1997) -> Network1997Config:
+    """The network of one row of [H97] Table 10, from the task's set-up."""
+    if setup.forget_gate:
+        raise ValueError(f"setup: expected a 1997 set-up without forget gates, received "
+                         f"{setup.experiment} with forget_gate_bias={setup.forget_gate_bias}")
+    for name in ("g", "h"):
+        if getattr(setup, name) not in _SQUASH:
+            raise ValueError(f"setup.{name}: expected one of logistic, g2, h1, identity, "
+                             f"received {getattr(setup, name)!r}")
+    biased = setup.biased
+    return Network1997Config(
+        input_size=setup.input_size, output_size=setup.output_size,
+        num_blocks=setup.blocks, block_size=setup.block_size, output_gate=setup.output_gate,
+        recurrent=setup.connectivity is not Connectivity.B,
+        gate_bias=biased in (BiasedUnits.GATES, BiasedUnits.HIDDEN, BiasedUnits.ALL),
+        cell_bias=biased in (BiasedUnits.HIDDEN, BiasedUnits.ALL),
+        output_bias=biased is BiasedUnits.ALL,
+        input_to_output=setup.connectivity is Connectivity.B,
+        g=_SQUASH[setup.g], h=_SQUASH[setup.h], init_range=setup.init_range,
+        input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias)
+
+
+@dataclass(frozen=True)
+class Lstm1997Settings:
+    """How the trials run. ``dtype`` and ``curve_every`` are part of a trial's identity; the
+    fields with ``compare=False`` (population size, progress interval, torch threads) change
+    only the speed, so they stay out of the store's config hash."""
+
+    population: int = field(default=10, compare=False)
+    curve_every: int = 500
+    threads: int | None = field(default=1, compare=False)
+    report_every: int = field(default=50, compare=False)
+    dtype: torch.dtype = torch.float64
+
+
+class _Member:
+    def __init__(self, experiment: Experiment, seed: int, template: Network1997,
+                 curve_every: int) -> None:
+        self.seed = seed
+        self.task = experiment.make_task(seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        dtype = template.weight_ho.dtype
+        self.weights = Network1997(template.config, generator=self.generator,
+                                   dtype=dtype).weights()
+        self.criterion = Criterion(
+            self.task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET), curve_every)
+        self.started = time.perf_counter()
+
+
+def _take(weights: NetworkWeights1997, index: Tensor) -> NetworkWeights1997:
+    """Members ``index`` of a population's weights (leading K)."""
+    def pick(part):
+        return None if part is None else part.detach()[index]
+
+    return NetworkWeights1997(type(weights.cell)(*(pick(p) for p in weights.cell)),
+                              *(pick(p) for p in weights[1:]))
+
+
+def _join(parts: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
+    def cat(tensors):
+        return None if tensors[0] is None else torch.cat([t.detach() for t in tensors])
+
+    cells = type(parts[0].cell)(*(cat(p) for p in zip(*(w.cell for w in parts), strict=True)))
+    return NetworkWeights1997(cells, *(cat(p) for p in zip(*(w[1:] for w in parts),
+                                                          strict=True)))
+
+
+def _unsqueeze(weights: NetworkWeights1997) -> NetworkWeights1997:
+    """One network's weights as a population of one (leading K = 1)."""
+    def lift(part):
+        return None if part is None else part.detach().unsqueeze(0)
+
+    return NetworkWeights1997(type(weights.cell)(*(lift(p) for p in weights.cell)),
+                              *(lift(p) for p in weights[1:]))
+
+
+@dataclass(frozen=True)
+class Lstm1997Method:
+    """[H97]'s LSTM, its online truncated-gradient algorithm and its stopping rules."""
+
+    settings: Lstm1997Settings = Lstm1997Settings()
+    name: str = "lstm1997"
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (experiment.setup, network_config(experiment.setup), self.settings.dtype,
+                self.settings.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        with torch_threads(self.settings.threads):
+            yield from self._run(experiment, seeds, budget, progress)
+
+    def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+             progress: TrialProgress) -> Iterator[TrialResult]:
+        setup = experiment.setup
+        template = Network1997(network_config(setup), dtype=self.settings.dtype)
+        waiting = list(seeds)
+        members: list[_Member] = []
+        weights: NetworkWeights1997 | None = None
+        presented = 0
+        steps = 0
+        while waiting or members:
+            if waiting and len(members) < self.settings.population:
+                fresh = [_Member(experiment, seed, template, self.settings.curve_every)
+                         for seed in waiting[: self.settings.population - len(members)]]
+                waiting = waiting[len(fresh):]
+                joined = ([weights] if members else []) + [_unsqueeze(m.weights) for m in fresh]
+                weights = _join(joined)
+                members += fresh
+            batch = concat([m.task.sample(1, m.generator) for m in members])
+            batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
+                            targets=batch.targets.to(self.settings.dtype))
+            result = online_sequence(
+                template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
+                batch.mask.unsqueeze(2), learning_rate=setup.learning_rate)
+            weights = result.weights
+            outputs = result.outputs.squeeze(2)  # (T, K, O)
+            task = members[0].task
+            correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)
+            presented += len(members)
+            steps += 1
+            leaving = []
+            for k, member in enumerate(members):
+                def evaluate(check: Batch, k: int = k, weights=weights) -> Tensor:
+                    return _evaluate(template, _take(weights, torch.tensor([k])), check)
+
+                met = member.criterion.observe(correct[k : k + 1], errors[k : k + 1], evaluate)
+                if met or member.criterion.sequences >= budget:
+                    if not met and member.criterion.rule is None:
+                        met = member.criterion.final_success(evaluate)
+                    test = torch.Generator().manual_seed(member.seed + TEST_SEED_OFFSET)
+                    leaving.append((k, TrialResult(
+                        seed=member.seed, success=met, sequences=member.criterion.sequences,
+                        test_error=fraction_wrong(member.task, test, evaluate),
+                        wall_time=time.perf_counter() - member.started,
+                        curve=tuple(member.criterion.curve))))
+            if steps % self.settings.report_every == 0 or leaving:
+                progress(presented, min(m.criterion.recent_error for m in members))
+            if leaving:
+                gone = {k for k, _ in leaving}
+                keep = [k for k in range(len(members)) if k not in gone]
+                members = [members[k] for k in keep]
+                weights = _take(weights, torch.tensor(keep, dtype=torch.long)) if keep else None
+                for _, trial in leaving:
+                    yield trial
+
+
+@torch.no_grad()
+def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch) -> Tensor:
+    """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1)."""
+    inputs = batch.inputs.to(template.weight_ho.dtype).unsqueeze(1)  # (T, 1, N, I)
+    outputs, _ = template(inputs, weights=weights)
+    return outputs.squeeze(1)

@@ -1,0 +1,134 @@
+"""The ``modern`` method: today's default recipe on the 1997 tasks.
+
+A forget-gate LSTM (Gers et al. 2000; ``torch.nn.LSTM``, one layer, its fused kernel) with a
+logistic output layer, full backpropagation through time, Adam on minibatches, forget-gate bias
+1 (Jozefowicz et al. 2015's advice; Gers et al. 2000 start forget gates open too). The task, its
+stopping rule and its success criterion are the paper's, exactly as for ``lstm1997``; the budget
+is counted in training sequences (a minibatch of B sequences counts B). The loss is [H97]
+eq. 16's squared error on the steps that carry a target, averaged over the minibatch::
+
+    (h_t, c_t) = LSTM(x_t, (h_{t-1}, c_{t-1}))          gates i, f, g, o as torch.nn.LSTM
+    y_t        = sigmoid(h_t @ W_out.T + b_out)
+    loss       = 1/B sum_b sum_t mask_{t,b} sum_k (target_{t,b,k} - y_{t,b,k})^2
+
+Seeds: trial ``seed`` draws its initial weights (torch's default uniform(-1/sqrt(H), 1/sqrt(H))
+for every parameter) and then its minibatches from ``torch.Generator().manual_seed(seed)``;
+stopping sets and the test set use the same offsets as ``lstm1997``. Trials run one after
+another: torch's fused LSTM runs a tiny network faster alone than any Python lockstep loop
+(shared/notes/cpu-performance.md).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from lstmlab.reproduce.criteria import Criterion, fraction_wrong
+from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
+from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
+from lstmlab.tasks.batch import Batch, squared_error
+
+
+@dataclass(frozen=True)
+class ModernSettings:
+    """The recipe. ``hidden_size`` None means as many units as the paper's net has cells."""
+
+    hidden_size: int | None = 16
+    batch_size: int = 32
+    learning_rate: float = 1e-2
+    forget_bias: float = 1.0
+    optimizer: type[torch.optim.Optimizer] = torch.optim.Adam
+    curve_every: int = 500
+    threads: int | None = field(default=1, compare=False)
+    report_every: int = field(default=20, compare=False)
+
+
+class ModernNet(nn.Module):
+    """``torch.nn.LSTM`` + a logistic output layer; inputs (T, B, I) -> outputs (T, B, O)."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 forget_bias: float, generator: torch.Generator) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size)
+        self.readout = nn.Linear(hidden_size, output_size)
+        bound = 1.0 / math.sqrt(hidden_size)
+        with torch.no_grad():
+            for parameter in self.parameters():
+                parameter.copy_(torch.rand(parameter.shape, generator=generator) * 2 * bound
+                                - bound)
+            # gate order i, f, g, o: the forget gate's total bias is forget_bias
+            self.lstm.bias_ih_l0[hidden_size : 2 * hidden_size] = forget_bias
+            self.lstm.bias_hh_l0[hidden_size : 2 * hidden_size] = 0.0
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        hidden, _ = self.lstm(inputs)
+        return torch.sigmoid(self.readout(hidden))
+
+
+@dataclass(frozen=True)
+class ModernMethod:
+    """Forget-gate LSTM, BPTT, Adam, minibatches; the paper's task and stopping rule."""
+
+    settings: ModernSettings = ModernSettings()
+    name: str = "modern"
+
+    def hidden_size(self, experiment: Experiment) -> int:
+        setup = experiment.setup
+        return self.settings.hidden_size or setup.blocks * setup.block_size
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (self.settings, self.hidden_size(experiment), CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        with torch_threads(self.settings.threads):
+            yield from self._run(experiment, seeds, budget, progress)
+
+    def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+             progress: TrialProgress) -> Iterator[TrialResult]:
+        presented = 0
+        for seed in seeds:
+            started = time.perf_counter()
+            task = experiment.make_task(seed)
+            generator = torch.Generator().manual_seed(seed)
+            net = ModernNet(task.input_size, self.hidden_size(experiment), task.output_size,
+                            self.settings.forget_bias, generator)
+            optimizer = self.settings.optimizer(net.parameters(), lr=self.settings.learning_rate)
+            criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
+                                  self.settings.curve_every)
+
+            @torch.no_grad()
+            def evaluate(batch: Batch, net: ModernNet = net) -> Tensor:
+                return net(batch.inputs)
+
+            met, step = False, 0
+            while not met and criterion.sequences < budget:
+                batch = task.sample(min(self.settings.batch_size, budget - criterion.sequences),
+                                    generator)
+                outputs = net(batch.inputs)
+                loss = squared_error(outputs, batch)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                with torch.no_grad():
+                    correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)
+                before = criterion.sequences
+                met = criterion.observe(correct, errors, evaluate)
+                presented += criterion.sequences - before
+                step += 1
+                if step % self.settings.report_every == 0:
+                    progress(presented, criterion.recent_error)
+            if not met and criterion.rule is None:
+                met = criterion.final_success(evaluate)
+            test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
+            progress(presented, criterion.recent_error)
+            yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
+                              test_error=fraction_wrong(task, test, evaluate),
+                              wall_time=time.perf_counter() - started,
+                              curve=tuple(criterion.curve))

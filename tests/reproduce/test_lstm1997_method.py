@@ -1,0 +1,100 @@
+"""The population runner of ``lstm1997`` against one network trained alone in a plain loop.
+
+The reference below is the paper's protocol written out for a single network: draw weights,
+present one sequence at a time with ``online_sequence``, feed the stopping rule, stop. The
+method trains members in lockstep, lets them leave and refills the population; each seed must
+still give exactly the reference's trial.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from reproduce_fakes import BIT_SETUP, bit_experiment
+
+from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
+from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, network_config
+from lstmlab.reproduce.method import torch_threads
+from lstmlab.tasks.long_lags import SETUP_2A
+from lstmlab.tasks.reber import SETUPS
+from lstmlab.tasks.setup import weight_count
+from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+from lstmlab.training.network1997 import Network1997, stack_weights
+from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, experiment_2ab
+from lstmlab.training.online1997 import online_sequence
+
+WINDOW = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
+TEST_SET = TestSetRule("all right", check_every=20)
+BUDGET = 700
+
+
+def _reference(task, seed: int, budget: int) -> tuple[bool, int, float]:
+    """(success, sequences, test error) of one network trained alone."""
+    rule = task.stopping[-1]
+    generator = torch.Generator().manual_seed(seed)
+    net = Network1997(network_config(task.setup), generator=generator, dtype=torch.float64)
+    weights = stack_weights([net.weights()])
+    checks = torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET)
+    tracker = rule.tracker(1) if isinstance(rule, RecentWindowRule) else None
+
+    def outputs(batch, weights):
+        with torch.no_grad():
+            return net(batch.inputs.double().unsqueeze(1), weights=weights)[0].squeeze(1)
+
+    success, sequences = False, budget
+    for n in range(1, budget + 1):
+        batch = task.sample(1, generator)
+        result = online_sequence(net, weights, batch.inputs.double().unsqueeze(1),
+                                 batch.targets.double().unsqueeze(1), batch.mask.unsqueeze(1),
+                                 learning_rate=task.setup.learning_rate)
+        weights, out = result.weights, result.outputs.squeeze(1)
+        if tracker is not None:
+            tracker.update(task.is_correct(out, batch), task.errors(out, batch))
+            met = bool(tracker.is_met()[0])
+        elif n % rule.check_every == 0:
+            stop = list(task.stopping_batches(checks))
+            met = all(bool(task.is_correct(outputs(b, weights), b).all()) for b in stop)
+        else:
+            met = False
+        if met:
+            success, sequences = True, n
+            break
+    tests = list(task.test_batches(torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)))
+    right = torch.cat([task.is_correct(outputs(b, weights), b) for b in tests])
+    return success, sequences, 1.0 - float(right.double().mean())
+
+
+@pytest.mark.parametrize("rule", [WINDOW, TEST_SET], ids=["window rule", "test-set rule"])
+def test_population_gives_each_seed_the_trial_it_gets_alone(rule):
+    experiment = bit_experiment(rule, budget=BUDGET)
+    method = Lstm1997Method(Lstm1997Settings(population=3, curve_every=100))
+    seeds = [0, 1, 2, 3]
+    reports = []
+    results = list(method.run_trials(experiment, seeds, BUDGET,
+                                     lambda n, e: reports.append(n)))
+    assert sorted(r.seed for r in results) == seeds
+    for result in results:
+        with torch_threads(1):
+            success, sequences, test_error = _reference(experiment.make_task(result.seed),
+                                                        result.seed, BUDGET)
+        assert (result.success, result.sequences) == (success, sequences)
+        assert result.test_error == pytest.approx(test_error, abs=1e-12)
+    assert any(r.success for r in results) and reports[-1] == sum(r.sequences for r in results)
+    if rule is TEST_SET:
+        assert all(r.sequences % 20 == 0 for r in results if r.success)
+
+
+def test_network_from_the_tasks_setup_is_table_10s():
+    assert network_config(SETUPS["1-5"]) == EXPERIMENT_1_3X2
+    assert network_config(SETUP_2A) == experiment_2ab(100)
+    for setup in (SETUPS["1-1"], SETUPS["1-5"], SETUP_2A, BIT_SETUP):
+        net = Network1997(network_config(setup))
+        assert net.num_weights == weight_count(setup)
+    assert Network1997(network_config(SETUPS["1-5"])).num_weights == 276  # [H97] Table 10
+
+
+def test_forget_gate_setups_are_refused():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="setup: expected a 1997 set-up without forget gates"):
+        network_config(replace(BIT_SETUP, forget_gate_bias=(1.0, 1.0)))
