@@ -1,5 +1,6 @@
 """The LSTM layer against torch.nn.LSTM (both paths), variants, seeds, dropout, bad input."""
 
+import copy
 import functools
 
 import pytest
@@ -8,6 +9,7 @@ from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
 from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.layers.lstm import LSTM
 
 # torch.nn.LSTM itself warns (once) that oneDNN has no projections; ours does not
@@ -154,3 +156,33 @@ def test_to_and_load_state_dict_keep_the_readable_path_in_sync():
         theirs.weight_hh_l0.mul_(2)
     x = torch.randn(5, 2, 3, dtype=torch.float64)
     assert_close(ours(x)[0], theirs(x)[0], rtol=1e-10, atol=1e-10)
+
+
+def test_peephole_variant_with_zero_peepholes_is_torchs_lstm():
+    ours = LSTM(3, 4, num_layers=2, bidirectional=True, cell=PeepholeLSTMCell,
+                dtype=torch.float64)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=torch.float64)
+    theirs.load_state_dict({k: v for k, v in ours.state_dict().items() if "peephole" not in k})
+    with torch.no_grad():
+        for name, parameter in ours.named_parameters():
+            if name.startswith("weight_peephole"):
+                parameter.zero_()
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    hx = (torch.randn(4, 2, 4, dtype=torch.float64), torch.randn(4, 2, 4, dtype=torch.float64))
+    output, (h_n, c_n) = ours(x, hx)
+    expected, (expected_h, expected_c) = theirs(x, hx)
+    assert_close(output, expected, rtol=1e-10, atol=1e-10)
+    assert_close(c_n, expected_c, rtol=1e-10, atol=1e-10)
+
+
+def test_deepcopy_keeps_the_cells_bound_to_the_copys_parameters():
+    ours = LSTM(3, 4, num_layers=2, fused=False, dtype=torch.float64)
+    twin = copy.deepcopy(ours)
+    with torch.no_grad():
+        twin.weight_hh_l1.mul_(3)
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, dtype=torch.float64)
+    theirs.load_state_dict(ours.state_dict())
+    assert_close(ours(x)[0], theirs(x)[0], rtol=1e-10, atol=1e-10)
+    theirs.load_state_dict(twin.state_dict())
+    assert_close(twin(x)[0], theirs(x)[0], rtol=1e-10, atol=1e-10)

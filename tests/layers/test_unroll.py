@@ -5,8 +5,10 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.testing import assert_close
 
+from lstmlab.cells.elman import ElmanCell
+from lstmlab.cells.gru import GRUCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.state import Gates, LSTMState
+from lstmlab.cells.state import Gates, HiddenState, LSTMState
 from lstmlab.layers.unroll import unroll
 
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}
@@ -72,10 +74,9 @@ def test_lengths_match_torch_packed_sequence():
     lengths = torch.tensor([3, 6, 1])
     theirs = torch.nn.LSTM(2, 4, bidirectional=True, dtype=torch.float64)
     forward_state = {f"{k}_l0": v for k, v in cell.state_dict().items()}
-    backward_state = {f"{k}_l0_reverse": v.flip(0) for k, v in cell.state_dict().items()}
-    theirs.load_state_dict(forward_state | backward_state)
     backward_cell = LSTMCell(2, 4, dtype=torch.float64)
-    backward_cell.load_state_dict({k: v.flip(0) for k, v in cell.state_dict().items()})
+    backward_state = {f"{k}_l0_reverse": v for k, v in backward_cell.state_dict().items()}
+    theirs.load_state_dict(forward_state | backward_state)
     packed = pack_padded_sequence(xs, lengths, enforce_sorted=False)
     hx = (torch.stack([state.h, -state.h]), torch.stack([state.c, -state.c]))
     _, (h_n, c_n) = theirs(packed, hx)
@@ -101,3 +102,23 @@ def test_bad_input():
         unroll(cell, xs, state, lengths=[1, 2])
     with pytest.raises(ValueError, match="at least one time step"):
         unroll(cell, xs[:0], state)
+
+
+@pytest.mark.parametrize("make_cell", [lambda: GRUCell(2, 4, dtype=torch.float64),
+                                       lambda: ElmanCell(2, 4, dtype=torch.float64)],
+                         ids=["gru", "elman"])
+def test_recording_keeps_each_cells_types(make_cell):
+    cell = make_cell()
+    xs = torch.randn(4, 3, 2, dtype=torch.float64)
+    outputs, final, recording = unroll(cell, xs, record=True, lengths=[4, 1, 3])
+    state = cell.initial_state(3)
+    for t in range(4):
+        new_state, gates = cell(xs[t], state)
+        alive = t < torch.tensor([4, 1, 3])
+        state = HiddenState(torch.where(alive[:, None], new_state.h, state.h))
+        assert type(recording.gates) is type(gates)
+        for recorded, stepped in zip(recording.gates, gates, strict=True):
+            assert_close(recorded[t], stepped * alive[:, None], **TIGHT)
+        assert_close(outputs[t], new_state.h * alive[:, None], **TIGHT)
+    assert isinstance(final, HiddenState)
+    assert_close(final.h, state.h, **TIGHT)
