@@ -186,3 +186,18 @@ def test_deepcopy_keeps_the_cells_bound_to_the_copys_parameters():
     assert_close(ours(x)[0], theirs(x)[0], rtol=1e-10, atol=1e-10)
     theirs.load_state_dict(twin.state_dict())
     assert_close(twin(x)[0], theirs(x)[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
+def test_functional_call_reaches_both_paths(fused):
+    # torch.func.functional_call swaps the module's parameters for the call: both paths must
+    # read the swapped tensors (population training and gradient tools rely on it)
+    ours = LSTM(3, 4, num_layers=2, bidirectional=True, dtype=torch.float64, fused=fused)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=torch.float64)
+    replacement = {name: torch.randn_like(p) for name, p in theirs.named_parameters()}
+    theirs.load_state_dict(replacement)
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    output, (h_n, c_n) = torch.func.functional_call(ours, replacement, (x,))
+    expected, (expected_h, expected_c) = theirs(x)
+    assert_close(output, expected, rtol=1e-10, atol=1e-10)
+    assert_close(c_n, expected_c, rtol=1e-10, atol=1e-10)
