@@ -1,0 +1,55 @@
+"""The gates read from oneDNN's workspace are the gates, and the check guarding them works."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmlab.introspection.kernel import run_fused, standard_weights, step_gates
+from lstmlab.introspection.reconstruct import reconstruct_gates
+
+needs_workspace = pytest.mark.skipif(
+    not (hasattr(torch.ops.aten, "mkldnn_rnn_layer") and torch.backends.mkldnn.is_available()),
+    reason="torch built without oneDNN's RNN layer",
+)
+
+
+@needs_workspace
+@pytest.mark.parametrize("hidden_size", [6, 64, 100])  # ld padded, ld % 256 == 0 bumped, odd
+def test_workspace_gates_equal_reconstruction(hidden_size):
+    generator = torch.Generator().manual_seed(hidden_size)
+    model = torch.nn.LSTM(7, hidden_size)
+    weights = standard_weights(model, 0, 0)
+    x = torch.randn(11, 3, 7, generator=generator)
+    h0 = torch.randn(3, hidden_size, generator=generator)
+    c0 = torch.randn(3, hidden_size, generator=generator)
+    fast = run_fused(weights, x, h0, c0, read_gates=True)
+    assert fast.gates is not None, "the workspace path was not taken on a float32 CPU model"
+    plain = run_fused(weights, x, h0, c0, read_gates=False)
+    assert plain.gates is None
+    torch.testing.assert_close(fast.hidden, plain.hidden, rtol=0, atol=1e-6)
+    torch.testing.assert_close(fast.gates, reconstruct_gates(weights, x, plain.hidden, h0),
+                               rtol=0, atol=1e-5)
+
+
+def test_no_workspace_for_float64_or_projection():
+    model = torch.nn.LSTM(3, 4, proj_size=2)
+    x = torch.randn(5, 2, 3)
+    weights = standard_weights(model, 0, 0)
+    assert run_fused(weights, x, torch.zeros(2, 2), torch.zeros(2, 4)).gates is None
+    model64 = torch.nn.LSTM(3, 4).double()
+    weights = standard_weights(model64, 0, 0)
+    assert run_fused(weights, x.double(), torch.zeros(2, 4).double(),
+                     torch.zeros(2, 4).double()).gates is None
+
+
+def test_step_gates_are_torch_lstm_cell_gates():
+    cell = torch.nn.LSTMCell(3, 4).double()
+    model = torch.nn.LSTM(3, 4).double()
+    model.load_state_dict({k + "_l0": v for k, v in cell.state_dict().items()})
+    x, h = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)
+    c = torch.randn(2, 4, dtype=torch.float64)
+    i, f, g, o = step_gates(standard_weights(model, 0, 0), x, h).chunk(4, dim=-1)
+    h_next, c_next = cell(x, (h, c))
+    torch.testing.assert_close(c_next, f * c + i * g, rtol=0, atol=1e-14)
+    torch.testing.assert_close(h_next, o * torch.tanh(f * c + i * g), rtol=0, atol=1e-14)
