@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmlab.cells.elman import ElmanCell
+
 
 def surprises(predictions: Tensor, targets: Tensor, surprise: float) -> Tensor:
     """Where the lower level's prediction missed: (T, B) bool.
@@ -77,43 +79,45 @@ class ChunkerConfig:
 
 
 class Chunker(torch.nn.Module):
-    """The two-level history compressor for symbol sequences with local (one-hot) coding.
+    """The two-level history compressor; ``input_size`` I, ``output_size`` O (default I).
 
-    ``input_size`` I symbols. A: ElmanCell(I, H) and a readout from [x_t, h_t] to I + H
-    logistic outputs (the next symbol and, for collapse, C's hidden state mapped to [0, 1]).
-    C: ElmanCell(I + 1, H) (the symbol and its time stamp t / T) and a readout from its latest
-    input and state to I logistic outputs. Outputs see the inputs directly, as in the 1997
-    paper's RTRL nets for experiment 2 ("each layer connected from all layers below", §5.2).
+    A: ElmanCell(I, H) and a readout from [x_t, h_t] to O + H logistic outputs (the next target
+    and, for collapse, C's hidden state mapped to [0, 1]). C: ElmanCell(I + 1, H) (the input and
+    its time stamp t / T) and a readout from its latest input and state to O logistic outputs.
+    Outputs see the inputs directly, as in the 1997 paper's RTRL nets for experiment 2 ("each
+    layer connected from all layers below", §5.2). For next-symbol tasks O = I and the target
+    at t is the input at t + 1.
     """
 
-    def __init__(self, input_size: int, config: ChunkerConfig, generator: torch.Generator):
+    def __init__(self, input_size: int, config: ChunkerConfig, generator: torch.Generator,
+                 output_size: int | None = None):
         super().__init__()
-        from lstmlab.cells.elman import ElmanCell
-
         hidden = config.hidden_size
         self.config = config
         self.input_size = input_size
+        self.output_size = output_size = output_size or input_size
         self.automatizer = ElmanCell(input_size, hidden, dtype=torch.float64)
-        self.automatizer_readout = torch.nn.Linear(input_size + hidden, input_size + hidden,
+        self.automatizer_readout = torch.nn.Linear(input_size + hidden, output_size + hidden,
                                                    dtype=torch.float64)
         self.chunker = ElmanCell(input_size + 1, hidden, dtype=torch.float64)
-        self.chunker_readout = torch.nn.Linear(input_size + 1 + hidden, input_size,
+        self.chunker_readout = torch.nn.Linear(input_size + 1 + hidden, output_size,
                                                dtype=torch.float64)
         with torch.no_grad():
             for p in self.parameters():
                 p.uniform_(-config.weight_range, config.weight_range, generator=generator)
 
     def forward(self, inputs: Tensor, targets: Tensor) -> dict[str, Tensor]:
-        """Run both levels over ``inputs`` (T, B, I) whose next inputs are ``targets`` (T, B, I).
+        """Run both levels over ``inputs`` (T, B, I) with ``targets`` (T, B, O).
 
-        Returns ``prediction`` (T, B, I), the system's prediction at t of x_{t+1};
-        ``automatizer`` (T, B, I + H) A's outputs; ``chunker`` (T, B, I) C's latest prediction
+        Returns ``prediction`` (T, B, O), the system's prediction of the target at t;
+        ``automatizer`` (T, B, O + H) A's outputs; ``chunker`` (T, B, O) C's latest prediction
         (zero before C's first input); ``chunker_hidden`` (T, B, H) C's state; ``unexpected``
         (T, B) the steps whose input C read; ``missed`` (T, B) the steps whose target A missed.
         """
-        steps, batch, size = inputs.shape
-        if size != self.input_size:
-            raise ValueError(f"inputs must have {self.input_size} features, got {size}")
+        steps, batch, width = inputs.shape
+        if width != self.input_size:
+            raise ValueError(f"inputs must have {self.input_size} features, got {width}")
+        size = self.output_size
         state = self.automatizer.initial_state(batch, dtype=inputs.dtype)
         a_out = []
         for t in range(steps):
@@ -148,7 +152,7 @@ class Chunker(torch.nn.Module):
         """Squared errors over the ``mask`` (T, B) steps: A's (next input, and C's state for
         collapse) and C's (the next input, at the steps A missed)."""
         run = self(inputs, targets)
-        size = self.input_size
+        size = self.output_size
         weight = mask.unsqueeze(-1).to(inputs.dtype)
         a_next = (((run["automatizer"][..., :size] - targets) ** 2) * weight).sum()
         c_target = (run["chunker_hidden"].detach() + 1) / 2

@@ -172,8 +172,10 @@ def add_hidden_unit(net: RCCNetwork, inputs: Tensor, residual: Tensor, mask: Ten
 
 
 def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
-              generator: torch.Generator, solved=None) -> tuple[RCCNetwork, int]:
-    """Grow and train on a fixed training set until ``solved(net)`` or ``max_hidden`` units.
+              generator: torch.Generator, solved=None,
+              budget: int | None = None) -> tuple[RCCNetwork, int]:
+    """Grow and train on a fixed training set until ``solved(net)``, ``max_hidden`` units, or
+    ``budget`` presentations.
 
     inputs (T, B, I), targets (T, B, O), mask (T, B) bool. Returns the net and the number of
     training-sequence presentations it took (epochs of both phases times B), the budget unit of
@@ -191,6 +193,8 @@ def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
         residual = train_outputs(net, inputs, targets, mask, config)
         presentations += config.output_epochs * inputs.shape[1]
         if (solved is not None and solved(net)) or len(net.hidden_in) >= config.max_hidden:
+            return net, presentations
+        if budget is not None and presentations >= budget:
             return net, presentations
         add_hidden_unit(net, inputs, residual, mask, config, generator)
         presentations += config.candidate_epochs * inputs.shape[1]

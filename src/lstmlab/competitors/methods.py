@@ -1,0 +1,317 @@
+"""The 1997 paper's competitors as methods of ``lstmlab reproduce``.
+
+Each method trains one network per seed on an experiment's task and is judged by the same
+stopping rule and success criterion as the LSTM (``lstmlab.reproduce.criteria``), with the same
+seed offsets for the stopping and test sets, so the tables compare like with like:
+
+- ``rtrl``: a fully recurrent net trained online by exact RTRL, weights updated at every step
+  that carries error ([H97] Tables 1-2; Williams & Zipser 1989);
+- ``bptt``: the same net trained by full BPTT, one update per sequence ([H97] Table 2);
+- ``elman``: an Elman net (hidden layer copied into context units; Elman 1990) trained as Elman
+  did, by backpropagation that treats the context as input, i.e. BPTT truncated to one step
+  ([H97] Table 1, the Cleeremans et al. 1989 row);
+- ``rcc``: Recurrent Cascade-Correlation on a fixed training set ([H97] Table 1);
+- ``chunker``: the two-level history compressor ([H97] Table 2);
+- ``guess``: random weight guessing; its "sequences" column counts guesses, not sequences.
+
+Sizes and learning rates are the paper's where it gives them (``paper_settings``); the rest are
+our choices, named in the docstring of that function.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from lstmlab.competitors.chunker import Chunker, ChunkerConfig
+from lstmlab.competitors.fully_recurrent import fully_recurrent_net
+from lstmlab.competitors.guess import guess
+from lstmlab.competitors.rcc import RCCConfig, train_rcc
+from lstmlab.reproduce.criteria import Criterion, fraction_wrong
+from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
+from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
+from lstmlab.tasks.batch import Batch, Task
+from lstmlab.training.bptt import BPTT, TruncatedBPTT
+from lstmlab.training.losses import sum_squared_error
+from lstmlab.training.rtrl import RTRL
+
+#: ``build(task, generator) -> (learn, evaluate)``: ``learn(batch)`` trains on one batch and
+#: returns the outputs it produced (T, B, O); ``evaluate(batch)`` runs the net without learning.
+Learner = Callable[[Task, torch.Generator],
+                   tuple[Callable[[Batch], Tensor], Callable[[Batch], Tensor]]]
+
+
+@dataclass(frozen=True)
+class NetSettings:
+    """A fully recurrent net: ``hidden_size`` units, SGD ``learning_rate``, weights in
+    ±``weight_range``, output units that also read the inputs when ``inputs_to_outputs``."""
+
+    hidden_size: int
+    learning_rate: float
+    weight_range: float = 0.2
+    inputs_to_outputs: bool = True
+
+
+def paper_settings(method: str, experiment: str) -> NetSettings:
+    """The net [H97] reports for ``method`` on ``experiment``, or our choice where it reports none.
+
+    Experiment 1: RTRL with 12 hidden units and learning rate 0.1 (Table 1, Smith & Zipser
+    1989; BPTT gets the same net); the Elman net has 15 hidden units (Table 1, Cleeremans et
+    al. 1989), learning rate not given: 0.1, ours. Experiment 2a: one self-recurrent hidden unit,
+    outputs from inputs and hidden unit, learning rate 1.0 (Table 2 tried 1.0-10.0). Elsewhere
+    (the paper ran no competitor, [H97] §5): 8 hidden units and 0.1, ours.
+    """
+    if experiment == "1":
+        if method == "elman":
+            return NetSettings(15, 0.1, inputs_to_outputs=False)
+        return NetSettings(12, 0.1)
+    if experiment in ("2a", "2b"):
+        return NetSettings(1, 1.0)
+    return NetSettings(8, 0.1, weight_range=0.1)
+
+
+def _online_trials(build: Learner, experiment: Experiment, seeds: Sequence[int],
+                   budget: int, progress: TrialProgress, curve_every: int,
+                   report_every: int) -> Iterator[TrialResult]:
+    """Train one net per seed, one sequence at a time, until its stopping rule or the budget."""
+    presented = 0
+    for seed in seeds:
+        started = time.perf_counter()
+        task = experiment.make_task(seed)
+        generator = torch.Generator().manual_seed(seed)
+        learn, evaluate = build(task, generator)
+        criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
+                              curve_every)
+        met, step = False, 0
+        while not met and criterion.sequences < budget:
+            batch = task.sample(1, generator)
+            outputs = learn(batch)
+            before = criterion.sequences
+            met = criterion.observe(task.is_correct(outputs, batch), task.errors(outputs, batch),
+                                    evaluate)
+            presented += criterion.sequences - before
+            step += 1
+            if step % report_every == 0:
+                progress(presented, criterion.recent_error)
+        if not met and criterion.rule is None:
+            met = criterion.final_success(evaluate)
+        progress(presented, criterion.recent_error)
+        test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
+        yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
+                          test_error=fraction_wrong(task, test, evaluate),
+                          wall_time=time.perf_counter() - started, curve=tuple(criterion.curve))
+
+
+@dataclass(frozen=True)
+class GradientNetMethod:
+    """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD."""
+
+    name: str
+    algorithm: object
+    curve_every: int = 500
+    threads: int | None = field(default=1, compare=False)
+    report_every: int = field(default=20, compare=False)
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (self.algorithm, paper_settings(self.name, experiment.name), self.curve_every,
+                CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def build(self, experiment: Experiment) -> Learner:
+        settings = paper_settings(self.name, experiment.name)
+
+        def learner(task: Task, generator: torch.Generator):
+            model = fully_recurrent_net(
+                task.input_size, settings.hidden_size, task.output_size,
+                inputs_to_outputs=settings.inputs_to_outputs,
+                weight_range=settings.weight_range, generator=generator, dtype=torch.float32)
+            optimizer = torch.optim.SGD(model.parameters(), lr=settings.learning_rate)
+
+            def learn(batch: Batch) -> Tensor:
+                return self.algorithm(model, batch, sum_squared_error, optimizer).outputs
+
+            @torch.no_grad()
+            def evaluate(batch: Batch) -> Tensor:
+                return model(batch.inputs)[0]
+
+            return learn, evaluate
+
+        return learner
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        with torch_threads(self.threads):
+            yield from _online_trials(self.build(experiment), experiment, seeds,
+                                      budget, progress, self.curve_every, self.report_every)
+
+
+def rtrl_method() -> GradientNetMethod:
+    """Online RTRL: an update at every step that carries error, as [H97]'s RTRL runs."""
+    return GradientNetMethod("rtrl", RTRL(online=True))
+
+
+def bptt_method() -> GradientNetMethod:
+    """Full BPTT, one update per sequence."""
+    return GradientNetMethod("bptt", BPTT())
+
+
+def elman_method() -> GradientNetMethod:
+    """Elman's training: error stops at the context units (BPTT truncated to one step)."""
+    return GradientNetMethod("elman", TruncatedBPTT(1))
+
+
+@dataclass(frozen=True)
+class ChunkerMethod:
+    """The history compressor, trained online one sequence at a time."""
+
+    config: ChunkerConfig = ChunkerConfig()
+    name: str = "chunker"
+    curve_every: int = 500
+    threads: int | None = field(default=1, compare=False)
+    report_every: int = field(default=20, compare=False)
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (self.config, self.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def _learner(self, task: Task, generator: torch.Generator):
+        net = Chunker(task.input_size, self.config, generator, output_size=task.output_size)
+
+        def learn(batch: Batch) -> Tensor:
+            run = net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask)
+            return run["prediction"].detach().float()
+
+        @torch.no_grad()
+        def evaluate(batch: Batch) -> Tensor:
+            return net(batch.inputs.double(), batch.targets.double())["prediction"].float()
+
+        return learn, evaluate
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        with torch_threads(self.threads):
+            yield from _online_trials(self._learner, experiment, seeds, budget,
+                                      progress, self.curve_every, self.report_every)
+
+
+@dataclass(frozen=True)
+class RCCMethod:
+    """Recurrent Cascade-Correlation on ``training_sequences`` sequences drawn once per trial
+    (Experiment 1's task draws them from its fixed training set, as Fahlman's 256 strings)."""
+
+    config: RCCConfig = RCCConfig()
+    training_sequences: int = 256
+    name: str = "rcc"
+    threads: int | None = field(default=1, compare=False)
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (self.config, self.training_sequences, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        with torch_threads(self.threads):
+            presented = 0
+            for seed in seeds:
+                started = time.perf_counter()
+                task = experiment.make_task(seed)
+                generator = torch.Generator().manual_seed(seed)
+                train = task.sample(self.training_sequences, generator)
+                criterion = Criterion(task, torch.Generator().manual_seed(
+                    seed + CHECK_SEED_OFFSET))
+
+                def evaluator(net):
+                    return lambda batch: net(batch.inputs.double()).float()
+
+                net, sequences = train_rcc(
+                    train.inputs.double(), train.targets.double(), train.mask, self.config,
+                    generator, solved=lambda net, c=criterion: c.check(evaluator(net)),
+                    budget=budget)
+                success = criterion.check(evaluator(net))
+                presented += sequences
+                progress(presented, float("nan"))
+                test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
+                yield TrialResult(seed=seed, success=success, sequences=sequences,
+                                  test_error=fraction_wrong(task, test, evaluator(net)),
+                                  wall_time=time.perf_counter() - started)
+
+
+class _Outputs(nn.Module):
+    """A ``SequenceModel`` that returns only its outputs (T, B, O), for ``guess``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.model(inputs)[0]
+
+
+@dataclass(frozen=True)
+class GuessMethod:
+    """Random weight guessing on the competitors' fully recurrent net.
+
+    Every guess is screened on ``screen`` fresh sequences; one that gets them all right is then
+    judged by the task's own stopping set (the criterion every method is judged by).
+    ``weight_range``: weights uniform in ±10 (our choice; the 1996 paper's ranges are not stored
+    here). The result's ``sequences`` counts guesses.
+    """
+
+    weight_range: float = 10.0
+    screen: int = 64
+    batch: int = field(default=64, compare=False)
+    name: str = "guess"
+    threads: int | None = field(default=1, compare=False)
+
+    def fingerprint(self, experiment: Experiment) -> object:
+        return (self.weight_range, self.screen, paper_settings(self.name, experiment.name),
+                CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+
+    def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
+                   progress: TrialProgress) -> Iterator[TrialResult]:
+        settings = paper_settings(self.name, experiment.name)
+        with torch_threads(self.threads):
+            for seed in seeds:
+                started = time.perf_counter()
+                task = experiment.make_task(seed)
+                generator = torch.Generator().manual_seed(seed)
+                model = _Outputs(fully_recurrent_net(
+                    task.input_size, settings.hidden_size, task.output_size,
+                    inputs_to_outputs=settings.inputs_to_outputs, weight_range=1.0,
+                    generator=generator, dtype=torch.float32))
+                check = torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET)
+                screen = task.sample(self.screen, check)
+                criterion = Criterion(task, check)
+
+                def solves(forward, screen=screen, criterion=criterion, task=task):
+                    with torch.no_grad():
+                        outputs = forward(screen.inputs)                   # (K, T, B, O)
+                        passed = torch.stack([task.is_correct(o, screen).all() for o in outputs])
+                        for k in torch.nonzero(passed).flatten().tolist():
+                            passed[k] = criterion.check(lambda b, k=k: forward(b.inputs)[k])
+                    return passed
+
+                result = guess(model, solves, weight_range=self.weight_range,
+                               max_trials=budget, generator=generator, batch=self.batch)
+                progress(result.trials, float("nan"))
+                test_error = 1.0
+                if result.success:
+                    model.load_state_dict(result.weights)
+                    test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
+                    test_error = fraction_wrong(task, test, torch.no_grad()(model))
+                yield TrialResult(seed=seed, success=result.success, sequences=result.trials,
+                                  test_error=test_error,
+                                  wall_time=time.perf_counter() - started)
+
+
+#: The competitors by their command-line names (the CLI turns a name into a method here).
+COMPETITORS: dict[str, Callable[[], object]] = {
+    "rtrl": rtrl_method,
+    "bptt": bptt_method,
+    "elman": elman_method,
+    "rcc": RCCMethod,
+    "chunker": ChunkerMethod,
+    "guess": GuessMethod,
+}

@@ -1,0 +1,51 @@
+"""Every competitor runs through the reproduction runner, deterministically per seed."""
+
+import pytest
+import torch
+
+from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
+from lstmlab.competitors.methods import COMPETITORS, paper_settings
+from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce.experiment import Experiment
+from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
+
+
+def short_2a(p=4, budget=30):
+    return Experiment(name="2a", title="2a, short", make_task=lambda seed: NoiseFreeLongLag(p=p),
+                      setup=SETUP_2A, published=(), trials=2, budget=budget)
+
+
+@pytest.mark.parametrize("name", sorted(COMPETITORS))
+def test_each_competitor_runs_in_the_runner_and_repeats_itself(name, tmp_path):
+    method = COMPETITORS[name]()
+    first = run(ReproduceConfig((short_2a(),), (method,), out=tmp_path / "a", trials=2))
+    again = run(ReproduceConfig((short_2a(),), (method,), out=tmp_path / "b", trials=2))
+    rows = first.experiments[0].methods[0].results
+    assert [r.seed for r in rows] == [0, 1]
+    for one, two in zip(rows, again.experiments[0].methods[0].results, strict=True):
+        assert (one.success, one.sequences, one.test_error) == (
+            two.success, two.sequences, two.test_error)
+        assert 0.0 <= one.test_error <= 1.0 and one.sequences >= 1
+
+
+def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():
+    g = torch.Generator().manual_seed(0)
+    model = fully_recurrent_net(3, 2, 3, inputs_to_outputs=True, weight_range=0.2, generator=g)
+    assert isinstance(model.cell, SkipCell)
+    x = torch.randn(4, 5, 3, generator=g, dtype=torch.float64)
+    outputs, _ = model(x)
+    inner = model.cell.cell
+    h = torch.zeros(5, 2, dtype=torch.float64)
+    for t in range(4):
+        h = torch.tanh(x[t] @ inner.weight_ih.T + inner.bias_ih + h @ inner.weight_hh.T
+                       + inner.bias_hh)
+        expected = torch.sigmoid(torch.cat([x[t], h], -1) @ model.readout.weight.T
+                                 + model.readout.bias)
+        torch.testing.assert_close(outputs[t], expected)
+
+
+def test_paper_settings_follow_the_tables():
+    assert paper_settings("rtrl", "1").hidden_size == 12            # [H97] Table 1
+    assert paper_settings("rtrl", "1").learning_rate == 0.1
+    assert paper_settings("elman", "1").hidden_size == 15           # Cleeremans et al. 1989
+    assert paper_settings("rtrl", "2a").hidden_size == 1            # §5.2
