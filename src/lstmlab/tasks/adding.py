@@ -20,7 +20,8 @@ Stopping: ST3(0.01) ([H97] Table 11): "average training error is below 0.01, and
 recent sequences were processed correctly"; then 2,560 fresh test sequences.
 
 **The modern variant** (:class:`AddingModern`): Le, Jaitly & Hinton 2015 and Arjovsky, Shah &
-Bengio 2016, as coded in the latter's ``adding_problem.py`` (amarshah/complex_RNN): fixed
+Bengio 2016, as coded in the latter's ``adding_problem.py`` (amarshah/complex_RNN; Le et al.'s
+own §4.1 was not read, see the paper notes §5.2, so the code is the definition here): fixed
 length T, values uniform in [0, 1], one marker 1 at a uniform position in the first half
 (``randint(T/2)``) and one in the second (``randint(T/2) + T/2``), no -1 markers, target the
 plain sum, mean squared error. Predicting 1 scores MSE = Var(U1 + U2) = 1/6 (``BASELINE_MSE``).
@@ -30,7 +31,7 @@ The papers give no per-sequence criterion (they plot MSE); ``tolerance`` (defaul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -58,7 +59,8 @@ def mark_pairs(T: int, batch_size: int, generator: torch.Generator) -> tuple[Ten
 
 
 def marked_pairs_batch(T: int, batch_size: int, generator: torch.Generator, low: float,
-                       first_pair_value: float, combine) -> Batch:
+                       first_pair_value: float, combine: Callable[[Tensor, Tensor], Tensor]
+                       ) -> Batch:
     """The [H97] §5.4 pairs with values uniform in [low, 1]; ``combine(X1, X2)`` is the target.
 
     A marked first pair's value becomes ``first_pair_value`` (0.0 adding, 1.0 multiplying).

@@ -23,6 +23,12 @@ length q + k + 4 is at least q + 4. The net reads every symbol but the last and 
 only at the e step to output c's code; success: "prediction error (for final sequence element)
 of both output units always below 0.2, for 10,000 successive, randomly chosen input sequences".
 
+Set-ups ([H97] §5.2, Table 10): 2a/2b replace the RTRL net's one hidden unit by one memory
+cell with an input gate and no output gate, g logistic, h identity, no biases, "B" wiring, and
+"memory cell and input gate are added once the error has stopped decreasing" (a sequential
+construction that :class:`~lstmlab.tasks.setup.Setup1997` does not encode: a method that
+wants it must implement it). 2c: 2 blocks of size 1, no biases, learning rate 0.01.
+
 Choices and readings, with the paper's text:
 - The distractor indices are written ``1 <= i <= q`` in [H97]; the distractors are ``a_1 .. a_p``
   and there are "p distractor symbols", so we draw from ``a_1 .. a_p``.
