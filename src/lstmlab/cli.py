@@ -1,21 +1,111 @@
-"""The command line: parse, build a config, call one function, say where the output went."""
+"""The command line: parse, build a config, call one function, say where the output went.
+
+Every command is a plain function registered on ``app``; add a command by writing one more.
+Errors the user can fix (a wrong file, a mismatched input) print one line and exit with code 2.
+"""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="lstmlab: the LSTM laboratory.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+app = typer.Typer(
+    help="lstmlab: the LSTM laboratory. `tour` trains a small LSTM and shows how its forget "
+    "gate discards information; `inspect` writes the same report for your own LSTM.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+console = Console()
+
+OUT_HELP = "folder for the report (index.html, explorer.html, figures/*.png|svg)"
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and exit code 2 (a usage or input error, not a crash)."""
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=2)
 
 
 @app.command()
-def tour(out: str = typer.Option("report", help="folder for the report")) -> None:
-    """Train a small LSTM in front of you and show how its forget gate discards information."""
-    typer.echo(f"The tour is not built yet; it will write its report to {out}/.")
+def tour(
+    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
+    seed: Annotated[int, typer.Option(help="seed of the corpus, the weights and the batches")] = 0,
+    quick: Annotated[bool, typer.Option(help="a few seconds of training (numbers not "
+                                        "meaningful)")] = False,
+) -> None:
+    """Train an LSTM and a simple RNN on pronoun agreement ("she ... her dog") in front of you,
+    then show how the LSTM's forget gate decides what is discarded.
+
+    Prints a short summary (each sentence a measured number) and writes OUT/index.html (the
+    self-contained report: equations, gate heatmaps, gender units, retention, forget events,
+    saturation, gradient flow), OUT/explorer.html (the interactive gate explorer) and
+    OUT/figures/.
+    """
+    import torch
+
+    from lstmlab.tour import TourConfig, run_tour, summary
+    from lstmlab.tour.report import write_tour_report
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    config = TourConfig.quick(seed) if quick else TourConfig(seed=seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[loss]}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_step(name: str, step: int, total: int, loss: float) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"training {name}", total=total, loss="")
+            progress.update(tasks[name], completed=step + 1, loss=f"loss {loss:.3f}")
+
+        result = run_tour(config, on_step=on_step)
+    for line in summary(result):
+        console.print("• " + line, highlight=False)
+    paths = write_tour_report(result, out)
+    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False)
+
+
+@app.command()
+def inspect(
+    model: Annotated[Path, typer.Argument(help="a torch.nn.LSTM state dict (.pt/.pth) or a "
+                                          "Keras LSTM (.keras, .weights.h5)")],
+    text: Annotated[str | None, typer.Option(
+        help="whitespace-separated tokens to feed the model (one-hot per distinct token if it "
+        "fits the input width, else a fixed random embedding drawn from --seed)")] = None,
+    input: Annotated[Path | None, typer.Option(
+        "--input", help="an array (T, I) or (B, T, I) in a .npy or .pt file: the model's real "
+        "inputs")] = None,
+    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
+    seed: Annotated[int, typer.Option(help="seed of the --text embedding")] = 0,
+) -> None:
+    """Write the tour's report for your own LSTM: gate heatmaps, retention, forget events,
+    saturation and gradient flow on your input.
+
+    Reads MODEL with torch.load(weights_only=True) (a state dict; a whole pickled module is
+    refused: save model.state_dict() instead) or with h5py (Keras). Writes OUT/index.html,
+    OUT/explorer.html and OUT/figures/.
+    """
+    from lstmlab.interop import InteropError
+    from lstmlab.reports.inspection import InspectError, inspect_model
+
+    if (text is None) == (input is None):
+        fail("give exactly one of --text and --input")
+    try:
+        paths, lines = inspect_model(model, text=text, input_path=input, out=out, seed=seed)
+    except (InteropError, InspectError) as error:
+        fail(str(error))
+    for line in lines:
+        console.print("• " + line, highlight=False)
+    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False)
 
 
 @app.command()
 def version() -> None:
-    """Print the version."""
+    """Print the installed lstmlab version."""
     from lstmlab import __version__
 
     typer.echo(__version__)

@@ -1,0 +1,98 @@
+"""The self-contained HTML report: one ``index.html`` that opens offline.
+
+Every image is inline (base64 PNG), there is no script and no external URL, so the file can be
+mailed or opened from disk. The same figures are written beside it as PNG and SVG files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+EQUATIONS = """\
+i_t = sigmoid(x_t @ W_i.T + h_{t-1} @ U_i.T + b_i)      input gate
+f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + b_f)      forget gate
+g_t = tanh(x_t @ W_g.T + h_{t-1} @ U_g.T + b_g)         candidate
+o_t = sigmoid(x_t @ W_o.T + h_{t-1} @ U_o.T + b_o)      output gate
+c_t = f_t * c_{t-1} + i_t * g_t                          cell state
+h_t = o_t * tanh(c_t)                                    hidden state / output
+
+discarded at step t:              (1 - f_t) * c_{t-1}
+retention of step s's write at t:  prod_{r=s+1..t} f_r
+    so that c_t = sum_{s<=t} [prod_{r=s+1..t} f_r] * i_s * g_s + [prod_{r<=t} f_r] * c_{-1}
+gradient along the carousel:       dc_t/dc_{t-1} = diag(f_t)  (plus the paths through h)"""
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure, the file stem it is saved under and the caption shown below it."""
+
+    name: str
+    caption: str
+    figure: Figure
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: str
+    figures: tuple[ReportFigure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    summary: tuple[str, ...]
+    sections: tuple[Section, ...] = ()
+    links: dict[str, str] = field(default_factory=dict)  # file name -> what it is
+
+
+_STYLE = """
+body { font-family: "DejaVu Sans", sans-serif; max-width: 1100px; margin: 2em auto;
+       color: #222; line-height: 1.45; }
+pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 0.9em; color: #555; }
+li { margin: 0.2em 0; }
+"""
+
+
+def write_report(report: Report, out: Path) -> Path:
+    """Write ``out/index.html`` and ``out/figures/<name>.png|.svg``; return the index path."""
+    out = Path(out)
+    figures_dir = out / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(report.title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(report.title)}</h1>", "<h2>Summary</h2>", '<ul id="summary">',
+        *(f"<li>{html.escape(line)}</li>" for line in report.summary), "</ul>",
+        "<h2>The equations</h2>", f'<pre id="equations">{html.escape(EQUATIONS)}</pre>',
+    ]
+    if report.links:
+        parts.append("<p>" + " ".join(
+            f'<a href="{html.escape(name)}">{html.escape(name)}</a>: {html.escape(what)}.'
+            for name, what in report.links.items()) + "</p>")
+    for section in report.sections:
+        parts += [f"<h2>{html.escape(section.title)}</h2>", f"<p>{html.escape(section.text)}</p>"]
+        for item in section.figures:
+            png = io.BytesIO()
+            item.figure.savefig(png, format="png", dpi=90)
+            (figures_dir / f"{item.name}.png").write_bytes(png.getvalue())
+            item.figure.savefig(figures_dir / f"{item.name}.svg", format="svg")
+            plt.close(item.figure)
+            data = base64.b64encode(png.getvalue()).decode("ascii")
+            parts.append(
+                f'<figure><img alt="{html.escape(item.caption)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>{html.escape(item.caption)}'
+                "</figcaption></figure>")
+    parts.append("</body></html>")
+    index = out / "index.html"
+    index.write_text("\n".join(parts), encoding="utf-8")
+    return index

@@ -1,0 +1,141 @@
+"""What the tour measures on a trained language model (held-out sentences).
+
+Shapes: N examples, T time, Q pronoun queries, H hidden, K buckets. Names follow the
+equations of the LSTM: ``c_t = f_t * c_{t-1} + i_t * g_t``; the write at step s is
+``i_s * g_s`` and the fraction of it still in the cell at step t is the retention
+``prod_{r=s+1..t} f_r``; what step t discards is ``(1 - f_t) * c_{t-1}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from lstmlab.introspection.trace import LayerTrace
+from lstmlab.reports import _pending
+from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
+from lstmlab.tour.model import LanguageModel
+
+# Subject-to-pronoun distance buckets (inclusive bounds, in tokens).
+BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (11, 20), (21, 30), (31, 10_000))
+GATE_NAMES = ("input", "forget", "candidate", "output")
+SATURATION_LOW, SATURATION_HIGH = 0.1, 0.9  # Karpathy, Johnson & Fei-Fei (2015), sec. 4.3
+
+
+def bucket_label(bounds: tuple[int, int]) -> str:
+    low, high = bounds
+    return f"{low}+" if high >= 10_000 else f"{low}-{high}"
+
+
+@dataclass(frozen=True)
+class ModelMeasures:
+    """Agreement and gradient flow of one model. ``bucket_accuracy`` (K,) (NaN: empty bucket);
+    ``gradient_by_lag`` (L,): mean ||dL/dh_{p-1-k}|| over queries, k = 0..L-1, where L is the
+    pronoun loss at the prediction step p-1."""
+
+    accuracy: float
+    bucket_accuracy: tuple[float, ...]
+    bucket_counts: tuple[int, ...]
+    gradient_by_lag: Tensor
+
+
+@dataclass(frozen=True)
+class GateMeasures:
+    """The LSTM's gender units and their gates (means over the ``gender_units``)."""
+
+    gender_correlation: Tensor  # (H,) correlation of c_t with the subject's gender
+    gender_units: tuple[int, ...]
+    forget_at_change: float  # f at subject words that change the gender
+    forget_at_keep: float  # f at subject words that keep it
+    forget_between: float  # f strictly between subject and pronoun
+    discarded_at_change: float  # |(1 - f_t) * c_{t-1}| at changing subject words
+    discarded_between: float
+    retention_by_bucket: tuple[float, ...]  # prod f from subject+1 to pronoun-1, (K,)
+    saturation: Tensor  # (4, H, 2): fraction of steps below 0.1 / above 0.9, per gate and unit
+
+
+def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
+    """Right when the logit of the agreeing pronoun beats the other one at step p - 1."""
+    with torch.no_grad():
+        logits = model(data.tokens)
+    step = logits[data.query_example, data.query_pronoun - 1]
+    his, her = WORD_TO_ID["his"], WORD_TO_ID["her"]
+    correct = ((step[:, her] > step[:, his]).long() == data.query_gender).float()
+    accuracy, counts = [], []
+    for low, high in BUCKETS:
+        inside = (data.distance >= low) & (data.distance <= high)
+        counts.append(int(inside.sum()))
+        accuracy.append(float(correct[inside].mean()) if inside.any() else float("nan"))
+    return ModelMeasures(float(correct.mean()), tuple(accuracy), tuple(counts),
+                         gradient_by_lag(model, data))
+
+
+def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) -> Tensor:
+    """Mean ||dL/dh_{p-1-k}|| over the queries, k = 0..max_lag-1; L = the pronoun's loss."""
+    rows = data.tokens[data.query_example, : int(data.query_pronoun.max())]
+    with torch.no_grad():
+        x = model.embedding(rows)
+    steps = data.query_pronoun - 1
+    grad = _pending.hidden_gradients(model.recurrent, model.head, x, data.tokens[
+        data.query_example, data.query_pronoun], steps)
+    norms = grad.norm(dim=-1)  # (T, Q)
+    curve = torch.full((max_lag,), float("nan"))
+    for k in range(max_lag):
+        at = steps - k
+        ok = at >= 0
+        if ok.any():
+            curve[k] = norms[at[ok], ok.nonzero().squeeze(1)].mean()
+    return curve
+
+
+def lstm_trace(model: LanguageModel, tokens: Tensor) -> LayerTrace:
+    """The trace of the model's LSTM over ``tokens`` (N, T); tensors (T, N, H)."""
+    with torch.no_grad():
+        return _pending.lstm_trace(model.recurrent, model.embedding(tokens))
+
+
+def gate_measures(trace: LayerTrace, data: PronounData, top: int = 4) -> GateMeasures:
+    """Gender units, their forget gates at subject changes and between, retention, saturation."""
+    length = data.tokens.shape[1]
+    valid = (torch.arange(length)[None, :] < data.lengths[:, None]).T  # (T, N)
+    labelled = valid & (data.subject_gender.T >= 0)
+    correlation = _pending.rank_units(trace.cell[labelled], data.subject_gender.T[labelled])
+    units = tuple(int(u) for u in correlation.abs().argsort(descending=True)[:top])
+    forget = trace.forget[:, :, list(units)]  # (T, N, U)
+    previous_cell = torch.cat([trace.initial_cell[None], trace.cell[:-1]])[:, :, list(units)]
+    discarded = ((1 - forget) * previous_cell).abs().mean(-1)  # (T, N)
+    forget = forget.mean(-1)
+
+    n, s, p = data.query_example, data.query_subject, data.query_pronoun
+    first = torch.ones_like(n, dtype=torch.bool)
+    first[1:] = n[1:] != n[:-1]
+    changed = ~first & (data.query_gender != torch.roll(data.query_gender, 1))
+    kept = ~first & ~changed
+    between = torch.zeros(length, data.tokens.shape[0], dtype=torch.bool)
+    retention = []
+    log_forget = trace.forget[:, :, list(units)].clamp_min(1e-30).log()
+    for q in range(len(n)):
+        between[s[q] + 1 : p[q], n[q]] = True
+        retention.append(log_forget[s[q] + 1 : p[q], n[q]].sum(0).exp().mean())
+    retention = torch.stack(retention)
+    by_bucket = []
+    for low, high in BUCKETS:
+        inside = (data.distance >= low) & (data.distance <= high)
+        by_bucket.append(float(retention[inside].mean()) if inside.any() else float("nan"))
+
+    gates = torch.stack([getattr(trace, g)[valid] for g in GATE_NAMES])  # (4, steps, H)
+    saturation = torch.stack([(gates < SATURATION_LOW).float().mean(1),
+                              (gates > SATURATION_HIGH).float().mean(1)], dim=-1)
+    return GateMeasures(
+        gender_correlation=correlation,
+        gender_units=units,
+        forget_at_change=float(forget[s[changed], n[changed]].mean()),
+        forget_at_keep=float(forget[s[kept], n[kept]].mean()),
+        forget_between=float(forget[between].mean()),
+        discarded_at_change=float(discarded[s[changed], n[changed]].mean()),
+        discarded_between=float(discarded[between].mean()),
+        retention_by_bucket=tuple(by_bucket),
+        saturation=saturation,
+    )

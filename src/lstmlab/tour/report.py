@@ -1,0 +1,95 @@
+"""The tour's report folder: index.html, explorer.html and the figures as PNG and SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lstmlab.reports import _pending, figures
+from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
+from lstmlab.reports.html import Report, ReportFigure, Section, write_report
+from lstmlab.tour.analysis import BUCKETS, GATE_NAMES, bucket_label
+from lstmlab.tour.run import TourResult, summary
+
+_FIELDS = dict(zip(ROWS, ("input", "forget", "candidate", "output", "cell", "hidden"),
+                   strict=True))
+
+
+def _example_values(result: TourResult, n: int) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Words of test example n and its (T, H) arrays per row of ROWS."""
+    words = result.test.words(n)
+    trace = result.trace
+    return words, {row: getattr(trace, name)[: len(words), n].numpy()
+                   for row, name in _FIELDS.items()}
+
+
+def explorer_examples(result: TourResult) -> list[ExplorerExample]:
+    count = min(result.config.explorer_examples, result.test.tokens.shape[0])
+    out = []
+    for n in range(count):
+        words, values = _example_values(result, n)
+        out.append(ExplorerExample(tuple(words), values))
+    return out
+
+
+def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
+    """Write the report folder; returns {"index": ..., "explorer": ...}."""
+    out = Path(out)
+    g = result.gates
+    units = list(g.gender_units)
+    words, values = _example_values(result, 0)
+    chosen = {row: v[:, units] for row, v in values.items()}
+    top = units[0]
+    retention = _pending.retention_matrix(torch.from_numpy(values["f"][:, top])).numpy()
+    previous = np.concatenate([np.zeros((1, len(units)), dtype=chosen["c"].dtype),
+                               chosen["c"][:-1]])
+    discarded = np.abs((1 - chosen["f"]) * previous)
+    lag_curves = {"LSTM": result.lstm.gradient_by_lag.numpy(),
+                  "simple RNN": result.rnn.gradient_by_lag.numpy()}
+    sections = (
+        Section("Agreement", "Next-pronoun accuracy on held-out sentences: the agreeing pronoun "
+                "must get a higher logit than the other one.", (
+                    ReportFigure("accuracy_by_distance", "Accuracy by subject-to-pronoun distance",
+                                 figures.grouped_bars(
+                                     [bucket_label(b) for b in BUCKETS],
+                                     {"LSTM": result.lstm.bucket_accuracy,
+                                      "simple RNN": result.rnn.bucket_accuracy},
+                                     "accuracy")),)),
+        Section("The gender units", "Correlation of each unit's cell state c_t with the gender "
+                "of the subject in force (held-out steps); red: the units examined below.", (
+                    ReportFigure("gender_units", "Correlation of c_t with the subject's gender",
+                                 figures.unit_scores(g.gender_correlation.numpy(), units,
+                                                     "correlation")),)),
+        Section("Gates on an example", "The gender units' gates and states over the first "
+                "held-out example (rows: units).", (
+                    ReportFigure("gate_heatmaps", "i, f, g, o, c, h of the gender units",
+                                 figures.gate_heatmaps(words, chosen, units)),)),
+        Section("Forget events", "What each step throws away, |(1 - f_t) * c_{t-1}|, in the "
+                "gender units: subject changes should light up.", (
+                    ReportFigure("forget_events", "Discarded content per token and unit",
+                                 figures.forget_events(words, discarded, units)),)),
+        Section("Retention", f"How much of each token's write survives in unit {top} at each "
+                "later token: the product of the forget gates in between.", (
+                    ReportFigure("retention_map", f"Retention map, unit {top}",
+                                 figures.retention_map(words, retention, top)),)),
+        Section("Saturation", "Per gate, each unit's fraction of held-out steps below 0.1 "
+                "(left saturated) against above 0.9 (right saturated).", (
+                    ReportFigure("saturation", "Gate saturation per unit",
+                                 figures.saturation_scatter(g.saturation.numpy(), GATE_NAMES)),)),
+        Section("Gradient flow", "Mean norm of dL/dh_{t-k} for the pronoun's loss L at the "
+                "prediction step t, against k, for both models.", (
+                    ReportFigure("gradient_flow", "||dL/dh|| by steps back",
+                                 figures.gradient_curves(lag_curves, "mean ||dL/dh||")),)),
+    )
+    report = Report(
+        title="lstmlab tour: how the forget gate decides what is discarded",
+        summary=tuple(summary(result)),
+        sections=sections,
+        links={"explorer.html": "pick a sentence and a unit, hover a token"},
+    )
+    index = write_report(report, out)
+    explorer = write_explorer(explorer_examples(result), out / "explorer.html",
+                              title="lstmlab tour: gate explorer", initial_unit=top)
+    return {"index": index, "explorer": explorer}
