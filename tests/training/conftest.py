@@ -59,6 +59,15 @@ def random_batch(steps: int, batch_size: int, input_size: int, output_size: int,
     return SequenceBatch(inputs, targets, mask, lengths)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny matrices: a second thread only adds contention (badly so on a shared machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def model_builder():
     return build_model

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from torch import nn
@@ -17,9 +19,11 @@ from lstmlab.training import (
     SequenceBatch,
     SequenceModel,
     TrainConfig,
+    block_diagonal_lstm,
     sum_squared_error,
     train,
     train_population,
+    vmap_forward,
 )
 
 
@@ -60,21 +64,31 @@ def stop_rule(k: int):
     return stop
 
 
-@pytest.mark.parametrize("optimizer", [SGD(lr=0.5, momentum=0.9), Adam(lr=0.05)],
-                         ids=["sgd-momentum", "adam"])
-def test_population_equals_separate_runs(optimizer):
-    count, max_steps = 8, 25
+@functools.cache
+def separate_runs(optimizer, count: int, max_steps: int):
+    """Each member trained alone by ``train`` (torch.optim), cached across parametrizations."""
     separate = []
     for k in range(count):
         model = build(k)
         result = train(model, sample, TrainConfig(max_steps=max_steps, optimizer=optimizer),
                        generator=torch.Generator().manual_seed(100 + k), stop=stop_rule(k))
         separate.append((model, result))
+    return separate
+
+
+@pytest.mark.parametrize("batched_forward", [vmap_forward, block_diagonal_lstm],
+                         ids=["vmap", "block-diagonal"])
+@pytest.mark.parametrize("optimizer", [SGD(lr=0.5, momentum=0.9), Adam(lr=0.05)],
+                         ids=["sgd-momentum", "adam"])
+def test_population_equals_separate_runs(optimizer, batched_forward):
+    count, max_steps = 8, 25
+    separate = separate_runs(optimizer, count, max_steps)
     members = [Member(build(k), torch.Generator().manual_seed(100 + k), stop_rule(k))
                for k in range(count)]
     finished, reports = [], []
-    results = train_population(members, sample, PopulationConfig(max_steps, optimizer),
-                               on_result=finished.append, progress=reports.append)
+    config = PopulationConfig(max_steps, optimizer, batched_forward=batched_forward)
+    results = train_population(members, sample, config, on_result=finished.append,
+                               progress=reports.append)
     assert [r.active for r in reports] == [count - sum(r.steps <= s for r in results)
                                            for s in range(1, len(reports) + 1)]
     steps = [r.steps for r in results]
@@ -116,3 +130,9 @@ def test_members_must_share_an_architecture():
     members = [Member(build(0), torch.Generator()), Member(other, torch.Generator())]
     with pytest.raises(ValueError, match=r"members\[1\].model"):
         train_population(members, sample, PopulationConfig(3, SGD(lr=0.1)))
+
+
+def test_block_diagonal_needs_a_standard_lstm(model_builder):
+    model = model_builder("peephole", 2, 3, 2, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="template.cell: expected an LSTMCell"):
+        block_diagonal_lstm(model)

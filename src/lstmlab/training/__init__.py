@@ -22,7 +22,9 @@ from lstmlab.training.population import (
     PopulationConfig,
     PopulationProgress,
     train_population,
+    vmap_forward,
 )
+from lstmlab.training.population_lstm import block_diagonal_lstm
 from lstmlab.training.rtrl import RTRL, rtrl_gradients
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "PopulationConfig",
     "PopulationProgress",
     "train_population",
+    "vmap_forward",
+    "block_diagonal_lstm",
     "BPTT",
     "RTRL",
     "Batch",

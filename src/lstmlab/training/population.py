@@ -3,10 +3,12 @@
 Each member k has its own initial weights θ_k, its own data stream (``sample(generator_k)``) and
 its own stopping criterion. Their parameters are stacked along a leading axis K and one step of
 full BPTT runs for all of them at once: the forward pass is ``torch.func.vmap`` over a
-``functional_call`` of the model, one backward pass of ``sum_k L_k(θ_k)`` gives every member its
-own gradient (the members share no weights, so ``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``), and the
-optimizer's rule (:mod:`lstmlab.training.optimizers`) moves each active member as its own
-``torch.optim`` run would:
+``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
+fused kernel: :mod:`lstmlab.training.population_lstm`), one backward pass of
+``sum_k L_k(θ_k)`` gives every member its own gradient (the members share no weights, so
+``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``), and the optimizer's rule
+(:mod:`lstmlab.training.optimizers`) moves each active member as its own ``torch.optim`` run
+would:
 
     for step = 1 .. max_steps while some member is active:
         batch_k = sample(generator_k)                 for the active members
@@ -52,13 +54,31 @@ class Member:
     stop: StopCriterion | None = None
 
 
+#: ``batched_forward(template) -> forward(params (K, ...), inputs (K, T, B, I)) -> (K, T, B, O)``
+BatchedForward = Callable[[SequenceModel], Callable[[dict[str, Tensor], Tensor], Tensor]]
+
+
+def vmap_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor], Tensor]:
+    """Any cell: ``torch.func.vmap`` over a ``functional_call`` of ``template``."""
+    buffers = dict(template.named_buffers())
+
+    def forward(params: dict[str, Tensor], inputs: Tensor) -> Tensor:
+        outputs, _ = functional_call(template, {**params, **buffers}, (inputs,))
+        return outputs
+
+    return vmap(forward)
+
+
 @dataclass(frozen=True)
 class PopulationConfig:
-    """``max_steps`` batches per member at most; ``optimizer`` and ``loss`` as for ``train``."""
+    """``max_steps`` batches per member at most; ``optimizer`` and ``loss`` as for ``train``;
+    ``batched_forward`` runs all members at once: :func:`vmap_forward` for any cell, or
+    :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
 
     max_steps: int
     optimizer: SGD | Adam
     loss: Loss = sum_squared_error
+    batched_forward: BatchedForward = vmap_forward
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_steps, int) or self.max_steps < 0:
@@ -111,7 +131,6 @@ def train_population(
                              f"{[(n, tuple(s)) for n, s in shapes]}")
     params = {n: torch.stack([dict(m.model.named_parameters())[n].detach() for m in members])
               for n in names}
-    buffers = dict(template.named_buffers())
     opt_state = config.optimizer.init(params)
     count = len(members)
     active = torch.ones(count, dtype=torch.bool)
@@ -119,11 +138,7 @@ def train_population(
     losses = [math.nan] * count
     batches: list[Batch | None] = [None] * count
 
-    def forward(p: dict[str, Tensor], inputs: Tensor) -> Tensor:
-        outputs, _ = functional_call(template, {**p, **buffers}, (inputs,))
-        return outputs
-
-    batched_forward = vmap(forward)
+    batched_forward = config.batched_forward(template)
 
     def finish(k: int, steps: int, stopped: bool, diverged: bool = False) -> None:
         active[k] = False
