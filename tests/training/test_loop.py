@@ -152,3 +152,21 @@ def test_bad_batch_names_the_attribute():
 
     with pytest.raises(ValueError, match=r"batch.mask: expected \(6, 2\)"):
         train(build_model(0), flat, config(3, None), generator=torch.Generator())
+
+
+def test_checkpoints_follow_the_clock(tmp_path, monkeypatch):
+    """checkpoint_seconds = 0: a checkpoint after every step; a huge value: only at the end."""
+    import lstmlab.training.loop as loop
+
+    saved_steps = []
+    real_save = loop.save_checkpoint
+    monkeypatch.setattr(loop, "save_checkpoint",
+                        lambda path, payload: (saved_steps.append(payload["step"]),
+                                               real_save(path, payload)))
+    for seconds, expected in ((0.0, [1, 2, 3, 4]), (1e9, [4])):
+        saved_steps.clear()
+        path = tmp_path / f"every-{seconds}.pt"
+        train(build_model(0), sample, TrainConfig(max_steps=4, optimizer=SGD(lr=0.1),
+                                                  checkpoint_path=path, checkpoint_seconds=seconds),
+              generator=torch.Generator().manual_seed(1))
+        assert saved_steps == expected

@@ -22,6 +22,9 @@ Batches of different lengths are padded to the longest (zero inputs, mask False)
 no loss and no gradient. A member whose loss or weights turn non-finite stops with its last
 finite weights and ``diverged=True``.
 
+A population writes no checkpoint: a member's result depends on its seed alone, so a runner
+that was stopped re-runs the members it has no result for.
+
 Shapes: K members, T time, B batch (equal for all members), I input, O output.
 """
 
