@@ -19,7 +19,8 @@ trained at every step on the next symbol (``targets`` one-hot, ``mask`` every re
 Data (§5.1, Table 11 "t1"): 256 training strings drawn at random (duplicates allowed: the paper
 says only "generated randomly"; ``unique_train`` makes them distinct) and 256 test strings
 "generated randomly, too, but sequences already used in the training set are not used for
-testing"; training exemplars are picked at random from the training set. Three random
+testing" (test strings may repeat among themselves; the paper does not forbid it); training
+exemplars are picked at random from the training set. Three random
 training/test pairs x 10 weight initialisations = 30 trials per row of Table 1: ``data_seed``
 selects the pair.
 
