@@ -32,10 +32,12 @@ class Criterion:
     sequences averaged into one point of the learning curve.
     """
 
-    def __init__(self, task: Task, generator: torch.Generator, curve_every: int = 500) -> None:
+    def __init__(self, task: Task, generator: torch.Generator, curve_every: int = 500,
+                 batch_size: int = 256) -> None:
         self.task = task
         self.rule = task.stopping[-1] if task.stopping else None
         self.generator = generator
+        self.batch_size = batch_size
         self.tracker = (self.rule.tracker(1) if isinstance(self.rule, RecentWindowRule)
                         else None)
         self.sequences = 0
@@ -72,8 +74,8 @@ class Criterion:
 
     def check(self, evaluate: Callable[[Batch], Tensor]) -> bool:
         """Evaluate a test-set rule now on a fresh stopping set."""
-        correct, errors = _verdicts(self.task, self.task.stopping_batches(self.generator),
-                                    evaluate)
+        batches = self.task.stopping_batches(self.generator, self.batch_size)
+        correct, errors = _verdicts(self.task, batches, evaluate)
         return self.rule.is_met(correct, errors)
 
     def _close_curve_point(self) -> None:
@@ -84,16 +86,17 @@ class Criterion:
     def final_success(self, evaluate: Callable[[Batch], Tensor]) -> bool:
         """Where the paper has no stopping rule (train for the whole budget), success is every
         sequence of the stopping set right."""
-        correct, _ = _verdicts(self.task, self.task.stopping_batches(self.generator), evaluate)
+        batches = self.task.stopping_batches(self.generator, self.batch_size)
+        correct, _ = _verdicts(self.task, batches, evaluate)
         return bool(correct.all())
 
 
 def fraction_wrong(task: Task, generator: torch.Generator,
-               evaluate: Callable[[Batch], Tensor]) -> float:
+                   evaluate: Callable[[Batch], Tensor], batch_size: int = 256) -> float:
     """The fraction of the task's test set processed incorrectly (the stopping set where the
     paper has no test set, e.g. Experiment 2a)."""
-    batches = (task.test_batches(generator) if task.test_size
-               else task.stopping_batches(generator))
+    batches = (task.test_batches(generator, batch_size) if task.test_size
+               else task.stopping_batches(generator, batch_size))
     correct, _ = _verdicts(task, batches, evaluate)
     return 1.0 - float(correct.double().mean())
 

@@ -25,7 +25,9 @@ class Experiment:
     is the paper's configuration of the LSTM for this experiment (the task module's
     ``SETUP``). ``trials`` and ``budget`` are the paper's number of trials and the cap on
     training sequences per trial; ``quick_trials`` and ``quick_budget`` are the tiny ones of
-    ``--quick``.
+    ``--quick``. ``eval_batch_size`` is how many sequences of a stopping or test set are
+    evaluated at once (larger is faster; bounded by memory for the longest sequences). Random
+    sets are drawn batch by batch, so it is part of a trial's identity.
     """
 
     name: str
@@ -37,6 +39,7 @@ class Experiment:
     budget: int
     quick_trials: int = 2
     quick_budget: int = 200
+    eval_batch_size: int = 256
 
     @property
     def sources(self) -> str:

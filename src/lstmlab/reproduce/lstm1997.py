@@ -85,7 +85,8 @@ class _Member:
         self.weights = Network1997(template.config, generator=self.generator,
                                    dtype=dtype).weights()
         self.criterion = Criterion(
-            self.task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET), curve_every)
+            self.task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET), curve_every,
+            experiment.eval_batch_size)
         self.started = time.perf_counter()
 
 
@@ -173,7 +174,8 @@ class Lstm1997Method:
                     test = torch.Generator().manual_seed(member.seed + TEST_SEED_OFFSET)
                     leaving.append((k, TrialResult(
                         seed=member.seed, success=met, sequences=member.criterion.sequences,
-                        test_error=fraction_wrong(member.task, test, evaluate),
+                        test_error=fraction_wrong(member.task, test, evaluate,
+                                                  experiment.eval_batch_size),
                         wall_time=time.perf_counter() - member.started,
                         curve=tuple(member.criterion.curve))))
             if steps % self.settings.report_every == 0 or leaving:

@@ -101,7 +101,7 @@ class ModernMethod:
                             self.settings.forget_bias, generator)
             optimizer = self.settings.optimizer(net.parameters(), lr=self.settings.learning_rate)
             criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
-                                  self.settings.curve_every)
+                                  self.settings.curve_every, experiment.eval_batch_size)
 
             @torch.no_grad()
             def evaluate(batch: Batch, net: ModernNet = net) -> Tensor:
@@ -129,6 +129,7 @@ class ModernMethod:
             test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
             progress(presented, criterion.recent_error)
             yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
-                              test_error=fraction_wrong(task, test, evaluate),
+                              test_error=fraction_wrong(task, test, evaluate,
+                                                        experiment.eval_batch_size),
                               wall_time=time.perf_counter() - started,
                               curve=tuple(criterion.curve))

@@ -49,7 +49,7 @@ def _experiment_2a() -> Experiment:
         name="2a", title="noise-free long time lag, p = 100",
         make_task=lambda seed: long_lags.NoiseFreeLongLag(p=100),
         setup=long_lags.SETUP_2A, published=_matching_first(rows, "2a p=100"),
-        trials=18, budget=5_000_000, quick_trials=2, quick_budget=100)
+        trials=18, budget=5_000_000, quick_trials=2, quick_budget=100, eval_batch_size=2000)
 
 
 #: name -> a function building the Experiment (the task modules load only when asked for).

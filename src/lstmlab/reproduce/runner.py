@@ -124,7 +124,8 @@ class RunResults:
 
 def trial_config_hash(method: Method, experiment: Experiment, budget: int) -> tuple[str, str]:
     """The store key of every setting that changes a trial's numbers, and its description."""
-    parts = (experiment.name, method.name, method.fingerprint(experiment), budget)
+    parts = (experiment.name, experiment.setup, experiment.eval_batch_size, method.name,
+             method.fingerprint(experiment), budget)
     return config_hash(*parts), canonical(parts)
 
 

@@ -109,13 +109,15 @@ def rich_tables(results: RunResults) -> list[Table]:
 
 
 def markdown_table(results: ExperimentResults) -> str:
-    """One experiment's table as Markdown, with the published/measured split in the headers."""
-    label = _published_label(results)
+    """One experiment's table as Markdown. Markdown has no column groups, so every header says
+    its group: "published: ..." (the source is named in the line above) or "measured here: ..."."""
     headers = [HEADERS[0]]
-    headers += [f"{h} ({label})" for h in HEADERS[PUBLISHED_COLUMNS]]
-    headers += [f"{h} (measured here)" for h in HEADERS[MEASURED_COLUMNS]]
+    headers += [f"published: {h}" for h in HEADERS[PUBLISHED_COLUMNS]]
+    headers += [f"measured here: {h}" for h in HEADERS[MEASURED_COLUMNS]]
     lines = [
         f"### Experiment {results.experiment.name}: {results.experiment.title}",
+        "",
+        f"published = {_published_label(results)}; measured here = this run's stored trials.",
         "",
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
