@@ -9,6 +9,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from lstmlab.training import (
+    BPTT,
     TruncatedBPTT,
     bptt_gradients,
     sum_squared_error,
@@ -91,5 +92,24 @@ def test_tbptt_online_update_is_one_sgd_step_per_chunk(model_builder, batch_buil
         with torch.no_grad():
             for p, g in zip(twin.parameters(), grads, strict=True):
                 p -= 0.3 * g
+    for (key, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
+        assert_close(p, q, rtol=1e-12, atol=1e-12, msg=key)
+
+
+def test_tbptt_skips_updates_on_chunks_without_error(model_builder, batch_builder):
+    """Error only in the first of three chunks: with momentum, exactly one update is made (a
+    step on a chunk without error would move the weights again through the momentum)."""
+    generator = torch.Generator().manual_seed(8)
+    model = model_builder("gru", 2, 3, 1, generator)
+    twin = model_builder("gru", 2, 3, 1, torch.Generator().manual_seed(8))
+    batch = batch_builder(9, 2, 2, 1, generator)
+    mask = torch.zeros_like(batch.mask)
+    mask[2] = True
+    batch = type(batch)(batch.inputs, batch.targets, mask, batch.lengths)
+    TruncatedBPTT(3)(model, batch, sum_squared_error,
+                     torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9))
+    first = type(batch)(batch.inputs[:3], batch.targets[:3], mask[:3], batch.lengths)
+    BPTT()(twin, first, sum_squared_error, torch.optim.SGD(twin.parameters(), lr=0.3,
+                                                          momentum=0.9))
     for (key, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
         assert_close(p, q, rtol=1e-12, atol=1e-12, msg=key)

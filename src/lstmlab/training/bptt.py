@@ -12,8 +12,9 @@ so the gradient of chunk ``[t0, t0 + k)`` flows back at most to ``t0``:
     y_{t0..t0+k-1}, state_{t0+k} = model(x_{t0..t0+k-1}, state_{t0})
     L_chunk = loss(y, targets_{t0..t0+k-1}, mask_{t0..t0+k-1});  L = sum over chunks of L_chunk
 
-With ``update_every_chunk`` the weights change after every chunk (the usual online use); without
-it the chunk gradients add up to the gradient of ``L`` on the graph cut every k steps.
+With ``update_every_chunk`` the weights change after every chunk that carries error (the usual
+online use); without it the chunk gradients add up to the gradient of ``L`` on the graph cut
+every k steps, and the weights change once.
 """
 
 from __future__ import annotations
@@ -81,11 +82,15 @@ class TruncatedBPTT:
         total = torch.zeros((), dtype=batch.inputs.dtype)
         pieces = []
         optimizer.zero_grad()
-        for chunk_loss, outputs in _chunk_losses(model, batch, loss, self.truncation_length):
+        starts = range(0, batch.inputs.shape[0], self.truncation_length)
+        chunks = _chunk_losses(model, batch, loss, self.truncation_length)
+        for start, (chunk_loss, outputs) in zip(starts, chunks, strict=True):
             pieces.append(outputs.detach())
             chunk_loss.backward()
             total = total + chunk_loss.detach()
-            if self.update_every_chunk:
+            # Online, a chunk without error changes nothing (not even through momentum).
+            has_error = bool(batch.mask[start:start + self.truncation_length].any())
+            if self.update_every_chunk and has_error:
                 optimizer.step()
                 optimizer.zero_grad()
         if not self.update_every_chunk:
