@@ -4,15 +4,38 @@
 flow and unit finding read a ``Trace`` (or re-run the model, for gradients).
 """
 
+from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
 from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
-from lstmlab.introspection.trace import LayerTrace, Trace
+from lstmlab.introspection.retention import (
+    Decomposition,
+    decompose,
+    initial_retention,
+    retention,
+    retention_matrix,
+)
+from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
+from lstmlab.introspection.trace import LayerTrace, Trace, final_cell, previous_cell, step_mask
 from lstmlab.introspection.tracer import trace
 
 __all__ = [
+    "Decomposition",
+    "ForgetEvent",
+    "GateSaturation",
     "LayerTrace",
     "Trace",
+    "decompose",
+    "discarded",
+    "final_cell",
+    "forget_events",
+    "gate_saturation",
+    "initial_retention",
     "linear_recurrence",
     "loop_recurrence",
+    "previous_cell",
+    "retention",
+    "retention_matrix",
+    "saturation",
     "scan_recurrence",
+    "step_mask",
     "trace",
 ]

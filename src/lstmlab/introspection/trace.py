@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 
@@ -49,3 +50,41 @@ class Trace:
     @property
     def num_layers(self) -> int:
         return len(self.layers)
+
+
+def step_mask(layer: LayerTrace) -> Tensor:
+    """(T, B) bool: True at real steps (all True when the trace has no mask)."""
+    if layer.mask is not None:
+        return layer.mask
+    return torch.ones(layer.forget.shape[:2], dtype=torch.bool, device=layer.forget.device)
+
+
+def previous_cell(layer: LayerTrace) -> Tensor:
+    """(T, B, H) c_{t-1}: the cell state each step started from, in input position order.
+
+    Forward direction: c at position t-1 (``initial_cell`` at t = 0). Reverse direction: c at
+    position t+1, or ``initial_cell`` at each sequence's last position (its first step). Zero at
+    masked-out steps.
+    """
+    cell, start = layer.cell, layer.initial_cell.unsqueeze(0)
+    mask = step_mask(layer)
+    if not layer.reverse:
+        previous = torch.cat([start, cell[:-1]])
+    else:
+        # position t+1 holds a real step of sequence b only if t+1 < length_b
+        next_is_real = torch.cat([mask[1:], torch.zeros_like(mask[:1])]).unsqueeze(-1)
+        previous = torch.where(next_is_real, torch.cat([cell[1:], start]), start)
+    return previous * mask.unsqueeze(-1).to(cell.dtype)
+
+
+def final_cell(layer: LayerTrace) -> Tensor:
+    """(B, H) c after each sequence's last processed step (what ``c_n`` holds); ``initial_cell``
+    for a sequence of length 0."""
+    mask = step_mask(layer)
+    if layer.reverse:
+        last = torch.zeros(mask.shape[1], dtype=torch.long, device=mask.device)
+    else:
+        last = (mask.sum(0) - 1).clamp(min=0)  # (B,) position of each sequence's last step
+    width = layer.cell.shape[-1]
+    cell = layer.cell.gather(0, last.view(1, -1, 1).expand(1, -1, width))[0]
+    return torch.where(mask.any(0).unsqueeze(-1), cell, layer.initial_cell)
