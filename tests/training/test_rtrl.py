@@ -20,8 +20,10 @@ from lstmlab.training import (
 )
 
 
-@pytest.mark.parametrize("name", ["lstm", "lstm1997", "peephole", "gru", "elman"])
+@pytest.mark.parametrize("name", ["lstm", "lstm1997", "peephole", "gru", "elman",
+                                  "lstm1997_truncated"])
 def test_rtrl_gradient_equals_bptt(name, model_builder, batch_builder):
+    """For the truncated 1997 cell both sides differentiate the same cut graph ([H97] App. A.1)."""
     generator = torch.Generator().manual_seed(1)
     model = model_builder(name, 3, 4, 2, generator)
     batch = batch_builder(7, 3, 3, 2, generator, error_every=2)
