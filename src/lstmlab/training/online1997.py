@@ -125,9 +125,8 @@ def online_sequence(
             senders += [y_in, y_c, y_out] if cell.output_gate else [y_in, y_c]
         z = torch.cat(senders + ([bias_unit] if has_bias else []), -1)  # (K, B, M)
         # Forward pass (App. A.1; Network1997.step), cells as (K, B, C, S).
-        net = _dot(z.unsqueeze(-2), W.unsqueeze(1))  # (K, B, R)
-        net_in, net_c, net_out = net.split([C, H, net.shape[-1] - C - H], -1)
-        net_c = net_c.unflatten(-1, (C, S))
+        net = _dot(z.unsqueeze(-2), W.unsqueeze(1))  # (K, B, R): net_in | net_c | net_out
+        net_c = net[..., C:C + H].unflatten(-1, (C, S))
         gates = lanes("gates", torch.sigmoid, net)  # y^in, y^out; its cell part goes unused
         y_in = gates[..., :C]
         if cell.output_gate:
