@@ -112,7 +112,12 @@ def train(
     stop: StopCriterion | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place on batches ``sample(generator)``; see the module docstring."""
+    """Train ``model`` in place on batches ``sample(generator)``; see the module docstring.
+
+    For a task of :mod:`lstmlab.tasks`, ``sample = functools.partial(task.sample, batch_size)``
+    (batch_size 1 is the papers' online learning). A checkpoint at ``config.checkpoint_path``
+    is resumed from; the returned ``steps`` count the steps of all starts together.
+    """
     optimizer = config.optimizer.build(model.parameters())
     path = None if config.checkpoint_path is None else Path(config.checkpoint_path)
     step, elapsed, stopped, loss_value = 0, 0.0, False, math.nan
