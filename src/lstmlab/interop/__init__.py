@@ -1,1 +1,24 @@
-"""lstmlab.interop"""
+"""lstmlab.interop: LSTMs from other tools' files into ``lstmlab.layers.LSTM``.
+
+``load_lstm(path)`` picks the reader by the file: ``.keras`` / ``.h5`` (Keras, read with h5py),
+anything else a torch state dict (``torch.load(weights_only=True)``).
+"""
+
+from pathlib import Path
+
+from lstmlab.interop.errors import InteropError
+from lstmlab.interop.keras import load_keras_lstm, read_keras_lstm
+from lstmlab.interop.torch_state import load_torch_lstm, lstm_from_state_dict, read_state_dict
+from lstmlab.layers import LSTM
+
+
+def load_lstm(path: str | Path) -> LSTM:
+    """Our LSTM (batch_first=True, eval mode) from a Keras file or a torch state dict."""
+    path = Path(path)
+    if path.suffix in (".keras", ".h5", ".hdf5"):
+        return load_keras_lstm(path)
+    return load_torch_lstm(path)
+
+
+__all__ = ["InteropError", "load_keras_lstm", "load_lstm", "load_torch_lstm",
+           "lstm_from_state_dict", "read_keras_lstm", "read_state_dict"]
