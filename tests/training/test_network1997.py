@@ -57,6 +57,13 @@ def test_table_10_gate_biases_are_set_per_block():
     assert cell.bias[cell.cell_rows].abs().max() <= 0.1
 
 
+def test_experiment_1_draws_weights_in_0_2_and_random_gate_biases_in_0_1():
+    cell = Network1997(EXPERIMENT_1_4X1, generator=torch.Generator().manual_seed(0)).cell
+    assert 0.15 < cell.weight_hh.abs().max() <= 0.2
+    assert 0.05 < cell.bias[cell.input_rows].abs().max() <= 0.1
+    assert_close(cell.bias[cell.output_rows], torch.tensor([-1.0, -2.0, -3.0, -4.0]))
+
+
 def test_forward_is_cell_then_logistic_outputs_of_the_same_step():
     """§5's timing: y^k(t) reads y^c(t) (and x(t) for 2a's input-to-output weights)."""
     config = experiment_2ab(4)

@@ -119,8 +119,9 @@ class LSTM1997Cell(nn.Module):
     """One step of a hidden layer of ``num_blocks`` memory cell blocks of ``block_size`` cells.
 
     ``input_gate_bias`` / ``output_gate_bias``: one initial bias per block (e.g. (-1, -2, -3, -4),
-    [H97] Table 10); None draws them like every other weight, uniform in
-    [-init_range, init_range] from ``generator``.
+    [H97] Table 10); None draws them from ``generator``, uniform in
+    [-random_gate_bias, random_gate_bias] (Table 10's "r": [-0.1, 0.1]), or like every other
+    weight in [-init_range, init_range] when ``random_gate_bias`` is None.
     """
 
     def __init__(
@@ -130,7 +131,7 @@ class LSTM1997Cell(nn.Module):
         truncate_gradient: bool = False, init_range: float = 0.1,
         input_gate_bias: Sequence[float] | None = None,
         output_gate_bias: Sequence[float] | None = None,
-        generator: torch.Generator | None = None,
+        random_gate_bias: float | None = None, generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None, device: torch.device | None = None,
     ) -> None:
         super().__init__()
@@ -160,7 +161,8 @@ class LSTM1997Cell(nn.Module):
         mask[self.cell_rows] = cell_bias
         self.register_buffer("bias_mask", mask)
         self.bias = nn.Parameter(torch.empty(R, **factory)) if mask.any() else None
-        self.reset_parameters(init_range, input_gate_bias, output_gate_bias, generator=generator)
+        self.reset_parameters(init_range, input_gate_bias, output_gate_bias,
+                              random_gate_bias=random_gate_bias, generator=generator)
 
     @property
     def input_rows(self) -> slice:
@@ -185,16 +187,21 @@ class LSTM1997Cell(nn.Module):
     def reset_parameters(
         self, init_range: float = 0.1, input_gate_bias: Sequence[float] | None = None,
         output_gate_bias: Sequence[float] | None = None, *,
-        generator: torch.Generator | None = None,
+        random_gate_bias: float | None = None, generator: torch.Generator | None = None,
     ) -> None:
         """Uniform in [-init_range, init_range] ([H97] §5: 0.2 for exps 1-2, 0.1 otherwise),
-        drawn in the order weight_ih, weight_hh, bias; then the given per-block gate biases."""
+        drawn in the order weight_ih, weight_hh, bias; gate biases rescaled to
+        [-random_gate_bias, random_gate_bias] if given (no extra draws); then the given
+        per-block gate biases."""
         for weight in (self.weight_ih, self.weight_hh, self.bias):
             if weight is not None:
                 weight.copy_(_uniform(weight.shape, init_range, generator, weight))
         if self.bias is None:
             return
         self.bias.mul_(self.bias_mask)
+        if random_gate_bias is not None:
+            for rows in (self.input_rows, self.output_rows):
+                self.bias[rows] *= random_gate_bias / init_range
         if input_gate_bias is not None:
             self.bias[self.input_rows] = torch.as_tensor(input_gate_bias, dtype=self.bias.dtype)
         if output_gate_bias is not None:

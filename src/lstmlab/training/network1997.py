@@ -55,6 +55,7 @@ class Network1997Config:
     init_range: float = 0.1
     input_gate_bias: tuple[float, ...] | None = None
     output_gate_bias: tuple[float, ...] | None = None
+    random_gate_bias: float | None = None
     truncate_gradient: bool = True
 
 
@@ -85,7 +86,8 @@ class Network1997(nn.Module):
             gate_bias=config.gate_bias, cell_bias=config.cell_bias, g=config.g, h=config.h,
             truncate_gradient=config.truncate_gradient, init_range=config.init_range,
             input_gate_bias=config.input_gate_bias, output_gate_bias=config.output_gate_bias,
-            generator=generator, dtype=dtype, device=device)
+            random_gate_bias=config.random_gate_bias, generator=generator, dtype=dtype,
+            device=device)
         factory = {"dtype": dtype, "device": device}
         O, H, I = config.output_size, self.cell.hidden_size, config.input_size
         self.weight_ho = nn.Parameter(torch.empty(O, H, **factory))

@@ -1,11 +1,12 @@
 """The networks of [H97] Table 10 (Hochreiter & Schmidhuber 1997, §5.7) as ``Network1997Config``.
 
-Each reproduces the table's weight count w exactly (checked in the tests; arithmetic in
-docs' paper notes §1.12). Columns used: b blocks, s block size, in/out units, c connectivity
-(F: outputs from cells only, cells and gates from inputs + cells + gates; B for 2a/2b: every
-layer from all layers below, no recurrence into the cell), ogb/igb initial gate biases (None =
-"r", random like the other weights), bias (ga: gates only; b1: all hidden units; all: all
-non-input units), h, g, and the init interval of Table 11 ([-0.2, 0.2] for exps 1-2,
+Each reproduces the table's weight count w exactly (checked in the tests; arithmetic in the
+team's paper notes, lstm1997-experiments.md §1.12). Columns used: b blocks, s block size, in/out
+units, c connectivity (F: outputs from cells only, cells and gates from inputs + cells + gates;
+B for 2a/2b: every layer from all layers below, no recurrence into the cell), ogb/igb initial
+gate biases (None = "r", random in [-0.1, 0.1]: the init interval of every row with an "r"
+except exp 1's, which sets ``random_gate_bias``), bias (ga: gates only; b1: all hidden units;
+all: all non-input units), h, g, and the init interval of Table 11 ([-0.2, 0.2] for exps 1-2,
 [-0.1, 0.1] after). Learning rates and stopping rules belong to the tasks.
 """
 
@@ -17,12 +18,13 @@ from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC
 from lstmlab.training.network1997 import Network1997Config
 
 # Exp 1, embedded Reber grammar (rows 1-1..1-5): 264 and 276 weights.
+# Weights in [-0.2, 0.2]; input-gate biases "r", [-0.1, 0.1] by Table 10's legend.
 EXPERIMENT_1_4X1 = Network1997Config(
     input_size=7, output_size=7, num_blocks=4, block_size=1, init_range=0.2,
-    output_gate_bias=(-1.0, -2.0, -3.0, -4.0))
+    output_gate_bias=(-1.0, -2.0, -3.0, -4.0), random_gate_bias=0.1)
 EXPERIMENT_1_3X2 = Network1997Config(
     input_size=7, output_size=7, num_blocks=3, block_size=2, init_range=0.2,
-    output_gate_bias=(-1.0, -2.0, -3.0))
+    output_gate_bias=(-1.0, -2.0, -3.0), random_gate_bias=0.1)
 
 
 def experiment_2ab(p: int = 100) -> Network1997Config:
