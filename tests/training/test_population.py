@@ -86,8 +86,15 @@ def test_population_equals_separate_runs(optimizer, batched_forward):
     members = [Member(build(k), torch.Generator().manual_seed(100 + k), stop_rule(k))
                for k in range(count)]
     finished, reports = [], []
+
+    def check_final(result):  # the model holds its final weights when the result arrives
+        model, _ = separate[result.index]
+        assert_close(members[result.index].model.readout.weight, model.readout.weight,
+                     rtol=1e-10, atol=1e-10)
+        finished.append(result)
+
     config = PopulationConfig(max_steps, optimizer, batched_forward=batched_forward)
-    results = train_population(members, sample, config, on_result=finished.append,
+    results = train_population(members, sample, config, on_result=check_final,
                                progress=reports.append)
     assert [r.active for r in reports] == [count - sum(r.steps <= s for r in results)
                                            for s in range(1, len(reports) + 1)]
@@ -104,7 +111,9 @@ def test_population_equals_separate_runs(optimizer, batched_forward):
     assert moved > 1e-3  # training changed the weights, so the comparison has teeth
 
 
-def test_diverged_member_stops_with_last_finite_weights():
+@pytest.mark.parametrize("batched_forward", [vmap_forward, block_diagonal_lstm],
+                         ids=["vmap", "block-diagonal"])
+def test_diverged_member_stops_with_last_finite_weights(batched_forward):
     def poisoned(generator):
         batch = sample(generator)
         if generator.initial_seed() == 7:  # member 1's stream
@@ -113,7 +122,8 @@ def test_diverged_member_stops_with_last_finite_weights():
         return batch
 
     members = [Member(build(k), torch.Generator().manual_seed(s)) for k, s in enumerate((6, 7))]
-    results = train_population(members, poisoned, PopulationConfig(20, SGD(lr=0.1)))
+    config = PopulationConfig(20, SGD(lr=0.1), batched_forward=batched_forward)
+    results = train_population(members, poisoned, config)
     assert results[1].diverged and not results[0].diverged
     assert results[0].steps == 20 and results[1].steps < 20
     assert all(bool(torch.isfinite(p).all()) for p in members[1].model.parameters())

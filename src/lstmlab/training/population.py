@@ -142,9 +142,14 @@ def train_population(
     batches: list[Batch | None] = [None] * count
 
     batched_forward = config.batched_forward(template)
+    separate = None if config.batched_forward is vmap_forward else vmap_forward(template)
 
     def finish(k: int, steps: int, stopped: bool, diverged: bool = False) -> None:
+        """Member k is final: its model takes its final weights before anyone hears of it."""
         active[k] = False
+        with torch.no_grad():
+            for n, p in members[k].model.named_parameters():
+                p.copy_(params[n][k])
         results[k] = MemberResult(k, steps, stopped, losses[k], diverged)
         if on_result is not None:
             on_result(results[k])
@@ -165,13 +170,18 @@ def train_population(
             if active[k]:
                 batches[k] = sample(members[k].generator)
                 check_batch(batches[k])
-        stacked = _stack(batches)  # a stopped member keeps its last batch: computed, unused
-        leaves = {n: p.detach().requires_grad_() for n, p in params.items()}
-        outputs = batched_forward(leaves, stacked.inputs)
-        member_losses = vmap(config.loss)(outputs, stacked.targets, stacked.mask)
-        grads = dict(zip(names, torch.autograd.grad(member_losses.sum(), list(leaves.values())),
-                         strict=True))
-        member_losses, outputs = member_losses.detach(), outputs.detach()
+        stacked = _stack(batches)
+        # A finished member is computed on zeros, unused: its last batch may hold what made it
+        # diverge, and in the block-diagonal LSTM a NaN leaks to all (0 * NaN = NaN).
+        inputs = torch.where(_expand(active, stacked.inputs), stacked.inputs, 0.0)
+        data = (inputs, stacked.targets, stacked.mask)
+        member_losses, outputs, grads = _losses_and_grads(batched_forward, params, data,
+                                                          config.loss)
+        if not bool(torch.isfinite(member_losses[active]).all()) and separate is not None:
+            # A forward that mixes members (block-diagonal) spreads one member's NaN to all:
+            # redo the step with members kept apart, so only the culprit is called diverged.
+            member_losses, outputs, grads = _losses_and_grads(separate, params, data,
+                                                              config.loss)
         new_params, new_state = config.optimizer.update(params, grads, opt_state, active)
         finite = torch.isfinite(member_losses)
         for p in new_params.values():
@@ -198,11 +208,20 @@ def train_population(
     for k in range(count):
         if active[k]:
             finish(k, step, stopped=False)
-    with torch.no_grad():
-        for k, member in enumerate(members):
-            for n, p in member.model.named_parameters():
-                p.copy_(params[n][k])
     return [r for r in results if r is not None]
+
+
+def _losses_and_grads(
+    forward: Callable[[dict[str, Tensor], Tensor], Tensor], params: dict[str, Tensor],
+    data: tuple[Tensor, Tensor, Tensor], loss: Loss,
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """Every member's loss (K,), outputs (K, T, B, O) and gradient (one backward of the sum)."""
+    inputs, targets, mask = data
+    leaves = {n: p.detach().requires_grad_() for n, p in params.items()}
+    outputs = forward(leaves, inputs)
+    member_losses = vmap(loss)(outputs, targets, mask)
+    grads = torch.autograd.grad(member_losses.sum(), list(leaves.values()))
+    return member_losses.detach(), outputs.detach(), dict(zip(leaves, grads, strict=True))
 
 
 def _expand(flags: Tensor, like: Tensor) -> Tensor:
