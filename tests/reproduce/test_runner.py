@@ -90,3 +90,12 @@ def test_bad_config_names_the_argument(kwargs, match):
     arguments = {"experiments": (fake_experiment(),), "methods": (FakeMethod(),), **kwargs}
     with pytest.raises(ValueError, match=match):
         ReproduceConfig(**arguments)
+
+
+def test_report_only_runs_nothing_and_shows_what_is_stored(tmp_path):
+    calls: list = []
+    run(ReproduceConfig((fake_experiment(trials=3),), (FakeMethod(),), out=tmp_path))
+    results = run(ReproduceConfig((fake_experiment(trials=5),), (FakeMethod(calls=calls),),
+                                  out=tmp_path, report_only=True))
+    assert calls == []
+    assert [r.seed for r in results.experiments[0].methods[0].results] == [0, 1, 2]

@@ -27,7 +27,9 @@ STORE_NAME = "trials.sqlite"
 class ReproduceConfig:
     """What to run. ``trials``/``budget`` of None mean the paper's (or, with ``quick``, the
     experiment's tiny ones). Trial k uses seed ``first_seed + k``. Everything goes under ``out``:
-    the store ``trials.sqlite`` and the tables ``results.md`` / ``results.html``."""
+    the store ``trials.sqlite`` and the tables ``results.md`` / ``results.html``.
+    ``report_only`` runs nothing: the tables show what the store already holds (e.g. while
+    other processes are still filling it)."""
 
     experiments: tuple[Experiment, ...]
     methods: tuple[Method, ...]
@@ -37,6 +39,7 @@ class ReproduceConfig:
     out: Path = Path("reproduce")
     first_seed: int = 0
     write_tables: bool = True
+    report_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.experiments:
@@ -185,7 +188,7 @@ def _run_pair(
         emit()
 
     emit()
-    if missing:
+    if missing and not config.report_only:
         version = code_version()
         for result in method.run_trials(experiment, missing, budget, on_method_progress):
             if result.seed not in wanted:
