@@ -69,3 +69,15 @@ def test_rich_table_renders_both_column_groups(tmp_path):
     console.print(rich_table(_results(tmp_path).experiments[0]))
     text = console.export_text()
     assert "measured here" in text and "74,000" in text and "1,043,000" in text
+
+
+def test_progress_bar_shows_trials_done_per_pair(tmp_path):
+    from lstmlab.reproduce.progress import progress_bar
+
+    console = Console(width=160, record=True, force_terminal=False)
+    with progress_bar(console) as report:
+        run(ReproduceConfig((fake_experiment(trials=3),), (FakeMethod(),), out=tmp_path,
+                            write_tables=False), progress=report)
+    text = console.export_text()
+    assert "exp 4 fake" in text and "3/3" in text
+    assert f"{sum(fake_outcome(s).sequences for s in range(3)):,} seqs" in text

@@ -10,6 +10,7 @@ from lstmlab.reproduce.html import html_report
 from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
 from lstmlab.reproduce.modern import ModernMethod, ModernSettings
+from lstmlab.reproduce.progress import progress_bar
 from lstmlab.reproduce.registry import METHODS, REGISTRY, build_config, experiments
 from lstmlab.reproduce.runner import (
     ExperimentResults,
@@ -46,6 +47,7 @@ __all__ = [
     "html_report",
     "markdown_report",
     "markdown_table",
+    "progress_bar",
     "rich_table",
     "rich_tables",
     "run",

@@ -10,8 +10,6 @@ import base64
 import html
 import io
 
-from matplotlib.figure import Figure
-
 from lstmlab.reproduce.runner import ExperimentResults, RunResults
 from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
 
@@ -27,6 +25,8 @@ def curves_png(results: ExperimentResults) -> bytes | None:
     ]
     if not curves:
         return None
+    from matplotlib.figure import Figure  # here, not at import: matplotlib loads slowly
+
     figure = Figure(figsize=(6.0, 3.2), dpi=100, layout="constrained")
     axes = figure.add_subplot()
     colours = [f"C{index}" for index in range(len(results.methods))]
