@@ -33,20 +33,19 @@ def reference_lstm(model, x, hx=None, lengths=None):
             c = x.new_zeros(batch, hidden_size) if hx is None else hx[1][row].clone()
             record = {k: x.new_zeros(steps, batch, hidden_size) for k in "ifgoc"}
             record["h"] = x.new_zeros(steps, batch, out_size)
-            for bi in range(batch):
-                n = int(lengths[bi])
-                order = range(n - 1, -1, -1) if direction else range(n)
-                hb, cb = h[bi], c[bi]
-                for t in order:
-                    pre = layer_input[t, bi] @ w_ih.T + hb @ w_hh.T + b
-                    i, f, g, o = pre.chunk(4)
-                    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-                    cb = f * cb + i * g
-                    hb = o * cb.tanh()
-                    if w_hr is not None:
-                        hb = hb @ w_hr.T
-                    for key, value in zip("ifgoch", (i, f, g, o, cb, hb), strict=True):
-                        record[key][t, bi] = value
+            order = range(steps - 1, -1, -1) if direction else range(steps)
+            for t in order:
+                active = (t < lengths).unsqueeze(-1)  # padding steps leave the state alone
+                pre = layer_input[t] @ w_ih.T + h @ w_hh.T + b
+                i, f, g, o = pre.chunk(4, dim=-1)
+                i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+                c_new = f * c + i * g
+                h_new = o * c_new.tanh()
+                if w_hr is not None:
+                    h_new = h_new @ w_hr.T
+                c, h = torch.where(active, c_new, c), torch.where(active, h_new, h)
+                for key, value in zip("ifgoch", (i, f, g, o, c, h), strict=True):
+                    record[key][t] = value * active
             result[(layer, direction)] = record
             outputs.append(record["h"])
         layer_input = torch.cat(outputs, dim=-1)

@@ -5,6 +5,13 @@ flow and unit finding read a ``Trace`` (or re-run the model, for gradients).
 """
 
 from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
+from lstmlab.introspection.gradient_flow import (
+    GradientFlow,
+    JacobianNorms,
+    StateGradients,
+    gradient_flow,
+    jacobian_norms,
+)
 from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
 from lstmlab.introspection.retention import (
     Decomposition,
@@ -21,14 +28,19 @@ __all__ = [
     "Decomposition",
     "ForgetEvent",
     "GateSaturation",
+    "GradientFlow",
+    "JacobianNorms",
     "LayerTrace",
+    "StateGradients",
     "Trace",
     "decompose",
     "discarded",
     "final_cell",
     "forget_events",
     "gate_saturation",
+    "gradient_flow",
     "initial_retention",
+    "jacobian_norms",
     "linear_recurrence",
     "loop_recurrence",
     "previous_cell",
