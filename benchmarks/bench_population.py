@@ -26,6 +26,7 @@ from torch import nn
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.training import (
     SGD,
+    LockstepBPTT,
     Member,
     PopulationConfig,
     SequenceBatch,
@@ -58,7 +59,7 @@ def sampler(steps: int):
 
 def lockstep(count: int, steps: int, updates: int, forward=vmap_forward) -> float:
     members = [Member(build(k), torch.Generator().manual_seed(k)) for k in range(count)]
-    config = PopulationConfig(updates, SGD(lr=0.1), batched_forward=forward)
+    config = PopulationConfig(updates, SGD(lr=0.1), algorithm=LockstepBPTT(forward))
     start = time.perf_counter()
     train_population(members, sampler(steps), config)
     return time.perf_counter() - start

@@ -14,6 +14,7 @@ from lstmlab.cells.lstm import LSTMCell
 from lstmlab.training import (
     SGD,
     Adam,
+    LockstepBPTT,
     Member,
     PopulationConfig,
     SequenceBatch,
@@ -93,7 +94,7 @@ def test_population_equals_separate_runs(optimizer, batched_forward):
                      rtol=1e-10, atol=1e-10)
         finished.append(result)
 
-    config = PopulationConfig(max_steps, optimizer, batched_forward=batched_forward)
+    config = PopulationConfig(max_steps, optimizer, algorithm=LockstepBPTT(batched_forward))
     results = train_population(members, sample, config, on_result=check_final,
                                progress=reports.append)
     assert [r.active for r in reports] == [count - sum(r.steps <= s for r in results)
@@ -122,7 +123,7 @@ def test_diverged_member_stops_with_last_finite_weights(batched_forward):
         return batch
 
     members = [Member(build(k), torch.Generator().manual_seed(s)) for k, s in enumerate((6, 7))]
-    config = PopulationConfig(20, SGD(lr=0.1), batched_forward=batched_forward)
+    config = PopulationConfig(20, SGD(lr=0.1), algorithm=LockstepBPTT(batched_forward))
     results = train_population(members, poisoned, config)
     assert results[1].diverged and not results[0].diverged
     assert results[0].steps == 20 and results[1].steps < 20

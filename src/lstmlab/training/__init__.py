@@ -17,6 +17,8 @@ from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
 from lstmlab.training.model import SequenceModel, detach_state
 from lstmlab.training.optimizers import SGD, Adam
 from lstmlab.training.population import (
+    LockstepAlgorithm,
+    LockstepBPTT,
     Member,
     MemberResult,
     PopulationConfig,
@@ -32,6 +34,8 @@ __all__ = [
     "Algorithm",
     "Batch",
     "BPTT",
+    "LockstepAlgorithm",
+    "LockstepBPTT",
     "Loss",
     "Member",
     "MemberResult",

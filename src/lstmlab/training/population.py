@@ -1,26 +1,28 @@
 """K independent networks trained in lockstep as one batched computation.
 
 Each member k has its own initial weights θ_k, its own data stream (``sample(generator_k)``) and
-its own stopping criterion. Their parameters are stacked along a leading axis K and one step of
-full BPTT runs for all of them at once: the forward pass is ``torch.func.vmap`` over a
-``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
-fused kernel: :mod:`lstmlab.training.population_lstm`), one backward pass of
-``sum_k L_k(θ_k)`` gives every member its own gradient (the members share no weights, so
-``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``), and the optimizer's rule
-(:mod:`lstmlab.training.optimizers`) moves each active member as its own ``torch.optim`` run
-would:
+its own stopping criterion. Their parameters are stacked along a leading axis K and the
+algorithm runs for all of them at once, its optimizer's rule (:mod:`lstmlab.training.optimizers`)
+moving each active member as its own ``torch.optim`` run would:
 
     for step = 1 .. max_steps while some member is active:
         batch_k = sample(generator_k)                 for the active members
-        y_k = model(θ_k; batch_k.inputs);  L_k = loss(y_k, targets_k, mask_k)
-        g_k = ∂L_k/∂θ_k;  θ_k, opt_k = update(θ_k, g_k, opt_k)   active members only
+        θ_k, opt_k, L_k, y_k = algorithm(θ_k, opt_k, batch_k)    active members only
         active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k, ...)) and L_k, θ_k finite
 
+:class:`LockstepBPTT` (the default): the forward pass is ``torch.func.vmap`` over a
+``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
+fused kernel: :mod:`lstmlab.training.population_lstm`); one backward pass of ``sum_k L_k(θ_k)``
+gives every member its own gradient (the members share no weights, so
+``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch. :class:`~lstmlab.training.
+population_rtrl.LockstepRTRL`: exact RTRL for K members at once, online or per batch.
+
 A stopped member's weights and optimizer state freeze; the others go on. So member k ends with
-the weights that ``train`` gives it alone (up to summation order, ~1e-15 relative in float64).
+the weights that ``train`` with the same algorithm gives it alone (up to summation order,
+~1e-15 relative in float64).
 Batches of different lengths are padded to the longest (zero inputs, mask False), which changes
-no loss and no gradient. A member whose loss or weights turn non-finite stops with its last
-finite weights and ``diverged=True``.
+no loss and no gradient. A member whose loss or weights turn non-finite stops with the weights
+it had before that batch and ``diverged=True``.
 
 A population writes no checkpoint: a member's result depends on its seed alone, so a runner
 that was stopped re-runs the members it has no result for.
@@ -34,7 +36,8 @@ import copy
 import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -72,16 +75,55 @@ def vmap_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor
     return vmap(forward)
 
 
+#: The stacked parameters or optimizer state: name -> (K, ...).
+Stacked = dict[str, Tensor]
+
+
+class LockstepAlgorithm(Protocol):
+    """One batch for all K members: ``data`` = (inputs, targets, mask), each (K, T, B, ...),
+    ``active`` (K,) the members that may move. Returns the new parameters and optimizer state,
+    each member's loss (K,) and outputs (K, T, B, O)."""
+
+    def __call__(
+        self, template: SequenceModel, params: Stacked, opt_state: Stacked,
+        optimizer: SGD | Adam, active: Tensor, data: tuple[Tensor, Tensor, Tensor], loss: Loss,
+    ) -> tuple[Stacked, Stacked, Tensor, Tensor]: ...
+
+
+@dataclass(frozen=True)
+class LockstepBPTT:
+    """Full BPTT, one update per batch; ``batched_forward`` runs all members at once:
+    :func:`vmap_forward` for any cell, or
+    :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
+
+    batched_forward: BatchedForward = vmap_forward
+
+    def __call__(
+        self, template: SequenceModel, params: Stacked, opt_state: Stacked,
+        optimizer: SGD | Adam, active: Tensor, data: tuple[Tensor, Tensor, Tensor], loss: Loss,
+    ) -> tuple[Stacked, Stacked, Tensor, Tensor]:
+        losses, outputs, grads = _losses_and_grads(self.batched_forward(template), params, data,
+                                                   loss)
+        if not bool(torch.isfinite(losses[active]).all()) and self.batched_forward is not \
+                vmap_forward:
+            # A forward that mixes members (block-diagonal) spreads one member's NaN to all:
+            # redo the batch with members kept apart, so only the culprit is called diverged.
+            losses, outputs, grads = _losses_and_grads(vmap_forward(template), params, data,
+                                                       loss)
+        new_params, new_state = optimizer.update(params, grads, opt_state, active)
+        return new_params, new_state, losses, outputs
+
+
 @dataclass(frozen=True)
 class PopulationConfig:
     """``max_steps`` batches per member at most; ``optimizer`` and ``loss`` as for ``train``;
-    ``batched_forward`` runs all members at once: :func:`vmap_forward` for any cell, or
-    :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
+    ``algorithm`` (:class:`LockstepBPTT` or
+    :class:`~lstmlab.training.population_rtrl.LockstepRTRL`)."""
 
     max_steps: int
     optimizer: SGD | Adam
     loss: Loss = sum_squared_error
-    batched_forward: BatchedForward = vmap_forward
+    algorithm: LockstepAlgorithm = field(default_factory=LockstepBPTT)
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_steps, int) or self.max_steps < 0:
@@ -141,9 +183,6 @@ def train_population(
     losses = [math.nan] * count
     batches: list[Batch | None] = [None] * count
 
-    batched_forward = config.batched_forward(template)
-    separate = None if config.batched_forward is vmap_forward else vmap_forward(template)
-
     def finish(k: int, steps: int, stopped: bool, diverged: bool = False) -> None:
         """Member k is final: its model takes its final weights before anyone hears of it."""
         active[k] = False
@@ -175,14 +214,8 @@ def train_population(
         # diverge, and in the block-diagonal LSTM a NaN leaks to all (0 * NaN = NaN).
         inputs = torch.where(_expand(active, stacked.inputs), stacked.inputs, 0.0)
         data = (inputs, stacked.targets, stacked.mask)
-        member_losses, outputs, grads = _losses_and_grads(batched_forward, params, data,
-                                                          config.loss)
-        if not bool(torch.isfinite(member_losses[active]).all()) and separate is not None:
-            # A forward that mixes members (block-diagonal) spreads one member's NaN to all:
-            # redo the step with members kept apart, so only the culprit is called diverged.
-            member_losses, outputs, grads = _losses_and_grads(separate, params, data,
-                                                              config.loss)
-        new_params, new_state = config.optimizer.update(params, grads, opt_state, active)
+        new_params, new_state, member_losses, outputs = config.algorithm(
+            template, params, opt_state, config.optimizer, active.clone(), data, config.loss)
         finite = torch.isfinite(member_losses)
         for p in new_params.values():
             finite &= torch.isfinite(p).flatten(1).all(1)

@@ -15,9 +15,9 @@ back each member's own gradient (the off-block gradients never reach a parameter
 ``torch.lstm`` (oneDNN on CPU, cuDNN on GPU) replaces the Python step loop.
 
 One member's NaN or inf makes every member's outputs NaN (0 * inf = NaN through the
-off-diagonal zeros); ``train_population`` then redoes that step with
-:func:`~lstmlab.training.population.vmap_forward`, which keeps members apart, so only the culprit
-is reported diverged. Finished members are run on zeros, so they cannot leak later.
+off-diagonal zeros); :class:`~lstmlab.training.population.LockstepBPTT` then redoes the batch
+with :func:`~lstmlab.training.population.vmap_forward`, which keeps members apart, so only the
+culprit is reported diverged. Finished members are run on zeros, so they cannot leak later.
 
 The K·H × K·I matrices cost K times the arithmetic of K separate nets; at the 1997 sizes
 (H ≈ 8) the saved per-step overhead is worth far more. Shapes: K members, T time, B batch.
