@@ -23,6 +23,7 @@ from lstmlab.introspection.retention import (
 from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
 from lstmlab.introspection.trace import LayerTrace, Trace, final_cell, previous_cell, step_mask
 from lstmlab.introspection.tracer import trace
+from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
 
 __all__ = [
     "Decomposition",
@@ -49,5 +50,9 @@ __all__ = [
     "saturation",
     "scan_recurrence",
     "step_mask",
+    "point_biserial",
+    "rank_units",
+    "auc",
+    "UnitRanking",
     "trace",
 ]
