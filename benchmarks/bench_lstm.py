@@ -1,0 +1,201 @@
+"""Speed of lstmlab's LSTMs beside torch.nn.LSTM, as ratios measured in the same run.
+
+Shapes (B, T, I, H): (1, 1000, 8, 8) the 1997 size, (32, 100, 64, 128), (64, 100, 512, 512);
+float32, CPU. For every row and shape: the forward pass (no grad) and forward + backward (sum of
+the outputs as the loss, gradients of every parameter and the input). Timing: each round times
+every row once, in turn (interleaved, so a noisy neighbour hits all rows alike); the table shows
+the median over rounds and its ratio to ``torch.nn.LSTM``'s median in the same run; "spread" is
+the median over rows of (upper quartile - lower quartile) / median, a measure of the noise.
+
+Rows:
+- ``torch.nn.LSTM``: the reference (oneDNN's fused RNN kernel on CPU).
+- ``LSTM``: lstmlab's drop-in, standard cell, fused path (torch's kernel) and readable path
+  (``fused=False``: ``unroll`` over ``LSTMCell``, a Python loop over time).
+- ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
+- peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
+  (``lstmlab.layers.fused.fused_unroll``: one input product for all steps, fused gate kernels,
+  a hand-written backward). The 1997 layer is H one-cell blocks: its recurrent input is the
+  whole hidden layer [i, h, o] (3H wide), so it does 2.25x the recurrent flops of the others.
+
+Last, the achieved GFLOP/s of ``torch.nn.LSTM``'s forward (all its products: 8 B T H (I + H))
+beside a measured matmul peak on this machine (one big product, and the per-step product with
+MKL's ``addmm`` and oneDNN's packed ``_linear_pointwise``).
+
+``--quick``: fewer rounds and a shorter 1997 sequence; runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.lstm1997 import LSTM1997Cell
+from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.layers import LSTM, unroll
+from lstmlab.layers.fused import fused_unroll
+
+SHAPES = [(1, 1000, 8, 8), (32, 100, 64, 128), (64, 100, 512, 512)]
+
+Run = Callable[[], Tensor]  # one call: returns the output to sum (forward) or backprop
+
+
+def standard_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tensor], Tensor]]:
+    torch.manual_seed(0)
+    reference = nn.LSTM(input_size, hidden_size)
+    ours = LSTM(input_size, hidden_size)
+    ours.load_state_dict(reference.state_dict())
+    readable = LSTM(input_size, hidden_size, fused=False)
+    readable.load_state_dict(reference.state_dict())
+    cell = nn.LSTMCell(input_size, hidden_size)
+
+    def cell_loop(xs: Tensor) -> Tensor:
+        h = c = xs.new_zeros(xs.shape[1], hidden_size)
+        outputs = []
+        for x in xs:
+            h, c = cell(x, (h, c))
+            outputs.append(h)
+        return torch.stack(outputs)
+
+    return {
+        "torch.nn.LSTM": lambda xs: reference(xs)[0],
+        "LSTM (fused)": lambda xs: ours(xs)[0],
+        "LSTM (readable)": lambda xs: readable(xs)[0],
+        "nn.LSTMCell loop": cell_loop,
+    }
+
+
+def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tensor], Tensor]]:
+    torch.manual_seed(0)
+    cells = {
+        "peephole": PeepholeLSTMCell(input_size, hidden_size),
+        "cifg": CIFGLSTMCell(input_size, hidden_size),
+        "lstm1997": LSTM1997Cell(input_size, hidden_size, 1),
+    }
+    rows = {}
+    for name, cell in cells.items():
+        rows[f"{name} (readable)"] = lambda xs, cell=cell: unroll(cell, xs).outputs
+        rows[f"{name} (fast)"] = lambda xs, cell=cell: fused_unroll(cell, xs).outputs
+    return rows
+
+
+def timed(run: Run, backward: bool) -> float:
+    start = time.perf_counter()
+    if backward:
+        run().sum().backward()
+    else:
+        with torch.no_grad():
+            run()
+    return time.perf_counter() - start
+
+
+def measure(shape: tuple[int, int, int, int], rounds: int, budget: float
+            ) -> tuple[dict[str, dict[str, float]], float]:
+    """Median seconds per row for "fwd" and "fwd+bwd", and the spread (see the docstring)."""
+    batch, steps, input_size, hidden_size = shape
+    generator = torch.Generator().manual_seed(0)
+    xs = torch.randn(steps, batch, input_size, generator=generator)
+    xs_grad = xs.clone().requires_grad_(True)
+    rows = standard_rows(input_size, hidden_size) | variant_rows(input_size, hidden_size)
+    runs = {(name, mode): (lambda fn=fn, grad=grad: fn(xs_grad if grad else xs), grad)
+            for name, fn in rows.items()
+            for mode, grad in (("fwd", False), ("fwd+bwd", True))}
+    first = {key: min(timed(run, grad) for _ in range(2)) for key, (run, grad) in runs.items()}
+    # as many rounds as the budget allows, at least 3 and at most ``rounds``
+    total = sum(first.values())
+    rounds = max(3, min(rounds, int(budget / max(total, 1e-9))))
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+    for _ in range(rounds):
+        for key, (run, grad) in runs.items():
+            samples[key].append(timed(run, grad))
+    medians: dict[str, dict[str, float]] = {}
+    spreads = []
+    for (name, mode), values in samples.items():
+        median = statistics.median(values)
+        medians.setdefault(name, {})[mode] = median
+        quartiles = statistics.quantiles(values, n=4)
+        spreads.append((quartiles[2] - quartiles[0]) / median)
+    return medians, statistics.median(spreads)
+
+
+def gflops(flops: float, seconds: float) -> float:
+    return flops / seconds / 1e9
+
+
+def best_of(run: Callable[[], object], repeats: int) -> float:
+    run()
+    return min(timed(lambda: run() or torch.zeros(()), False) for _ in range(repeats))
+
+
+def peak_table(shapes: list[tuple[int, int, int, int]], forward_seconds: dict) -> list[str]:
+    """GFLOP/s of nn.LSTM's forward beside measured matmul peaks at the same sizes."""
+    lines = ["| (B, T, I, H) | nn.LSTM fwd | one product (TB, I+H)x(I+H, 4H), MKL | "
+             "per-step (B, H)x(H, 4H) MKL addmm | per-step oneDNN packed |",
+             "|---|---|---|---|---|"]
+    for shape in shapes:
+        lines.append("| " + " | ".join(peak_row(shape, forward_seconds[shape])) + " |")
+    return lines
+
+
+def peak_row(shape: tuple[int, int, int, int], forward: float) -> list[str]:
+    batch, steps, input_size, hidden_size = shape
+    flops = 8.0 * batch * steps * hidden_size * (input_size + hidden_size)
+    big_in = torch.randn(batch * steps, input_size + hidden_size)
+    big_weight = torch.randn(4 * hidden_size, input_size + hidden_size)
+    big = best_of(lambda: big_in @ big_weight.T, 5)
+    h = torch.randn(batch, hidden_size)
+    weight = torch.randn(4 * hidden_size, hidden_size)
+    bias = torch.zeros(4 * hidden_size)
+    step_flops = 8.0 * batch * hidden_size * hidden_size
+    addmm = best_of(lambda: [torch.addmm(bias, h, weight.T) for _ in range(20)], 5) / 20
+    cells = [f"{shape}", f"{gflops(flops, forward):.0f}",
+             f"{gflops(2 * big_in.numel() * 4 * hidden_size, big):.0f}",
+             f"{gflops(step_flops, addmm):.0f}"]
+    if not torch.backends.mkldnn.is_available():
+        return [*cells, "n/a"]
+    packed = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size=batch)
+    linear = torch.ops.mkldnn._linear_pointwise
+    onednn = best_of(lambda: [linear(h, packed, bias, "none", [], "") for _ in range(20)], 5)
+    return [*cells, f"{gflops(step_flops, onednn / 20):.0f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few rounds, short 1997 sequence")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (at most)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    shapes = SHAPES
+    budget = 25.0
+    if args.quick:
+        shapes = [(1, 200, 8, 8), *SHAPES[1:]]
+        args.rounds, budget = 3, 4.0
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"{args.threads} threads, float32, CPU; median of up to {args.rounds} interleaved "
+          "rounds; ratio = time / torch.nn.LSTM's time in the same run\n")
+    forward_seconds = {}
+    for shape in shapes:
+        medians, spread = measure(shape, args.rounds, budget)
+        forward_seconds[shape] = medians["torch.nn.LSTM"]["fwd"]
+        reference = medians["torch.nn.LSTM"]
+        print(f"(B, T, I, H) = {shape}   spread (IQR / median) {spread:.0%}")
+        print("| row | fwd ms | fwd ratio | fwd+bwd ms | fwd+bwd ratio |")
+        print("|---|---|---|---|---|")
+        for name, times in medians.items():
+            print(f"| {name} | {times['fwd'] * 1e3:.2f} | "
+                  f"{times['fwd'] / reference['fwd']:.2f}x | {times['fwd+bwd'] * 1e3:.2f} | "
+                  f"{times['fwd+bwd'] / reference['fwd+bwd']:.2f}x |")
+        print()
+    print("Achieved GFLOP/s (float32): nn.LSTM forward vs matmul peaks on this machine")
+    print("\n".join(peak_table(shapes, forward_seconds)))
+
+
+if __name__ == "__main__":
+    main()

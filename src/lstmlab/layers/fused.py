@@ -1,0 +1,217 @@
+"""``fused_unroll(cell, xs, state)``: the variant cells' fast path, the numbers of ``unroll``.
+
+For ``PeepholeLSTMCell``, ``CIFGLSTMCell`` and ``LSTM1997Cell`` (2-D weights). Shapes: T time,
+B batch, I input, H hidden, G gate rows (4H peephole, 3H CIFG, R = 2C + H for the 1997 cell),
+R the recurrent input's width (H, or the 1997 hidden layer [i, h, o]).
+
+What makes it fast, with the cell's equations unchanged (they are in each cell's docstring):
+1. the input part of every gate for all steps is one product,
+   ``xw = xs @ weight_ih.T + bias`` (T*B, G), instead of T small ones;
+2. a step is one product ``y_{t-1} @ weight_hh.T`` plus one call of a C kernel that does all
+   the gate math (``fused_kernels``): no per-step tensors, no autograd graph of T * 10 nodes;
+3. the backward pass is written out (backpropagation through time): per step one kernel call
+   for the gate derivatives ``dpre_t`` and one product ``dpre_t @ weight_hh`` for dL/dy_{t-1};
+   the weight gradients are then three big products over all steps at once:
+       dweight_ih = dpre.T @ xs,  dweight_hh = dpre.T @ y_prev,  dxs = dpre @ weight_ih
+   (y_prev = [y_0, y_1, .., y_{T-2}] with y_0 the initial state's), and peephole gradients are
+   sums over all steps, e.g. dp_i = sum_{t,b} dpre_i * c_{t-1}.
+On CPU in float32 the per-step products use oneDNN with the weight packed once per call
+(``torch.ops.mkldnn._linear_pointwise``), 2-3x MKL's speed on the AMD machines we run on
+(docs: ``/work/shared/notes/cpu-performance.md``), else ``torch.mm``.
+
+The readable path (``unroll``) is the reference: ``tests/layers/test_fused.py`` checks outputs,
+final states and every gradient against it. Whatever this path does not cover (other cells,
+``record``, ``lengths``, ``reverse``, population weights, no C compiler) goes to ``unroll``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
+from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.state import LSTMState
+from lstmlab.layers import fused_kernels
+from lstmlab.layers.fused_kernels import ptr
+from lstmlab.layers.unroll import Unrolled, unroll
+
+# A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
+_SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
+             id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
+
+
+class Product:
+    """``y @ weight.T`` for a fixed weight (N, K) and batch B; oneDNN with a packed weight when
+    it is there (CPU, float32), else ``torch.mm``. No autograd: used inside the backward pass
+    written out below."""
+
+    def __init__(self, weight: Tensor, batch_size: int) -> None:
+        self.weight, self.packed = weight, None
+        if weight.dtype == torch.float32 and weight.device.type == "cpu" \
+                and torch.backends.mkldnn.is_available():
+            try:
+                self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
+            except (RuntimeError, AttributeError):
+                self.packed = None
+
+    def __call__(self, y: Tensor) -> Tensor:
+        if self.packed is not None:
+            return torch.ops.mkldnn._linear_pointwise(y, self.packed, None, "none", [], "")
+        return torch.mm(y, self.weight.T)
+
+
+class Spec(NamedTuple):
+    """A cell as the sequence function sees it: kernel names, sizes, constant arguments."""
+
+    name: str  # "peephole", "cifg" or "lstm1997"
+    hidden_size: int  # H
+    width: int  # R, the recurrent input y
+    gates: int  # G
+    saved: int  # columns saved per step besides y and c: the gates, or g for 1997
+    constants: tuple  # extra kernel arguments (sizes, squash codes, detach flag)
+
+
+class _Sequence(torch.autograd.Function):
+    """All T steps forward; backward through time written out. Returns ``ys`` (T, B, R) and
+    ``cs`` (T, B, H). ``extra``: the peephole weights (zeros (P, H) when the cell has none)."""
+
+    @staticmethod
+    def forward(ctx, spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
+                weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor
+                ) -> tuple[Tensor, Tensor]:
+        steps, batch = xs.shape[:2]
+        flat = xs.reshape(steps * batch, -1)
+        xw = (flat @ weight_ih.T if bias is None else torch.addmm(bias, flat, weight_ih.T))
+        xw = xw.view(steps, batch, spec.gates)
+        ys = xs.new_empty(steps, batch, spec.width)
+        cs = xs.new_empty(steps, batch, spec.hidden_size)
+        saved = xs.new_empty(steps, batch, spec.saved)
+        step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+        product = Product(weight_hh, batch) if weight_hh is not None else None
+        zeros = xs.new_zeros(batch, spec.gates)
+        y, c = y0.contiguous(), c0.contiguous()
+        extra = extra.contiguous()
+        for t in range(steps):
+            rec = product(y).contiguous() if product is not None else zeros
+            if spec.name == "lstm1997":
+                step(batch, *spec.constants[:4], ptr(xw[t]), ptr(rec), ptr(c),
+                     *spec.constants[4:10], ptr(ys[t]), ptr(saved[t]), ptr(cs[t]))
+            else:
+                step(batch, spec.hidden_size, ptr(xw[t]), ptr(rec), ptr(c), ptr(extra),
+                     ptr(saved[t]), ptr(cs[t]), ptr(ys[t]))
+            y, c = ys[t], cs[t]
+        ctx.spec = spec
+        ctx.save_for_backward(xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved)
+        return ys, cs
+
+    @staticmethod
+    def backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
+        spec: Spec = ctx.spec
+        xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved = ctx.saved_tensors
+        steps, batch = xs.shape[:2]
+        dys, dcs = dys.contiguous(), dcs.contiguous()
+        step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
+        recurrent = weight_hh is not None and not (spec.name == "lstm1997" and spec.constants[-1])
+        back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
+        c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])
+        dpre = xs.new_empty(steps, batch, spec.gates)
+        dc = xs.new_zeros(batch, spec.hidden_size)
+        dyr = xs.new_zeros(batch, spec.width)
+        for t in range(steps - 1, -1, -1):
+            if spec.name == "lstm1997":
+                step(batch, *spec.constants[:4], ptr(dys[t]), ptr(dyr), ptr(dcs[t]), ptr(dc),
+                     ptr(ys[t]), ptr(saved[t]), ptr(cs[t]), *spec.constants[4:10], ptr(dpre[t]))
+            else:
+                flags = (float(spec.constants[0]),) if spec.name == "peephole" else ()
+                step(batch, spec.hidden_size, ptr(dys[t]), ptr(dyr), ptr(dcs[t]), ptr(dc),
+                     ptr(saved[t]), ptr(cs[t]), ptr(c_prev[t]), ptr(extra), *flags,
+                     ptr(dpre[t]))
+            if back is not None:
+                dyr = back(dpre[t]).contiguous()
+        flat = dpre.view(steps * batch, spec.gates)
+        needs = ctx.needs_input_grad
+        dxs = (flat @ weight_ih).view_as(xs) if needs[1] else None
+        dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
+        dweight_hh = None
+        if weight_hh is not None and needs[5]:
+            y_prev = torch.cat([y0.unsqueeze(0), ys[:-1]]).view(steps * batch, spec.width)
+            dweight_hh = flat.T @ y_prev
+        dbias = flat.sum(0) if needs[6] else None
+        dextra = _extra_gradient(spec, dpre, c_prev, cs) if needs[7] else None
+        return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
+
+
+def _extra_gradient(spec: Spec, dpre: Tensor, c_prev: Tensor, cs: Tensor) -> Tensor | None:
+    """Peephole weights: dp = sum over t and b of dpre_gate * the c the gate peeps at."""
+    H = spec.hidden_size
+    if spec.name == "peephole":  # p_i, p_f see c_{t-1}; p_o sees c_t
+        return torch.stack([(dpre[..., :H] * c_prev).sum((0, 1)),
+                            (dpre[..., H:2 * H] * c_prev).sum((0, 1)),
+                            (dpre[..., 3 * H:] * cs).sum((0, 1))])
+    if spec.name == "cifg":
+        return torch.stack([(dpre[..., :H] * c_prev).sum((0, 1)),
+                            (dpre[..., 2 * H:] * cs).sum((0, 1))])
+    return None
+
+
+def _zero_state(cell: nn.Module, batch: int, xs: Tensor):
+    return cell.initial_state(batch, dtype=xs.dtype, device=xs.device)
+
+
+def fused_unroll(cell: nn.Module, xs: Tensor, state: NamedTuple | None = None) -> Unrolled:
+    """Run a peephole, CIFG or 1997 ``cell`` over ``xs`` (T, B, I) from ``state`` (zeros if None).
+
+    Returns ``Unrolled(outputs (T, B, H), final state, None)``, the numbers ``unroll`` gives.
+    Falls back to ``unroll`` for anything the fast path does not cover (module docstring).
+    """
+    supported = (isinstance(xs, Tensor) and xs.dim() == 3 and xs.device.type == "cpu"
+                 and xs.dtype in (torch.float32, torch.float64)
+                 and xs.shape[2] == getattr(cell, "input_size", None) and xs.shape[0] > 0
+                 and cell.weight_ih.dtype == xs.dtype)
+    spec = _spec(cell) if supported else None
+    if spec is None or fused_kernels.kernel(spec.name + "_forward", xs.dtype) is None:
+        return unroll(cell, xs, state)
+    batch = xs.shape[1]
+    state = _zero_state(cell, batch, xs) if state is None else state
+    for name, tensor in zip(state._fields, state, strict=True):
+        if tensor.shape[:1] != (batch,) or tensor.dtype != xs.dtype:
+            raise ValueError(f"state.{name} must be ({batch}, ...) in {xs.dtype}, "
+                             f"got {tuple(tensor.shape)} in {tensor.dtype}")
+    xs = xs.contiguous()
+    if isinstance(cell, LSTM1997Cell):
+        weights = cell.weights()
+        parts = [state.input, state.h, state.output][: 2 + cell.output_gate]
+        ys, cs = _Sequence.apply(spec, xs, torch.cat(parts, -1), state.c, weights.weight_ih,
+                                 weights.weight_hh, weights.bias, xs.new_zeros(0))
+        C, H = cell.num_blocks, cell.hidden_size
+        last = ys[-1]
+        output = last[:, C + H:] if cell.output_gate else torch.ones_like(last[:, :C])
+        final = LSTM1997State(last[:, C:C + H], cs[-1], last[:, :C], output)
+        return Unrolled(ys[..., C:C + H], final, None)
+    bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
+    extra = cell.weight_peephole
+    if extra is None:
+        extra = xs.new_zeros(2, cell.hidden_size)
+    ys, cs = _Sequence.apply(spec, xs, state.h, state.c, cell.weight_ih, cell.weight_hh, bias,
+                             extra)
+    return Unrolled(ys, LSTMState(ys[-1], cs[-1]), None)
+
+
+def _spec(cell: nn.Module) -> Spec | None:
+    """The cell's ``Spec``, or None when the fast path does not cover it."""
+    H = cell.hidden_size
+    if type(cell) is PeepholeLSTMCell:
+        return Spec("peephole", H, H, 4 * H, 4 * H, (0 if cell.detach_peepholes else 1,))
+    if type(cell) is CIFGLSTMCell:
+        return Spec("cifg", H, H, 3 * H, 3 * H, ())
+    if type(cell) is LSTM1997Cell and cell.weight_ih.dim() == 2 \
+            and id(cell.g) in _SQUASHES and id(cell.h) in _SQUASHES:
+        C, S, R = cell.num_blocks, cell.block_size, cell.num_units
+        constants = (C, S, R, int(cell.output_gate), *_SQUASHES[id(cell.g)],
+                     *_SQUASHES[id(cell.h)], int(cell.truncate_gradient))
+        return Spec("lstm1997", H, R, R, H, constants)
+    return None

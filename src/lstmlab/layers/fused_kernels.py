@@ -1,0 +1,268 @@
+"""The gate math of one step, forward and backward, as small C loops: one call per step.
+
+The fast path (``lstmlab.layers.fused``) does a step of a variant cell as one matrix product
+(torch) and one call of a kernel below, instead of ten or so small torch operations, each with
+its own dispatch, allocation and pass over memory. The kernels compute exactly the equations of
+the cells' docstrings (``lstmlab.cells.peephole``, ``cifg``, ``lstm1997``); the backward kernels
+are their derivatives, written out. Shapes: B batch, H hidden, G gate rows (4H peephole, 3H
+CIFG, R = 2C + H for the 1997 cell: C blocks of S cells), all row-major and contiguous.
+
+Building. The source is compiled once per machine with the system C compiler (``cc``, or
+``$CC``) into ``$LSTMLAB_CACHE`` (default ``~/.cache/lstmlab``), named by a hash of the source,
+the flags and the CPU, and written atomically, so concurrent first uses are safe; a build takes
+well under a second. ``-march=native`` plus glibc's vector math library (libmvec: exp and tanh
+over 8 or 16 lanes) make the loops vectorize without ``-ffast-math``, so IEEE semantics
+(infinities, NaN) are kept. ``load()`` returns None when no compiler or libmvec is there; the
+caller then falls back to the readable path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+logger = logging.getLogger(__name__)
+
+_HEADER = r"""
+#include <math.h>
+/* glibc's vector variants (libmvec), declared as <math.h> does under -ffast-math */
+__attribute__((__simd__("notinbranch"))) float expf(float);
+__attribute__((__simd__("notinbranch"))) float tanhf(float);
+__attribute__((__simd__("notinbranch"))) double exp(double);
+__attribute__((__simd__("notinbranch"))) double tanh(double);
+"""
+
+# Compiled twice: real = float (suffix _f) and real = double (suffix _d).
+_BODY = r"""
+static inline real NAME(sig)(real x) { return 1 / (1 + EXP(-x)); }
+
+/* peephole: gates (B, 4H) = i, f, g, o; p (3, H) = p_i, p_f, p_o */
+void NAME(peephole_forward)(long B, long H, const real *restrict xw, const real *restrict rec,
+    const real *restrict c_prev, const real *restrict p, real *restrict gates,
+    real *restrict c, real *restrict h) {
+  for (long b = 0; b < B; b++) {
+    const real *x = xw + b * 4 * H, *r = rec + b * 4 * H, *cp = c_prev + b * H;
+    real *q = gates + b * 4 * H, *cb = c + b * H, *hb = h + b * H;
+    for (long j = 0; j < H; j++) {
+      real i = NAME(sig)(x[j] + r[j] + p[j] * cp[j]);
+      real f = NAME(sig)(x[H + j] + r[H + j] + p[H + j] * cp[j]);
+      real g = TANH(x[2 * H + j] + r[2 * H + j]);
+      real cc = f * cp[j] + i * g;
+      real o = NAME(sig)(x[3 * H + j] + r[3 * H + j] + p[2 * H + j] * cc);
+      q[j] = i; q[H + j] = f; q[2 * H + j] = g; q[3 * H + j] = o;
+      cb[j] = cc; hb[j] = o * TANH(cc);
+    }
+  }
+}
+
+/* dy, dyr: dL/dh_t from the outputs and from step t+1; dce: dL/dc_t from outside; dc: in
+   dL/dc_t carried from step t+1, out dL/dc_{t-1}; full = 0 detaches the peepholes' c. */
+void NAME(peephole_backward)(long B, long H, const real *restrict dy, const real *restrict dyr,
+    const real *restrict dce, real *restrict dc, const real *restrict gates,
+    const real *restrict c, const real *restrict c_prev, const real *restrict p, double full,
+    real *restrict dpre) {
+  for (long b = 0; b < B; b++) {
+    const real *q = gates + b * 4 * H, *cb = c + b * H, *cp = c_prev + b * H;
+    const real *d1 = dy + b * H, *d2 = dyr + b * H, *d3 = dce + b * H;
+    real *dcb = dc + b * H, *da = dpre + b * 4 * H;
+    for (long j = 0; j < H; j++) {
+      real i = q[j], f = q[H + j], g = q[2 * H + j], o = q[3 * H + j];
+      real tc = TANH(cb[j]), dh = d1[j] + d2[j];
+      real ao = dh * tc * o * (1 - o);
+      real dcc = dcb[j] + d3[j] + dh * o * (1 - tc * tc) + (real)full * ao * p[2 * H + j];
+      real ai = dcc * g * i * (1 - i), af = dcc * cp[j] * f * (1 - f);
+      da[j] = ai; da[H + j] = af; da[2 * H + j] = dcc * i * (1 - g * g); da[3 * H + j] = ao;
+      dcb[j] = dcc * f + (real)full * (ai * p[j] + af * p[H + j]);
+    }
+  }
+}
+
+/* CIFG: gates (B, 3H) = i, g, o (f = 1 - i); p (2, H) = p_i, p_o (zeros without peepholes) */
+void NAME(cifg_forward)(long B, long H, const real *restrict xw, const real *restrict rec,
+    const real *restrict c_prev, const real *restrict p, real *restrict gates,
+    real *restrict c, real *restrict h) {
+  for (long b = 0; b < B; b++) {
+    const real *x = xw + b * 3 * H, *r = rec + b * 3 * H, *cp = c_prev + b * H;
+    real *q = gates + b * 3 * H, *cb = c + b * H, *hb = h + b * H;
+    for (long j = 0; j < H; j++) {
+      real i = NAME(sig)(x[j] + r[j] + p[j] * cp[j]);
+      real g = TANH(x[H + j] + r[H + j]);
+      real cc = (1 - i) * cp[j] + i * g;
+      real o = NAME(sig)(x[2 * H + j] + r[2 * H + j] + p[H + j] * cc);
+      q[j] = i; q[H + j] = g; q[2 * H + j] = o;
+      cb[j] = cc; hb[j] = o * TANH(cc);
+    }
+  }
+}
+
+void NAME(cifg_backward)(long B, long H, const real *restrict dy, const real *restrict dyr,
+    const real *restrict dce, real *restrict dc, const real *restrict gates,
+    const real *restrict c, const real *restrict c_prev, const real *restrict p,
+    real *restrict dpre) {
+  for (long b = 0; b < B; b++) {
+    const real *q = gates + b * 3 * H, *cb = c + b * H, *cp = c_prev + b * H;
+    const real *d1 = dy + b * H, *d2 = dyr + b * H, *d3 = dce + b * H;
+    real *dcb = dc + b * H, *da = dpre + b * 3 * H;
+    for (long j = 0; j < H; j++) {
+      real i = q[j], g = q[H + j], o = q[2 * H + j];
+      real tc = TANH(cb[j]), dh = d1[j] + d2[j];
+      real ao = dh * tc * o * (1 - o);
+      real dcc = dcb[j] + d3[j] + dh * o * (1 - tc * tc) + ao * p[H + j];
+      real ai = dcc * (g - cp[j]) * i * (1 - i);
+      da[j] = ai; da[H + j] = dcc * i * (1 - g * g); da[2 * H + j] = ao;
+      dcb[j] = dcc * (1 - i) + ai * p[j];
+    }
+  }
+}
+
+/* The 1997 cell. pre, y (B, R), R = C + H (+ C with output gates): y = [i, h, o]; saved g, c
+   (B, H). A squash is a * sig(x) + s, or the identity when lin != 0. */
+#define SQ(x, a, s, lin) ((lin) ? (x) : (real)(a) * NAME(sig)(x) + (real)(s))
+void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, const real *restrict xw,
+    const real *restrict rec, const real *restrict c_prev, double ga, double gs, long glin,
+    double ha, double hs, long hlin, real *restrict y, real *restrict gsave, real *restrict c) {
+  long H = C * S;
+  for (long b = 0; b < B; b++) {
+    const real *x = xw + b * R, *r = rec + b * R, *cp = c_prev + b * H;
+    real *yb = y + b * R, *gb = gsave + b * H, *cb = c + b * H;
+    for (long k = 0; k < C; k++) {
+      yb[k] = NAME(sig)(x[k] + r[k]);
+      if (out) yb[C + H + k] = NAME(sig)(x[C + H + k] + r[C + H + k]);
+    }
+    for (long j = 0; j < H; j++) {
+      long k = j / S;
+      real g = SQ(x[C + j] + r[C + j], ga, gs, glin);
+      real cc = cp[j] + yb[k] * g;
+      real o = out ? yb[C + H + k] : 1;
+      gb[j] = g; cb[j] = cc; yb[C + j] = o * SQ(cc, ha, hs, hlin);
+    }
+  }
+}
+
+void NAME(lstm1997_backward)(long B, long C, long S, long R, long out, const real *restrict dy,
+    const real *restrict dyr, const real *restrict dce, real *restrict dc,
+    const real *restrict y, const real *restrict gsave, const real *restrict c, double ga,
+    double gs, long glin, double ha, double hs, long hlin, real *restrict dpre) {
+  long H = C * S;
+  for (long b = 0; b < B; b++) {
+    const real *d1 = dy + b * R, *d2 = dyr + b * R, *d3 = dce + b * H, *yb = y + b * R;
+    const real *gb = gsave + b * H, *cb = c + b * H;
+    real *dcb = dc + b * H, *da = dpre + b * R;
+    for (long k = 0; k < C; k++) {
+      da[k] = d1[k] + d2[k];
+      if (out) da[C + H + k] = d1[C + H + k] + d2[C + H + k];
+    }
+    for (long j = 0; j < H; j++) {
+      long k = j / S;
+      real dh = d1[C + j] + d2[C + j], cc = cb[j], g = gb[j], i = yb[k];
+      real sc = NAME(sig)(cc);
+      real hv = hlin ? cc : (real)ha * sc + (real)hs;
+      real hd = hlin ? 1 : (real)ha * sc * (1 - sc);
+      real o = out ? yb[C + H + k] : 1;
+      if (out) da[C + H + k] += dh * hv;
+      real dcc = dcb[j] + d3[j] + dh * o * hd;
+      da[k] += dcc * g;
+      real sg = glin ? 0 : (g - (real)gs) / (real)ga;
+      real gd = glin ? 1 : (real)ga * sg * (1 - sg);
+      da[C + j] = dcc * i * gd;
+      dcb[j] = dcc;
+    }
+    for (long k = 0; k < C; k++) {
+      da[k] *= yb[k] * (1 - yb[k]);
+      if (out) da[C + H + k] *= yb[C + H + k] * (1 - yb[C + H + k]);
+    }
+  }
+}
+#undef SQ
+"""
+
+_VARIANTS = {
+    torch.float32: "#define real float\n#define NAME(n) n##_f\n"
+                   "#define EXP expf\n#define TANH tanhf\n",
+    torch.float64: "#define real double\n#define NAME(n) n##_d\n"
+                   "#define EXP exp\n#define TANH tanh\n",
+}
+_UNDEF = "#undef real\n#undef NAME\n#undef EXP\n#undef TANH\n"
+SOURCE = _HEADER + "".join(defines + _BODY + _UNDEF for defines in _VARIANTS.values())
+_FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC"]
+_LIBS = ["-lmvec", "-lm"]
+
+_P, _L, _D = ctypes.c_void_p, ctypes.c_long, ctypes.c_double
+_SIGNATURES = {
+    "peephole_forward": [_L, _L, _P, _P, _P, _P, _P, _P, _P],
+    "peephole_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _D, _P],
+    "cifg_forward": [_L, _L, _P, _P, _P, _P, _P, _P, _P],
+    "cifg_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _P],
+    "lstm1997_forward": [_L] * 5 + [_P] * 3 + [_D, _D, _L, _D, _D, _L] + [_P] * 3,
+    "lstm1997_backward": [_L] * 5 + [_P] * 7 + [_D, _D, _L, _D, _D, _L] + [_P],
+}
+
+
+def _cpu_tag() -> str:
+    """What ``-march=native`` depends on: the CPU model and flags (Linux), else the platform."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        lines = [line for line in text.splitlines() if line.startswith(("model name", "flags"))]
+        return "\n".join(sorted(set(lines)))
+    except OSError:
+        return platform.platform()
+
+
+def _cache_dir() -> Path:
+    default = Path.home() / ".cache" / "lstmlab"
+    return Path(os.environ.get("LSTMLAB_CACHE", default))
+
+
+@cache
+def load() -> ctypes.CDLL | None:
+    """The compiled kernels (built on first use, then cached on disk), or None if unavailable."""
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None or platform.system() != "Linux":
+        logger.info("no C compiler (or not Linux): lstmlab's fused kernels are unavailable")
+        return None
+    key = hashlib.sha256("\0".join([SOURCE, compiler, *_FLAGS, *_LIBS, _cpu_tag()]).encode())
+    target = _cache_dir() / f"lstmlab_kernels_{key.hexdigest()[:16]}.so"
+    try:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+                source = Path(scratch) / "kernels.c"
+                source.write_text(SOURCE)
+                built = Path(scratch) / target.name
+                subprocess.run([compiler, *_FLAGS, str(source), "-o", str(built), *_LIBS],
+                               check=True, capture_output=True, timeout=120)
+                os.replace(built, target)  # atomic: a concurrent build wins or loses whole
+        library = ctypes.CDLL(str(target))
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.info("building lstmlab's fused kernels failed (%s); using the readable path",
+                    error)
+        return None
+    for name, arguments in _SIGNATURES.items():
+        for suffix in ("_f", "_d"):
+            function = getattr(library, name + suffix)
+            function.argtypes, function.restype = arguments, None
+    return library
+
+
+def kernel(name: str, dtype: torch.dtype):
+    """The C function ``name`` for ``dtype`` (float32 or float64); None if unavailable."""
+    library = load()
+    if library is None or dtype not in _VARIANTS:
+        return None
+    return getattr(library, name + ("_f" if dtype == torch.float32 else "_d"))
+
+
+def ptr(tensor: Tensor) -> int:
+    """The address of a contiguous CPU tensor, for a kernel argument."""
+    return tensor.data_ptr()

@@ -1,0 +1,134 @@
+"""The fast path (``fused_unroll``) against the readable one (``unroll``): outputs, final
+states and the gradients of every parameter, the input and the initial state, for the
+peephole, CIFG and 1997 cells: to 1e-10 in float64 and 1e-5 in float32."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+from torch import nn
+
+from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
+from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.layers import fused_kernels
+from lstmlab.layers.fused import fused_unroll
+from lstmlab.layers.unroll import unroll
+
+pytestmark = pytest.mark.skipif(fused_kernels.load() is None,
+                                reason="no C compiler: fused_unroll is unroll itself here")
+
+TOLERANCE = {torch.float64: {"rtol": 1e-10, "atol": 1e-10},
+             torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
+
+CELLS = {
+    "peephole": functools.partial(PeepholeLSTMCell, 5, 7),
+    "peephole-detached": functools.partial(PeepholeLSTMCell, 5, 7, detach_peepholes=True),
+    "peephole-nobias": functools.partial(PeepholeLSTMCell, 5, 7, bias=False),
+    "cifg": functools.partial(CIFGLSTMCell, 5, 7),
+    "cifg-nopeep": functools.partial(CIFGLSTMCell, 5, 7, peepholes=False),
+    "lstm1997": functools.partial(LSTM1997Cell, 5, 3, 2, input_gate_bias=[-1, -2, -3]),
+    "lstm1997-s1": functools.partial(LSTM1997Cell, 5, 4, 1, cell_bias=True),
+    "lstm1997-truncated": functools.partial(LSTM1997Cell, 5, 3, 2, truncate_gradient=True),
+    "lstm1997-2a": functools.partial(LSTM1997Cell, 5, 3, 1, output_gate=False, g=LOGISTIC,
+                                     h=IDENTITY),
+    "lstm1997-feedforward": functools.partial(LSTM1997Cell, 5, 3, 2, recurrent=False),
+}
+
+
+def make(name: str, dtype: torch.dtype) -> nn.Module:
+    torch.manual_seed(3)
+    cell = CELLS[name](dtype=dtype)
+    with torch.no_grad():  # every parameter nonzero and large enough to matter
+        for parameter in cell.parameters():
+            parameter.uniform_(-0.8, 0.8)
+    return cell
+
+
+def random_state(cell: nn.Module, batch: int, dtype: torch.dtype):
+    """A nonzero initial state (gate fields in (0, 1)) that asks for its gradient."""
+    zero = cell.initial_state(batch, dtype=dtype)
+    fields = [torch.rand(t.shape, dtype=dtype) * 0.9 + 0.05 for t in zero]
+    return type(zero)(*(f.requires_grad_(True) for f in fields))
+
+
+def took_fast_path(tensor: torch.Tensor) -> bool:
+    """Whether the autograd graph of ``tensor`` holds the fast path's sequence node (so a test
+    cannot pass by ``fused_unroll`` quietly falling back to ``unroll``)."""
+    stack = [tensor.grad_fn]
+    for _ in range(4):
+        stack = [fn for node in stack if node is not None for fn, _ in node.next_functions]
+        if any(type(node).__name__ == "_SequenceBackward" for node in stack):
+            return True
+    return type(tensor.grad_fn).__name__ == "_SequenceBackward"
+
+
+def run(path, cell, xs, state, weights):
+    """Outputs, final state and the gradients of a loss touching every output and final
+    state field (its weights fixed random numbers)."""
+    cell.zero_grad()
+    xs = xs.detach().requires_grad_(True)
+    state = type(state)(*(t.detach().requires_grad_(True) for t in state))
+    outputs, final, _ = path(cell, xs, state)
+    assert took_fast_path(outputs) == (path is fused_unroll)
+    loss = (outputs * weights[0]).sum() + sum((t * w).sum() for t, w in
+                                              zip(final, weights[1:], strict=False))
+    loss.backward()
+    grads = {name: p.grad for name, p in cell.named_parameters()}
+    grads["xs"] = xs.grad
+    for name, tensor in zip(state._fields, state, strict=True):
+        grads[f"state.{name}"] = tensor.grad
+    return outputs, final, grads
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", list(CELLS))
+def test_fast_equals_readable(name: str, dtype: torch.dtype) -> None:
+    cell = make(name, dtype)
+    generator = torch.Generator().manual_seed(1)
+    steps, batch = 9, 4
+    xs = torch.randn(steps, batch, 5, generator=generator, dtype=dtype)
+    state = random_state(cell, batch, dtype)
+    reference = unroll(cell, xs, state)
+    weights = [torch.randn(reference.outputs.shape, generator=generator, dtype=dtype)]
+    weights += [torch.randn(t.shape, generator=generator, dtype=dtype) for t in reference.state]
+    expected = run(unroll, cell, xs, state, weights)
+    actual = run(fused_unroll, cell, xs, state, weights)
+    tolerance = TOLERANCE[dtype]
+    torch.testing.assert_close(actual[0], expected[0], **tolerance)
+    for got, want in zip(actual[1], expected[1], strict=True):
+        torch.testing.assert_close(got, want, **tolerance)
+    assert actual[2].keys() == expected[2].keys()
+    for key, want in expected[2].items():
+        got = actual[2][key]
+        if want is None:  # no gradient reaches it on the readable path (e.g. truncation)
+            assert got is None or not got.any(), key
+        else:
+            torch.testing.assert_close(got, want, **tolerance, msg=lambda m, k=key: f"{k}: {m}")
+
+
+def test_zero_initial_state_and_long_sequence() -> None:
+    """The default (zero) state and 200 steps, where errors would compound."""
+    cell = make("peephole", torch.float64)
+    xs = torch.randn(200, 3, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    expected, actual = unroll(cell, xs), fused_unroll(cell, xs)
+    torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(actual.state.c, expected.state.c, rtol=1e-10, atol=1e-10)
+
+
+def test_uncovered_cells_fall_back_to_unroll() -> None:
+    cell = LSTMCell(5, 7, dtype=torch.float64)
+    xs = torch.randn(4, 2, 5, dtype=torch.float64)
+    torch.testing.assert_close(fused_unroll(cell, xs).outputs, unroll(cell, xs).outputs,
+                               rtol=0, atol=0)
+
+
+def test_bad_state_names_the_argument() -> None:
+    cell = make("cifg", torch.float64)
+    xs = torch.randn(4, 2, 5, dtype=torch.float64)
+    state = cell.initial_state(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"state\.h must be \(2, \.\.\.\)"):
+        fused_unroll(cell, xs, state)
