@@ -27,6 +27,7 @@ from lstmlab.training.population import (
     vmap_forward,
 )
 from lstmlab.training.population_lstm import block_diagonal_lstm
+from lstmlab.training.population_rtrl import LockstepRTRL
 from lstmlab.training.rtrl import RTRL, rtrl_gradients
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "BPTT",
     "LockstepAlgorithm",
     "LockstepBPTT",
+    "LockstepRTRL",
     "Loss",
     "Member",
     "MemberResult",

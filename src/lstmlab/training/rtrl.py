@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
 from lstmlab.training.algorithm import StepOutcome
@@ -57,18 +57,19 @@ class RTRL:
         params = dict(model.named_parameters())
         total = torch.zeros((), dtype=batch.inputs.dtype)
         summed = {name: torch.zeros_like(p) for name, p in params.items()}
-        outputs = []
+        outputs, any_error = [], False
         for y, step_loss, step_grads in _rtrl_steps(model, batch, loss):
             outputs.append(y)
             if not step_grads:
                 continue
+            any_error = True
             total = total + step_loss
             if self.online:
                 _apply(optimizer, params, step_grads)
             else:
                 for name, g in step_grads.items():
                     summed[name] += g
-        if not self.online:
+        if not self.online and any_error:
             _apply(optimizer, params, summed)
         return StepOutcome(total, torch.stack(outputs))
 
@@ -93,13 +94,7 @@ def _rtrl_steps(
     cell_names = [name for name, _ in cell.named_parameters()]
     other = [(name, p) for name, p in model.named_parameters() if not name.startswith("cell.")]
 
-    def step(params: dict[str, Tensor], x: Tensor, s: Tensor) -> tuple[Tensor, Tensor]:
-        # One example: x (I,), s (N,) -> S_t (N,), returned twice (value and aux).
-        new_state, _ = functional_call(cell, params, (x[None], _unflatten(s[None], kind, sizes)))
-        new = torch.cat(tuple(new_state), dim=-1)[0]
-        return new, new
-
-    jacobians = vmap(jacrev(step, argnums=(0, 2), has_aux=True), in_dims=(None, 0, 0))
+    jacobians = state_jacobians(cell, kind, sizes)
     batch_size = inputs.shape[1]
     s = torch.cat(tuple(model.initial_state(batch_size, inputs)), dim=-1).detach()
     sensitivity = None
@@ -127,6 +122,19 @@ def _rtrl_steps(
             grads["cell." + name] = g_cell[start:start + p.numel()].view_as(p)
             start += p.numel()
         yield y.detach(), step_loss.detach(), grads
+
+
+def state_jacobians(cell: nn.Module, kind: type, sizes: list[int]):
+    """``(params, x (B, I), s (B, N)) -> ((∂S_t/∂θ: name -> (B, N, *shape), ∂S_t/∂S_{t-1}
+    (B, N, N)), S_t (B, N))`` for ``cell``, whose state tuple ``kind`` has fields of ``sizes``."""
+
+    def step(params: dict[str, Tensor], x: Tensor, s: Tensor) -> tuple[Tensor, Tensor]:
+        # One example: x (I,), s (N,) -> S_t (N,), returned twice (value and aux).
+        new_state, _ = functional_call(cell, params, (x[None], _unflatten(s[None], kind, sizes)))
+        new = torch.cat(tuple(new_state), dim=-1)[0]
+        return new, new
+
+    return vmap(jacrev(step, argnums=(0, 2), has_aux=True), in_dims=(None, 0, 0))
 
 
 def _layout(state: NamedTuple) -> tuple[type, list[int]]:
