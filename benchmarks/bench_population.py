@@ -12,7 +12,9 @@ the same number of steps:
 4. one by one, torch.nn.LSTM (oneDNN's fused kernel) + nn.Linear + torch.optim.SGD: for honesty.
 
 Prints network-steps per second for each and the ratios (1)/(2) (goal >= 15x on CPU) and
-(3)/(4) (fused lockstep against the fastest one-by-one). ``--quick``: a small configuration.
+(3)/(4) (fused lockstep against the fastest one-by-one). Then the same for exact RTRL (online
+updates, the 1997 paper's competitor) on Elman nets: ``LockstepRTRL`` against ``train`` with
+``RTRL`` one network at a time. ``--quick``: a small configuration.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import time
 import torch
 from torch import nn
 
+from lstmlab.cells.elman import ElmanCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.training import (
+    RTRL,
     SGD,
     LockstepBPTT,
+    LockstepRTRL,
     Member,
     PopulationConfig,
     SequenceBatch,
@@ -96,6 +101,27 @@ def one_by_one_onednn(count: int, steps: int, updates: int) -> float:
     return time.perf_counter() - start
 
 
+def rtrl_lockstep(count: int, steps: int, updates: int) -> float:
+    members = [Member(build_elman(k), torch.Generator().manual_seed(k)) for k in range(count)]
+    config = PopulationConfig(updates, SGD(lr=0.1), algorithm=LockstepRTRL())
+    start = time.perf_counter()
+    train_population(members, sampler(steps), config)
+    return time.perf_counter() - start
+
+
+def rtrl_one_by_one(count: int, steps: int, updates: int) -> float:
+    config = TrainConfig(max_steps=updates, optimizer=SGD(lr=0.1), algorithm=RTRL())
+    start = time.perf_counter()
+    for k in range(count):
+        train(build_elman(k), sampler(steps), config, generator=torch.Generator().manual_seed(k))
+    return time.perf_counter() - start
+
+
+def build_elman(seed: int) -> SequenceModel:
+    torch.manual_seed(seed)
+    return SequenceModel(ElmanCell(SIZE, SIZE), nn.Linear(SIZE, 1), torch.sigmoid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small configuration, < 60 s")
@@ -122,6 +148,15 @@ def main() -> None:
         print(f"{steps:>5} {updates:>7} {rates[0]:>9.0f} {rates[1]:>9.0f} "
               f"{rates[0] / rates[1]:>6.1f}x {rates[2]:>9.0f} {rates[3]:>11.0f} "
               f"{rates[2] / rates[3]:>6.2f}x")
+    steps, updates = (20, 1) if args.quick else (50, 2)
+    rtrl_lockstep(2, steps, 1)  # warm-up
+    best = [float("inf")] * 2
+    for _ in range(args.repeats):
+        for j, run in enumerate((rtrl_lockstep, rtrl_one_by_one)):
+            best[j] = min(best[j], run(count, steps, updates))
+    rates = [count * steps * updates / seconds for seconds in best]
+    print(f"exact RTRL, online, Elman I = H = {SIZE}, T = {steps}: lockstep {rates[0]:.0f}, "
+          f"one by one {rates[1]:.0f} network-steps per second, ratio {rates[0] / rates[1]:.1f}x")
 
 if __name__ == "__main__":
     main()
