@@ -14,8 +14,9 @@ moving each active member as its own ``torch.optim`` run would:
 ``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
 fused kernel: :mod:`lstmlab.training.population_lstm`); one backward pass of ``sum_k L_k(θ_k)``
 gives every member its own gradient (the members share no weights, so
-``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch. :class:`~lstmlab.training.
-population_rtrl.LockstepRTRL`: exact RTRL for K members at once, online or per batch.
+``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch.
+:class:`~lstmlab.training.population_rtrl.LockstepRTRL`: exact RTRL for K members at once,
+online or per batch.
 
 A stopped member's weights and optimizer state freeze; the others go on. So member k ends with
 the weights that ``train`` with the same algorithm gives it alone (up to summation order,
