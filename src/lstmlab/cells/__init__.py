@@ -1,1 +1,68 @@
-"""lstmlab.cells"""
+"""lstmlab.cells: one step of each recurrent cell, exactly as its paper defines it.
+
+Every cell is an ``nn.Module`` with ``cell(x_t, state) -> (new_state, gates)`` (the ``Cell``
+protocol in :mod:`lstmlab.cells.state`); the equations are in each module's docstring.
+"""
+
+from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.elman import ElmanCell
+from lstmlab.cells.fgr import FGRLSTMCell, FGRState
+from lstmlab.cells.greff import (
+    NFGLSTMCell,
+    NIAFLSTMCell,
+    NIGLSTMCell,
+    NOAFLSTMCell,
+    NOGLSTMCell,
+    NPLSTMCell,
+)
+from lstmlab.cells.gru import GRUCell
+from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells.lstm1997 import (
+    G_1997,
+    H_1997,
+    IDENTITY,
+    LOGISTIC,
+    LSTM1997Cell,
+    LSTM1997State,
+    LSTM1997Weights,
+    Squash,
+)
+from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.state import (
+    Cell,
+    ElmanGates,
+    Gates,
+    GRUGates,
+    HiddenState,
+    LSTMState,
+)
+
+__all__ = [
+    "G_1997",
+    "H_1997",
+    "IDENTITY",
+    "LOGISTIC",
+    "CIFGLSTMCell",
+    "Cell",
+    "ElmanCell",
+    "ElmanGates",
+    "FGRLSTMCell",
+    "FGRState",
+    "GRUCell",
+    "GRUGates",
+    "Gates",
+    "HiddenState",
+    "LSTM1997Cell",
+    "LSTM1997State",
+    "LSTM1997Weights",
+    "LSTMCell",
+    "LSTMState",
+    "NFGLSTMCell",
+    "NIAFLSTMCell",
+    "NIGLSTMCell",
+    "NOAFLSTMCell",
+    "NOGLSTMCell",
+    "NPLSTMCell",
+    "PeepholeLSTMCell",
+    "Squash",
+]
