@@ -183,3 +183,18 @@ def test_rnn_jacobian_matches_the_closed_form():
     result = jacobian_norms(rnn, x)
     torch.testing.assert_close(result.norm[:, 0], torch.stack(expected), rtol=0, atol=1e-12)
     assert result.carousel is None
+
+
+def test_variant_cells_run_their_own_step():
+    from lstmlab.cells.peephole import PeepholeLSTMCell
+
+    model = LSTM(3, 4, cell=PeepholeLSTMCell).double()
+    x = torch.randn(6, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    flow = gradient_flow(model, x, lambda output, state: state[1].sum())[0]
+    # L = sum of c_T: dL/dc_T = 1, and h_T feeds nothing
+    torch.testing.assert_close(flow.cell[-1], torch.ones(2, 4, dtype=torch.float64), rtol=0,
+                               atol=0)
+    torch.testing.assert_close(flow.hidden[-1], torch.zeros(2, 4, dtype=torch.float64), rtol=0,
+                               atol=0)
+    # one step back, the peephole cell's c_{T-1} reaches c_T through f and the gates' peepholes
+    assert flow.cell[-2].abs().min() > 0

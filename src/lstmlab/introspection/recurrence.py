@@ -17,7 +17,7 @@ Shapes: f, u (T, ...) (usually (T, B, H)), c0 (...). Both solvers return c (T, .
 Both are exact up to float rounding order (they sum the same terms in a different grouping).
 ``linear_recurrence`` picks by the work estimate below; the cpu-performance notes measured the
 scan at 1.11x vs the loop's 2.5x of a forward at (B, T, H) = (1, 1000, 8) and the reverse at
-(32, 100, 128).
+(32, 100, 128); ``benchmarks/bench_trace.py`` times both.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ import math
 import torch
 from torch import Tensor
 
-# The scan does about 3 * T * B * H element-ops per pass; the loop pays ~ 4 µs per step. The
-# scan wins while B * H * log2(T) stays below roughly this many elements.
-_SCAN_MAX_WORK = 2048
+# The scan does about 3 * T * B * H element-ops per pass; the loop pays ~ 5 µs per step. The
+# scan wins while B * H * log2(T) stays below roughly this many elements (one thread, 2026-11-25:
+# T = 100: scan 0.32 vs loop 0.48 ms at B*H = 512, 0.66 vs 0.54 at 1024; T = 1000: 5.8 vs
+# 8.8 ms at 256, 15.0 vs 14.3 at 512).
+_SCAN_MAX_WORK = 4096
 
 
 def loop_recurrence(f: Tensor, u: Tensor, c0: Tensor) -> Tensor:

@@ -1,0 +1,112 @@
+"""What a full trace costs, as a ratio to a plain ``torch.nn.LSTM`` forward in the same run.
+
+Shapes (B, T, I, H): (32, 100, 64, 128) and (64, 100, 512, 512); also (1, 1000, 8, 8), the 1997
+size, where the log-depth scan for c matters. float32, CPU, no grad, torch's default threads.
+Each round times every row once, in turn (interleaved, so a noisy neighbour hits all rows
+alike); the table shows the median over rounds and its ratio to the plain forward's median.
+The goal for ``trace`` is <= 1.3x.
+
+Rows:
+- ``nn.LSTM forward``: the reference (oneDNN's fused RNN kernel on CPU).
+- ``trace``: ``lstmlab.introspection.trace`` as a user calls it: the fused kernel in training
+  mode, gates read from oneDNN's workspace (checked at the first and last step), c by the faster
+  exact recurrence solver.
+- ``trace, reconstructed``: ``read_workspace=False``: the fused forward, then every gate
+  recomputed from the returned h in two batched products, then c.
+- ``LSTMCell loop``: the usual workaround, one ``nn.LSTMCell`` call a step, keeping h and c
+  (a lower bound: it does not even produce the gates, which would cost another pass).
+- ``c by loop`` / ``c by scan``: the two exact solvers of c_t = f_t c_{t-1} + i_t g_t alone.
+
+Before timing, the script checks the trace against the forward's output (h of the last step)
+and the two gate paths against each other, so a wrong number is never timed.
+``--quick``: fewer rounds; the whole run stays well under a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from lstmlab.introspection import loop_recurrence, scan_recurrence, trace
+from lstmlab.introspection.kernel import run_fused, standard_weights
+
+SHAPES = ((32, 100, 64, 128), (64, 100, 512, 512), (1, 1000, 8, 8))
+
+
+def rows_for(batch: int, steps: int, inputs: int, hidden: int) -> dict[str, Callable[[], object]]:
+    generator = torch.Generator().manual_seed(0)
+    model = torch.nn.LSTM(inputs, hidden).eval()
+    x = torch.randn(steps, batch, inputs, generator=generator)
+    cell = torch.nn.LSTMCell(inputs, hidden)
+    cell.load_state_dict({k[:-3]: v for k, v in model.state_dict().items()})
+    f = torch.rand(steps, batch, hidden, generator=generator)
+    u = torch.randn(steps, batch, hidden, generator=generator)
+    c0 = torch.zeros(batch, hidden)
+
+    def forward() -> object:
+        return model(x)
+
+    def cell_loop() -> object:
+        h, c = torch.zeros(batch, hidden), torch.zeros(batch, hidden)
+        hs, cs = [], []
+        for t in range(steps):
+            h, c = cell(x[t], (h, c))
+            hs.append(h)
+            cs.append(c)
+        return torch.stack(hs), torch.stack(cs)
+
+    with torch.no_grad():
+        output, _ = model(x)
+        fast, plain = trace(model, x)[0], trace(model, x, read_workspace=False)[0]
+        torch.testing.assert_close(fast.hidden, output, rtol=0, atol=1e-5)
+        for name in ("input", "forget", "candidate", "output", "cell"):
+            torch.testing.assert_close(getattr(fast, name), getattr(plain, name), rtol=0,
+                                       atol=1e-4)
+        torch.testing.assert_close(cell_loop()[0], output, rtol=0, atol=1e-4)
+    path = "workspace" if run_fused(standard_weights(model, 0, 0), x, c0.new_zeros(batch, hidden),
+                                    c0).gates is not None else "reconstructed"
+    return {
+        "nn.LSTM forward": forward,
+        f"trace ({path})": lambda: trace(model, x),
+        "trace, reconstructed": lambda: trace(model, x, read_workspace=False),
+        "LSTMCell loop": cell_loop,
+        "c by loop": lambda: loop_recurrence(f, u, c0),
+        "c by scan": lambda: scan_recurrence(f, u, c0),
+    }
+
+
+def measure(rows: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    with torch.no_grad():
+        for fn in rows.values():  # warm-up
+            fn()
+        for _ in range(rounds):
+            for name, fn in rows.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (well under 60 s)")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{platform.processor() or platform.machine()}, float32, no grad")
+    for shape in SHAPES:
+        rounds = (3 if args.quick else 9) if shape[-1] >= 512 else (7 if args.quick else 21)
+        medians = measure(rows_for(*shape), rounds)
+        reference = medians["nn.LSTM forward"]
+        print(f"\n(B, T, I, H) = {shape}, median of {rounds} interleaved rounds")
+        for name, seconds in medians.items():
+            print(f"  {name:<28} {seconds * 1e3:9.2f} ms  {seconds / reference:6.2f}x")
+
+
+if __name__ == "__main__":
+    main()
