@@ -1,4 +1,5 @@
-"""Learning algorithms and the training loop: BPTT, truncated BPTT, exact RTRL, populations."""
+"""Learning algorithms and the training loop: BPTT, truncated BPTT, exact RTRL, the 1997 online
+truncated gradient (``online1997``, with the paper's network in ``network1997``), populations."""
 
 from lstmlab.training.algorithm import Algorithm, StepOutcome
 from lstmlab.training.batch import Batch, SequenceBatch, check_batch
@@ -15,6 +16,16 @@ from lstmlab.training.loop import (
 )
 from lstmlab.training.losses import Loss, cross_entropy, sum_squared_error
 from lstmlab.training.model import SequenceModel, detach_state
+from lstmlab.training.network1997 import (
+    Network1997,
+    Network1997Config,
+    NetworkWeights1997,
+    map_weights,
+    member,
+    population_weights,
+    stack_weights,
+)
+from lstmlab.training.online1997 import OnlineResult, UpdateMode, online_sequence
 from lstmlab.training.optimizers import SGD, Adam
 from lstmlab.training.population import (
     LockstepAlgorithm,
@@ -41,7 +52,11 @@ __all__ = [
     "Loss",
     "Member",
     "MemberResult",
+    "Network1997",
+    "Network1997Config",
+    "NetworkWeights1997",
     "NonFiniteError",
+    "OnlineResult",
     "PopulationConfig",
     "PopulationProgress",
     "Progress",
@@ -55,14 +70,20 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TruncatedBPTT",
+    "UpdateMode",
     "block_diagonal_lstm",
     "bptt_gradients",
     "check_batch",
     "cross_entropy",
     "detach_state",
     "load_checkpoint",
+    "map_weights",
+    "member",
+    "online_sequence",
+    "population_weights",
     "rtrl_gradients",
     "save_checkpoint",
+    "stack_weights",
     "sum_squared_error",
     "train",
     "train_population",
