@@ -77,3 +77,23 @@ def test_a_unit_whose_forget_gate_is_one_retains_everything():
                                (layer.input * layer.candidate)[..., unit].sum(0), rtol=0,
                                atol=1e-12)
     assert retention(layer)[:-1, :, :unit].lt(1).all()  # other units do forget
+
+
+def test_the_1997_cell_keeps_everything_it_wrote():
+    """No forget gate (Hochreiter & Schmidhuber 1997): the trace reports f = 1, so retention is
+    1 everywhere and c_T is c_0 plus the plain sum of the writes: the constant error carousel."""
+    from lstmlab.cells.lstm1997 import LSTM1997Cell
+    from lstmlab.layers import LSTM
+
+    def make_cell(input_size, hidden_size, bias, *, dtype=None, device=None):
+        return LSTM1997Cell(input_size, hidden_size, dtype=dtype, device=device)
+
+    model = LSTM(3, 4, cell=make_cell).double()
+    x = torch.randn(7, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    layer = trace(model, x)[0]
+    with torch.no_grad():
+        _, (_, c_n) = model(x)
+    assert torch.equal(retention(layer), torch.ones_like(layer.forget))
+    parts = decompose(layer)
+    torch.testing.assert_close(parts.initial + parts.contributions.sum(0), c_n[0], rtol=0,
+                               atol=1e-12)

@@ -87,6 +87,7 @@ def gradient_flow(
     """
     steps = _time_major(model, x).detach()
     run = rerun(model, steps, hx, lengths)
+    lstm = is_lstm(model)
     with torch.enable_grad():
         output = run.output.transpose(0, 1) if model.batch_first else run.output
         loss = loss_fn(output, run.final)
@@ -95,10 +96,11 @@ def gradient_flow(
         inputs = [tensor for layer_initial, layer_states in zip(run.initial, run.states,
                                                                 strict=True)
                   for start, recorded in zip(layer_initial, layer_states, strict=True)
-                  for state in (start, *recorded) for tensor in state]
+                  for state in (start, *recorded)
+                  for tensor in ((state.h, state.c) if lstm else (state.h,))]
         grads = torch.autograd.grad(loss.reshape(()), inputs, allow_unused=True)
     grads = [torch.zeros_like(t) if g is None else g for t, g in zip(inputs, grads, strict=True)]
-    fields = 2 if is_lstm(model) else 1
+    fields = 2 if lstm else 1
     per_state = iter(grads)
     layers = []
     for layer_states in run.states:
@@ -142,8 +144,7 @@ def jacobian_norms(
                          f"0..{directions - 1}, got layer={layer}, direction={direction}")
     steps = _time_major(model, x).detach()
     run = rerun(model, steps, hx)
-    field = 1 if is_lstm(model) else 0
-    states = [state[field] for state in run.states[layer][direction]]
+    states = [state.c if is_lstm(model) else state.h for state in run.states[layer][direction]]
     final = states[0] if direction == 1 else states[-1]
     with torch.enable_grad():
         jacobians = _final_jacobians(final, states)

@@ -104,10 +104,18 @@ def initial_state(model: nn.Module, hx, x: Tensor) -> list[NamedTuple]:
         if not isinstance(tensor, Tensor) or tuple(tensor.shape) != (rows, batch, size):
             received = tuple(tensor.shape) if isinstance(tensor, Tensor) else type(tensor)
             raise ValueError(f"hx[{k}] must have shape {(rows, batch, size)}, got {received}")
-    kind = LSTMState if is_lstm(model) else HiddenState
     # a leaf that requires grad, so the graph exists even for a model with frozen weights
     tensors = [t.detach().clone().requires_grad_(True) for t in hx]
-    return [kind(*(t[row] for t in tensors)) for row in range(rows)]
+    fields = ("h", "c") if is_lstm(model) else ("h",)
+    starts = []
+    for row in range(rows):
+        given = dict(zip(fields, (t[row] for t in tensors), strict=True))
+        if hasattr(model, "bound_cell"):  # the cell's own state type (e.g. the 1997 cell's)
+            empty = model.bound_cell(row).initial_state(batch, dtype=x.dtype, device=x.device)
+            starts.append(empty._replace(**given))
+        else:
+            starts.append((LSTMState if is_lstm(model) else HiddenState)(**given))
+    return starts
 
 
 def rerun(model: nn.Module, x: Tensor, hx=None, lengths: Tensor | None = None) -> Rerun:
@@ -150,6 +158,6 @@ def rerun(model: nn.Module, x: Tensor, hx=None, lengths: Tensor | None = None) -
             initial.append(tuple(layer_initial))
             states.append(tuple(layer_states))
             layer_input = torch.cat(outputs, dim=-1)
-        final = tuple(torch.stack(field) for field in zip(*finals, strict=True))
-    return Rerun(layer_input, final if len(final) == 2 else final[0], tuple(initial),
-                 tuple(states))
+        h_n = torch.stack([state.h for state in finals])
+        final = (h_n, torch.stack([state.c for state in finals])) if is_lstm(model) else h_n
+    return Rerun(layer_input, final, tuple(initial), tuple(states))
