@@ -108,7 +108,11 @@ class MethodSummary:
 
     @property
     def wall_time(self) -> float:
-        return sum(result.wall_time for result in self.results)
+        """Mean wall time of a trial, seconds. In a population a trial's wall time is shared
+        with the members that ran beside it, so K trials in lockstep each count the whole."""
+        if not self.results:
+            return 0.0
+        return sum(result.wall_time for result in self.results) / self.trials
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ HEADERS = (
     "mean seqs to success",
     "test wrong",
     "budget (seqs)",
-    "wall s",
+    "wall s / trial",
 )
 PUBLISHED_COLUMNS = slice(1, 6)
 MEASURED_COLUMNS = slice(6, 12)
@@ -133,7 +133,8 @@ def markdown_report(results: RunResults) -> str:
         "## Reproduction of [H97]: published vs measured here",
         "",
         f"Wall time of this run: {results.wall_time:.0f} s. Store: `{results.store}`."
-        " Mean sequences to success and test error are over the successful trials.",
+        " Mean sequences to success and test error are over the successful trials; a trial's"
+        " wall time in a population is shared with the members trained beside it.",
     ]
     if results.quick:
         header.append(
