@@ -198,3 +198,16 @@ def test_variant_cells_run_their_own_step():
                                atol=0)
     # one step back, the peephole cell's c_{T-1} reaches c_T through f and the gates' peepholes
     assert flow.cell[-2].abs().min() > 0
+
+
+def test_batch_first_gives_the_same_gradients():
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(5, 2, 3, dtype=torch.float64, generator=generator)
+    model = torch.nn.LSTM(3, 4).double()
+    first = torch.nn.LSTM(3, 4, batch_first=True).double()
+    first.load_state_dict(model.state_dict())
+    a = gradient_flow(model, x, lambda output, state: output[-1].pow(2).sum())
+    b = gradient_flow(first, x.transpose(0, 1), lambda output, state: output[:, -1].pow(2).sum())
+    torch.testing.assert_close(a[0].cell, b[0].cell, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="loss_fn"):
+        gradient_flow(model, x, lambda output, state: output.sum(0))

@@ -53,3 +53,15 @@ def test_step_gates_are_torch_lstm_cell_gates():
     h_next, c_next = cell(x, (h, c))
     torch.testing.assert_close(c_next, f * c + i * g, rtol=0, atol=1e-14)
     torch.testing.assert_close(h_next, o * torch.tanh(f * c + i * g), rtol=0, atol=1e-14)
+
+
+@needs_workspace
+def test_workspace_is_read_under_no_grad_and_inference_mode():
+    model = torch.nn.LSTM(3, 4)
+    weights, x, zeros = standard_weights(model, 0, 0), torch.randn(5, 2, 3), torch.zeros(2, 4)
+    reference = run_fused(weights, x, zeros, zeros, read_gates=False).hidden
+    for context in (torch.no_grad, torch.inference_mode):
+        with context():
+            result = run_fused(weights, x, zeros, zeros)
+        assert result.gates is not None
+        torch.testing.assert_close(result.hidden, reference, rtol=0, atol=1e-6)

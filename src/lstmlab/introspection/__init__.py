@@ -1,7 +1,18 @@
 """lstmlab.introspection: every gate of any LSTM at every step, and what it means.
 
-``trace(model, x)`` for a torch.nn.LSTM or ours; retention, forgetting, saturation, gradient
-flow and unit finding read a ``Trace`` (or re-run the model, for gradients).
+"How does the forget gate decide what is discarded?", in numbers, for a plain torch.nn.LSTM::
+
+    model = torch.nn.LSTM(8, 32)                # or lstmlab.layers.LSTM, any cell
+    layer = trace(model, x)[0]                  # x (T, B, 8); layer.forget is (T, B, 32)
+    forget_events(layer, 5, tokens=words)       # where (1 - f_t) * c_{t-1} was largest
+    retention(layer)                            # share of step t's write left at the end
+    decompose(layer)                            # c_T = (prod f) c_0 + sum_t (prod f) i_t g_t
+    saturation(layer)["forget"].right           # how often each forget gate is > 0.9
+    gradient_flow(model, x, loss_fn)[0].cell    # dL/dc_t for every t, one backward pass
+    rank_units(layer.cell, labels)              # which units track a labelled property
+
+``trace`` runs torch's fused kernel (no Python loop for the standard cell); gradient flow and
+Jacobians re-run the model step by step with every state in the graph.
 """
 
 from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
