@@ -218,3 +218,13 @@ def test_follows_the_cell_protocol():
     assert (cell.input_size, cell.hidden_size) == (3, 4)
     state = cell.initial_state(5, dtype=F64)
     assert state.h.shape == state.c.shape == (5, 4) and state.input.shape == (5, 2)
+
+
+def test_initial_state_takes_the_parameters_dtype_and_device_by_default():
+    """As every other cell: a state built without arguments matches the weights (meta device,
+    so the test runs without a GPU)."""
+    cell = LSTM1997Cell(3, 2, 2, dtype=F64).to("meta")
+    for population in (None, 4):
+        state = cell.initial_state(5, population=population)
+        for field in state:
+            assert (field.dtype, field.device.type) == (F64, "meta")

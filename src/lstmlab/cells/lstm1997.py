@@ -217,9 +217,10 @@ class LSTM1997Cell(nn.Module):
         device: torch.device | None = None, population: int | None = None,
     ) -> LSTM1997State:
         """All activations zero (the paper resets them before every sequence); shapes (B, .),
-        or (K, B, .) with ``population=K``."""
+        or (K, B, .) with ``population=K``; in the parameters' dtype and device by default."""
         lead = (batch_size,) if population is None else (population, batch_size)
-        dtype = dtype or self.weight_ih.dtype
+        dtype = self.weight_ih.dtype if dtype is None else dtype
+        device = self.weight_ih.device if device is None else device
         zeros = torch.zeros(*lead, self.hidden_size, dtype=dtype, device=device)
         gate = torch.zeros(*lead, self.num_blocks, dtype=dtype, device=device)
         return LSTM1997State(zeros, zeros, gate, gate if self.output_gate else gate + 1)
