@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmlab.reports import _pending
+from lstmlab.introspection import trace
 from lstmlab.reports.explorer import (
     ROWS,
     ExplorerExample,
@@ -25,9 +25,9 @@ def example():
     """A random LSTM's trace over 9 tokens: the Python-side values the page must show."""
     lstm = torch.nn.LSTM(3, 5, batch_first=True)
     x = torch.randn(1, len(WORDS), 3, generator=torch.Generator().manual_seed(3))
-    trace = _pending.lstm_trace(lstm, x)
+    layer = trace(lstm, x)[0]
     names = ("input", "forget", "candidate", "output", "cell", "hidden")
-    values = {row: getattr(trace, name)[:, 0].double().numpy()
+    values = {row: getattr(layer, name)[:, 0].double().numpy()
               for row, name in zip(ROWS, names, strict=True)}
     return ExplorerExample(WORDS, values)
 

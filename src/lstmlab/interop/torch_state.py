@@ -35,6 +35,8 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if "Unsupported global" not in str(error):  # garbage, not a pickled object
+            raise InteropError(f"{path}: not a torch file (unpickling failed)") from error
         raise InteropError(
             f"{path}: torch.load(weights_only=True) refused it, which happens for a whole "
             "pickled module (torch.save(model)); lstmlab never unpickles code: save "

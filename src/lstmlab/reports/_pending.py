@@ -1,7 +1,7 @@
 """Minimal private stand-ins for introspection calls that have not landed yet.
 
-``lstmlab.introspection`` (trace, retention, gradient flow, unit finding) is being written in
-parallel; until it provides these, the tour uses the readable equations below. Each function is
+``lstmlab.introspection`` (retention, gradient flow, unit finding) is being written in
+parallel; until it provides these, the reports use the readable definitions below. Each function is
 the textbook definition, written once, for a single-layer, unidirectional torch.nn.LSTM/RNN
 (weights under torch's names). Shapes: B batch, T time, I input, H hidden.
 
@@ -13,10 +13,10 @@ the textbook definition, written once, for a single-layer, unidirectional torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
-
-from lstmlab.introspection.trace import LayerTrace
 
 
 def _weights(layer: nn.Module) -> tuple[Tensor, Tensor, Tensor]:
@@ -28,33 +28,13 @@ def _weights(layer: nn.Module) -> tuple[Tensor, Tensor, Tensor]:
     return w_ih, w_hh, bias
 
 
-def lstm_trace(layer: nn.Module, x: Tensor) -> LayerTrace:
-    """Every gate and state of a one-layer LSTM over ``x`` (B, T, I); tensors (T, B, H)."""
-    w_ih, w_hh, bias = _weights(layer)
-    with torch.no_grad():
-        batch, hidden = x.shape[0], w_hh.shape[1]
-        h = c = torch.zeros(batch, hidden, dtype=x.dtype)
-        pre_x = x @ w_ih.T + bias
-        rows: dict[str, list[Tensor]] = {k: [] for k in ("i", "f", "g", "o", "c", "h")}
-        for t in range(x.shape[1]):
-            z_i, z_f, z_g, z_o = (pre_x[:, t] + h @ w_hh.T).chunk(4, dim=-1)
-            i, f, g, o = z_i.sigmoid(), z_f.sigmoid(), z_g.tanh(), z_o.sigmoid()
-            c = f * c + i * g
-            h = o * c.tanh()
-            for key, value in zip("ifgoch", (i, f, g, o, c, h), strict=True):
-                rows[key].append(value)
-    s = {k: torch.stack(v) for k, v in rows.items()}
-    zeros = torch.zeros(batch, hidden, dtype=x.dtype)
-    return LayerTrace(input=s["i"], forget=s["f"], candidate=s["g"], output=s["o"], cell=s["c"],
-                      hidden=s["h"], initial_cell=zeros, initial_hidden=zeros)
+def hidden_gradients(layer: nn.Module, x: Tensor,
+                     loss_of_hidden: Callable[[Tensor], Tensor]) -> Tensor:
+    """dL/dh_t for every t (the total derivative, through all later steps), (T, B, H).
 
-
-def hidden_gradients(layer: nn.Module, head: nn.Module, x: Tensor, targets: Tensor,
-                     steps: Tensor) -> Tensor:
-    """dL/dh_t for every t (total derivative, through all later steps), (T, B, H).
-
-    ``L = sum_b cross_entropy(head(h_{steps[b]}), targets[b])``: each sequence's loss at one
-    step. Computed in one backward pass by adding a zero perturbation to every h_t.
+    ``L = loss_of_hidden(hs)`` for the h sequence hs (T, B, H) of the layer's first layer and
+    forward direction on ``x`` (B, T, I). One backward pass: a zero perturbation is added to
+    every h_t and L is differentiated with respect to the perturbations.
     """
     w_ih, w_hh, bias = _weights(layer)
     lstm = w_ih.shape[0] == 4 * w_hh.shape[1]
@@ -73,9 +53,7 @@ def hidden_gradients(layer: nn.Module, head: nn.Module, x: Tensor, targets: Tens
             h = z.tanh()
         h = h + zeros[t]
         hs.append(h)
-    chosen = torch.stack(hs)[steps, torch.arange(batch)]
-    loss = nn.functional.cross_entropy(head(chosen), targets, reduction="sum")
-    (grad,) = torch.autograd.grad(loss, zeros)
+    (grad,) = torch.autograd.grad(loss_of_hidden(torch.stack(hs)), zeros)
     return grad
 
 

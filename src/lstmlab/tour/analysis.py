@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from lstmlab.introspection.trace import LayerTrace
+from lstmlab.introspection import LayerTrace, trace
 from lstmlab.reports import _pending
 from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
 from lstmlab.tour.model import LanguageModel
@@ -78,8 +78,13 @@ def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) 
     with torch.no_grad():
         x = model.embedding(rows)
     steps = data.query_pronoun - 1
-    grad = _pending.hidden_gradients(model.recurrent, model.head, x, data.tokens[
-        data.query_example, data.query_pronoun], steps)
+    targets = data.tokens[data.query_example, data.query_pronoun]
+
+    def pronoun_loss(hidden: Tensor) -> Tensor:  # (T, Q, H) -> the summed pronoun losses
+        chosen = hidden[steps, torch.arange(len(steps))]
+        return nn.functional.cross_entropy(model.head(chosen), targets, reduction="sum")
+
+    grad = _pending.hidden_gradients(model.recurrent, x, pronoun_loss)
     norms = grad.norm(dim=-1)  # (T, Q)
     curve = torch.full((max_lag,), float("nan"))
     for k in range(max_lag):
@@ -90,10 +95,11 @@ def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) 
     return curve
 
 
-def lstm_trace(model: LanguageModel, tokens: Tensor) -> LayerTrace:
-    """The trace of the model's LSTM over ``tokens`` (N, T); tensors (T, N, H)."""
+def lstm_trace(model: LanguageModel, tokens: Tensor, lengths: Tensor) -> LayerTrace:
+    """The trace of the model's LSTM over ``tokens`` (N, T); tensors (T, N, H), zero past each
+    example's length."""
     with torch.no_grad():
-        return _pending.lstm_trace(model.recurrent, model.embedding(tokens))
+        return trace(model.recurrent, model.embedding(tokens), lengths=lengths)[0]
 
 
 def gate_measures(trace: LayerTrace, data: PronounData, top: int = 4) -> GateMeasures:

@@ -90,7 +90,7 @@ def run_tour(config: TourConfig = TourConfig(),
         seconds[name] = time.perf_counter() - start
         model.eval()
         models[name] = model
-    trace = lstm_trace(models["LSTM"], test_data.tokens)
+    trace = lstm_trace(models["LSTM"], test_data.tokens, test_data.lengths)
     return TourResult(
         config=config,
         test=test_data,

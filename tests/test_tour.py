@@ -1,0 +1,90 @@
+"""The tour in --quick mode: its numbers recomputed independently, and the CLI prints them."""
+
+import math
+import re
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lstmlab.cli import app
+from lstmlab.tasks.pronouns import WORD_TO_ID
+from lstmlab.tour import TourConfig, run_tour, summary
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run_tour(TourConfig.quick())
+
+
+def _pct(x):
+    return "n/a" if math.isnan(x) else f"{x:.1%}"
+
+
+def test_accuracy_recomputed_one_sentence_at_a_time(result):
+    """Each pronoun re-scored by running the LSTM on its example alone, step by step."""
+    data, model = result.test, result.models["LSTM"]
+    his, her = WORD_TO_ID["his"], WORD_TO_ID["her"]
+    cell = torch.nn.LSTMCell(model.recurrent.input_size, model.recurrent.hidden_size)
+    cell.load_state_dict({k[:-3]: v for k, v in model.recurrent.state_dict().items()})
+    correct = []
+    with torch.no_grad():
+        for n, p, gender in zip(data.query_example.tolist(), data.query_pronoun.tolist(),
+                                data.query_gender.tolist(), strict=True):
+            h = c = torch.zeros(1, cell.hidden_size)
+            for t in range(p):
+                h, c = cell(model.embedding(data.tokens[n, t : t + 1]), (h, c))
+            logits = model.head(h)[0]
+            correct.append(int(logits[her] > logits[his]) == gender)
+    assert result.lstm.accuracy == pytest.approx(sum(correct) / len(correct), abs=1e-6)
+    lines = summary(result)
+    assert f"LSTM {_pct(sum(correct) / len(correct))}" in lines[1]
+    assert f"simple RNN {_pct(result.rnn.accuracy)}" in lines[1]
+
+
+def test_gate_numbers_recomputed_from_the_trace(result):
+    data, layer, g = result.test, result.trace, result.gates
+    units = list(g.gender_units)
+    between = [layer.forget[t, n, units].mean()
+               for n, s, p in zip(data.query_example, data.query_subject, data.query_pronoun,
+                                  strict=True)
+               for t in range(s + 1, p)]
+    assert g.forget_between == pytest.approx(float(torch.stack(between).mean()), rel=1e-5)
+    first = data.query_example[:-1] != data.query_example[1:]
+    changes = [(n, s) for q, (n, s) in enumerate(zip(data.query_example, data.query_subject,
+                                                      strict=True))
+               if q > 0 and not first[q - 1] and data.query_gender[q] != data.query_gender[q - 1]]
+    f_change = torch.stack([layer.forget[s, n, units].mean() for n, s in changes]).mean()
+    assert g.forget_at_change == pytest.approx(float(f_change), rel=1e-5)
+    text = " ".join(summary(result))
+    assert f"f = {float(f_change):.3f} at a subject that changes" in text
+    assert f"{g.forget_between:.3f} between subject and pronoun" in text
+    # The retention of the first query's subject write, straight from the product of f.
+    n, s, p = (int(data.query_example[0]), int(data.query_subject[0]),
+               int(data.query_pronoun[0]))
+    kept = layer.forget[s + 1 : p, n, units].prod(0).mean()
+    assert float(kept) > 0
+    assert re.search(r"retention prod f = 5-10: \d\.\d{3}", text)
+
+
+def test_every_summary_sentence_carries_a_number(result):
+    for line in summary(result):
+        assert re.search(r"\d", line), line
+
+
+def test_cli_quick_tour_prints_the_summary_and_writes_the_report(result, tmp_path):
+    out = tmp_path / "report"
+    run = CliRunner().invoke(app, ["tour", "--quick", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    flat = " ".join(run.output.split())
+    for line in summary(result)[1:]:  # line 0 holds the wall-clock training times
+        assert " ".join(line.split()) in flat
+    for name in ("index.html", "explorer.html", "figures/gate_heatmaps.png",
+                 "figures/gate_heatmaps.svg", "figures/retention_map.png",
+                 "figures/forget_events.png", "figures/saturation.png",
+                 "figures/gradient_flow.png", "figures/gender_units.png",
+                 "figures/accuracy_by_distance.png"):
+        assert (out / name).stat().st_size > 1000, name
+    index = (out / "index.html").read_text()
+    assert index.count("data:image/png;base64,") == 7
+    assert "c_t = f_t * c_{t-1} + i_t * g_t" in index
