@@ -17,6 +17,9 @@ from lstmlab.cells.lstm1997 import (
 from lstmlab.cells.state import Cell
 
 F64 = torch.float64
+# The default float64 tolerance (1e-7) is far looser than these identities need.
+EXACT = {"rtol": 0.0, "atol": 0.0}
+TIGHT = {"rtol": 1e-12, "atol": 1e-12}
 
 
 def _logistic(x):
@@ -131,20 +134,20 @@ def test_truncated_error_flows_back_only_through_the_constant_error_carrousel():
 def test_gates_report_blocks_per_cell_and_no_forgetting():
     cell = make_cell(False)
     state, gates = cell(torch.randn(2, 3, dtype=F64), cell.initial_state(2, dtype=F64))
-    assert_close(gates.forget, torch.ones(2, 4, dtype=F64))
-    assert_close(gates.input, state.input.repeat_interleave(2, 1))
-    assert_close(gates.output, state.output.repeat_interleave(2, 1))
-    assert_close(state.c, gates.input * gates.candidate)  # s_c(0) = 0
-    assert_close(state.h, gates.output * H_1997.fn(state.c))
+    assert_close(gates.forget, torch.ones(2, 4, dtype=F64), **EXACT)
+    assert_close(gates.input, state.input.repeat_interleave(2, 1), **EXACT)
+    assert_close(gates.output, state.output.repeat_interleave(2, 1), **EXACT)
+    assert_close(state.c, gates.input * gates.candidate, **EXACT)  # s_c(0) = 0
+    assert_close(state.h, gates.output * H_1997.fn(state.c), **EXACT)
 
 
 def test_squash_derivatives_match_autograd():
     net = torch.linspace(-5, 5, 21, dtype=F64, requires_grad=True)
     for squash in (LOGISTIC, G_1997, H_1997, IDENTITY):
         (grad,) = torch.autograd.grad(squash.fn(net).sum(), net)
-        assert_close(squash.derivative(net), grad)
-    assert_close(G_1997.fn(net), 4 * torch.sigmoid(net) - 2)
-    assert_close(H_1997.fn(net), 2 * torch.sigmoid(net) - 1)
+        assert_close(squash.derivative(net), grad, **TIGHT)
+    assert_close(G_1997.fn(net), 4 * torch.sigmoid(net) - 2, **EXACT)
+    assert_close(H_1997.fn(net), 2 * torch.sigmoid(net) - 1, **EXACT)
 
 
 def test_experiment_2a_cell_is_its_internal_state():
@@ -153,11 +156,11 @@ def test_experiment_2a_cell_is_its_internal_state():
                         g=LOGISTIC, h=IDENTITY, dtype=F64)
     assert cell.weight_hh is None and cell.bias is None and cell.num_weights == 10
     hs, cs = unroll(cell, torch.randn(4, 3, 5, dtype=F64))
-    assert_close(hs, cs)
+    assert_close(hs, cs, **EXACT)
     x = torch.randn(3, 5, dtype=F64)
     state, _ = cell(x, cell.initial_state(3, dtype=F64))
     w = cell.weight_ih
-    assert_close(state.c[:, 0], torch.sigmoid(x @ w[0]) * torch.sigmoid(x @ w[1]))
+    assert_close(state.c[:, 0], torch.sigmoid(x @ w[0]) * torch.sigmoid(x @ w[1]), **TIGHT)
 
 
 def test_initialisation_is_seeded_ranged_and_sets_the_papers_gate_biases():
@@ -169,9 +172,9 @@ def test_initialisation_is_seeded_ranged_and_sets_the_papers_gate_biases():
     assert_close(cell.weight_hh, same.weight_hh, rtol=0, atol=0)
     assert not torch.equal(cell.weight_hh, other.weight_hh)
     assert cell.weight_ih.abs().max() <= 0.2 and cell.weight_hh.abs().max() <= 0.2
-    assert_close(cell.bias[cell.output_rows], torch.tensor([-1.0, -2, -3, -4], dtype=F64))
+    assert_close(cell.bias[cell.output_rows], torch.tensor([-1.0, -2, -3, -4], dtype=F64), **EXACT)
     assert cell.bias[cell.input_rows].abs().max() <= 0.2
-    assert_close(cell.weights().bias[cell.cell_rows], torch.zeros(4, dtype=F64))
+    assert_close(cell.weights().bias[cell.cell_rows], torch.zeros(4, dtype=F64), **EXACT)
     assert cell.num_weights == 12 * (7 + 12) + 8
 
 

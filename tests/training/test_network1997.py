@@ -52,8 +52,8 @@ def test_weight_counts_of_table_10(config, weights):
 
 def test_table_10_gate_biases_are_set_per_block():
     cell = Network1997(EXPERIMENT_3, generator=torch.Generator().manual_seed(0)).cell
-    assert_close(cell.bias[cell.input_rows], torch.tensor([-1.0, -3.0, -5.0]))
-    assert_close(cell.bias[cell.output_rows], torch.tensor([-2.0, -4.0, -6.0]))
+    assert_close(cell.bias[cell.input_rows], torch.tensor([-1.0, -3.0, -5.0]), rtol=0, atol=0)
+    assert_close(cell.bias[cell.output_rows], torch.tensor([-2.0, -4.0, -6.0]), rtol=0, atol=0)
     assert cell.bias[cell.cell_rows].abs().max() <= 0.1
 
 
@@ -61,7 +61,8 @@ def test_experiment_1_draws_weights_in_0_2_and_random_gate_biases_in_0_1():
     cell = Network1997(EXPERIMENT_1_4X1, generator=torch.Generator().manual_seed(0)).cell
     assert 0.15 < cell.weight_hh.abs().max() <= 0.2
     assert 0.05 < cell.bias[cell.input_rows].abs().max() <= 0.1
-    assert_close(cell.bias[cell.output_rows], torch.tensor([-1.0, -2.0, -3.0, -4.0]))
+    assert_close(cell.bias[cell.output_rows], torch.tensor([-1.0, -2.0, -3.0, -4.0]),
+                 rtol=0, atol=0)
 
 
 def test_forward_is_cell_then_logistic_outputs_of_the_same_step():
@@ -75,7 +76,7 @@ def test_forward_is_cell_then_logistic_outputs_of_the_same_step():
         state, _ = network.cell(x, state)
         net_k = state.h @ network.weight_ho.T + x @ network.weight_io.T
         assert_close(outputs[t], torch.sigmoid(net_k), rtol=1e-13, atol=1e-13)
-    assert_close(final.c, state.c)
+    assert_close(final.c, state.c, rtol=1e-13, atol=1e-13)
 
 
 def test_output_bias_enters_the_outputs():
@@ -83,7 +84,7 @@ def test_output_bias_enters_the_outputs():
     inputs = torch.randn(3, 2, 2, dtype=F64)
     outputs, final = network(inputs)
     net_k = final.h @ network.weight_ho.T + network.bias_o
-    assert_close(outputs[-1], torch.sigmoid(net_k))
+    assert_close(outputs[-1], torch.sigmoid(net_k), rtol=1e-13, atol=1e-13)
 
 
 def test_population_weights_match_separately_built_networks_and_run_together():
