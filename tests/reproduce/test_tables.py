@@ -43,7 +43,7 @@ def test_measured_row_sits_beside_the_published_row_of_its_method(tmp_path):
 def test_markdown_marks_published_and_measured_columns(tmp_path):
     text = markdown_table(_results(tmp_path).experiments[0])
     lines = text.splitlines()
-    assert lines[2] == ("published = published [[H97] Table 7, [H97] Table 2]; measured here ="
+    assert lines[2] == ("published = [H97] Table 7, [H97] Table 2; measured here ="
                         " this run's stored trials.")
     assert lines[4].count("| published: ") == 5 and lines[4].count("| measured here: ") == 6
     assert len(lines) == 6 + 2  # title, blank, legend, blank, header, rule, two rows

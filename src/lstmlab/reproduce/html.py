@@ -47,7 +47,7 @@ def curves_png(results: ExperimentResults) -> bytes | None:
 
 
 def html_table(results: ExperimentResults) -> str:
-    label = html.escape(f"published [{results.experiment.sources}]")
+    label = html.escape(f"published {results.experiment.sources}")
     measured_span = MEASURED_COLUMNS.stop - MEASURED_COLUMNS.start
     published_span = MEASURED_COLUMNS.start - 1
     head = (

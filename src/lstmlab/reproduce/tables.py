@@ -84,7 +84,7 @@ def table_rows(results: ExperimentResults) -> list[list[str]]:
 
 
 def _published_label(results: ExperimentResults) -> str:
-    return f"published [{results.experiment.sources}]"
+    return f"published {results.experiment.sources}"
 
 
 def rich_table(results: ExperimentResults) -> Table:
@@ -117,7 +117,7 @@ def markdown_table(results: ExperimentResults) -> str:
     lines = [
         f"### Experiment {results.experiment.name}: {results.experiment.title}",
         "",
-        f"published = {_published_label(results)}; measured here = this run's stored trials.",
+        f"published = {results.experiment.sources}; measured here = this run's stored trials.",
         "",
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
