@@ -52,12 +52,12 @@ def test_retention_equals_the_product_written_out():
             assert share[n:, b].abs().sum() == 0
             matrix = retention_matrix(layer, b)
             last = n - 1 if direction == 0 else 0
-            torch.testing.assert_close(matrix[last, :n], share[:n, b], rtol=0, atol=1e-14)
+            torch.testing.assert_close(matrix[:n, last], share[:n, b], rtol=0, atol=1e-14)
             first = 0 if direction == 0 else n - 1
             # what the first step wrote, seen from the second step, is scaled by one f
             second = 1 if direction == 0 else n - 2
-            torch.testing.assert_close(matrix[second, first], f[second], rtol=0, atol=1e-14)
-            assert matrix[first, second].abs().max() == 0  # nothing flows back in time
+            torch.testing.assert_close(matrix[first, second], f[second], rtol=0, atol=1e-14)
+            assert matrix[second, first].abs().max() == 0  # nothing flows back in time
 
 
 def test_a_unit_whose_forget_gate_is_one_retains_everything():

@@ -36,6 +36,7 @@ def test_the_planted_unit_ranks_first(score):
     layer = trace(model, x, lengths=[40, 40, 30, 40, 12, 40])[0]
     ranking = rank_units(layer.cell, labels, mask=layer.mask, score=score)
     assert int(ranking.units[0]) == unit
+    assert int(ranking.signs[0]) == 1  # g = tanh(4 * label - 2): high when the label is 1
     torch.testing.assert_close(ranking.scores[0], torch.tensor(1.0, dtype=torch.float64),
                                rtol=0, atol=1e-12)
     assert float(ranking.scores[1]) < 0.95  # the runner-up only sees the label through noise

@@ -72,18 +72,17 @@ def decompose(layer: LayerTrace) -> Decomposition:
 
 
 def retention_matrix(layer: LayerTrace, batch_index: int = 0) -> Tensor:
-    """(T, T, H) for one sequence: entry [s, t] = prod of f over the steps after t up to and
-    including s (in processing order), the share of step t's write still in the cell at step
-    s; 1 on the diagonal, 0 where s comes before t or either step is masked out."""
+    """(T, T, H) for one sequence: entry [t, s] = prod of f over the steps after t up to and
+    including s (in processing order), the share of step t's write i_t * g_t still in the cell
+    at step s; 1 on the diagonal, 0 where s comes before t or either step is masked out."""
     mask = step_mask(layer)[:, batch_index]
     forget = _processing(layer, _effective_forget(layer)[:, batch_index])  # (T, H)
     steps = forget.shape[0]
-    # column t: prod_{r=t+1..s} f_r for every s > t, by one prefix product per column
     matrix = forget.new_zeros(steps, steps, forget.shape[1])
-    for t in range(steps):
+    for t in range(steps):  # row t: prod_{r=t+1..s} f_r for every later s, one prefix product
         matrix[t, t] = 1
-        matrix[t + 1:, t] = forget[t + 1:].cumprod(0)
-    if layer.reverse:  # processing index s' is input position T-1-s', on both axes
+        matrix[t, t + 1:] = forget[t + 1:].cumprod(0)
+    if layer.reverse:  # processing index t' is input position T-1-t', on both axes
         matrix = matrix.flip(0, 1)
     real = (mask[:, None] & mask[None, :]).unsqueeze(-1)
     return matrix * real.to(matrix.dtype)

@@ -30,10 +30,13 @@ from torch import Tensor
 
 
 class UnitRanking(NamedTuple):
-    """``units`` (H,) unit indices, best first; ``scores`` (H,) their scores in that order."""
+    """``units`` (H,) unit indices, best first; ``scores`` (H,) their scores in that order;
+    ``signs`` (H,) +1 where the unit is higher on average at label-1 steps, -1 where lower
+    (0 for no difference), in the same order."""
 
     units: Tensor
     scores: Tensor
+    signs: Tensor
 
 
 def point_biserial(values: Tensor, labels: Tensor) -> Tensor:
@@ -87,6 +90,8 @@ def rank_units(
     chosen = labels[mask]
     if bool(chosen.all()) or not bool(chosen.any()):
         raise ValueError("labels must hold both classes at the unmasked steps, got one class")
-    scores = score(states[mask].detach(), chosen)
+    values = states[mask].detach()
+    scores = score(values, chosen)
+    signs = torch.sign(values[chosen].mean(0) - values[~chosen].mean(0))
     order = torch.argsort(scores, descending=True, stable=True)
-    return UnitRanking(order, scores[order])
+    return UnitRanking(order, scores[order], signs[order])
