@@ -79,7 +79,7 @@ class TruncatedBPTT:
     def __call__(
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome:
-        total = torch.zeros((), dtype=batch.inputs.dtype)
+        total = batch.inputs.new_zeros(())
         pieces = []
         optimizer.zero_grad()
         starts = range(0, batch.inputs.shape[0], self.truncation_length)

@@ -28,6 +28,13 @@ def _freeze(active: Tensor, new: Tensor, old: Tensor) -> Tensor:
     return torch.where(active.view(-1, *([1] * (new.dim() - 1))), new, old)
 
 
+def _step_counts(params: dict[str, Tensor], dtype: torch.dtype) -> Tensor:
+    """Zero step counts (K,) on the parameters' device, where ``update`` combines them with
+    the (K,) ``active`` flags and the parameters."""
+    first = next(iter(params.values()))
+    return torch.zeros(first.shape[0], dtype=dtype, device=first.device)
+
+
 @dataclass(frozen=True)
 class SGD:
     """Gradient descent with learning rate ``lr`` and optional (heavy-ball) ``momentum``."""
@@ -45,7 +52,7 @@ class SGD:
         return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum)
 
     def init(self, params: dict[str, Tensor]) -> State:
-        state = {"step": torch.zeros(next(iter(params.values())).shape[0])}
+        state = {"step": _step_counts(params, torch.get_default_dtype())}
         if self.momentum:
             state.update({"buffer." + k: torch.zeros_like(p) for k, p in params.items()})
         return state
@@ -83,7 +90,7 @@ class Adam:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas, eps=self.eps)
 
     def init(self, params: dict[str, Tensor]) -> State:
-        state = {"step": torch.zeros(next(iter(params.values())).shape[0], dtype=torch.float64)}
+        state = {"step": _step_counts(params, torch.float64)}
         for key, p in params.items():
             state["exp_avg." + key] = torch.zeros_like(p)
             state["exp_avg_sq." + key] = torch.zeros_like(p)

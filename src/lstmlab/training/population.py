@@ -179,7 +179,7 @@ def train_population(
               for n in names}
     opt_state = config.optimizer.init(params)
     count = len(members)
-    active = torch.ones(count, dtype=torch.bool)
+    active = torch.ones(count, dtype=torch.bool, device=params[names[0]].device)
     results: list[MemberResult | None] = [None] * count
     losses = [math.nan] * count
     batches: list[Batch | None] = [None] * count

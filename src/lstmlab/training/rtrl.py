@@ -55,7 +55,7 @@ class RTRL:
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome:
         params = dict(model.named_parameters())
-        total = torch.zeros((), dtype=batch.inputs.dtype)
+        total = batch.inputs.new_zeros(())
         summed = {name: torch.zeros_like(p) for name, p in params.items()}
         outputs, any_error = [], False
         for y, step_loss, step_grads in _rtrl_steps(model, batch, loss):
@@ -109,7 +109,7 @@ def _rtrl_steps(
         if not bool(batch.mask[t].any()):
             with torch.no_grad():
                 y = model.output(_unflatten(s, kind, sizes).h)
-            yield y, torch.zeros((), dtype=y.dtype), {}
+            yield y, y.new_zeros(()), {}
             continue
         leaf = s.detach().requires_grad_()
         y = model.output(_unflatten(leaf, kind, sizes).h)
