@@ -196,6 +196,7 @@ def test_population_weights_step_like_separate_cells():
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"num_blocks": 0}, "num_blocks"),
+    ({"block_size": True}, "block_size"),  # a bool is not a size
     ({"input_gate_bias": (-1.0,)}, "input_gate_bias"),
     ({"output_gate_bias": (-1.0, -2.0), "output_gate": False}, "output_gate"),
     ({"input_gate_bias": (-1.0, -2.0), "gate_bias": False}, "gate_bias"),

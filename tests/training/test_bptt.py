@@ -113,3 +113,9 @@ def test_tbptt_skips_updates_on_chunks_without_error(model_builder, batch_builde
                                                           momentum=0.9))
     for (key, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
         assert_close(p, q, rtol=1e-12, atol=1e-12, msg=key)
+
+
+@pytest.mark.parametrize("truncation_length", [0, -3, 2.0, True])
+def test_truncation_length_must_be_a_positive_int(truncation_length):
+    with pytest.raises(ValueError, match="truncation_length"):
+        TruncatedBPTT(truncation_length)

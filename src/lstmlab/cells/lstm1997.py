@@ -50,6 +50,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from lstmlab.cells.lstm import check_size
 from lstmlab.cells.state import Gates
 
 
@@ -110,11 +111,6 @@ class LSTM1997Weights(NamedTuple):
     bias: Tensor | None
 
 
-def _check_positive(name: str, value: int) -> None:
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 class LSTM1997Cell(nn.Module):
     """One step of a hidden layer of ``num_blocks`` memory cell blocks of ``block_size`` cells.
 
@@ -137,7 +133,7 @@ class LSTM1997Cell(nn.Module):
         super().__init__()
         for name, value in (("input_size", input_size), ("num_blocks", num_blocks),
                             ("block_size", block_size)):
-            _check_positive(name, value)
+            check_size(name, value)
         for name, given in (("input_gate_bias", input_gate_bias),
                             ("output_gate_bias", output_gate_bias)):
             if given is not None and len(given) != num_blocks:

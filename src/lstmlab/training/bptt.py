@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmlab.cells.lstm import check_size
 from lstmlab.training.algorithm import StepOutcome
 from lstmlab.training.batch import Batch
 from lstmlab.training.losses import Loss
@@ -42,7 +43,7 @@ def truncated_bptt_gradients(
     model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int
 ) -> dict[str, Tensor]:
     """The gradient of BPTT(k) without weight updates: the chunk gradients summed."""
-    _check_truncation(truncation_length)
+    check_size("truncation_length", truncation_length)
     grads = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
     names, params = zip(*model.named_parameters(), strict=True)
     for chunk_loss, _ in _chunk_losses(model, batch, loss, truncation_length):
@@ -74,7 +75,7 @@ class TruncatedBPTT:
     update_every_chunk: bool = True
 
     def __post_init__(self) -> None:
-        _check_truncation(self.truncation_length)
+        check_size("truncation_length", self.truncation_length)
 
     def __call__(
         self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
@@ -111,10 +112,3 @@ def _chunk_losses(model: SequenceModel, batch: Batch, loss: Loss, truncation_len
             state = detach_state(state)
         outputs, state = model(batch.inputs[start:stop], state)
         yield loss(outputs, batch.targets[start:stop], batch.mask[start:stop]), outputs
-
-
-def _check_truncation(truncation_length: int) -> None:
-    if not isinstance(truncation_length, int) or truncation_length < 1:
-        raise ValueError(
-            f"truncation_length: expected an int >= 1, received {truncation_length!r}"
-        )

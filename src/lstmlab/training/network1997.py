@@ -23,6 +23,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from lstmlab.cells.lstm import check_size
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
@@ -77,8 +78,7 @@ class Network1997(nn.Module):
         dtype: torch.dtype | None = None, device: torch.device | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(config.output_size, int) or config.output_size < 1:
-            raise ValueError(f"output_size must be a positive int, got {config.output_size!r}")
+        check_size("output_size", config.output_size)
         self.config = config
         self.cell = LSTM1997Cell(
             config.input_size, config.num_blocks, config.block_size,
