@@ -40,9 +40,12 @@ def random_hx(model, batch, dtype, generator):
             torch.randn(rows, batch, model.hidden_size, dtype=dtype, generator=generator))
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize(("dtype", "read_workspace"), [
+    (torch.float64, True),  # float64 has no workspace path: always reconstructed
+    (torch.float32, True),  # the workspace path (without proj_size)
+    (torch.float32, False),  # the reconstruction in float32
+], ids=["float64", "float32-workspace", "float32-reconstructed"])
 @pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
-@pytest.mark.parametrize("read_workspace", [True, False])
 def test_trace_of_torch_lstm_equals_step_loop(lstm_reference, dtype, config, read_workspace):
     generator = torch.Generator().manual_seed(1)
     model = torch.nn.LSTM(5, 6, **config).to(dtype)

@@ -32,18 +32,18 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.introspection.kernel import run_fused, standard_weights
 from lstmlab.introspection.reconstruct import reconstruct_gates, split_gates
 from lstmlab.introspection.recurrence import linear_recurrence
 from lstmlab.introspection.trace import LayerTrace, Trace
+from lstmlab.layers.unroll import check_lengths, unroll
 
 
 def is_standard_lstm(model: nn.Module) -> bool:
     """True for torch.nn.LSTM and for our LSTM with the standard cell (torch's equations)."""
     if isinstance(model, nn.LSTM):
         return True
-    from lstmlab.cells.lstm import LSTMCell
-
     return getattr(model, "mode", None) == "LSTM" and getattr(model, "cell", None) is LSTMCell
 
 
@@ -104,8 +104,6 @@ def prepare_input(
     if x.shape[0] == 0:
         raise ValueError(f"x must have at least one time step, got shape {tuple(x.shape)}")
     if lengths is not None:
-        from lstmlab.layers.unroll import check_lengths
-
         lengths = check_lengths(lengths, x.shape[0], x.shape[1]).to(x.device)
     return x, lengths, unbatched
 
@@ -158,8 +156,6 @@ def _variant_direction(
     model: nn.Module, layer: int, direction: int, x: Tensor, h0: Tensor, c0: Tensor,
     lengths: Tensor | None, mask: Tensor | None,
 ) -> LayerTrace:
-    from lstmlab.layers.unroll import unroll
-
     directions = 2 if model.bidirectional else 1
     cell = model.bound_cell(layer * directions + direction)
     state = cell.initial_state(x.shape[1], dtype=x.dtype, device=x.device)
