@@ -21,7 +21,9 @@ Last, the achieved GFLOP/s of ``torch.nn.LSTM``'s forward (all its products: 8 B
 beside a measured matmul peak on this machine (one big product, and the per-step product with
 MKL's ``addmm`` and oneDNN's packed ``_linear_pointwise``).
 
-``--quick``: fewer rounds and a shorter 1997 sequence; runs in well under a minute.
+``--quick``: 3 rounds, T = 200 at the 1997 size and T = 20 at the largest; well under a minute on
+a quiet machine. ``--clock cpu --threads 1`` measures CPU time instead of wall time: steadier
+when other jobs share the machine (waiting for a core is not counted).
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ from lstmlab.layers import LSTM, unroll
 from lstmlab.layers.fused import fused_unroll
 
 SHAPES = [(1, 1000, 8, 8), (32, 100, 64, 128), (64, 100, 512, 512)]
-
-Run = Callable[[], Tensor]  # one call: returns the output to sum (forward) or backprop
 
 
 def standard_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tensor], Tensor]]:
@@ -85,17 +85,20 @@ def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tenso
     return rows
 
 
-def timed(run: Run, backward: bool) -> float:
-    start = time.perf_counter()
+CLOCK = time.perf_counter  # --clock cpu: time.process_time, immune to waiting for a core
+
+
+def timed(run: Callable[[], object], backward: bool) -> float:
+    start = CLOCK()
     if backward:
         run().sum().backward()
     else:
         with torch.no_grad():
             run()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
-def measure(shape: tuple[int, int, int, int], rounds: int, budget: float
+def measure(shape: tuple[int, int, int, int], rounds: int, budget: float, warmups: int = 2
             ) -> tuple[dict[str, dict[str, float]], float]:
     """Median seconds per row for "fwd" and "fwd+bwd", and the spread (see the docstring)."""
     batch, steps, input_size, hidden_size = shape
@@ -106,7 +109,8 @@ def measure(shape: tuple[int, int, int, int], rounds: int, budget: float
     runs = {(name, mode): (lambda fn=fn, grad=grad: fn(xs_grad if grad else xs), grad)
             for name, fn in rows.items()
             for mode, grad in (("fwd", False), ("fwd+bwd", True))}
-    first = {key: min(timed(run, grad) for _ in range(2)) for key, (run, grad) in runs.items()}
+    first = {key: min(timed(run, grad) for _ in range(warmups))
+             for key, (run, grad) in runs.items()}
     # as many rounds as the budget allows, at least 3 and at most ``rounds``
     total = sum(first.values())
     rounds = max(3, min(rounds, int(budget / max(total, 1e-9))))
@@ -116,7 +120,8 @@ def measure(shape: tuple[int, int, int, int], rounds: int, budget: float
             samples[key].append(timed(run, grad))
     medians: dict[str, dict[str, float]] = {}
     spreads = []
-    for (name, mode), values in samples.items():
+    for (name, mode), values in sorted(samples.items(), key=lambda item: list(rows).index(
+            item[0][0])):
         median = statistics.median(values)
         medians.setdefault(name, {})[mode] = median
         quartiles = statistics.quantiles(values, n=4)
@@ -130,7 +135,7 @@ def gflops(flops: float, seconds: float) -> float:
 
 def best_of(run: Callable[[], object], repeats: int) -> float:
     run()
-    return min(timed(lambda: run() or torch.zeros(()), False) for _ in range(repeats))
+    return min(timed(run, False) for _ in range(repeats))
 
 
 def peak_table(shapes: list[tuple[int, int, int, int]], forward_seconds: dict) -> list[str]:
@@ -170,19 +175,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few rounds, short 1997 sequence")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (at most)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: process CPU time, for comparisons on a busy machine "
+                             "(meaningful with --threads 1)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.perf_counter if args.clock == "wall" else time.process_time
     torch.set_num_threads(args.threads)
     shapes = SHAPES
     budget = 25.0
     if args.quick:
-        shapes = [(1, 200, 8, 8), *SHAPES[1:]]
+        shapes = [(1, 200, 8, 8), SHAPES[1], (64, 20, 512, 512)]
         args.rounds, budget = 3, 4.0
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"{args.threads} threads, float32, CPU; median of up to {args.rounds} interleaved "
-          "rounds; ratio = time / torch.nn.LSTM's time in the same run\n")
+          f"rounds, {args.clock} clock; ratio = time / torch.nn.LSTM's time in the same run\n",
+          flush=True)
     forward_seconds = {}
     for shape in shapes:
-        medians, spread = measure(shape, args.rounds, budget)
+        medians, spread = measure(shape, args.rounds, budget, 1 if args.quick else 2)
         forward_seconds[shape] = medians["torch.nn.LSTM"]["fwd"]
         reference = medians["torch.nn.LSTM"]
         print(f"(B, T, I, H) = {shape}   spread (IQR / median) {spread:.0%}")
@@ -192,7 +203,7 @@ def main() -> None:
             print(f"| {name} | {times['fwd'] * 1e3:.2f} | "
                   f"{times['fwd'] / reference['fwd']:.2f}x | {times['fwd+bwd'] * 1e3:.2f} | "
                   f"{times['fwd+bwd'] / reference['fwd+bwd']:.2f}x |")
-        print()
+        print(flush=True)
     print("Achieved GFLOP/s (float32): nn.LSTM forward vs matmul peaks on this machine")
     print("\n".join(peak_table(shapes, forward_seconds)))
 

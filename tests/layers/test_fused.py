@@ -14,7 +14,7 @@ from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.layers import fused_kernels
+from lstmlab.layers import fused, fused_kernels
 from lstmlab.layers.fused import fused_unroll
 from lstmlab.layers.unroll import unroll
 
@@ -84,9 +84,17 @@ def run(path, cell, xs, state, weights):
     return outputs, final, grads
 
 
+@pytest.fixture(params=["c-loop", "python-loop"])
+def loop(request, monkeypatch) -> str:
+    """Both ways the fast path runs the steps: the whole sequence in C (small layers) and a
+    Python loop of BLAS/oneDNN products and C gate kernels (the others)."""
+    monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if request.param == "c-loop" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("name", list(CELLS))
-def test_fast_equals_readable(name: str, dtype: torch.dtype) -> None:
+def test_fast_equals_readable(name: str, dtype: torch.dtype, loop: str) -> None:
     cell = make(name, dtype)
     generator = torch.Generator().manual_seed(1)
     steps, batch = 9, 4
@@ -110,7 +118,7 @@ def test_fast_equals_readable(name: str, dtype: torch.dtype) -> None:
             torch.testing.assert_close(got, want, **tolerance, msg=lambda m, k=key: f"{k}: {m}")
 
 
-def test_zero_initial_state_and_long_sequence() -> None:
+def test_zero_initial_state_and_long_sequence(loop: str) -> None:
     """The default (zero) state and 200 steps, where errors would compound."""
     cell = make("peephole", torch.float64)
     xs = torch.randn(200, 3, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)

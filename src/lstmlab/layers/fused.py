@@ -72,7 +72,15 @@ class Spec(NamedTuple):
     width: int  # R, the recurrent input y
     gates: int  # G
     saved: int  # columns saved per step besides y and c: the gates, or g for 1997
-    constants: tuple  # extra kernel arguments (sizes, squash codes, detach flag)
+    sizes: tuple[int, ...]  # the kernels' size arguments after B: (H,) or (C, S, R, out)
+    squash: tuple  # the 1997 kernels' (a, s, linear) for g, then h; () for the others
+    flags: tuple  # the backward kernel's: (full,) for peephole (0: detached peepholes)
+    truncated: bool  # no error flows back through y_{t-1} (the 1997 truncation)
+
+
+# Below this many multiply-adds per step (B * G * R) the whole sequence runs in C, with a plain
+# loop for the product: a BLAS call and a Python iteration cost more than the arithmetic.
+SMALL_STEP = 32768
 
 
 class _Sequence(torch.autograd.Function):
@@ -84,26 +92,43 @@ class _Sequence(torch.autograd.Function):
                 weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor
                 ) -> tuple[Tensor, Tensor]:
         steps, batch = xs.shape[:2]
+        G, R, H = spec.gates, spec.width, spec.hidden_size
         flat = xs.reshape(steps * batch, -1)
         xw = (flat @ weight_ih.T if bias is None else torch.addmm(bias, flat, weight_ih.T))
-        xw = xw.view(steps, batch, spec.gates)
-        ys = xs.new_empty(steps, batch, spec.width)
-        cs = xs.new_empty(steps, batch, spec.hidden_size)
+        ys, cs = xs.new_empty(steps, batch, R), xs.new_empty(steps, batch, H)
         saved = xs.new_empty(steps, batch, spec.saved)
-        step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
-        product = Product(weight_hh, batch) if weight_hh is not None else None
-        zeros = xs.new_zeros(batch, spec.gates)
-        y, c = y0.contiguous(), c0.contiguous()
-        extra = extra.contiguous()
-        for t in range(steps):
-            rec = product(y).contiguous() if product is not None else zeros
-            if spec.name == "lstm1997":
-                step(batch, *spec.constants[:4], ptr(xw[t]), ptr(rec), ptr(c),
-                     *spec.constants[4:10], ptr(ys[t]), ptr(saved[t]), ptr(cs[t]))
+        y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
+        head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+        if batch * G * R <= SMALL_STEP:
+            run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
+            wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
+            at_wt = None if wt is None else ptr(wt)
+            rec = xs.new_zeros(batch, G)
+            if lstm1997:
+                run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), *spec.squash, ptr(rec),
+                    ptr(ys), ptr(saved), ptr(cs))
             else:
-                step(batch, spec.hidden_size, ptr(xw[t]), ptr(rec), ptr(c), ptr(extra),
-                     ptr(saved[t]), ptr(cs[t]), ptr(ys[t]))
-            y, c = ys[t], cs[t]
+                run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), ptr(extra), ptr(rec),
+                    ptr(saved), ptr(cs), ptr(ys))
+        else:
+            step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+            product = Product(weight_hh, batch) if weight_hh is not None else None
+            zeros = xs.new_zeros(batch, G)
+            # addresses of step t's rows: base + t * (bytes per step), no per-step views
+            item = xs.element_size()
+            at_xw, at_y, at_c, at_saved = ptr(xw), ptr(ys), ptr(cs), ptr(saved)
+            c_prev, y = ptr(c0), y0
+            for t in range(steps):
+                rec = product(y) if product is not None else zeros  # kept alive: C reads it
+                row_y, row_c = at_y + t * batch * R * item, at_c + t * batch * H * item
+                row_saved = at_saved + t * batch * spec.saved * item
+                if lstm1997:
+                    step(*head, at_xw + t * batch * G * item, ptr(rec), c_prev, *spec.squash, row_y,
+                         row_saved, row_c)
+                else:
+                    step(*head, at_xw + t * batch * G * item, ptr(rec), c_prev, ptr(extra),
+                         row_saved, row_c, row_y)
+                c_prev, y = row_c, ys[t]
         ctx.spec = spec
         ctx.save_for_backward(xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved)
         return ys, cs
@@ -113,32 +138,48 @@ class _Sequence(torch.autograd.Function):
         spec: Spec = ctx.spec
         xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved = ctx.saved_tensors
         steps, batch = xs.shape[:2]
+        G, R, H = spec.gates, spec.width, spec.hidden_size
         dys, dcs = dys.contiguous(), dcs.contiguous()
-        step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
-        recurrent = weight_hh is not None and not (spec.name == "lstm1997" and spec.constants[-1])
-        back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
+        recurrent = weight_hh is not None and not spec.truncated
         c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])
-        dpre = xs.new_empty(steps, batch, spec.gates)
-        dc = xs.new_zeros(batch, spec.hidden_size)
-        dyr = xs.new_zeros(batch, spec.width)
-        for t in range(steps - 1, -1, -1):
-            if spec.name == "lstm1997":
-                step(batch, *spec.constants[:4], ptr(dys[t]), ptr(dyr), ptr(dcs[t]), ptr(dc),
-                     ptr(ys[t]), ptr(saved[t]), ptr(cs[t]), *spec.constants[4:10], ptr(dpre[t]))
+        dpre = xs.new_empty(steps, batch, G)
+        dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
+        head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+        if batch * G * R <= SMALL_STEP:
+            run = fused_kernels.kernel(spec.name + "_sequence_backward", xs.dtype)
+            w = weight_hh.contiguous() if recurrent else None  # (G, R), alive through the call
+            at_w = None if w is None else ptr(w)
+            if lstm1997:
+                run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(ys),
+                    ptr(saved), ptr(cs), *spec.squash, ptr(dpre))
             else:
-                flags = (float(spec.constants[0]),) if spec.name == "peephole" else ()
-                step(batch, spec.hidden_size, ptr(dys[t]), ptr(dyr), ptr(dcs[t]), ptr(dc),
-                     ptr(saved[t]), ptr(cs[t]), ptr(c_prev[t]), ptr(extra), *flags,
-                     ptr(dpre[t]))
-            if back is not None:
-                dyr = back(dpre[t]).contiguous()
-        flat = dpre.view(steps * batch, spec.gates)
+                run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(saved),
+                    ptr(cs), ptr(c_prev), ptr(extra), *spec.flags, ptr(dpre))
+        else:
+            step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
+            back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
+            item = xs.element_size()
+            at_dy, at_dc, at_dpre = ptr(dys), ptr(dcs), ptr(dpre)
+            at_y, at_c, at_c_prev, at_saved = ptr(ys), ptr(cs), ptr(c_prev), ptr(saved)
+            for t in range(steps - 1, -1, -1):
+                row_y, row_c = t * batch * R * item, t * batch * H * item
+                row_saved, row_dpre = t * batch * spec.saved * item, t * batch * G * item
+                if lstm1997:
+                    step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc), at_y + row_y,
+                         at_saved + row_saved, at_c + row_c, *spec.squash, at_dpre + row_dpre)
+                else:
+                    step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc),
+                         at_saved + row_saved, at_c + row_c, at_c_prev + row_c, ptr(extra),
+                         *spec.flags, at_dpre + row_dpre)
+                if back is not None:
+                    dyr = back(dpre[t])
+        flat = dpre.view(steps * batch, G)
         needs = ctx.needs_input_grad
         dxs = (flat @ weight_ih).view_as(xs) if needs[1] else None
         dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
         dweight_hh = None
         if weight_hh is not None and needs[5]:
-            y_prev = torch.cat([y0.unsqueeze(0), ys[:-1]]).view(steps * batch, spec.width)
+            y_prev = torch.cat([y0.unsqueeze(0), ys[:-1]]).view(steps * batch, R)
             dweight_hh = flat.T @ y_prev
         dbias = flat.sum(0) if needs[6] else None
         dextra = _extra_gradient(spec, dpre, c_prev, cs) if needs[7] else None
@@ -205,13 +246,14 @@ def _spec(cell: nn.Module) -> Spec | None:
     """The cell's ``Spec``, or None when the fast path does not cover it."""
     H = cell.hidden_size
     if type(cell) is PeepholeLSTMCell:
-        return Spec("peephole", H, H, 4 * H, 4 * H, (0 if cell.detach_peepholes else 1,))
+        full = 0.0 if cell.detach_peepholes else 1.0
+        return Spec("peephole", H, H, 4 * H, 4 * H, (H,), (), (full,), False)
     if type(cell) is CIFGLSTMCell:
-        return Spec("cifg", H, H, 3 * H, 3 * H, ())
+        return Spec("cifg", H, H, 3 * H, 3 * H, (H,), (), (), False)
     if type(cell) is LSTM1997Cell and cell.weight_ih.dim() == 2 \
             and id(cell.g) in _SQUASHES and id(cell.h) in _SQUASHES:
         C, S, R = cell.num_blocks, cell.block_size, cell.num_units
-        constants = (C, S, R, int(cell.output_gate), *_SQUASHES[id(cell.g)],
-                     *_SQUASHES[id(cell.h)], int(cell.truncate_gradient))
-        return Spec("lstm1997", H, R, R, H, constants)
+        squash = (*_SQUASHES[id(cell.g)], *_SQUASHES[id(cell.h)])
+        return Spec("lstm1997", H, R, R, H, (C, S, R, int(cell.output_gate)), squash, (),
+                    cell.truncate_gradient)
     return None

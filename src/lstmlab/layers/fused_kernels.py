@@ -184,6 +184,94 @@ void NAME(lstm1997_backward)(long B, long C, long S, long R, long out, const rea
     }
   }
 }
+/* out (B, N) = x (B, K) @ m (K, N): the per-step product for small layers, where a call into
+   a BLAS costs more than the arithmetic. Rows of m are read contiguously (axpy form). */
+static void NAME(small_matmul)(long B, long N, long K, const real *restrict x,
+    const real *restrict m, real *restrict out) {
+  for (long b = 0; b < B; b++) {
+    real *o = out + b * N;
+    for (long n = 0; n < N; n++) o[n] = 0;
+    for (long k = 0; k < K; k++) {
+      real a = x[b * K + k];
+      const real *row = m + k * N;
+      for (long n = 0; n < N; n++) o[n] += a * row[n];
+    }
+  }
+}
+
+/* Whole sequences for small layers: the per-step loops of fused.py, in C. wt = weight_hh.T
+   (R, G) for the forward product, w = weight_hh (G, R) for the backward one; NULL: no
+   recurrent product (the 1997 cell without recurrence, or with truncated gradients). rec, dyr:
+   scratch (B, G) and (B, R), dyr zeroed by the caller; on return dyr = dL/dy_0, dc = dL/dc_0. */
+void NAME(peephole_sequence)(long T, long B, long H, const real *xw, const real *wt,
+    const real *y0, const real *c0, const real *p, real *rec, real *gates, real *c, real *h) {
+  long G = 4 * H;
+  for (long t = 0; t < T; t++) {
+    const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
+    NAME(small_matmul)(B, G, H, yp, wt, rec);
+    NAME(peephole_forward)(B, H, xw + t * B * G, rec, cp, p, gates + t * B * G,
+                           c + t * B * H, h + t * B * H);
+  }
+}
+
+void NAME(peephole_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
+    const real *dce, real *dc, real *dyr, const real *gates, const real *c,
+    const real *c_prev, const real *p, double full, real *dpre) {
+  long G = 4 * H;
+  for (long t = T - 1; t >= 0; t--) {
+    NAME(peephole_backward)(B, H, dy + t * B * H, dyr, dce + t * B * H, dc, gates + t * B * G,
+                            c + t * B * H, c_prev + t * B * H, p, full, dpre + t * B * G);
+    NAME(small_matmul)(B, H, G, dpre + t * B * G, w, dyr);
+  }
+}
+
+void NAME(cifg_sequence)(long T, long B, long H, const real *xw, const real *wt,
+    const real *y0, const real *c0, const real *p, real *rec, real *gates, real *c, real *h) {
+  long G = 3 * H;
+  for (long t = 0; t < T; t++) {
+    const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
+    NAME(small_matmul)(B, G, H, yp, wt, rec);
+    NAME(cifg_forward)(B, H, xw + t * B * G, rec, cp, p, gates + t * B * G, c + t * B * H,
+                       h + t * B * H);
+  }
+}
+
+void NAME(cifg_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
+    const real *dce, real *dc, real *dyr, const real *gates, const real *c,
+    const real *c_prev, const real *p, real *dpre) {
+  long G = 3 * H;
+  for (long t = T - 1; t >= 0; t--) {
+    NAME(cifg_backward)(B, H, dy + t * B * H, dyr, dce + t * B * H, dc, gates + t * B * G,
+                        c + t * B * H, c_prev + t * B * H, p, dpre + t * B * G);
+    NAME(small_matmul)(B, H, G, dpre + t * B * G, w, dyr);
+  }
+}
+
+void NAME(lstm1997_sequence)(long T, long B, long C, long S, long R, long out, const real *xw,
+    const real *wt, const real *y0, const real *c0, double ga, double gs, long glin, double ha,
+    double hs, long hlin, real *rec, real *y, real *gsave, real *c) {
+  long H = C * S;
+  for (long n = 0; n < B * R; n++) rec[n] = 0;
+  for (long t = 0; t < T; t++) {
+    const real *yp = t ? y + (t - 1) * B * R : y0, *cp = t ? c + (t - 1) * B * H : c0;
+    if (wt) NAME(small_matmul)(B, R, R, yp, wt, rec);
+    NAME(lstm1997_forward)(B, C, S, R, out, xw + t * B * R, rec, cp, ga, gs, glin, ha, hs,
+                           hlin, y + t * B * R, gsave + t * B * H, c + t * B * H);
+  }
+}
+
+void NAME(lstm1997_sequence_backward)(long T, long B, long C, long S, long R, long out,
+    const real *w, const real *dy, const real *dce, real *dc, real *dyr, const real *y,
+    const real *gsave, const real *c, double ga, double gs, long glin, double ha, double hs,
+    long hlin, real *dpre) {
+  long H = C * S;
+  for (long t = T - 1; t >= 0; t--) {
+    NAME(lstm1997_backward)(B, C, S, R, out, dy + t * B * R, dyr, dce + t * B * H, dc,
+                            y + t * B * R, gsave + t * B * H, c + t * B * H, ga, gs, glin, ha,
+                            hs, hlin, dpre + t * B * R);
+    if (w) NAME(small_matmul)(B, R, R, dpre + t * B * R, w, dyr);
+  }
+}
 #undef SQ
 """
 
@@ -206,6 +294,12 @@ _SIGNATURES = {
     "cifg_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _P],
     "lstm1997_forward": [_L] * 5 + [_P] * 3 + [_D, _D, _L, _D, _D, _L] + [_P] * 3,
     "lstm1997_backward": [_L] * 5 + [_P] * 7 + [_D, _D, _L, _D, _D, _L] + [_P],
+    "peephole_sequence": [_L] * 3 + [_P] * 9,
+    "peephole_sequence_backward": [_L] * 3 + [_P] * 9 + [_D, _P],
+    "cifg_sequence": [_L] * 3 + [_P] * 9,
+    "cifg_sequence_backward": [_L] * 3 + [_P] * 10,
+    "lstm1997_sequence": [_L] * 6 + [_P] * 4 + [_D, _D, _L, _D, _D, _L] + [_P] * 4,
+    "lstm1997_sequence_backward": [_L] * 6 + [_P] * 8 + [_D, _D, _L, _D, _D, _L] + [_P],
 }
 
 
