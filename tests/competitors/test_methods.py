@@ -8,6 +8,7 @@ from lstmlab.competitors.methods import COMPETITORS, paper_settings
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
+from lstmlab.tasks.stopping import TestSetRule
 
 
 def short_2a(p=4, budget=30):
@@ -26,6 +27,29 @@ def test_each_competitor_runs_in_the_runner_and_repeats_itself(name, tmp_path):
         assert (one.success, one.sequences, one.test_error) == (
             two.success, two.sequences, two.test_error)
         assert 0.0 <= one.test_error <= 1.0 and one.sequences >= 1
+
+
+class AlwaysRightLongLag(NoiseFreeLongLag):
+    """2a with a 30-sequence test set, checked every 5 sequences, where every sequence counts
+    as right: every method (guessing too) succeeds and reaches its checks and its test."""
+
+    def __init__(self):
+        super().__init__(p=4)
+        self.test_size = 30
+        self.stopping = (TestSetRule("all right", check_every=5),)
+
+    def is_correct(self, outputs, batch):
+        return torch.ones(batch.batch_size, dtype=torch.bool)
+
+
+def test_a_successful_guess_is_tested(tmp_path):
+    experiment = Experiment(name="2a", title="2a, always right",
+                            make_task=lambda seed: AlwaysRightLongLag(), setup=SETUP_2A,
+                            published=(), trials=1, budget=5)
+    result = run(ReproduceConfig((experiment,), (COMPETITORS["guess"](),), out=tmp_path,
+                                 trials=1))
+    (row,) = result.experiments[0].methods[0].results
+    assert (row.success, row.sequences, row.test_error) == (True, 1, 0.0)
 
 
 def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():

@@ -300,7 +300,8 @@ class GuessMethod:
                 if result.success:
                     model.load_state_dict(result.weights)
                     test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
-                    test_error = fraction_wrong(task, test, torch.no_grad()(model))
+                    test_error = fraction_wrong(
+                        task, test, torch.no_grad()(lambda batch, model=model: model(batch.inputs)))
                 yield TrialResult(seed=seed, success=result.success, sequences=result.trials,
                                   test_error=test_error,
                                   wall_time=time.perf_counter() - started)
