@@ -7,6 +7,7 @@ from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
 from lstmlab.competitors.methods import COMPETITORS, paper_settings
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.experiment import Experiment
+from lstmlab.tasks.batch import fresh_batches
 from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
 from lstmlab.tasks.stopping import TestSetRule
 
@@ -42,6 +43,20 @@ class AlwaysRightLongLag(NoiseFreeLongLag):
         return torch.ones(batch.batch_size, dtype=torch.bool)
 
 
+class RecordingLongLag(AlwaysRightLongLag):
+    """Records the batch sizes its stopping and test sets are drawn in."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.sizes = sizes
+
+    def test_batches(self, generator, batch_size=256):
+        self.sizes.append(batch_size)
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+
+    stopping_batches = test_batches
+
+
 def test_a_successful_guess_is_tested(tmp_path):
     experiment = Experiment(name="2a", title="2a, always right",
                             make_task=lambda seed: AlwaysRightLongLag(), setup=SETUP_2A,
@@ -50,6 +65,18 @@ def test_a_successful_guess_is_tested(tmp_path):
                                  trials=1))
     (row,) = result.experiments[0].methods[0].results
     assert (row.success, row.sequences, row.test_error) == (True, 1, 0.0)
+
+
+@pytest.mark.parametrize("name", sorted(COMPETITORS))
+def test_stopping_and_test_sets_are_drawn_in_the_experiments_batches(name, tmp_path):
+    """Random sets depend on the batch size they are drawn in, so a competitor must draw them
+    as the LSTM does (``eval_batch_size``) to be judged on the same sequences."""
+    sizes = []
+    experiment = Experiment(name="2a", title="2a, recorded",
+                            make_task=lambda seed: RecordingLongLag(sizes), setup=SETUP_2A,
+                            published=(), trials=1, budget=12, eval_batch_size=7)
+    run(ReproduceConfig((experiment,), (COMPETITORS[name](),), out=tmp_path, trials=1))
+    assert sizes and set(sizes) == {7}
 
 
 def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():

@@ -86,7 +86,7 @@ def _online_trials(build: Learner, experiment: Experiment, seeds: Sequence[int],
         generator = torch.Generator().manual_seed(seed)
         learn, evaluate = build(task, generator)
         criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
-                              curve_every)
+                              curve_every, experiment.eval_batch_size)
         met, step = False, 0
         while not met and criterion.sequences < budget:
             batch = task.sample(1, generator)
@@ -103,7 +103,8 @@ def _online_trials(build: Learner, experiment: Experiment, seeds: Sequence[int],
         progress(presented, criterion.recent_error)
         test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
         yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
-                          test_error=fraction_wrong(task, test, evaluate),
+                          test_error=fraction_wrong(task, test, evaluate,
+                                                    experiment.eval_batch_size),
                           wall_time=time.perf_counter() - started, curve=tuple(criterion.curve))
 
 
@@ -220,7 +221,7 @@ class RCCMethod:
                 generator = torch.Generator().manual_seed(seed)
                 train = task.sample(self.training_sequences, generator)
                 criterion = Criterion(task, torch.Generator().manual_seed(
-                    seed + CHECK_SEED_OFFSET))
+                    seed + CHECK_SEED_OFFSET), batch_size=experiment.eval_batch_size)
 
                 def evaluator(net):
                     return lambda batch: net(batch.inputs.double()).float()
@@ -234,7 +235,8 @@ class RCCMethod:
                 progress(presented, float("nan"))
                 test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
                 yield TrialResult(seed=seed, success=success, sequences=sequences,
-                                  test_error=fraction_wrong(task, test, evaluator(net)),
+                                  test_error=fraction_wrong(task, test, evaluator(net),
+                                                            experiment.eval_batch_size),
                                   wall_time=time.perf_counter() - started)
 
 
@@ -283,7 +285,7 @@ class GuessMethod:
                     generator=generator, dtype=torch.float32))
                 check = torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET)
                 screen = task.sample(self.screen, check)
-                criterion = Criterion(task, check)
+                criterion = Criterion(task, check, batch_size=experiment.eval_batch_size)
 
                 def solves(forward, screen=screen, criterion=criterion, task=task):
                     with torch.no_grad():
@@ -301,7 +303,8 @@ class GuessMethod:
                     model.load_state_dict(result.weights)
                     test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
                     test_error = fraction_wrong(
-                        task, test, torch.no_grad()(lambda batch, model=model: model(batch.inputs)))
+                        task, test, torch.no_grad()(lambda batch, model=model: model(batch.inputs)),
+                        experiment.eval_batch_size)
                 yield TrialResult(seed=seed, success=result.success, sequences=result.trials,
                                   test_error=test_error,
                                   wall_time=time.perf_counter() - started)
