@@ -20,13 +20,17 @@ whose derivative tanh'(pre) makes the vanishing gradient (Hochreiter 1991; [H97]
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size, check_step
+from lstmlab.cells.parameters import (
+    check_size,
+    check_step,
+    register_weights,
+    reset_uniform,
+    zero_state,
+)
 from lstmlab.cells.state import ElmanGates, HiddenState
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
@@ -56,32 +60,20 @@ class ElmanCell(nn.Module):
         self.bias = bias
         self.nonlinearity = nonlinearity
         self.activation = NONLINEARITIES[nonlinearity]
-        factory = {"dtype": dtype, "device": device}
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(hidden_size, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(hidden_size, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        register_weights(self, 1, hidden_size, bias, dtype=dtype, device=device)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.RNN``."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for parameter in self.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
+        reset_uniform(self, generator)
 
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
         device: torch.device | None = None,
     ) -> HiddenState:
         """Zeros ``h`` (batch_size, H), in the parameters' dtype and device by default."""
-        dtype = self.weight_ih.dtype if dtype is None else dtype
-        device = self.weight_ih.device if device is None else device
-        return HiddenState(torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device))
+        return zero_state(self, HiddenState, (self.hidden_size,), batch_size, dtype=dtype,
+                          device=device)
 
     def forward(self, x: Tensor, state: HiddenState) -> tuple[HiddenState, ElmanGates]:
         """One step: ``x`` (B, I), ``state`` at t-1 -> state at t and the pre-activation."""

@@ -31,14 +31,19 @@ With ``weight_gates`` = 0 the cell is exactly ``PeepholeLSTMCell``.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size, check_step
+from lstmlab.cells.parameters import (
+    check_size,
+    check_step,
+    register_weights,
+    reset_uniform,
+    zero_state,
+)
 from lstmlab.cells.state import Gates
 
 
@@ -69,35 +74,23 @@ class FGRLSTMCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
+        register_weights(self, 4, hidden_size, bias, dtype=dtype, device=device)
         factory = {"dtype": dtype, "device": device}
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
         self.weight_peephole = nn.Parameter(torch.empty(3, hidden_size, **factory))
         self.weight_gates = nn.Parameter(torch.empty(3 * hidden_size, 3 * hidden_size, **factory))
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTMCell``."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for parameter in self.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
+        reset_uniform(self, generator)
 
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
         device: torch.device | None = None,
     ) -> FGRState:
         """All zeros (batch_size, H), in the parameters' dtype and device by default."""
-        dtype = self.weight_ih.dtype if dtype is None else dtype
-        device = self.weight_ih.device if device is None else device
-        zeros = torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device)
-        return FGRState(*(zeros.clone() for _ in FGRState._fields))
+        return zero_state(self, FGRState, (self.hidden_size,) * len(FGRState._fields),
+                          batch_size, dtype=dtype, device=device)
 
     def forward(self, x: Tensor, state: FGRState) -> tuple[FGRState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 (B, H) each -> state at t and the gates."""

@@ -42,13 +42,17 @@ and saturation read the same for every variant.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size, check_step
+from lstmlab.cells.parameters import (
+    check_size,
+    check_step,
+    register_weights,
+    reset_uniform,
+    zero_state,
+)
 from lstmlab.cells.state import Gates, LSTMState
 
 
@@ -68,38 +72,25 @@ class _GreffCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        factory = {"dtype": dtype, "device": device}
-        rows = blocks * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(rows, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(rows, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        register_weights(self, blocks, hidden_size, bias, dtype=dtype, device=device)
         if peepholes:
-            self.weight_peephole = nn.Parameter(torch.empty(peepholes, hidden_size, **factory))
+            self.weight_peephole = nn.Parameter(
+                torch.empty(peepholes, hidden_size, dtype=dtype, device=device))
         else:
             self.register_parameter("weight_peephole", None)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTMCell``."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for parameter in self.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
+        reset_uniform(self, generator)
 
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
         device: torch.device | None = None,
     ) -> LSTMState:
         """Zeros ``h, c`` (batch_size, H), in the parameters' dtype and device by default."""
-        dtype = self.weight_ih.dtype if dtype is None else dtype
-        device = self.weight_ih.device if device is None else device
-        zeros = torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device)
-        return LSTMState(zeros, zeros.clone())
+        return zero_state(self, LSTMState, (self.hidden_size,) * 2, batch_size, dtype=dtype,
+                          device=device)
 
     def _pre(self, x: Tensor, h_prev: Tensor) -> Tensor:
         """``x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh``: (B, blocks * H)."""

@@ -21,13 +21,17 @@ Cho et al.'s symbols: r = reset gate r_j, z = update gate z_j, n = the candidate
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size, check_step
+from lstmlab.cells.parameters import (
+    check_size,
+    check_step,
+    register_weights,
+    reset_uniform,
+    zero_state,
+)
 from lstmlab.cells.state import GRUGates, HiddenState
 
 
@@ -48,32 +52,20 @@ class GRUCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        factory = {"dtype": dtype, "device": device}
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        register_weights(self, 3, hidden_size, bias, dtype=dtype, device=device)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.GRU``."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for parameter in self.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
+        reset_uniform(self, generator)
 
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
         device: torch.device | None = None,
     ) -> HiddenState:
         """Zeros ``h`` (batch_size, H), in the parameters' dtype and device by default."""
-        dtype = self.weight_ih.dtype if dtype is None else dtype
-        device = self.weight_ih.device if device is None else device
-        return HiddenState(torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device))
+        return zero_state(self, HiddenState, (self.hidden_size,), batch_size, dtype=dtype,
+                          device=device)
 
     def forward(self, x: Tensor, state: HiddenState) -> tuple[HiddenState, GRUGates]:
         """One step: ``x`` (B, I), ``state`` at t-1 -> state at t and the gates (B, H)."""

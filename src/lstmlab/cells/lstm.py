@@ -28,44 +28,18 @@ y^{out} = o, s_c = c, y^c = h; their bias and weight of each gate are the matchi
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmlab.cells.parameters import (
+    check_size,
+    check_step,
+    register_weights,
+    reset_uniform,
+    zero_state,
+)
 from lstmlab.cells.state import Gates, LSTMState
-
-
-def check_size(name: str, value: int, *, minimum: int = 1) -> None:
-    """Raise ValueError unless ``value`` is an int >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def check_step(x: Tensor, parameter: Tensor, input_size: int, state: tuple,
-               sizes: tuple[int, ...]) -> None:
-    """Raise ValueError unless ``x`` is (B, input_size) in ``parameter``'s dtype and device
-    and ``state``'s fields are (B, size) for ``sizes``, in the same dtype and device."""
-    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != input_size:
-        received = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"x must have shape (batch, {input_size}), got {received}")
-    if x.dtype != parameter.dtype or x.device != parameter.device:
-        raise ValueError(
-            f"x must have the parameters' dtype {parameter.dtype} and device "
-            f"{parameter.device}, got {x.dtype} on {x.device}"
-        )
-    names = getattr(state, "_fields", [str(k) for k in range(len(state))])
-    for name, tensor, size in zip(names, state, sizes, strict=True):
-        expected = (x.shape[0], size)
-        if not isinstance(tensor, Tensor) or tuple(tensor.shape) != expected:
-            received = tuple(tensor.shape) if isinstance(tensor, Tensor) else tensor
-            raise ValueError(f"state.{name} must have shape {expected}, got {received!r}")
-        if tensor.dtype != x.dtype or tensor.device != x.device:
-            raise ValueError(
-                f"state.{name} must have x's dtype {x.dtype} and device {x.device}, "
-                f"got {tensor.dtype} on {tensor.device}"
-            )
 
 
 class LSTMCell(nn.Module):
@@ -92,17 +66,10 @@ class LSTMCell(nn.Module):
         self.proj_size = proj_size
         self.bias = bias
         output_size = proj_size if proj_size > 0 else hidden_size
-        factory = {"dtype": dtype, "device": device}
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, output_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        register_weights(self, 4, output_size, bias, dtype=dtype, device=device)
         if proj_size > 0:
-            self.weight_hr = nn.Parameter(torch.empty(proj_size, hidden_size, **factory))
+            self.weight_hr = nn.Parameter(
+                torch.empty(proj_size, hidden_size, dtype=dtype, device=device))
         else:
             self.register_parameter("weight_hr", None)
         self.reset_parameters()
@@ -114,10 +81,7 @@ class LSTMCell(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), as ``torch.nn.LSTM``."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for parameter in self.parameters():
-                parameter.uniform_(-bound, bound, generator=generator)
+        reset_uniform(self, generator)
 
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
@@ -125,11 +89,8 @@ class LSTMCell(nn.Module):
     ) -> LSTMState:
         """Zeros: ``h`` (batch_size, P), ``c`` (batch_size, H), in the parameters' dtype and
         device by default."""
-        dtype = self.weight_ih.dtype if dtype is None else dtype
-        device = self.weight_ih.device if device is None else device
-        h = torch.zeros(batch_size, self.output_size, dtype=dtype, device=device)
-        c = torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device)
-        return LSTMState(h, c)
+        return zero_state(self, LSTMState, (self.output_size, self.hidden_size), batch_size,
+                          dtype=dtype, device=device)
 
     def forward(self, x: Tensor, state: LSTMState) -> tuple[LSTMState, Gates]:
         """One step: ``x`` (B, I), ``state`` at t-1 -> state at t and the gates (B, H)."""

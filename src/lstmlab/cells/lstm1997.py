@@ -50,7 +50,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size
+from lstmlab.cells.parameters import check_size
 from lstmlab.cells.state import Gates
 
 

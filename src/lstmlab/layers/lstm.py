@@ -29,7 +29,8 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells.lstm import LSTMCell, check_size
+from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells.parameters import check_size
 from lstmlab.layers.stack import RecurrentStack
 
 

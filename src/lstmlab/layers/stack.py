@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmlab.cells.lstm import check_size
+from lstmlab.cells.parameters import check_size
 from lstmlab.layers.unroll import unroll
 
 

@@ -23,7 +23,6 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm import check_size
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
@@ -33,6 +32,7 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997Weights,
     Squash,
 )
+from lstmlab.cells.parameters import check_size
 from lstmlab.cells.state import Gates
 
 
