@@ -4,11 +4,14 @@ import pytest
 import torch
 
 from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
-from lstmlab.competitors.methods import COMPETITORS, paper_settings
+from lstmlab.competitors.methods import COMPETITORS, meets_rule, paper_settings
 from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
+from lstmlab.tasks.adding import Adding
 from lstmlab.tasks.batch import fresh_batches
 from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
+from lstmlab.tasks.multiplication import Multiplication
 from lstmlab.tasks.stopping import TestSetRule
 
 
@@ -77,6 +80,39 @@ def test_stopping_and_test_sets_are_drawn_in_the_experiments_batches(name, tmp_p
                             published=(), trials=1, budget=12, eval_batch_size=7)
     run(ReproduceConfig((experiment,), (COMPETITORS[name](),), out=tmp_path, trials=1))
     assert sizes and set(sizes) == {7}
+
+
+def test_a_fixed_net_is_judged_by_a_window_rule_on_window_fresh_sequences():
+    """ST3(0.01) of Experiment 4 and n_seq = 13 of Experiment 5 for nets that no longer learn:
+    2000 fresh sequences stand for the 2000 most recent training sequences."""
+    seen = []
+
+    def off_by(delta, wrong=()):
+        def evaluate(batch):
+            seen.append(batch.batch_size)
+            outputs = batch.targets + delta * batch.mask.unsqueeze(-1)
+            start = sum(seen[:-1])  # sequence index of this batch's first sequence
+            for k in wrong:
+                if start <= k < start + batch.batch_size:
+                    outputs[batch.lengths[k - start] - 1, k - start] += 0.5
+            return outputs
+        return evaluate
+
+    def criterion(task):
+        return Criterion(task, torch.Generator().manual_seed(0), batch_size=300)
+
+    adding = Adding(T=22)
+    assert meets_rule(criterion(adding), off_by(0.0))
+    assert sum(seen) == 2000 and max(seen) == 300
+    seen.clear()
+    assert not meets_rule(criterion(adding), off_by(0.02))  # all right, mean error 0.02 > 0.01
+    seen.clear()
+    assert not meets_rule(criterion(adding), off_by(0.0, wrong=[1999]))
+    multiplication = Multiplication(T=22)
+    seen.clear()
+    assert meets_rule(criterion(multiplication), off_by(0.0, wrong=range(0, 1200, 100)))
+    seen.clear()
+    assert not meets_rule(criterion(multiplication), off_by(0.0, wrong=range(0, 1300, 100)))
 
 
 def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():

@@ -35,7 +35,8 @@ from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.tasks.batch import Batch, Task
+from lstmlab.tasks.batch import Batch, Task, fresh_batches
+from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
 from lstmlab.training.bptt import BPTT, TruncatedBPTT
 from lstmlab.training.losses import sum_squared_error
 from lstmlab.training.rtrl import RTRL
@@ -106,6 +107,31 @@ def _online_trials(build: Learner, experiment: Experiment, seeds: Sequence[int],
                           test_error=fraction_wrong(task, test, evaluate,
                                                     experiment.eval_batch_size),
                           wall_time=time.perf_counter() - started, curve=tuple(criterion.curve))
+
+
+def meets_rule(criterion: Criterion, evaluate: Callable[[Batch], Tensor]) -> bool:
+    """Whether a net that no longer learns (an RCC net between growth steps, a guess) meets
+    the task's stopping rule, judged by ``evaluate(batch) -> outputs`` (T, B, O).
+
+    A test-set rule (Experiments 1-3) is checked on a fresh stopping set. A window rule (ST3 of
+    Experiments 4 and 6, Experiment 5's n_seq) judges the ``window`` most recent training
+    sequences; a fixed net would process them as it processes fresh ones, so ``window`` fresh
+    sequences from the check generator take their place. Without a rule, every sequence of the
+    stopping set must be right.
+    """
+    rule = criterion.rule
+    if isinstance(rule, TestSetRule):
+        return criterion.check(evaluate)
+    if not isinstance(rule, RecentWindowRule):
+        return criterion.final_success(evaluate)
+    correct, errors = [], []
+    for batch in fresh_batches(criterion.task.sample, rule.window, criterion.generator,
+                               criterion.batch_size):
+        outputs = evaluate(batch)
+        correct.append(criterion.task.is_correct(outputs, batch))
+        errors.append(criterion.task.errors(outputs, batch))
+    as_test_set = TestSetRule(rule.name, rule.max_wrong, rule.max_mean_error)
+    return as_test_set.is_met(torch.cat(correct), torch.cat(errors))
 
 
 @dataclass(frozen=True)
@@ -228,9 +254,9 @@ class RCCMethod:
 
                 net, sequences = train_rcc(
                     train.inputs.double(), train.targets.double(), train.mask, self.config,
-                    generator, solved=lambda net, c=criterion: c.check(evaluator(net)),
+                    generator, solved=lambda net, c=criterion: meets_rule(c, evaluator(net)),
                     budget=budget)
-                success = criterion.check(evaluator(net))
+                success = meets_rule(criterion, evaluator(net))
                 presented += sequences
                 progress(presented, float("nan"))
                 test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
@@ -292,7 +318,7 @@ class GuessMethod:
                         outputs = forward(screen.inputs)                   # (K, T, B, O)
                         passed = torch.stack([task.is_correct(o, screen).all() for o in outputs])
                         for k in torch.nonzero(passed).flatten().tolist():
-                            passed[k] = criterion.check(lambda b, k=k: forward(b.inputs)[k])
+                            passed[k] = meets_rule(criterion, lambda b, k=k: forward(b.inputs)[k])
                     return passed
 
                 result = guess(model, solves, weight_range=self.weight_range,
