@@ -7,6 +7,7 @@ import torch
 
 from lstmlab.introspection.kernel import run_fused, standard_weights, step_gates
 from lstmlab.introspection.reconstruct import reconstruct_gates
+from lstmlab.introspection.recurrence import loop_recurrence
 
 needs_workspace = pytest.mark.skipif(
     not (hasattr(torch.ops.aten, "mkldnn_rnn_layer") and torch.backends.mkldnn.is_available()),
@@ -30,6 +31,22 @@ def test_workspace_gates_equal_reconstruction(hidden_size):
     torch.testing.assert_close(fast.hidden, plain.hidden, rtol=0, atol=1e-6)
     torch.testing.assert_close(fast.gates, reconstruct_gates(weights, x, plain.hidden, h0),
                                rtol=0, atol=1e-5)
+    assert fast.cell is not None, "the cell states were not found in the workspace"
+    i, f, g, _ = fast.gates.chunk(4, dim=-1)
+    torch.testing.assert_close(fast.cell, loop_recurrence(f, i * g, c0), rtol=0, atol=1e-5)
+
+
+@needs_workspace
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_workspace_cells_of_short_sequences(steps):
+    generator = torch.Generator().manual_seed(steps)
+    model = torch.nn.LSTM(2, 5)
+    x = torch.randn(steps, 4, 2, generator=generator)
+    c0 = torch.randn(4, 5, generator=generator)
+    fast = run_fused(standard_weights(model, 0, 0), x, torch.zeros(4, 5), c0)
+    assert fast.cell is not None
+    i, f, g, _ = fast.gates.chunk(4, dim=-1)
+    torch.testing.assert_close(fast.cell, loop_recurrence(f, i * g, c0), rtol=0, atol=1e-6)
 
 
 def test_no_workspace_for_float64_or_projection():

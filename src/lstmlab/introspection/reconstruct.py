@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.introspection.kernel import StandardWeights
+from lstmlab.introspection.weights import StandardWeights
 
 
 def reconstruct_gates(

@@ -6,10 +6,11 @@ L layers, D directions.
 
 How each layer and direction is traced:
 - the standard cell (torch's module, or ours with ``cell=LSTMCell``): torch's fused kernel runs
-  the layer (``kernel.py``); the gates come from the kernel's own workspace where that can be
-  read and checked, otherwise they are reconstructed from the returned h sequence in one pass of
-  batched products (``reconstruct.py``); c_t = f_t * c_{t-1} + i_t * g_t by the faster exact
-  solver of ``recurrence.py``. No per-step Python loop over the products.
+  the layer (``kernel.py``); the gates and cell states come from the kernel's own workspace where
+  that can be read and checked (``workspace.py``), otherwise the gates are reconstructed from
+  the returned h sequence in one pass of batched products (``reconstruct.py``) and
+  c_t = f_t * c_{t-1} + i_t * g_t by the faster exact solver of ``recurrence.py``. No per-step
+  Python loop over the products.
 - a variant cell (peephole, CIFG, 1997, ...): ``unroll(cell, x, record=True)``, which stacks the
   gates every step returns.
 Layer l > 0 reads the concatenated (forward, reverse) h of layer l-1, as torch does; dropout
@@ -141,8 +142,10 @@ def _standard_direction(
         gates = fused.gates
         if gates is None:
             gates = reconstruct_gates(weights, x_steps, fused.hidden, h0)
-        i, f, g, _ = split_gates(gates)
-        cell = linear_recurrence(f, i * g, c0)
+        cell = fused.cell
+        if cell is None:
+            i, f, g, _ = split_gates(gates)
+            cell = linear_recurrence(f, i * g, c0)
         hidden = fused.hidden
         if mask is not None:
             keep = mask.unsqueeze(-1).to(gates.dtype)

@@ -1,0 +1,124 @@
+"""The gates and cell states oneDNN's fused LSTM kernel keeps in its training workspace.
+
+Shapes: T time, B batch, I input, H hidden. One forward-direction layer, no projection, float32
+on CPU (the only case where torch runs oneDNN's RNN and ``torch.ops.aten.mkldnn_rnn_layer``
+exists).
+
+In training mode the kernel stores, for its own backward pass, everything it computed:
+- the activated gates i, f, g, o of every step, laid out (T, B, ld) at the start of the
+  workspace, with ld = 4H rounded up as oneDNN's ``get_good_ld`` does (to a 64-byte line, plus
+  one line when ld is a multiple of 256 elements);
+- the cell states, in a page-aligned section laid out (L + 1, T + 1, B, H) for this one layer
+  (L = 1): c_t of steps t = 0 .. T-2 at [1, t + 1]; the last one, c_{T-1}, goes to the kernel's
+  output ``cy`` instead.
+That layout is oneDNN's, not a public contract. So nothing read here is trusted unchecked: the
+gates must equal gates recomputed from scratch at the first and the last step (whose offset
+(T-1) * B * ld tests ld and both strides at once), and the cell states must satisfy
+c_t = f_t * c_{t-1} + i_t * g_t at the first and the last step (the last against ``cy``). On any
+mismatch the caller gets None and computes the value itself (``reconstruct.py``,
+``recurrence.py``). Reading the workspace saves the second pass over the products (the gates)
+and the T-step recurrence (the cells): a trace then costs about one training-mode forward.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lstmlab.introspection.weights import FusedResult, StandardWeights, step_gates
+
+# oneDNN's RNN mode enum as torch passes it (RNN_RELU, RNN_TANH, LSTM, GRU).
+_MKLDNN_LSTM_MODE = 2
+_CHECK_TOLERANCE = 1e-4
+_PAGE_BYTES = 4096
+_MAX_CANDIDATES = 8
+_HAS_LAYER_OP = hasattr(torch.ops.aten, "mkldnn_rnn_layer")
+
+
+def can_read_workspace(weights: StandardWeights, x: Tensor) -> bool:
+    """Whether torch runs this layer on oneDNN with a workspace we know how to read."""
+    return (
+        _HAS_LAYER_OP
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weights.weight_hr is None
+        and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+        and x.numel() > 0
+    )
+
+
+def good_ld(width: int, itemsize: int) -> int:
+    """oneDNN's leading dimension for a workspace row of ``width`` elements."""
+    per_line = 64 // itemsize
+    ld = -(-width // per_line) * per_line
+    return ld + per_line if ld % 256 == 0 else ld
+
+
+def _close(a: Tensor, b: Tensor) -> bool:
+    return bool(torch.allclose(a, b, rtol=_CHECK_TOLERANCE, atol=_CHECK_TOLERANCE))
+
+
+def _cells(flat: Tensor, gates: Tensor, c0: Tensor, cy: Tensor) -> Tensor | None:
+    """c (T, B, H) from the workspace ``flat`` (float view) and ``cy``, or None if not found."""
+    steps, batch, width = gates.shape
+    hidden_size = width // 4
+    if steps == 1:
+        return cy.unsqueeze(0)
+    i, f, g, _ = gates.split(hidden_size, dim=-1)
+    first = torch.addcmul(i[0] * g[0], f[0], c0)  # c_0 from c0, as the kernel computed it
+    block = batch * hidden_size
+    offset = (steps + 2) * block  # [1, 1] in (L + 1, T + 1, B, H): where c_0 sits
+    stored = (steps - 1) * block
+    page = _PAGE_BYTES // flat.element_size()
+    starts = torch.arange(0, flat.numel() - offset - stored + 1, page)
+    if starts.numel() == 0:
+        return None
+    probes = flat[starts + offset]
+    matches = starts[(probes - first[0, 0]).abs() <= _CHECK_TOLERANCE * (1 + first[0, 0].abs())]
+    for start in matches[:_MAX_CANDIDATES].tolist():
+        base = start + offset
+        cells = flat[base: base + stored].view(steps - 1, batch, hidden_size)
+        if _close(cells[0], first) and _close(cy, torch.addcmul(i[-1] * g[-1], f[-1], cells[-1])):
+            # slot [1, T] of the section is allocated but unused (the kernel writes its last
+            # c to cy): put c_{T-1} there, so the T cell states are one view, not a copy
+            flat[base + stored: base + stored + block].copy_(cy.reshape(-1))
+            return flat[base: base + stored + block].view(steps, batch, hidden_size)
+    return None
+
+
+def workspace_run(
+    weights: StandardWeights, x: Tensor, h0: Tensor, c0: Tensor
+) -> FusedResult | None:
+    """Run the layer in oneDNN's training mode; h (T, B, H) and, when they check out, the
+    gates (T, B, 4H) and cells (T, B, H) from its workspace. None when the gates do not."""
+    steps, batch, _ = x.shape
+    hidden_size = weights.weight_hh.shape[1]
+    gate_width = 4 * hidden_size
+    zero_bias = x.new_zeros(gate_width)
+    bias_ih = zero_bias if weights.bias_ih is None else weights.bias_ih
+    bias_hh = zero_bias if weights.bias_hh is None else weights.bias_hh
+    try:
+        # oneDNN only keeps a workspace when autograd is on; nothing here requires grad, so no
+        # graph is recorded.
+        with torch.enable_grad():
+            hidden, _, cy, workspace = torch.ops.aten.mkldnn_rnn_layer(
+                x.contiguous(), weights.weight_ih, weights.weight_hh, bias_ih, bias_hh,
+                h0.contiguous(), c0.contiguous(), False, [], _MKLDNN_LSTM_MODE, hidden_size, 1,
+                True, False, False, True,
+            )
+    except RuntimeError:
+        return None
+    ld = good_ld(gate_width, x.element_size())
+    if workspace is None or workspace.dtype != torch.uint8 or workspace.numel() < (
+        steps * batch * ld * x.element_size()
+    ):
+        return None
+    flat = workspace.view(x.dtype)
+    gates = flat[: steps * batch * ld].view(steps, batch, ld)[..., :gate_width]
+    # the last step's offset, (T-1) * B * ld, tests ld and both strides at once; the first
+    # step, the start of the buffer
+    last = step_gates(weights, x[-1], hidden[-2] if steps > 1 else h0)
+    if not (_close(step_gates(weights, x[0], h0), gates[0]) and _close(last, gates[-1])):
+        return None
+    return FusedResult(hidden, gates, _cells(flat, gates, c0, cy))
