@@ -34,13 +34,16 @@ def test_each_competitor_runs_in_the_runner_and_repeats_itself(name, tmp_path):
 
 
 class AlwaysRightLongLag(NoiseFreeLongLag):
-    """2a with a 30-sequence test set, checked every 5 sequences, where every sequence counts
-    as right: every method (guessing too) succeeds and reaches its checks and its test."""
+    """2a with 30-sequence stopping and test sets, checked every 5 sequences, where every
+    sequence counts as right: every method (guessing too) succeeds and reaches its checks."""
 
     def __init__(self):
         super().__init__(p=4)
         self.test_size = 30
         self.stopping = (TestSetRule("all right", check_every=5),)
+
+    def stopping_batches(self, generator, batch_size=256):
+        return self.test_batches(generator, batch_size)
 
     def is_correct(self, outputs, batch):
         return torch.ones(batch.batch_size, dtype=torch.bool)
@@ -68,6 +71,28 @@ def test_a_successful_guess_is_tested(tmp_path):
                                  trials=1))
     (row,) = result.experiments[0].methods[0].results
     assert (row.success, row.sequences, row.test_error) == (True, 1, 0.0)
+
+
+class FirstOfEachBatchWrong(AlwaysRightLongLag):
+    """The first sequence of every evaluated batch is wrong; the rule allows 5 wrong (3b)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopping = (TestSetRule("at most 5 wrong", max_wrong=5, check_every=5),)
+
+    def is_correct(self, outputs, batch):
+        return torch.arange(batch.batch_size) > 0
+
+
+def test_the_guessing_screen_is_no_stricter_than_the_rule(tmp_path):
+    """One wrong of the 64 screened sequences must not reject a guess the rule accepts."""
+    experiment = Experiment(name="2a", title="2a, one wrong per batch",
+                            make_task=lambda seed: FirstOfEachBatchWrong(), setup=SETUP_2A,
+                            published=(), trials=1, budget=5)
+    result = run(ReproduceConfig((experiment,), (COMPETITORS["guess"](),), out=tmp_path,
+                                 trials=1))
+    (row,) = result.experiments[0].methods[0].results
+    assert (row.success, row.sequences) == (True, 1)
 
 
 @pytest.mark.parametrize("name", sorted(COMPETITORS))
