@@ -11,6 +11,8 @@ Rows:
 - ``torch.nn.LSTM``: the reference (oneDNN's fused RNN kernel on CPU).
 - ``LSTM``: lstmlab's drop-in, standard cell, fused path (torch's kernel) and readable path
   (``fused=False``: ``unroll`` over ``LSTMCell``, a Python loop over time).
+- ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
+  of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
 - peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
   (``lstmlab.layers.fused.fused_unroll``: one input product for all steps, fused gate kernels,
@@ -40,6 +42,7 @@ from torch import Tensor, nn
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
 from lstmlab.layers.fused import fused_unroll
 
@@ -67,8 +70,12 @@ def standard_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tens
         "torch.nn.LSTM": lambda xs: reference(xs)[0],
         "LSTM (fused)": lambda xs: ours(xs)[0],
         "LSTM (readable)": lambda xs: readable(xs)[0],
+        "trace (fwd only)": lambda xs: trace(reference, xs),
         "nn.LSTMCell loop": cell_loop,
     }
+
+
+FORWARD_ONLY = {"trace (fwd only)"}  # a trace is a record, not differentiable
 
 
 def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tensor], Tensor]]:
@@ -108,7 +115,8 @@ def measure(shape: tuple[int, int, int, int], rounds: int, budget: float, warmup
     rows = standard_rows(input_size, hidden_size) | variant_rows(input_size, hidden_size)
     runs = {(name, mode): (lambda fn=fn, grad=grad: fn(xs_grad if grad else xs), grad)
             for name, fn in rows.items()
-            for mode, grad in (("fwd", False), ("fwd+bwd", True))}
+            for mode, grad in (("fwd", False), ("fwd+bwd", True))
+            if not (grad and name in FORWARD_ONLY)}
     first = {key: min(timed(run, grad) for _ in range(warmups))
              for key, (run, grad) in runs.items()}
     # as many rounds as the budget allows, at least 3 and at most ``rounds``
@@ -138,19 +146,26 @@ def best_of(run: Callable[[], object], repeats: int) -> float:
     return min(timed(run, False) for _ in range(repeats))
 
 
-def peak_table(shapes: list[tuple[int, int, int, int]], forward_seconds: dict) -> list[str]:
-    """GFLOP/s of nn.LSTM's forward beside measured matmul peaks at the same sizes."""
-    lines = ["| (B, T, I, H) | nn.LSTM fwd | one product (TB, I+H)x(I+H, 4H), MKL | "
-             "per-step (B, H)x(H, 4H) MKL addmm | per-step oneDNN packed |",
-             "|---|---|---|---|---|"]
+def peak_table(shapes: list[tuple[int, int, int, int]], all_medians: dict) -> list[str]:
+    """Achieved GFLOP/s (products only: 8 B T H (I + H) forward, 3x that forward + backward)
+    beside matmul peaks measured now at the same sizes."""
+    lines = ["| (B, T, I, H) | nn.LSTM fwd | nn.LSTM fwd+bwd | peephole fast fwd | "
+             "peephole fast fwd+bwd | peak: one product (TB, I+H)x(I+H, 4H), MKL | "
+             "peak: per-step (B, H)x(H, 4H), MKL addmm | peak: per-step, oneDNN packed |",
+             "|---|---|---|---|---|---|---|---|"]
     for shape in shapes:
-        lines.append("| " + " | ".join(peak_row(shape, forward_seconds[shape])) + " |")
+        batch, steps, input_size, hidden_size = shape
+        flops = 8.0 * batch * steps * hidden_size * (input_size + hidden_size)
+        medians = all_medians[shape]
+        achieved = [f"{gflops(flops * factor, medians[row][mode]):.0f}"
+                    for row in ("torch.nn.LSTM", "peephole (fast)")
+                    for mode, factor in (("fwd", 1), ("fwd+bwd", 3))]
+        lines.append("| " + " | ".join([f"{shape}", *achieved, *peak_row(shape)]) + " |")
     return lines
 
 
-def peak_row(shape: tuple[int, int, int, int], forward: float) -> list[str]:
+def peak_row(shape: tuple[int, int, int, int]) -> list[str]:
     batch, steps, input_size, hidden_size = shape
-    flops = 8.0 * batch * steps * hidden_size * (input_size + hidden_size)
     big_in = torch.randn(batch * steps, input_size + hidden_size)
     big_weight = torch.randn(4 * hidden_size, input_size + hidden_size)
     big = best_of(lambda: big_in @ big_weight.T, 5)
@@ -159,8 +174,7 @@ def peak_row(shape: tuple[int, int, int, int], forward: float) -> list[str]:
     bias = torch.zeros(4 * hidden_size)
     step_flops = 8.0 * batch * hidden_size * hidden_size
     addmm = best_of(lambda: [torch.addmm(bias, h, weight.T) for _ in range(20)], 5) / 20
-    cells = [f"{shape}", f"{gflops(flops, forward):.0f}",
-             f"{gflops(2 * big_in.numel() * 4 * hidden_size, big):.0f}",
+    cells = [f"{gflops(2 * big_in.numel() * 4 * hidden_size, big):.0f}",
              f"{gflops(step_flops, addmm):.0f}"]
     if not torch.backends.mkldnn.is_available():
         return [*cells, "n/a"]
@@ -191,21 +205,25 @@ def main() -> None:
           f"{args.threads} threads, float32, CPU; median of up to {args.rounds} interleaved "
           f"rounds, {args.clock} clock; ratio = time / torch.nn.LSTM's time in the same run\n",
           flush=True)
-    forward_seconds = {}
+    all_medians = {}
     for shape in shapes:
         medians, spread = measure(shape, args.rounds, budget, 1 if args.quick else 2)
-        forward_seconds[shape] = medians["torch.nn.LSTM"]["fwd"]
+        all_medians[shape] = medians
         reference = medians["torch.nn.LSTM"]
         print(f"(B, T, I, H) = {shape}   spread (IQR / median) {spread:.0%}")
         print("| row | fwd ms | fwd ratio | fwd+bwd ms | fwd+bwd ratio |")
         print("|---|---|---|---|---|")
         for name, times in medians.items():
-            print(f"| {name} | {times['fwd'] * 1e3:.2f} | "
-                  f"{times['fwd'] / reference['fwd']:.2f}x | {times['fwd+bwd'] * 1e3:.2f} | "
-                  f"{times['fwd+bwd'] / reference['fwd+bwd']:.2f}x |")
+            cells = [name]
+            for mode in ("fwd", "fwd+bwd"):
+                if mode in times:
+                    cells += [f"{times[mode] * 1e3:.2f}", f"{times[mode] / reference[mode]:.2f}x"]
+                else:
+                    cells += ["", ""]
+            print("| " + " | ".join(cells) + " |")
         print(flush=True)
-    print("Achieved GFLOP/s (float32): nn.LSTM forward vs matmul peaks on this machine")
-    print("\n".join(peak_table(shapes, forward_seconds)))
+    print("Achieved GFLOP/s (float32, products only) beside matmul peaks on this machine")
+    print("\n".join(peak_table(shapes, all_medians)))
 
 
 if __name__ == "__main__":

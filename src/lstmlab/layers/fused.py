@@ -44,24 +44,30 @@ _SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
              id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
 
 
-class Product:
-    """``y @ weight.T`` for a fixed weight (N, K) and batch B; oneDNN with a packed weight when
-    it is there (CPU, float32), else ``torch.mm``. No autograd: used inside the backward pass
-    written out below."""
+# oneDNN for the float32 products on CPU (off: torch.mm / addmm, i.e. MKL, everywhere).
+ONEDNN = True
 
-    def __init__(self, weight: Tensor, batch_size: int) -> None:
+
+class Product:
+    """``y @ weight.T (+ bias)`` for a fixed weight (N, K) and about ``rows`` rows of y: oneDNN
+    with the weight packed once (``_linear_pointwise``) for float32 on CPU, else ``torch.mm``.
+    No autograd: used inside the forward and backward passes written out below."""
+
+    def __init__(self, weight: Tensor, rows: int) -> None:
         self.weight, self.packed = weight, None
-        if weight.dtype == torch.float32 and weight.device.type == "cpu" \
+        if ONEDNN and weight.dtype == torch.float32 and weight.device.type == "cpu" \
                 and torch.backends.mkldnn.is_available():
             try:
-                self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size)
+                self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
             except (RuntimeError, AttributeError):
                 self.packed = None
 
-    def __call__(self, y: Tensor) -> Tensor:
+    def __call__(self, y: Tensor, bias: Tensor | None = None) -> Tensor:
         if self.packed is not None:
-            return torch.ops.mkldnn._linear_pointwise(y, self.packed, None, "none", [], "")
-        return torch.mm(y, self.weight.T)
+            return torch.ops.mkldnn._linear_pointwise(y, self.packed, bias, "none", [], "")
+        if bias is None:
+            return torch.mm(y, self.weight.T)
+        return torch.addmm(bias, y, self.weight.T)
 
 
 class Spec(NamedTuple):
@@ -93,8 +99,7 @@ class _Sequence(torch.autograd.Function):
                 ) -> tuple[Tensor, Tensor]:
         steps, batch = xs.shape[:2]
         G, R, H = spec.gates, spec.width, spec.hidden_size
-        flat = xs.reshape(steps * batch, -1)
-        xw = (flat @ weight_ih.T if bias is None else torch.addmm(bias, flat, weight_ih.T))
+        xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
         ys, cs = xs.new_empty(steps, batch, R), xs.new_empty(steps, batch, H)
         saved = xs.new_empty(steps, batch, spec.saved)
         y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
@@ -175,7 +180,9 @@ class _Sequence(torch.autograd.Function):
                     dyr = back(dpre[t])
         flat = dpre.view(steps * batch, G)
         needs = ctx.needs_input_grad
-        dxs = (flat @ weight_ih).view_as(xs) if needs[1] else None
+        dxs = None
+        if needs[1]:
+            dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
         dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
         dweight_hh = None
         if weight_hh is not None and needs[5]:
