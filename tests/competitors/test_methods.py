@@ -3,8 +3,10 @@
 import pytest
 import torch
 
+from lstmlab.competitors import methods
 from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
-from lstmlab.competitors.methods import COMPETITORS, meets_rule, paper_settings
+from lstmlab.competitors.methods import COMPETITORS, RCCMethod, meets_rule, paper_settings
+from lstmlab.competitors.rcc import RCCConfig
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
@@ -12,6 +14,8 @@ from lstmlab.tasks.adding import Adding
 from lstmlab.tasks.batch import fresh_batches
 from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
 from lstmlab.tasks.multiplication import Multiplication
+from lstmlab.tasks.reber import SETUPS as REBER_SETUPS
+from lstmlab.tasks.reber import EmbeddedReber, encode
 from lstmlab.tasks.stopping import TestSetRule
 
 
@@ -138,6 +142,26 @@ def test_a_fixed_net_is_judged_by_a_window_rule_on_window_fresh_sequences():
     assert meets_rule(criterion(multiplication), off_by(0.0, wrong=range(0, 1200, 100)))
     seen.clear()
     assert not meets_rule(criterion(multiplication), off_by(0.0, wrong=range(0, 1300, 100)))
+
+
+def test_rcc_learns_experiment_1s_training_strings_each_once(tmp_path, monkeypatch):
+    """Fahlman trained RCC on the 256 training strings; sampling 256 with replacement from
+    them would leave about a third out."""
+    seen = []
+
+    def recording(inputs, *args, **kwargs):
+        seen.append(inputs)
+        return train_rcc(inputs, *args, **kwargs)
+
+    train_rcc = methods.train_rcc
+    monkeypatch.setattr(methods, "train_rcc", recording)
+    experiment = Experiment(name="1", title="1, small",
+                            make_task=lambda seed: EmbeddedReber(train_size=16, test_size=16),
+                            setup=REBER_SETUPS["1-5"], published=(), trials=1, budget=10)
+    method = RCCMethod(RCCConfig(max_hidden=0, output_epochs=1))
+    run(ReproduceConfig((experiment,), (method,), out=tmp_path, trials=1))
+    expected = encode(EmbeddedReber(train_size=16, test_size=16).train_strings).inputs
+    torch.testing.assert_close(seen[0], expected.double(), rtol=0, atol=0)
 
 
 def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():

@@ -31,6 +31,7 @@ from lstmlab.competitors.chunker import Chunker, ChunkerConfig
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.guess import guess
 from lstmlab.competitors.rcc import RCCConfig, train_rcc
+from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
@@ -39,7 +40,6 @@ from lstmlab.tasks.batch import Batch, Task, fresh_batches
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
 from lstmlab.training.bptt import BPTT, TruncatedBPTT
 from lstmlab.training.losses import sum_squared_error
-from lstmlab.training.rtrl import RTRL
 
 #: ``build(task, generator) -> (learn, evaluate)``: ``learn(batch)`` trains on one batch and
 #: returns the outputs it produced (T, B, O); ``evaluate(batch)`` runs the net without learning.
@@ -177,8 +177,9 @@ class GradientNetMethod:
 
 
 def rtrl_method() -> GradientNetMethod:
-    """Online RTRL: an update at every step that carries error, as [H97]'s RTRL runs."""
-    return GradientNetMethod("rtrl", RTRL(online=True))
+    """Online RTRL: an update at every step that carries error, as [H97]'s RTRL runs (the
+    written-out sensitivities of ``williams_zipser``, equal to the generic ``RTRL``)."""
+    return GradientNetMethod("rtrl", WilliamsZipser(online=True))
 
 
 def bptt_method() -> GradientNetMethod:
@@ -226,8 +227,9 @@ class ChunkerMethod:
 
 @dataclass(frozen=True)
 class RCCMethod:
-    """Recurrent Cascade-Correlation on ``training_sequences`` sequences drawn once per trial
-    (Experiment 1's task draws them from its fixed training set, as Fahlman's 256 strings)."""
+    """Recurrent Cascade-Correlation on a fixed training set: the task's own where it has one
+    (``task.training_set()``: Experiment 1's 256 strings, each once, as Fahlman's), else
+    ``training_sequences`` sequences drawn once per trial."""
 
     config: RCCConfig = RCCConfig()
     training_sequences: int = 256
@@ -245,7 +247,9 @@ class RCCMethod:
                 started = time.perf_counter()
                 task = experiment.make_task(seed)
                 generator = torch.Generator().manual_seed(seed)
-                train = task.sample(self.training_sequences, generator)
+                training_set = getattr(task, "training_set", None)
+                train = (training_set() if training_set is not None
+                         else task.sample(self.training_sequences, generator))
                 criterion = Criterion(task, torch.Generator().manual_seed(
                     seed + CHECK_SEED_OFFSET), batch_size=experiment.eval_batch_size)
 

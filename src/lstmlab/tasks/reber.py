@@ -202,6 +202,11 @@ class EmbeddedReber:
         picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
         return encode([self.train_strings[k] for k in picks.tolist()])
 
+    def training_set(self) -> Batch:
+        """Every training string once, in order: the fixed set a method that trains on whole
+        sets (Fahlman's RCC, [H97] Table 1) learns from."""
+        return encode(self.train_strings)
+
     def test_batches(self, generator: torch.Generator | None = None,
                      batch_size: int = 256) -> Iterator[Batch]:
         """The 256 test strings (fixed by ``data_seed``; ``generator`` is not used)."""
