@@ -9,10 +9,11 @@ The goal for ``trace`` is <= 1.3x.
 Rows:
 - ``nn.LSTM forward``: the reference (oneDNN's fused RNN kernel on CPU).
 - ``trace``: ``lstmlab.introspection.trace`` as a user calls it: the fused kernel in training
-  mode, gates read from oneDNN's workspace (checked at the first and last step), c by the faster
-  exact recurrence solver.
+  mode, gates and cell states read from oneDNN's workspace (each checked against a recomputation
+  at the first and last step).
 - ``trace, reconstructed``: ``read_workspace=False``: the fused forward, then every gate
-  recomputed from the returned h in two batched products, then c.
+  recomputed from the returned h in two batched products, then c by the faster exact solver
+  (the path for proj_size, float64, GPU).
 - ``LSTMCell loop``: the usual workaround, one ``nn.LSTMCell`` call a step, keeping h and c
   (a lower bound: it does not even produce the gates, which would cost another pass).
 - ``c by loop`` / ``c by scan``: the two exact solvers of c_t = f_t c_{t-1} + i_t g_t alone.
