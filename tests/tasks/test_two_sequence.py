@@ -38,6 +38,7 @@ def test_signal_elements_3a_exact_3b_noisy():
     sign = 1.0 - 2.0 * batch.labels.float()
     residual = (batch.inputs[:3, :, 0] - sign).flatten().double().numpy()
     assert stats.kstest(residual, stats.norm(0, math.sqrt(0.2)).cdf).pvalue > 1e-3
+    assert stats.kstest(residual, stats.norm(0, 0.2).cdf).pvalue < 1e-6  # not a std of 0.2
 
 
 def test_lengths_uniform_between_T_and_T_plus_T_over_10_and_classes_balanced():
@@ -61,7 +62,9 @@ def test_targets_3a_and_3c_target_noise_variance():
     noise = batch.last(batch.targets)[:, 0] - task.noise_free_targets(batch)
     torch.testing.assert_close(task.noise_free_targets(batch),
                                torch.where(batch.labels == 0, 0.2, 0.8), rtol=0, atol=0)
-    assert stats.kstest(noise.double().numpy(), stats.norm(0, math.sqrt(0.1)).cdf).pvalue > 1e-3
+    noise = noise.double().numpy()
+    assert stats.kstest(noise, stats.norm(0, math.sqrt(0.1)).cdf).pvalue > 1e-3  # st.dev. 0.32
+    assert stats.kstest(noise, stats.norm(0, 0.1).cdf).pvalue < 1e-6  # not a std of 0.1
 
 
 def test_seeds():
