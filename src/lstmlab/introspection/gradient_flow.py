@@ -76,7 +76,8 @@ def _time_major(model: nn.Module, x: Tensor) -> Tensor:
 
 
 def gradient_flow(
-    model: nn.Module, x: Tensor, loss_fn: Callable[..., Tensor], hx=None, *,
+    model: nn.Module, x: Tensor, loss_fn: Callable[..., Tensor],
+    hx: Tensor | tuple[Tensor, Tensor] | None = None, *,
     lengths: Tensor | None = None,
 ) -> GradientFlow:
     """dL/dh_t and dL/dc_t for every layer, direction and step, in one backward pass.
@@ -133,7 +134,8 @@ def _final_jacobians(final: Tensor, states: list[Tensor]) -> Tensor:
 
 
 def jacobian_norms(
-    model: nn.Module, x: Tensor, hx=None, *, layer: int = 0, direction: int = 0,
+    model: nn.Module, x: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None = None, *,
+    layer: int = 0, direction: int = 0,
 ) -> JacobianNorms:
     """||ds_T/ds_t||_2 for every step t of one layer and direction (s = c for an LSTM, h for a
     simple RNN), T the direction's last step, beside the carousel's prod f (module docstring).

@@ -87,7 +87,9 @@ def step_function(model: nn.Module, layer: int, direction: int) -> Step:
                      f"{type(model).__name__}")
 
 
-def initial_state(model: nn.Module, hx, x: Tensor) -> list[NamedTuple]:
+def initial_state(
+    model: nn.Module, hx: Tensor | tuple[Tensor, Tensor] | None, x: Tensor
+) -> list[NamedTuple]:
     """Per row (layer * D + direction), the state before step 0, each tensor (B, .)."""
     rows = model.num_layers * (2 if model.bidirectional else 1)
     batch = x.shape[1]
@@ -118,7 +120,10 @@ def initial_state(model: nn.Module, hx, x: Tensor) -> list[NamedTuple]:
     return starts
 
 
-def rerun(model: nn.Module, x: Tensor, hx=None, lengths: Tensor | None = None) -> Rerun:
+def rerun(
+    model: nn.Module, x: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None = None,
+    lengths: Tensor | None = None,
+) -> Rerun:
     """Run ``model`` step by step on time-major ``x`` (T, B, I) from ``hx`` (zeros if None).
 
     ``lengths`` (B,): sequence b holds steps 0 .. lengths[b]-1 (the reverse direction reads
