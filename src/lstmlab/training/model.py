@@ -2,7 +2,7 @@
 
 Shapes: T time, B batch, I input, P the cell's output size (``state.h``), O output units.
 
-    state_t, _ = cell(x_t, state_{t-1})            for t = 1..T, state_0 = cell's zero state
+    state_t, _ = cell(x_t, state_{t-1})            for t = 1..T (``unroll``), state_0 = zeros
     y_t        = squash(state_t.h @ W.T + b)       readout = nn.Linear(P, O), squash optional
 
 The output at step t reads the hidden units of step t, as in the 1997 paper's three processing
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.state import Cell
+from lstmlab.layers.unroll import unroll
 
 
 class SequenceModel(nn.Module):
@@ -52,11 +52,8 @@ class SequenceModel(nn.Module):
             raise ValueError(f"inputs: expected (T, B, I), received shape {tuple(inputs.shape)}")
         if state is None:
             state = self.initial_state(inputs.shape[1], inputs)
-        hs = []
-        for x_t in inputs:
-            state, _ = self.cell(x_t, state)
-            hs.append(state.h)
-        return self.output(torch.stack(hs)), state
+        hs, state, _ = unroll(self.cell, inputs, state)
+        return self.output(hs), state
 
 
 def detach_state(state: NamedTuple) -> NamedTuple:
