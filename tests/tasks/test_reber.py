@@ -1,9 +1,11 @@
 """Experiment 1's data checked against the grammar written out independently here."""
 
 import re
+from collections import Counter
 
 import pytest
 import torch
+from scipy import stats
 
 from lstmlab.tasks.batch import concat
 from lstmlab.tasks.reber import SYMBOLS, EmbeddedReber, encode
@@ -78,6 +80,22 @@ def test_branch_symbol_is_a_fair_coin():
     task = EmbeddedReber(data_seed=5, train_size=2000, test_size=10)
     t_count = sum(s[1] == "T" for s in task.train_strings)
     assert abs(t_count - 1000) < 4 * (2000 * 0.25) ** 0.5
+
+
+def test_every_choice_of_the_grammar_is_a_fair_coin():
+    """[H97] §5.1: "choosing an edge with probability 0.5 wherever there is a choice"."""
+    strings = EmbeddedReber(data_seed=6, train_size=3000, test_size=1).train_strings
+    taken = Counter(edge for string in strings for edge in walk(string))
+    choices = {}
+    for state, symbol in EDGES:
+        choices.setdefault(state, []).append(taken[(state, symbol)])
+    choices = {state: counts for state, counts in choices.items() if len(counts) == 2}
+    assert len(choices) == 11  # the outer T/P and five inner states in each branch
+    for state, counts in choices.items():
+        assert stats.binomtest(counts[0], sum(counts)).pvalue > 1e-3, (state, counts)
+    # Power: even the rarest choice is seen often enough to reject a 0.6 coin.
+    fewest = min(sum(counts) for counts in choices.values())
+    assert stats.binomtest(round(0.6 * fewest), fewest).pvalue < 1e-3
 
 
 def test_seeds():
