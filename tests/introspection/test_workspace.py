@@ -82,3 +82,27 @@ def test_workspace_is_read_under_no_grad_and_inference_mode():
             result = run_fused(weights, x, zeros, zeros)
         assert result.gates is not None
         torch.testing.assert_close(result.hidden, reference, rtol=0, atol=1e-6)
+
+
+@needs_workspace
+@pytest.mark.parametrize("break_what", ["gate layout", "cell section"])
+def test_a_misread_workspace_falls_back_to_reconstruction(monkeypatch, lstm_reference,
+                                                          break_what):
+    """If oneDNN ever lays its workspace out differently, the checks reject it and the trace
+    is computed the plain way: still the right numbers."""
+    from lstmlab.introspection import trace, workspace
+
+    if break_what == "gate layout":
+        monkeypatch.setattr(workspace, "good_ld", lambda width, itemsize: width + 48)
+    else:
+        monkeypatch.setattr(workspace, "_PAGE_BYTES", 4096 + 4)
+    generator = torch.Generator().manual_seed(9)
+    model = torch.nn.LSTM(3, 64)
+    x = torch.randn(6, 2, 3, generator=generator)
+    weights, zeros = standard_weights(model, 0, 0), torch.zeros(2, 64)
+    result = run_fused(weights, x, zeros, zeros)
+    assert result.cell is None
+    assert (result.gates is None) == (break_what == "gate layout")
+    layer, reference = trace(model, x)[0], lstm_reference(model, x)[(0, 0)]
+    torch.testing.assert_close(layer.cell, reference["c"], rtol=0, atol=1e-5)
+    torch.testing.assert_close(layer.forget, reference["f"], rtol=0, atol=1e-5)
