@@ -181,7 +181,8 @@ def trace(
     ``PackedSequence``; ``hx = (h0, c0)`` as the model takes it (zeros if None); ``lengths``
     (B,) for a padded ``x``. The Trace is always (T, B, ...) in input position order, batch in
     the caller's order. ``read_workspace=False`` forces the plain reconstruction (the readable
-    reference path) where the kernel's workspace could have been read.
+    reference path) where the kernel's workspace could have been read. Fields may be views into
+    one buffer of the kernel's (no copies are made); clone a field before writing into it.
     """
     check_model(model)
     x, lengths, unbatched = prepare_input(model, x, lengths)
