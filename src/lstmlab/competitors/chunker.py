@@ -18,8 +18,9 @@ unexpected (nothing predicted it). Because nothing A can predict reaches C, C's 
 short, and a long time lag in the input is a short one for C (2a: C sees only the first and the
 last symbol).
 
-Prediction of the whole system at step t: A's output, unless C has read an input and is surer
-than A (its largest output unit is larger than A's); then C's prediction. Collapse ([H97] §5.2:
+Prediction of the whole system at step t: A's output, unless C is surer than A (its largest
+output unit is larger than A's); then C's prediction. This rule is our choice: [H97] does not
+say how the two levels' predictions were combined. Collapse ([H97] §5.2:
 "one with an extra output predicting the other's hidden unit"): A has ``C.hidden_size`` extra
 outputs trained to predict C's current hidden state, so what C knows is distilled into A.
 
@@ -111,8 +112,9 @@ class Chunker(torch.nn.Module):
 
         Returns ``prediction`` (T, B, O), the system's prediction of the target at t;
         ``automatizer`` (T, B, O + H) A's outputs; ``chunker`` (T, B, O) C's latest prediction
-        (zero before C's first input); ``chunker_hidden`` (T, B, H) C's state; ``unexpected``
-        (T, B) the steps whose input C read; ``missed`` (T, B) the steps whose target A missed.
+        (C reads x_0 at t = 0, so it has one at every step); ``chunker_hidden`` (T, B, H) C's
+        state; ``unexpected`` (T, B) the steps whose input C read; ``missed`` (T, B) the steps
+        whose target A missed.
         """
         steps, batch, width = inputs.shape
         if width != self.input_size:
@@ -140,9 +142,8 @@ class Chunker(torch.nn.Module):
             c_hidden.append(c_state.h)
             c_pred.append(torch.sigmoid(self.chunker_readout(torch.cat([c_last, c_state.h], -1))))
         c_hidden, c_pred = torch.stack(c_hidden), torch.stack(c_pred)
-        # C speaks where it has read something and is surer than A (max output unit).
-        seen = unexpected.cumsum(0) > 0
-        unsure = (a_out[..., :size].amax(-1) < c_pred.amax(-1)) & seen
+        # C speaks where it is surer than A (max output unit).
+        unsure = a_out[..., :size].amax(-1) < c_pred.amax(-1)
         prediction = torch.where(unsure.unsqueeze(-1), c_pred, a_out[..., :size])
         return {"prediction": prediction, "automatizer": a_out, "chunker": c_pred,
                 "chunker_hidden": c_hidden, "unexpected": unexpected, "missed": missed}
