@@ -77,6 +77,16 @@ def test_a_successful_guess_is_tested(tmp_path):
     assert (row.success, row.sequences, row.test_error) == (True, 1, 0.0)
 
 
+def test_guessing_progress_counts_every_guess_of_the_call():
+    experiment = Experiment(name="2a", title="2a, always right",
+                            make_task=lambda seed: AlwaysRightLongLag(), setup=SETUP_2A,
+                            published=(), trials=2, budget=5)
+    reports = []
+    rows = list(COMPETITORS["guess"]().run_trials(experiment, [0, 1], 5,
+                                                  lambda seen, _: reports.append(seen)))
+    assert [row.sequences for row in rows] == [1, 1] and reports == [1, 2]
+
+
 class FirstOfEachBatchWrong(AlwaysRightLongLag):
     """The first sequence of every evaluated batch is wrong; the rule allows 5 wrong (3b)."""
 

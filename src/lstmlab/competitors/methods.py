@@ -308,6 +308,7 @@ class GuessMethod:
                    progress: TrialProgress) -> Iterator[TrialResult]:
         settings = paper_settings(self.name, experiment.name)
         with torch_threads(self.threads):
+            guesses = 0
             for seed in seeds:
                 started = time.perf_counter()
                 task = experiment.make_task(seed)
@@ -334,7 +335,8 @@ class GuessMethod:
 
                 result = guess(model, solves, weight_range=self.weight_range,
                                max_trials=budget, generator=generator, batch=self.batch)
-                progress(result.trials, float("nan"))
+                guesses += result.trials
+                progress(guesses, float("nan"))  # summed over this call, as TrialProgress says
                 test_error = 1.0
                 if result.success:
                     model.load_state_dict(result.weights)
