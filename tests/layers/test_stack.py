@@ -74,3 +74,15 @@ def test_constructor_arguments():
         LSTM(3, 4, proj_size=4)
     with pytest.warns(UserWarning, match="with num_layers=1 it does nothing"):
         LSTM(3, 4, dropout=0.5)
+
+
+@pytest.mark.parametrize(("layer", "expected"), [
+    (lambda: LSTM(3, 4), "LSTM(3, 4)"),
+    (lambda: LSTM(3, 4, 2, bias=False, proj_size=2, fused=False),
+     "LSTM(3, 4, num_layers=2, bias=False, proj_size=2, fused=False)"),
+    (lambda: GRU(3, 4, bidirectional=True), "GRU(3, 4, bidirectional=True)"),
+    (lambda: RNN(3, 4, nonlinearity="relu", batch_first=True, fused=False),
+     "RNN(3, 4, nonlinearity='relu', batch_first=True, fused=False)"),
+])
+def test_repr_lists_the_options_that_differ_from_torchs_defaults(layer, expected):
+    assert repr(layer()) == expected

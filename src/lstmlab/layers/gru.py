@@ -54,9 +54,5 @@ class GRU(RecurrentStack):
         return self.finish(prepared, output, state)
 
     def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False)):
-            if getattr(self, name) != default:
-                text += f", {name}={getattr(self, name)}"
-        return text + ("" if self.fused else ", fused=False")
+        return self.options_repr({"num_layers": 1, "bias": True, "batch_first": False,
+                                  "dropout": 0.0, "bidirectional": False})

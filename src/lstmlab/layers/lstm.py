@@ -76,11 +76,7 @@ class LSTM(RecurrentStack):
         return self.finish(prepared, output, state)
 
     def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False), ("proj_size", 0)):
-            if getattr(self, name) != default:
-                text += f", {name}={getattr(self, name)}"
-        if self.cell is not LSTMCell:
-            text += f", cell={getattr(self.cell, '__name__', self.cell)!r}"
-        return text + ("" if self.fused else ", fused=False")
+        cell = ("" if self.cell is LSTMCell
+                else f", cell={getattr(self.cell, '__name__', self.cell)!r}")
+        return self.options_repr({"num_layers": 1, "bias": True, "batch_first": False,
+                                  "dropout": 0.0, "bidirectional": False, "proj_size": 0}, cell)

@@ -92,6 +92,16 @@ class RecurrentStack(nn.Module):
         probe = self._cells[0][0].initial_state(1)
         self.state_sizes = tuple(getattr(probe, f).shape[-1] for f in self.state_fields)
 
+    def options_repr(self, defaults: dict[str, object], extra: str = "") -> str:
+        """torch's ``extra_repr``: the sizes, then each option of ``defaults`` (in its order)
+        whose value differs from its default, then ``extra``, then ``fused=False`` when the
+        readable path runs."""
+        text = f"{self.input_size}, {self.hidden_size}"
+        for name, default in defaults.items():
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)!r}"
+        return text + extra + ("" if self.fused else ", fused=False")
+
     @property
     def _flat_weights(self) -> list[Tensor]:
         """The parameters in torch's order, as ``torch._VF`` kernels take them."""
