@@ -90,6 +90,7 @@ def loop(request, monkeypatch) -> str:
     Python loop of products (oneDNN for float32, or MKL) and C gate kernels (the others)."""
     monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if request.param == "c-loop" else 0)
     monkeypatch.setattr(fused, "ONEDNN", request.param != "python-loop-mkl")
+    monkeypatch.setattr(fused, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
     return request.param
 
 
@@ -130,6 +131,28 @@ def test_zero_initial_state_and_long_sequence(loop: str) -> None:
     torch.testing.assert_close(actual.state.c, expected.state.c, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["peephole", "lstm1997"])
+def test_reverse(name: str, loop: str) -> None:
+    """reverse=True: outputs and final state as unroll's reverse direction."""
+    cell = make(name, torch.float64)
+    xs = torch.randn(6, 3, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    expected, actual = unroll(cell, xs, reverse=True), fused_unroll(cell, xs, reverse=True)
+    assert took_fast_path(actual.outputs)
+    torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
+    for got, want in zip(actual.state, expected.state, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_record_and_lengths_go_to_unroll() -> None:
+    cell = make("cifg", torch.float64)
+    xs = torch.randn(5, 2, 5, dtype=torch.float64)
+    expected = unroll(cell, xs, record=True, lengths=[5, 3])
+    actual = fused_unroll(cell, xs, record=True, lengths=[5, 3])
+    torch.testing.assert_close(actual.outputs, expected.outputs, rtol=0, atol=0)
+    torch.testing.assert_close(actual.recording.gates.input, expected.recording.gates.input,
+                               rtol=0, atol=0)
+
+
 def test_uncovered_cells_fall_back_to_unroll() -> None:
     cell = LSTMCell(5, 7, dtype=torch.float64)
     xs = torch.randn(4, 2, 5, dtype=torch.float64)
@@ -141,5 +164,10 @@ def test_bad_state_names_the_argument() -> None:
     cell = make("cifg", torch.float64)
     xs = torch.randn(4, 2, 5, dtype=torch.float64)
     state = cell.initial_state(3, dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"state\.h must be \(2, \.\.\.\)"):
+    with pytest.raises(ValueError, match=r"state\.h must be \(2, 7\) torch.float64 on cpu, "
+                                         r"got \(3, 7\)"):
         fused_unroll(cell, xs, state)
+    wide = cell.initial_state(2, dtype=torch.float64)._replace(c=torch.zeros(2, 8,
+                                                                             dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"state\.c must be \(2, 7\)"):
+        fused_unroll(cell, xs, wide)

@@ -15,17 +15,22 @@ What makes it fast, with the cell's equations unchanged (they are in each cell's
        dweight_ih = dpre.T @ xs,  dweight_hh = dpre.T @ y_prev,  dxs = dpre @ weight_ih
    (y_prev = [y_0, y_1, .., y_{T-2}] with y_0 the initial state's), and peephole gradients are
    sums over all steps, e.g. dp_i = sum_{t,b} dpre_i * c_{t-1}.
-On CPU in float32 the per-step products use oneDNN with the weight packed once per call
-(``torch.ops.mkldnn._linear_pointwise``), 2-3x MKL's speed on the AMD machines we run on
-(docs: ``/work/shared/notes/cpu-performance.md``), else ``torch.mm``.
+Products: on CPU in float32, the large ones (at least ``ONEDNN_MIN`` multiply-adds) go through
+oneDNN with the weight packed once per call (``torch.ops.mkldnn._linear_pointwise``), about 2x
+MKL's speed per flop on the AMD machines we run on (``/work/shared/notes/cpu-performance.md``);
+the rest through ``torch.mm``. Small layers (at most ``SMALL_STEP`` multiply-adds a step, the
+1997 sizes) run the whole sequence, products included, in C: there a BLAS call and a Python
+iteration cost more than the arithmetic.
 
 The readable path (``unroll``) is the reference: ``tests/layers/test_fused.py`` checks outputs,
-final states and every gradient against it. Whatever this path does not cover (other cells,
-``record``, ``lengths``, ``reverse``, population weights, no C compiler) goes to ``unroll``.
+final states and every gradient against it, for each way of running the steps. Whatever this
+path does not cover (other cells, ``record``, ``lengths``, population weights, other dtypes or
+devices, no C compiler) goes to ``unroll``: ``fused_unroll`` can replace ``unroll`` anywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -44,8 +49,10 @@ _SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
              id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
 
 
-# oneDNN for the float32 products on CPU (off: torch.mm / addmm, i.e. MKL, everywhere).
+# oneDNN for the float32 products on CPU (off: torch.mm / addmm, i.e. MKL, everywhere), when a
+# product has at least ONEDNN_MIN multiply-adds: below that, packing and the call cost more.
 ONEDNN = True
+ONEDNN_MIN = 1 << 22
 
 
 class Product:
@@ -56,7 +63,7 @@ class Product:
     def __init__(self, weight: Tensor, rows: int) -> None:
         self.weight, self.packed = weight, None
         if ONEDNN and weight.dtype == torch.float32 and weight.device.type == "cpu" \
-                and torch.backends.mkldnn.is_available():
+                and rows * weight.numel() >= ONEDNN_MIN and torch.backends.mkldnn.is_available():
             try:
                 self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
             except (RuntimeError, AttributeError):
@@ -210,25 +217,39 @@ def _zero_state(cell: nn.Module, batch: int, xs: Tensor):
     return cell.initial_state(batch, dtype=xs.dtype, device=xs.device)
 
 
-def fused_unroll(cell: nn.Module, xs: Tensor, state: NamedTuple | None = None) -> Unrolled:
-    """Run a peephole, CIFG or 1997 ``cell`` over ``xs`` (T, B, I) from ``state`` (zeros if None).
+def fused_unroll(
+    cell: nn.Module, xs: Tensor, state: NamedTuple | None = None, *, record: bool = False,
+    lengths: Tensor | Sequence[int] | None = None, reverse: bool = False,
+) -> Unrolled:
+    """``unroll``'s call and numbers, fast for a peephole, CIFG or 1997 ``cell``.
 
-    Returns ``Unrolled(outputs (T, B, H), final state, None)``, the numbers ``unroll`` gives.
-    Falls back to ``unroll`` for anything the fast path does not cover (module docstring).
+    ``xs`` (T, B, I), ``state`` the cell's (zeros if None); returns ``Unrolled(outputs (T, B,
+    H), final state, None)``. ``reverse=True`` reads xs from step T-1 down to 0 (outputs stay
+    in input position order, as ``unroll``'s). ``record`` and ``lengths`` go to ``unroll``, as
+    does anything else the fast path does not cover (module docstring).
     """
-    supported = (isinstance(xs, Tensor) and xs.dim() == 3 and xs.device.type == "cpu"
-                 and xs.dtype in (torch.float32, torch.float64)
-                 and xs.shape[2] == getattr(cell, "input_size", None) and xs.shape[0] > 0
-                 and cell.weight_ih.dtype == xs.dtype)
-    spec = _spec(cell) if supported else None
-    if spec is None or fused_kernels.kernel(spec.name + "_forward", xs.dtype) is None:
-        return unroll(cell, xs, state)
+    spec = _spec(cell)
+    if record or lengths is not None or not _covered(cell, xs, spec):
+        return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)
     batch = xs.shape[1]
-    state = _zero_state(cell, batch, xs) if state is None else state
-    for name, tensor in zip(state._fields, state, strict=True):
-        if tensor.shape[:1] != (batch,) or tensor.dtype != xs.dtype:
-            raise ValueError(f"state.{name} must be ({batch}, ...) in {xs.dtype}, "
-                             f"got {tuple(tensor.shape)} in {tensor.dtype}")
+    zero = _zero_state(cell, batch, xs)
+    if state is None:
+        state = zero
+    for name, tensor, expected in zip(zero._fields, state, zero, strict=True):
+        if not isinstance(tensor, Tensor) or tensor.shape != expected.shape \
+                or tensor.dtype != xs.dtype or tensor.device != xs.device:
+            received = (f"{tuple(tensor.shape)} {tensor.dtype} on {tensor.device}"
+                        if isinstance(tensor, Tensor) else type(tensor).__name__)
+            raise ValueError(f"state.{name} must be {tuple(expected.shape)} {xs.dtype} on "
+                             f"{xs.device}, got {received}")
+    if reverse:
+        result = _run(cell, spec, xs.flip(0), state)
+        return Unrolled(result.outputs.flip(0), result.state, None)
+    return _run(cell, spec, xs, state)
+
+
+def _run(cell: nn.Module, spec: Spec, xs: Tensor, state: NamedTuple) -> Unrolled:
+    """The fast path proper, on checked arguments."""
     xs = xs.contiguous()
     if isinstance(cell, LSTM1997Cell):
         weights = cell.weights()
@@ -247,6 +268,20 @@ def fused_unroll(cell: nn.Module, xs: Tensor, state: NamedTuple | None = None) -
     ys, cs = _Sequence.apply(spec, xs, state.h, state.c, cell.weight_ih, cell.weight_hh, bias,
                              extra)
     return Unrolled(ys, LSTMState(ys[-1], cs[-1]), None)
+
+
+def _covered(cell: nn.Module, xs: Tensor, spec: Spec | None) -> bool:
+    """Whether the fast path runs ``cell`` on ``xs``: a covered cell (``spec``), CPU
+    float32/float64 input of the right shape, every parameter in that dtype on the CPU, and
+    the kernels built."""
+    if spec is None or not (isinstance(xs, Tensor) and xs.dim() == 3
+                            and xs.device.type == "cpu" and xs.shape[0] > 0
+                            and xs.dtype in (torch.float32, torch.float64)
+                            and xs.shape[2] == cell.input_size):
+        return False
+    if any(p.dtype != xs.dtype or p.device.type != "cpu" for p in cell.parameters()):
+        return False
+    return fused_kernels.kernel(spec.name + "_forward", xs.dtype) is not None
 
 
 def _spec(cell: nn.Module) -> Spec | None:
