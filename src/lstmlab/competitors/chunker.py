@@ -49,8 +49,8 @@ def surprises(predictions: Tensor, targets: Tensor, surprise: float) -> Tensor:
     max_k |predictions[t, k] - targets[t, k]| > ``surprise``.
     """
     if predictions.shape != targets.shape:
-        raise ValueError(f"predictions must have the targets' shape {tuple(targets.shape)}, "
-                         f"got {tuple(predictions.shape)}")
+        raise ValueError(f"predictions: expected the targets' shape {tuple(targets.shape)}, "
+                         f"received {tuple(predictions.shape)}")
     return (predictions - targets).abs().amax(dim=-1) > surprise
 
 
@@ -118,7 +118,7 @@ class Chunker(torch.nn.Module):
         """
         steps, batch, width = inputs.shape
         if width != self.input_size:
-            raise ValueError(f"inputs must have {self.input_size} features, got {width}")
+            raise ValueError(f"inputs: expected {self.input_size} features, received {width}")
         size = self.output_size
         state = self.automatizer.initial_state(batch, dtype=inputs.dtype)
         a_out = []

@@ -70,11 +70,11 @@ def guess(
     guesses meet the success criterion. ``weight_range`` > 0; ``max_trials`` >= 1.
     """
     if weight_range <= 0:
-        raise ValueError(f"weight_range must be > 0, got {weight_range}")
+        raise ValueError(f"weight_range: expected > 0, received {weight_range}")
     if max_trials < 1:
-        raise ValueError(f"max_trials must be >= 1, got {max_trials}")
+        raise ValueError(f"max_trials: expected >= 1, received {max_trials}")
     if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+        raise ValueError(f"batch: expected >= 1, received {batch}")
     buffers = {name: b for name, b in model.named_buffers()}
     done = 0
     while done < max_trials:
@@ -89,7 +89,8 @@ def guess(
 
         ok = solves(forward)
         if ok.shape != (count,):
-            raise ValueError(f"solves must return a ({count},) bool tensor, got {tuple(ok.shape)}")
+            raise ValueError(f"solves: expected a ({count},) bool tensor, "
+                             f"received shape {tuple(ok.shape)}")
         hits = torch.nonzero(ok).flatten()
         if hits.numel():
             k = int(hits[0])

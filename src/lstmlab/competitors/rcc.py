@@ -80,7 +80,8 @@ class RCCNetwork:
     def __call__(self, inputs: Tensor) -> Tensor:
         """Outputs (T, B, O) for inputs (T, B, I)."""
         if self.output_weight is None:
-            raise ValueError("the network has no trained output weights yet; call train_outputs")
+            raise ValueError("output_weight: expected trained output weights, received None "
+                             "(call train_outputs first)")
         return torch.sigmoid(self.features(inputs) @ self.output_weight.T)
 
 
@@ -182,11 +183,11 @@ def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
     the 1997 tables.
     """
     if inputs.dim() != 3 or targets.dim() != 3 or inputs.shape[:2] != targets.shape[:2]:
-        raise ValueError("inputs and targets must be (T, B, I) and (T, B, O) with the same T, B; "
-                         f"got {tuple(inputs.shape)} and {tuple(targets.shape)}")
+        raise ValueError("inputs, targets: expected (T, B, I) and (T, B, O) with the same T, B, "
+                         f"received {tuple(inputs.shape)} and {tuple(targets.shape)}")
     if mask.shape != inputs.shape[:2]:
-        raise ValueError(f"mask must be (T, B) = {tuple(inputs.shape[:2])}, "
-                         f"got {tuple(mask.shape)}")
+        raise ValueError(f"mask: expected (T, B) = {tuple(inputs.shape[:2])}, "
+                         f"received {tuple(mask.shape)}")
     net = RCCNetwork(inputs.shape[-1], targets.shape[-1])
     presentations = 0
     while True:
