@@ -91,7 +91,7 @@ class Chunker(torch.nn.Module):
     """
 
     def __init__(self, input_size: int, config: ChunkerConfig, generator: torch.Generator,
-                 output_size: int | None = None):
+                 output_size: int | None = None) -> None:
         super().__init__()
         hidden = config.hidden_size
         self.config = config

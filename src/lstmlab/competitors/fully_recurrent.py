@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from lstmlab.cells.elman import ElmanCell
 from lstmlab.cells.state import HiddenState
+from lstmlab.training.model import SequenceModel
 
 
 class SkipState(NamedTuple):
@@ -54,11 +55,10 @@ class SkipCell(nn.Module):
 
 def fully_recurrent_net(input_size: int, hidden_size: int, output_size: int, *,
                         inputs_to_outputs: bool, weight_range: float,
-                        generator: torch.Generator, dtype: torch.dtype = torch.float64):
+                        generator: torch.Generator,
+                        dtype: torch.dtype = torch.float64) -> SequenceModel:
     """A ``SequenceModel``: Elman hidden layer (optionally with the skip), logistic outputs,
     every weight uniform in ±``weight_range`` ([H97] §5: 0.2 for experiments 1 and 2)."""
-    from lstmlab.training.model import SequenceModel
-
     cell = ElmanCell(input_size, hidden_size, dtype=dtype)
     if inputs_to_outputs:
         cell = SkipCell(cell)

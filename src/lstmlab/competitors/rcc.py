@@ -35,6 +35,7 @@ Quickprop, tanh hidden units, logistic outputs (the 1997 tasks' targets lie in [
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -173,7 +174,8 @@ def add_hidden_unit(net: RCCNetwork, inputs: Tensor, residual: Tensor, mask: Ten
 
 
 def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
-              generator: torch.Generator, solved=None,
+              generator: torch.Generator,
+              solved: Callable[[RCCNetwork], bool] | None = None,
               budget: int | None = None) -> tuple[RCCNetwork, int]:
     """Grow and train on a fixed training set until ``solved(net)``, ``max_hidden`` units, or
     ``budget`` presentations.
