@@ -106,11 +106,17 @@ class _Sequence(torch.autograd.Function):
                 ) -> tuple[Tensor, Tensor]:
         steps, batch = xs.shape[:2]
         G, R, H = spec.gates, spec.width, spec.hidden_size
+        # the input part of pre for all steps (T, B, G); the kernels overwrite step t's rows
+        # with its gates (peephole, CIFG) or its y (1997): one buffer fewer to allocate
         xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
-        ys, cs = xs.new_empty(steps, batch, R), xs.new_empty(steps, batch, H)
-        saved = xs.new_empty(steps, batch, spec.saved)
-        y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
+        xw = xw.view(steps, batch, G)
         head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+        if lstm1997:
+            ys, saved = xw, xs.new_empty(steps, batch, H)  # y = [i, h, o]; g
+        else:
+            ys, saved = xs.new_empty(steps, batch, R), xw  # h; gates
+        cs = xs.new_empty(steps, batch, H)
+        y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
         if batch * G * R <= SMALL_STEP:
             run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
             wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
@@ -118,28 +124,26 @@ class _Sequence(torch.autograd.Function):
             rec = xs.new_zeros(batch, G)
             if lstm1997:
                 run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), *spec.squash, ptr(rec),
-                    ptr(ys), ptr(saved), ptr(cs))
+                    ptr(saved), ptr(cs))
             else:
                 run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), ptr(extra), ptr(rec),
-                    ptr(saved), ptr(cs), ptr(ys))
+                    ptr(cs), ptr(ys))
         else:
             step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
             product = Product(weight_hh, batch) if weight_hh is not None else None
             zeros = xs.new_zeros(batch, G)
             # addresses of step t's rows: base + t * (bytes per step), no per-step views
             item = xs.element_size()
-            at_xw, at_y, at_c, at_saved = ptr(xw), ptr(ys), ptr(cs), ptr(saved)
+            at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
             c_prev, y = ptr(c0), y0
             for t in range(steps):
                 rec = product(y) if product is not None else zeros  # kept alive: C reads it
                 row_y, row_c = at_y + t * batch * R * item, at_c + t * batch * H * item
                 row_saved = at_saved + t * batch * spec.saved * item
                 if lstm1997:
-                    step(*head, at_xw + t * batch * G * item, ptr(rec), c_prev, *spec.squash, row_y,
-                         row_saved, row_c)
+                    step(*head, row_y, ptr(rec), c_prev, *spec.squash, row_saved, row_c)
                 else:
-                    step(*head, at_xw + t * batch * G * item, ptr(rec), c_prev, ptr(extra),
-                         row_saved, row_c, row_y)
+                    step(*head, row_saved, ptr(rec), c_prev, ptr(extra), row_c, row_y)
                 c_prev, y = row_c, ys[t]
         ctx.spec = spec
         ctx.save_for_backward(xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved)
@@ -153,7 +157,6 @@ class _Sequence(torch.autograd.Function):
         G, R, H = spec.gates, spec.width, spec.hidden_size
         dys, dcs = dys.contiguous(), dcs.contiguous()
         recurrent = weight_hh is not None and not spec.truncated
-        c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])
         dpre = xs.new_empty(steps, batch, G)
         dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
         head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
@@ -166,22 +169,23 @@ class _Sequence(torch.autograd.Function):
                     ptr(saved), ptr(cs), *spec.squash, ptr(dpre))
             else:
                 run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(saved),
-                    ptr(cs), ptr(c_prev), ptr(extra), *spec.flags, ptr(dpre))
+                    ptr(cs), ptr(c0), ptr(extra), *spec.flags, ptr(dpre))
         else:
             step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
             back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
             item = xs.element_size()
             at_dy, at_dc, at_dpre = ptr(dys), ptr(dcs), ptr(dpre)
-            at_y, at_c, at_c_prev, at_saved = ptr(ys), ptr(cs), ptr(c_prev), ptr(saved)
+            at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
             for t in range(steps - 1, -1, -1):
                 row_y, row_c = t * batch * R * item, t * batch * H * item
+                c_prev = at_c + row_c - batch * H * item if t else ptr(c0)
                 row_saved, row_dpre = t * batch * spec.saved * item, t * batch * G * item
                 if lstm1997:
                     step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc), at_y + row_y,
                          at_saved + row_saved, at_c + row_c, *spec.squash, at_dpre + row_dpre)
                 else:
                     step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc),
-                         at_saved + row_saved, at_c + row_c, at_c_prev + row_c, ptr(extra),
+                         at_saved + row_saved, at_c + row_c, c_prev, ptr(extra),
                          *spec.flags, at_dpre + row_dpre)
                 if back is not None:
                     dyr = back(dpre[t])
@@ -192,23 +196,31 @@ class _Sequence(torch.autograd.Function):
             dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
         dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
         dweight_hh = None
-        if weight_hh is not None and needs[5]:
-            y_prev = torch.cat([y0.unsqueeze(0), ys[:-1]]).view(steps * batch, R)
-            dweight_hh = flat.T @ y_prev
+        if weight_hh is not None and needs[5]:  # y_{t-1} is y0 at t = 0, else ys[t-1]
+            dweight_hh = dpre[0].T @ y0
+            if steps > 1:
+                later = flat[batch:].T @ ys[:-1].reshape((steps - 1) * batch, R)
+                dweight_hh = dweight_hh + later
         dbias = flat.sum(0) if needs[6] else None
-        dextra = _extra_gradient(spec, dpre, c_prev, cs) if needs[7] else None
+        dextra = _extra_gradient(spec, dpre, c0, cs) if needs[7] else None
         return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
 
 
-def _extra_gradient(spec: Spec, dpre: Tensor, c_prev: Tensor, cs: Tensor) -> Tensor | None:
-    """Peephole weights: dp = sum over t and b of dpre_gate * the c the gate peeps at."""
+def _extra_gradient(spec: Spec, dpre: Tensor, c0: Tensor, cs: Tensor) -> Tensor | None:
+    """Peephole weights: dp = sum over t and b of dpre_gate * the c the gate peeps at
+    (p_i, p_f: c_{t-1}, which is c0 at t = 0; p_o: c_t)."""
     H = spec.hidden_size
-    if spec.name == "peephole":  # p_i, p_f see c_{t-1}; p_o sees c_t
-        return torch.stack([(dpre[..., :H] * c_prev).sum((0, 1)),
-                            (dpre[..., H:2 * H] * c_prev).sum((0, 1)),
+
+    def peeping_at_previous(columns: slice) -> Tensor:
+        first = (dpre[0, :, columns] * c0).sum(0)
+        return first + (dpre[1:, :, columns] * cs[:-1]).sum((0, 1))
+
+    if spec.name == "peephole":
+        return torch.stack([peeping_at_previous(slice(0, H)),
+                            peeping_at_previous(slice(H, 2 * H)),
                             (dpre[..., 3 * H:] * cs).sum((0, 1))])
     if spec.name == "cifg":
-        return torch.stack([(dpre[..., :H] * c_prev).sum((0, 1)),
+        return torch.stack([peeping_at_previous(slice(0, H)),
                             (dpre[..., 2 * H:] * cs).sum((0, 1))])
     return None
 

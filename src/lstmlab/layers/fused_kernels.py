@@ -47,13 +47,15 @@ __attribute__((__simd__("notinbranch"))) double tanh(double);
 _BODY = r"""
 static inline real NAME(sig)(real x) { return 1 / (1 + EXP(-x)); }
 
-/* peephole: gates (B, 4H) = i, f, g, o; p (3, H) = p_i, p_f, p_o */
-void NAME(peephole_forward)(long B, long H, const real *restrict xw, const real *restrict rec,
-    const real *restrict c_prev, const real *restrict p, real *restrict gates,
-    real *restrict c, real *restrict h) {
+/* peephole: xg (B, 4H) in: the input part of pre (x_t @ weight_ih.T + bias), out: the gates
+   i, f, g, o (in place: a step's input part is not needed after the step); p (3, H) = p_i, p_f,
+   p_o; rec (B, 4H) = h_{t-1} @ weight_hh.T. */
+void NAME(peephole_forward)(long B, long H, real *restrict xg, const real *restrict rec,
+    const real *restrict c_prev, const real *restrict p, real *restrict c, real *restrict h) {
   for (long b = 0; b < B; b++) {
-    const real *x = xw + b * 4 * H, *r = rec + b * 4 * H, *cp = c_prev + b * H;
-    real *q = gates + b * 4 * H, *cb = c + b * H, *hb = h + b * H;
+    const real *r = rec + b * 4 * H, *cp = c_prev + b * H;
+    real *q = xg + b * 4 * H, *cb = c + b * H, *hb = h + b * H;
+    const real *x = q;
     for (long j = 0; j < H; j++) {
       real i = NAME(sig)(x[j] + r[j] + p[j] * cp[j]);
       real f = NAME(sig)(x[H + j] + r[H + j] + p[H + j] * cp[j]);
@@ -88,13 +90,14 @@ void NAME(peephole_backward)(long B, long H, const real *restrict dy, const real
   }
 }
 
-/* CIFG: gates (B, 3H) = i, g, o (f = 1 - i); p (2, H) = p_i, p_o (zeros without peepholes) */
-void NAME(cifg_forward)(long B, long H, const real *restrict xw, const real *restrict rec,
-    const real *restrict c_prev, const real *restrict p, real *restrict gates,
-    real *restrict c, real *restrict h) {
+/* CIFG: xg (B, 3H) in: input part, out: gates i, g, o (f = 1 - i); p (2, H) = p_i, p_o (zeros
+   without peepholes) */
+void NAME(cifg_forward)(long B, long H, real *restrict xg, const real *restrict rec,
+    const real *restrict c_prev, const real *restrict p, real *restrict c, real *restrict h) {
   for (long b = 0; b < B; b++) {
-    const real *x = xw + b * 3 * H, *r = rec + b * 3 * H, *cp = c_prev + b * H;
-    real *q = gates + b * 3 * H, *cb = c + b * H, *hb = h + b * H;
+    const real *r = rec + b * 3 * H, *cp = c_prev + b * H;
+    real *q = xg + b * 3 * H, *cb = c + b * H, *hb = h + b * H;
+    const real *x = q;
     for (long j = 0; j < H; j++) {
       real i = NAME(sig)(x[j] + r[j] + p[j] * cp[j]);
       real g = TANH(x[H + j] + r[H + j]);
@@ -126,16 +129,18 @@ void NAME(cifg_backward)(long B, long H, const real *restrict dy, const real *re
   }
 }
 
-/* The 1997 cell. pre, y (B, R), R = C + H (+ C with output gates): y = [i, h, o]; saved g, c
-   (B, H). A squash is a * sig(x) + s, or the identity when lin != 0. */
+/* The 1997 cell. xy (B, R), R = C + H (+ C with output gates), in: the input part of pre, out:
+   y = [i, h, o] (in place); saved g, c (B, H). A squash is a * sig(x) + s, or the identity
+   when lin != 0. */
 #define SQ(x, a, s, lin) ((lin) ? (x) : (real)(a) * NAME(sig)(x) + (real)(s))
-void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, const real *restrict xw,
+void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, real *restrict xy,
     const real *restrict rec, const real *restrict c_prev, double ga, double gs, long glin,
-    double ha, double hs, long hlin, real *restrict y, real *restrict gsave, real *restrict c) {
+    double ha, double hs, long hlin, real *restrict gsave, real *restrict c) {
   long H = C * S;
   for (long b = 0; b < B; b++) {
-    const real *x = xw + b * R, *r = rec + b * R, *cp = c_prev + b * H;
-    real *yb = y + b * R, *gb = gsave + b * H, *cb = c + b * H;
+    const real *r = rec + b * R, *cp = c_prev + b * H;
+    real *yb = xy + b * R, *gb = gsave + b * H, *cb = c + b * H;
+    const real *x = yb;
     for (long k = 0; k < C; k++) {
       yb[k] = NAME(sig)(x[k] + r[k]);
       if (out) yb[C + H + k] = NAME(sig)(x[C + H + k] + r[C + H + k]);
@@ -203,60 +208,60 @@ static void NAME(small_matmul)(long B, long N, long K, const real *restrict x,
    (R, G) for the forward product, w = weight_hh (G, R) for the backward one; NULL: no
    recurrent product (the 1997 cell without recurrence, or with truncated gradients). rec, dyr:
    scratch (B, G) and (B, R), dyr zeroed by the caller; on return dyr = dL/dy_0, dc = dL/dc_0. */
-void NAME(peephole_sequence)(long T, long B, long H, const real *xw, const real *wt,
-    const real *y0, const real *c0, const real *p, real *rec, real *gates, real *c, real *h) {
+void NAME(peephole_sequence)(long T, long B, long H, real *xg, const real *wt,
+    const real *y0, const real *c0, const real *p, real *rec, real *c, real *h) {
   long G = 4 * H;
   for (long t = 0; t < T; t++) {
     const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
     NAME(small_matmul)(B, G, H, yp, wt, rec);
-    NAME(peephole_forward)(B, H, xw + t * B * G, rec, cp, p, gates + t * B * G,
-                           c + t * B * H, h + t * B * H);
+    NAME(peephole_forward)(B, H, xg + t * B * G, rec, cp, p, c + t * B * H, h + t * B * H);
   }
 }
 
 void NAME(peephole_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
     const real *dce, real *dc, real *dyr, const real *gates, const real *c,
-    const real *c_prev, const real *p, double full, real *dpre) {
+    const real *c0, const real *p, double full, real *dpre) {
   long G = 4 * H;
   for (long t = T - 1; t >= 0; t--) {
+    const real *cp = t ? c + (t - 1) * B * H : c0;
     NAME(peephole_backward)(B, H, dy + t * B * H, dyr, dce + t * B * H, dc, gates + t * B * G,
-                            c + t * B * H, c_prev + t * B * H, p, full, dpre + t * B * G);
+                            c + t * B * H, cp, p, full, dpre + t * B * G);
     NAME(small_matmul)(B, H, G, dpre + t * B * G, w, dyr);
   }
 }
 
-void NAME(cifg_sequence)(long T, long B, long H, const real *xw, const real *wt,
-    const real *y0, const real *c0, const real *p, real *rec, real *gates, real *c, real *h) {
+void NAME(cifg_sequence)(long T, long B, long H, real *xg, const real *wt,
+    const real *y0, const real *c0, const real *p, real *rec, real *c, real *h) {
   long G = 3 * H;
   for (long t = 0; t < T; t++) {
     const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
     NAME(small_matmul)(B, G, H, yp, wt, rec);
-    NAME(cifg_forward)(B, H, xw + t * B * G, rec, cp, p, gates + t * B * G, c + t * B * H,
-                       h + t * B * H);
+    NAME(cifg_forward)(B, H, xg + t * B * G, rec, cp, p, c + t * B * H, h + t * B * H);
   }
 }
 
 void NAME(cifg_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
     const real *dce, real *dc, real *dyr, const real *gates, const real *c,
-    const real *c_prev, const real *p, real *dpre) {
+    const real *c0, const real *p, real *dpre) {
   long G = 3 * H;
   for (long t = T - 1; t >= 0; t--) {
+    const real *cp = t ? c + (t - 1) * B * H : c0;
     NAME(cifg_backward)(B, H, dy + t * B * H, dyr, dce + t * B * H, dc, gates + t * B * G,
-                        c + t * B * H, c_prev + t * B * H, p, dpre + t * B * G);
+                        c + t * B * H, cp, p, dpre + t * B * G);
     NAME(small_matmul)(B, H, G, dpre + t * B * G, w, dyr);
   }
 }
 
-void NAME(lstm1997_sequence)(long T, long B, long C, long S, long R, long out, const real *xw,
+void NAME(lstm1997_sequence)(long T, long B, long C, long S, long R, long out, real *xy,
     const real *wt, const real *y0, const real *c0, double ga, double gs, long glin, double ha,
-    double hs, long hlin, real *rec, real *y, real *gsave, real *c) {
+    double hs, long hlin, real *rec, real *gsave, real *c) {
   long H = C * S;
   for (long n = 0; n < B * R; n++) rec[n] = 0;
   for (long t = 0; t < T; t++) {
-    const real *yp = t ? y + (t - 1) * B * R : y0, *cp = t ? c + (t - 1) * B * H : c0;
+    const real *yp = t ? xy + (t - 1) * B * R : y0, *cp = t ? c + (t - 1) * B * H : c0;
     if (wt) NAME(small_matmul)(B, R, R, yp, wt, rec);
-    NAME(lstm1997_forward)(B, C, S, R, out, xw + t * B * R, rec, cp, ga, gs, glin, ha, hs,
-                           hlin, y + t * B * R, gsave + t * B * H, c + t * B * H);
+    NAME(lstm1997_forward)(B, C, S, R, out, xy + t * B * R, rec, cp, ga, gs, glin, ha, hs,
+                           hlin, gsave + t * B * H, c + t * B * H);
   }
 }
 
@@ -288,17 +293,17 @@ _LIBS = ["-lmvec", "-lm"]
 
 _P, _L, _D = ctypes.c_void_p, ctypes.c_long, ctypes.c_double
 _SIGNATURES = {
-    "peephole_forward": [_L, _L, _P, _P, _P, _P, _P, _P, _P],
+    "peephole_forward": [_L, _L, _P, _P, _P, _P, _P, _P],
     "peephole_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _D, _P],
-    "cifg_forward": [_L, _L, _P, _P, _P, _P, _P, _P, _P],
+    "cifg_forward": [_L, _L, _P, _P, _P, _P, _P, _P],
     "cifg_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _P],
-    "lstm1997_forward": [_L] * 5 + [_P] * 3 + [_D, _D, _L, _D, _D, _L] + [_P] * 3,
+    "lstm1997_forward": [_L] * 5 + [_P] * 3 + [_D, _D, _L, _D, _D, _L] + [_P] * 2,
     "lstm1997_backward": [_L] * 5 + [_P] * 7 + [_D, _D, _L, _D, _D, _L] + [_P],
-    "peephole_sequence": [_L] * 3 + [_P] * 9,
+    "peephole_sequence": [_L] * 3 + [_P] * 8,
     "peephole_sequence_backward": [_L] * 3 + [_P] * 9 + [_D, _P],
-    "cifg_sequence": [_L] * 3 + [_P] * 9,
+    "cifg_sequence": [_L] * 3 + [_P] * 8,
     "cifg_sequence_backward": [_L] * 3 + [_P] * 10,
-    "lstm1997_sequence": [_L] * 6 + [_P] * 4 + [_D, _D, _L, _D, _D, _L] + [_P] * 4,
+    "lstm1997_sequence": [_L] * 6 + [_P] * 4 + [_D, _D, _L, _D, _D, _L] + [_P] * 3,
     "lstm1997_sequence_backward": [_L] * 6 + [_P] * 8 + [_D, _D, _L, _D, _D, _L] + [_P],
 }
 
