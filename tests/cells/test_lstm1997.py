@@ -207,6 +207,17 @@ def test_bad_arguments_raise_value_errors(kwargs, match):
         LSTM1997Cell(**kwargs)
 
 
+def test_a_step_on_bad_input_raises_a_value_error_naming_it():
+    cell = LSTM1997Cell(3, 2, 2, dtype=F64)
+    state = cell.initial_state(5)
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, 3\), got \(5, 4\)"):
+        cell(torch.zeros(5, 4, dtype=F64), state)
+    with pytest.raises(ValueError, match="x must have the parameters' dtype"):
+        cell(torch.zeros(5, 3), state)
+    with pytest.raises(ValueError, match=r"state.input must have shape \(5, 2\)"):
+        cell(torch.zeros(5, 3, dtype=F64), state._replace(input=torch.zeros(5, 4, dtype=F64)))
+
+
 def test_init_range_bounds_the_draws():
     cell = LSTM1997Cell(50, 3, 2, init_range=0.1, cell_bias=True,
                         generator=torch.Generator().manual_seed(0), dtype=F64)

@@ -50,7 +50,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.parameters import check_size
+from lstmlab.cells.parameters import check_size, check_step
 from lstmlab.cells.state import Gates
 
 
@@ -223,6 +223,8 @@ class LSTM1997Cell(nn.Module):
 
     def forward(self, x: Tensor, state: LSTM1997State) -> tuple[LSTM1997State, Gates]:
         """One step with this module's parameters: ``x`` (B, I) -> state at t, gates (B, H)."""
+        C, H = self.num_blocks, self.hidden_size
+        check_step(x, self.weight_ih, self.input_size, state, (H, H, C, C))
         return self.step(x, state, self.weights())
 
     def step(
