@@ -200,6 +200,10 @@ def test_population_weights_step_like_separate_cells():
     ({"input_gate_bias": (-1.0,)}, "input_gate_bias"),
     ({"output_gate_bias": (-1.0, -2.0), "output_gate": False}, "output_gate"),
     ({"input_gate_bias": (-1.0, -2.0), "gate_bias": False}, "gate_bias"),
+    # init_range = 0 divided the random gate biases by zero; a negative one flipped the draws
+    ({"init_range": 0.0, "random_gate_bias": 0.1}, "init_range must be a number > 0"),
+    ({"init_range": -0.1}, "init_range"),
+    ({"random_gate_bias": -0.1}, "random_gate_bias"),
 ])
 def test_bad_arguments_raise_value_errors(kwargs, match):
     kwargs = {"input_size": 3, "num_blocks": 2, **kwargs}

@@ -189,6 +189,11 @@ class LSTM1997Cell(nn.Module):
         drawn in the order weight_ih, weight_hh, bias; gate biases rescaled to
         [-random_gate_bias, random_gate_bias] if given (no extra draws); then the given
         per-block gate biases."""
+        if isinstance(init_range, bool) or not isinstance(init_range, int | float) \
+                or not init_range > 0:
+            raise ValueError(f"init_range must be a number > 0, got {init_range!r}")
+        if random_gate_bias is not None and not random_gate_bias >= 0:
+            raise ValueError(f"random_gate_bias must be None or >= 0, got {random_gate_bias!r}")
         for weight in (self.weight_ih, self.weight_hh, self.bias):
             if weight is not None:
                 weight.copy_(_uniform(weight.shape, init_range, generator, weight))
