@@ -17,6 +17,9 @@ from lstmlab.tasks.multiplication import Multiplication
 from lstmlab.tasks.reber import SETUPS as REBER_SETUPS
 from lstmlab.tasks.reber import EmbeddedReber, encode
 from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.training.bptt import BPTT, TruncatedBPTT
+from lstmlab.training.losses import sum_squared_error
+from lstmlab.training.rtrl import RTRL
 
 
 def short_2a(p=4, budget=30):
@@ -188,6 +191,31 @@ def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():
         expected = torch.sigmoid(torch.cat([x[t], h], -1) @ model.readout.weight.T
                                  + model.readout.bias)
         torch.testing.assert_close(outputs[t], expected)
+
+
+@pytest.mark.parametrize(("name", "algorithm"), [
+    ("rtrl", RTRL(online=True)), ("bptt", BPTT()), ("elman", TruncatedBPTT(1))])
+def test_gradient_competitors_train_the_papers_net_with_their_algorithm(name, algorithm):
+    """One learned sequence of 2a (p = 4) equals the named algorithm applied by hand to the
+    net of ``paper_settings`` (1 hidden unit, inputs to outputs, lr 1.0, weights in ±0.2); the
+    three algorithms give three different nets, so a swapped algorithm fails here."""
+    task = NoiseFreeLongLag(p=4)
+    batch = task.sample(1, torch.Generator().manual_seed(5))
+    learn, evaluate = COMPETITORS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
+    outputs = learn(batch)
+    model = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
+                                generator=torch.Generator().manual_seed(3), dtype=torch.float32)
+    expected = algorithm(model, batch, sum_squared_error,
+                         torch.optim.SGD(model.parameters(), lr=1.0)).outputs
+    torch.testing.assert_close(outputs, expected, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(evaluate(batch), model(batch.inputs)[0], rtol=1e-5, atol=1e-6)
+    others = [a for a in (RTRL(online=True), BPTT(), TruncatedBPTT(1)) if a != algorithm]
+    for other in others:
+        twin = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
+                                   generator=torch.Generator().manual_seed(3),
+                                   dtype=torch.float32)
+        other(twin, batch, sum_squared_error, torch.optim.SGD(twin.parameters(), lr=1.0))
+        assert (twin(batch.inputs)[0] - model(batch.inputs)[0]).abs().max() > 1e-4
 
 
 def test_paper_settings_follow_the_tables():
