@@ -23,8 +23,9 @@ from torch import Tensor
 State = dict[str, Tensor]
 
 
-def _freeze(active: Tensor, new: Tensor, old: Tensor) -> Tensor:
-    """``new`` where the member is active, ``old`` where it stopped; ``active`` (K,) bool."""
+def where_active(active: Tensor, new: Tensor, old: Tensor | float) -> Tensor:
+    """``new`` (K, ...) where the member is active, ``old`` where it stopped; ``active`` (K,)
+    bool. The one way a population keeps a stopped member's numbers frozen."""
     return torch.where(active.view(-1, *([1] * (new.dim() - 1))), new, old)
 
 
@@ -66,9 +67,9 @@ class SGD:
             direction = grads[key]
             if self.momentum:
                 old = state["buffer." + key]
-                direction = _freeze(first, direction, self.momentum * old + direction)
-                new_state["buffer." + key] = _freeze(active, direction, old)
-            new_params[key] = _freeze(active, p - self.lr * direction, p)
+                direction = where_active(first, direction, self.momentum * old + direction)
+                new_state["buffer." + key] = where_active(active, direction, old)
+            new_params[key] = where_active(active, p - self.lr * direction, p)
         return new_params, new_state
 
 
@@ -110,7 +111,7 @@ class Adam:
             correction1 = (1 - beta1 ** step).view(shape).to(p.dtype)
             correction2_sqrt = ((1 - beta2 ** step) ** 0.5).view(shape).to(p.dtype)
             denom = v.sqrt() / correction2_sqrt + self.eps
-            new_params[key] = _freeze(active, p - (self.lr / correction1) * m / denom, p)
-            new_state["exp_avg." + key] = _freeze(active, m, state["exp_avg." + key])
-            new_state["exp_avg_sq." + key] = _freeze(active, v, state["exp_avg_sq." + key])
+            new_params[key] = where_active(active, p - (self.lr / correction1) * m / denom, p)
+            new_state["exp_avg." + key] = where_active(active, m, state["exp_avg." + key])
+            new_state["exp_avg_sq." + key] = where_active(active, v, state["exp_avg_sq." + key])
         return new_params, new_state

@@ -48,7 +48,7 @@ from lstmlab.training.batch import Batch, SequenceBatch, check_batch
 from lstmlab.training.loop import StepInfo, StopCriterion
 from lstmlab.training.losses import Loss, sum_squared_error
 from lstmlab.training.model import SequenceModel
-from lstmlab.training.optimizers import SGD, Adam
+from lstmlab.training.optimizers import SGD, Adam, where_active
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def train_population(
         stacked = _stack(batches)
         # A finished member is computed on zeros, unused: its last batch may hold what made it
         # diverge, and in the block-diagonal LSTM a NaN leaks to all (0 * NaN = NaN).
-        inputs = torch.where(_expand(active, stacked.inputs), stacked.inputs, 0.0)
+        inputs = where_active(active, stacked.inputs, 0.0)
         data = (inputs, stacked.targets, stacked.mask)
         new_params, new_state, member_losses, outputs = config.algorithm(
             template, params, opt_state, config.optimizer, active.clone(), data, config.loss)
@@ -221,9 +221,8 @@ def train_population(
         for p in new_params.values():
             finite &= torch.isfinite(p).flatten(1).all(1)
         moving = active & finite
-        params = {n: torch.where(_expand(moving, p), p, params[n]) for n, p in new_params.items()}
-        opt_state = {n: torch.where(_expand(moving, s), s, opt_state[n])
-                     for n, s in new_state.items()}
+        params = {n: where_active(moving, p, params[n]) for n, p in new_params.items()}
+        opt_state = {n: where_active(moving, s, opt_state[n]) for n, s in new_state.items()}
         for k in range(count):
             if not active[k]:
                 continue
@@ -256,11 +255,6 @@ def _losses_and_grads(
     member_losses = vmap(loss)(outputs, targets, mask)
     grads = torch.autograd.grad(member_losses.sum(), list(leaves.values()))
     return member_losses.detach(), outputs.detach(), dict(zip(leaves, grads, strict=True))
-
-
-def _expand(flags: Tensor, like: Tensor) -> Tensor:
-    """``flags`` (K,) viewed to broadcast against ``like`` (K, ...)."""
-    return flags.view(-1, *([1] * (like.dim() - 1)))
 
 
 def _stack(batches: Sequence[Batch]) -> SequenceBatch:

@@ -25,9 +25,8 @@ from torch.func import functional_call, vmap
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel
 from lstmlab.training.optimizers import SGD, Adam
-from lstmlab.training.rtrl import _layout, _unflatten, state_jacobians
-
-Stacked = dict[str, Tensor]
+from lstmlab.training.population import Stacked
+from lstmlab.training.rtrl import state_jacobians, state_layout, unflatten_state
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class LockstepRTRL:
         inputs, targets, mask = data
         count, steps, batch = inputs.shape[:3]
         cell = template.cell
-        kind, sizes = _layout(template.initial_state(1, inputs))
+        kind, sizes = state_layout(template.initial_state(1, inputs))
         cell_names = [name for name, _ in cell.named_parameters()]
         shapes = [params["cell." + name].shape[1:] for name in cell_names]
         read_names = [name for name in params if name.startswith("readout.")]
@@ -51,7 +50,7 @@ class LockstepRTRL:
 
         def member_loss(read: Stacked, s: Tensor, target: Tensor, weight: Tensor):
             # One member at step t: s (B, N), target (B, O), weight (B,) -> ℓ_t, y_t (B, O).
-            y = functional_call(template.readout, read, (_unflatten(s, kind, sizes).h,))
+            y = functional_call(template.readout, read, (unflatten_state(s, kind, sizes).h,))
             y = y if template.squash is None else template.squash(y)
             return loss(y[None], target[None], weight[None]), y
 

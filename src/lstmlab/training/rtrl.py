@@ -90,7 +90,7 @@ def _rtrl_steps(
     """
     cell = model.cell
     inputs = batch.inputs
-    kind, sizes = _layout(model.initial_state(1, inputs))
+    kind, sizes = state_layout(model.initial_state(1, inputs))
     cell_names = [name for name, _ in cell.named_parameters()]
     other = [(name, p) for name, p in model.named_parameters() if not name.startswith("cell.")]
 
@@ -108,11 +108,11 @@ def _rtrl_steps(
         )
         if not bool(batch.mask[t].any()):
             with torch.no_grad():
-                y = model.output(_unflatten(s, kind, sizes).h)
+                y = model.output(unflatten_state(s, kind, sizes).h)
             yield y, y.new_zeros(()), {}
             continue
         leaf = s.detach().requires_grad_()
-        y = model.output(_unflatten(leaf, kind, sizes).h)
+        y = model.output(unflatten_state(leaf, kind, sizes).h)
         step_loss = loss(y[None], batch.targets[t:t + 1], batch.mask[t:t + 1])
         g_state, *g_other = torch.autograd.grad(step_loss, [leaf, *(p for _, p in other)])
         g_cell = torch.einsum("bn,bnp->p", g_state, sensitivity)
@@ -130,18 +130,19 @@ def state_jacobians(cell: nn.Module, kind: type, sizes: list[int]):
 
     def step(params: dict[str, Tensor], x: Tensor, s: Tensor) -> tuple[Tensor, Tensor]:
         # One example: x (I,), s (N,) -> S_t (N,), returned twice (value and aux).
-        new_state, _ = functional_call(cell, params, (x[None], _unflatten(s[None], kind, sizes)))
+        state = unflatten_state(s[None], kind, sizes)
+        new_state, _ = functional_call(cell, params, (x[None], state))
         new = torch.cat(tuple(new_state), dim=-1)[0]
         return new, new
 
     return vmap(jacrev(step, argnums=(0, 2), has_aux=True), in_dims=(None, 0, 0))
 
 
-def _layout(state: NamedTuple) -> tuple[type, list[int]]:
+def state_layout(state: NamedTuple) -> tuple[type, list[int]]:
     """The state's tuple type and the width of each field."""
     return type(state), [field.shape[-1] for field in state]
 
 
-def _unflatten(flat: Tensor, kind: type, sizes: list[int]) -> NamedTuple:
+def unflatten_state(flat: Tensor, kind: type, sizes: list[int]) -> NamedTuple:
     """``flat`` (B, N) -> the cell's state tuple."""
     return kind(*torch.split(flat, sizes, dim=-1))
