@@ -196,7 +196,7 @@ class LSTM1997Cell(nn.Module):
             raise ValueError(f"random_gate_bias must be None or >= 0, got {random_gate_bias!r}")
         for weight in (self.weight_ih, self.weight_hh, self.bias):
             if weight is not None:
-                weight.copy_(_uniform(weight.shape, init_range, generator, weight))
+                fill_uniform(weight, init_range, generator)
         if self.bias is None:
             return
         self.bias.mul_(self.bias_mask)
@@ -260,7 +260,11 @@ class LSTM1997Cell(nn.Module):
                 f"recurrent={self.recurrent}, truncate_gradient={self.truncate_gradient}")
 
 
-def _uniform(shape: torch.Size, bound: float, generator: torch.Generator | None,
-             like: Tensor) -> Tensor:
-    draw = torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
-    return (2 * draw - 1) * bound
+@torch.no_grad()
+def fill_uniform(weight: Tensor, bound: float, generator: torch.Generator | None) -> None:
+    """``weight`` <- U(-bound, bound) as ``(2 u - 1) * bound`` with ``u = rand(generator)``: the
+    1997 networks' draws (cell and output weights alike), fixed so that a seed keeps its
+    weights (``Tensor.uniform_`` would give other numbers)."""
+    draw = torch.rand(weight.shape, generator=generator, dtype=weight.dtype,
+                      device=weight.device)
+    weight.copy_((2 * draw - 1) * bound)

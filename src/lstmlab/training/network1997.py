@@ -31,6 +31,7 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997State,
     LSTM1997Weights,
     Squash,
+    fill_uniform,
 )
 from lstmlab.cells.parameters import check_size
 from lstmlab.cells.state import Gates
@@ -94,11 +95,9 @@ class Network1997(nn.Module):
         self.weight_io = (nn.Parameter(torch.empty(O, I, **factory))
                           if config.input_to_output else None)
         self.bias_o = nn.Parameter(torch.empty(O, **factory)) if config.output_bias else None
-        with torch.no_grad():
-            for weight in (self.weight_ho, self.weight_io, self.bias_o):
-                if weight is not None:
-                    draw = torch.rand(weight.shape, generator=generator, **factory)
-                    weight.copy_((2 * draw - 1) * config.init_range)
+        for weight in (self.weight_ho, self.weight_io, self.bias_o):
+            if weight is not None:
+                fill_uniform(weight, config.init_range, generator)
 
     @property
     def num_weights(self) -> int:
