@@ -8,7 +8,9 @@ from lstmlab.competitors.chunker import (
     surprises,
     unexpected_inputs,
 )
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
+from lstmlab.competitors.methods import ChunkerMethod
+from lstmlab.tasks.batch import concat
+from lstmlab.tasks.long_lags import NoiseFreeLongLag, VeryLongLag
 
 
 def one_hot(symbols, size=4):
@@ -56,3 +58,19 @@ def test_the_chunker_solves_a_short_experiment_2a_by_passing_up_only_two_symbols
         run = net(test.inputs.double(), test.targets.double())
     assert bool(task.is_correct(run["prediction"].float(), test).all())
     assert int(run["unexpected"].sum(0).max()) <= 2      # x_0, and at most the final symbol
+
+
+def test_a_sequence_is_judged_alike_alone_and_in_a_padded_batch():
+    """2c has random lengths: the time stamps C reads must not depend on the batch's T."""
+    task = VeryLongLag(q=5, p=3)
+    learn, evaluate = ChunkerMethod()._learner(task, torch.Generator().manual_seed(0))
+    data = torch.Generator().manual_seed(1)
+    for _ in range(20):
+        learn(task.sample(1, data))
+    alone = [task.sample(1, torch.Generator().manual_seed(s)) for s in range(6)]
+    together = concat(alone)
+    assert len(set(together.lengths.tolist())) > 1
+    outputs = evaluate(together)
+    for k, single in enumerate(alone):
+        n = int(single.lengths[0])
+        torch.testing.assert_close(outputs[:n, k], evaluate(single)[:, 0], rtol=0, atol=1e-6)

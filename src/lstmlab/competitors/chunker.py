@@ -84,7 +84,7 @@ class Chunker(torch.nn.Module):
 
     A: ElmanCell(I, H) and a readout from [x_t, h_t] to O + H logistic outputs (the next target
     and, for collapse, C's hidden state mapped to [0, 1]). C: ElmanCell(I + 1, H) (the input and
-    its time stamp t / T) and a readout from its latest input and state to O logistic outputs.
+    its time stamp t / length) and a readout from its latest input and state to O logistic outputs.
     Outputs see the inputs directly, as in the 1997 paper's RTRL nets for experiment 2 ("each
     layer connected from all layers below", §5.2). For next-symbol tasks O = I and the target
     at t is the input at t + 1.
@@ -107,8 +107,11 @@ class Chunker(torch.nn.Module):
             for p in self.parameters():
                 p.uniform_(-config.weight_range, config.weight_range, generator=generator)
 
-    def forward(self, inputs: Tensor, targets: Tensor) -> dict[str, Tensor]:
-        """Run both levels over ``inputs`` (T, B, I) with ``targets`` (T, B, O).
+    def forward(self, inputs: Tensor, targets: Tensor,
+                lengths: Tensor | None = None) -> dict[str, Tensor]:
+        """Run both levels over ``inputs`` (T, B, I) with ``targets`` (T, B, O); ``lengths``
+        (B,) scales each sequence's time stamps t / length (default: T for every sequence), so
+        a sequence gets the same stamps alone as in a padded batch.
 
         Returns ``prediction`` (T, B, O), the system's prediction of the target at t;
         ``automatizer`` (T, B, O + H) A's outputs; ``chunker`` (T, B, O) C's latest prediction
@@ -129,9 +132,11 @@ class Chunker(torch.nn.Module):
         a_out = torch.stack(a_out)
         missed = surprises(a_out[..., :size].detach(), targets, self.config.surprise)
         unexpected = unexpected_inputs(missed)
-        stamps = torch.arange(steps, dtype=inputs.dtype).div(steps).view(steps, 1, 1)
+        scale = torch.full((batch,), steps) if lengths is None else lengths
+        stamps = (torch.arange(steps, dtype=inputs.dtype).unsqueeze(1)
+                  / scale.to(inputs.dtype).unsqueeze(0))                            # (T, B)
         c_state = self.chunker.initial_state(batch, dtype=inputs.dtype)
-        c_in = torch.cat([inputs, stamps.expand(steps, batch, 1)], dim=-1)
+        c_in = torch.cat([inputs, stamps.unsqueeze(-1)], dim=-1)
         c_last = torch.zeros_like(c_in[0])   # C's latest input, (B, I + 1)
         c_hidden, c_pred = [], []
         for t in range(steps):
@@ -148,11 +153,11 @@ class Chunker(torch.nn.Module):
         return {"prediction": prediction, "automatizer": a_out, "chunker": c_pred,
                 "chunker_hidden": c_hidden, "unexpected": unexpected, "missed": missed}
 
-    def losses(self, inputs: Tensor, targets: Tensor,
-               mask: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    def losses(self, inputs: Tensor, targets: Tensor, mask: Tensor,
+               lengths: Tensor | None = None) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """Squared errors over the ``mask`` (T, B) steps: A's (next input, and C's state for
         collapse) and C's (the next input, at the steps A missed)."""
-        run = self(inputs, targets)
+        run = self(inputs, targets, lengths)
         size = self.output_size
         weight = mask.unsqueeze(-1).to(inputs.dtype)
         a_next = (((run["automatizer"][..., :size] - targets) ** 2) * weight).sum()
@@ -162,10 +167,11 @@ class Chunker(torch.nn.Module):
         c_loss = (((run["chunker"] - targets) ** 2) * c_weight).sum()
         return a_next + a_collapse, c_loss, run
 
-    def train_step(self, inputs: Tensor, targets: Tensor, mask: Tensor) -> dict[str, Tensor]:
+    def train_step(self, inputs: Tensor, targets: Tensor, mask: Tensor,
+                   lengths: Tensor | None = None) -> dict[str, Tensor]:
         """One online update of both nets on the sequences of one batch (T, B, I)."""
         self.zero_grad()
-        a_loss, c_loss, run = self.losses(inputs, targets, mask)
+        a_loss, c_loss, run = self.losses(inputs, targets, mask, lengths)
         (a_loss + c_loss).backward()
         with torch.no_grad():
             for p in self.parameters():

@@ -209,12 +209,14 @@ class ChunkerMethod:
         net = Chunker(task.input_size, self.config, generator, output_size=task.output_size)
 
         def learn(batch: Batch) -> Tensor:
-            run = net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask)
+            run = net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask,
+                                 batch.lengths)
             return run["prediction"].detach().float()
 
         @torch.no_grad()
         def evaluate(batch: Batch) -> Tensor:
-            return net(batch.inputs.double(), batch.targets.double())["prediction"].float()
+            return net(batch.inputs.double(), batch.targets.double(),
+                       batch.lengths)["prediction"].float()
 
         return learn, evaluate
 
