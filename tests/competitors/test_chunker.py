@@ -1,3 +1,5 @@
+"""The history compressor: what reaches the higher level, and 2a solved through it."""
+
 import pytest
 import torch
 

@@ -1,3 +1,5 @@
+"""Random weight guessing: uniform draws, trial counts independent of batching."""
+
 import pytest
 import torch
 from torch import nn

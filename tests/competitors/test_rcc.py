@@ -1,3 +1,6 @@
+"""Recurrent Cascade-Correlation: sensitivities against autograd, S gradient against finite
+differences, and a memory unit grown where outputs alone fail."""
+
 import pytest
 import torch
 

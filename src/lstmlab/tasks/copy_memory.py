@@ -1,4 +1,5 @@
-"""The copy (memory) task of Arjovsky, Shah & Bengio 2016, the modern long-memory standard.
+"""The copy (memory) task of Arjovsky, Shah & Bengio 2016 ([URNN], "Unitary Evolution Recurrent
+Neural Networks", ICML; §5.1 of the project's paper notes), the modern long-memory standard.
 
 As coded in the authors' ``memory_problem.py`` (amarshah/complex_RNN, ``generate_data``), for a
 delay T and ``n_sequence`` = 10 symbols:
