@@ -80,7 +80,7 @@ def forget_events(words: Sequence[str], discarded: np.ndarray, units: Sequence[i
 
 
 def saturation_scatter(saturation: np.ndarray, gate_names: Sequence[str]) -> Figure:
-    """``saturation`` (4, H, 2): per gate, each unit's fraction of steps < 0.1 (x) and > 0.9 (y)."""
+    """``saturation`` (G, H, 2): per gate, each unit's fraction of steps < 0.1 (x) and > 0.9 (y)."""
     fig, axes = plt.subplots(1, len(gate_names), figsize=(3 * len(gate_names), 3),
                              layout="constrained", sharex=True, sharey=True)
     for ax, name, values in zip(axes, gate_names, saturation, strict=True):

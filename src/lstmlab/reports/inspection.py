@@ -20,13 +20,21 @@ import torch
 from torch import Tensor
 
 from lstmlab.interop import load_lstm
-from lstmlab.introspection import LayerTrace, trace
-from lstmlab.reports import _pending, figures
+from lstmlab.introspection import (
+    LayerTrace,
+    discarded,
+    gradient_flow,
+    retention_matrix,
+    saturation,
+    trace,
+)
+from lstmlab.reports import figures
 from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
 from lstmlab.reports.html import Report, ReportFigure, Section, write_report
 
-GATE_NAMES = ("input", "forget", "candidate", "output")
-_FIELDS = dict(zip(ROWS, (*GATE_NAMES, "cell", "hidden"), strict=True))
+GATE_NAMES = ("input", "forget", "output")  # the sigmoid gates, for saturation
+_FIELDS = dict(zip(ROWS, ("input", "forget", "candidate", "output", "cell", "hidden"),
+                   strict=True))
 _SHOWN_UNITS = 8
 
 
@@ -91,27 +99,27 @@ def inspect_model(model_path: Path, *, text: str | None, input_path: Path | None
     units = [int(u) for u in layer.cell.std(dim=(0, 1)).argsort(descending=True)[:_SHOWN_UNITS]]
     values = _values(layer, 0)
     chosen = {row: v[:, units] for row, v in values.items()}
-    previous = torch.cat([layer.initial_cell[None], layer.cell[:-1]])
-    discarded = ((1 - layer.forget) * previous).abs()  # (T, B, H)
-    t_max, b_max, u_max = np.unravel_index(int(discarded.argmax()), discarded.shape)
+    thrown = discarded(layer).abs()  # (T, B, H)
+    t_max, b_max, u_max = np.unravel_index(int(thrown.argmax()), thrown.shape)
     top = units[0]
-    retention = _pending.retention_matrix(layer.forget[:, 0, top]).numpy()
-    gradients = _pending.hidden_gradients(model, x, lambda h: h[-1].sum())
-    curve = gradients.norm(dim=-1).mean(1).flip(0).numpy()  # k steps before the last
-    gates = torch.stack([getattr(layer, g).reshape(-1, hidden) for g in GATE_NAMES])
-    saturation = torch.stack([(gates < 0.1).float().mean(1), (gates > 0.9).float().mean(1)],
-                             dim=-1)
+    retention = retention_matrix(layer, 0)[:, :, top].numpy()
+    # L = sum of the top layer's last output (batch_first: output (B, T, P)).
+    flow = gradient_flow(model, x, lambda output, state: output[:, -1].sum())
+    curve = flow[0].hidden.norm(dim=-1).mean(1).flip(0).numpy()  # k steps before the last
+    gates = saturation(layer)
+    fractions = torch.stack([torch.stack([gates[g].left, gates[g].right], dim=-1)
+                             for g in GATE_NAMES])  # (3, H, 2)
     lag = min(10, steps - 1)
     lines = [
         f"{model_path.name}: an LSTM with input width {model.input_size}, {hidden} units, "
         f"{model.num_layers} layer(s); layer 0 traced over {steps} steps x {batch} sequence(s).",
         f"Forget gates average {float(layer.forget.mean()):.3f}; they sit above 0.9 for "
-        f"{float(saturation[1, :, 1].mean()):.1%} of unit-steps and below 0.1 for "
-        f"{float(saturation[1, :, 0].mean()):.1%}.",
+        f"{float(fractions[1, :, 1].mean()):.1%} of unit-steps and below 0.1 for "
+        f"{float(fractions[1, :, 0].mean()):.1%}.",
         f"The largest forget event: unit {u_max} at step {t_max} ('{words[t_max]}', sequence "
-        f"{b_max}) discards |(1 - f) * c| = {float(discarded[t_max, b_max, u_max]):.3f}.",
-        f"The gradient of sum(h_T) reaches {lag} steps back with {curve[lag] / curve[0]:.3g} "
-        "times its norm at the last step.",
+        f"{b_max}) discards |(1 - f) * c| = {float(thrown[t_max, b_max, u_max]):.3f}.",
+        f"The gradient of the sum of the last output reaches {lag} steps back with "
+        f"{curve[lag] / curve[0]:.3g} times its norm at the last step.",
     ]
     sections = (
         Section("Gates", f"i, f, g, o, c, h of the {len(units)} units whose cell state varies "
@@ -120,14 +128,15 @@ def inspect_model(model_path: Path, *, text: str | None, input_path: Path | None
                                  figures.gate_heatmaps(words, chosen, units)),)),
         Section("Forget events", "|(1 - f_t) * c_{t-1}|: what each step discards.", (
             ReportFigure("forget_events", "Discarded content per token and unit",
-                         figures.forget_events(words, discarded[:, 0, units].numpy(), units)),)),
+                         figures.forget_events(words, thrown[:, 0, units].numpy(), units)),)),
         Section("Retention", f"Unit {top}: the share of each step's write left at each later "
                 "step.", (ReportFigure("retention_map", f"Retention map, unit {top}",
                                        figures.retention_map(words, retention, top)),)),
         Section("Saturation", "Per gate, each unit's fraction of steps below 0.1 and above 0.9.",
                 (ReportFigure("saturation", "Gate saturation per unit",
-                              figures.saturation_scatter(saturation.numpy(), GATE_NAMES)),)),
-        Section("Gradient flow", "Mean ||dL/dh_{T-k}|| for L = sum(h_T), layer 0.", (
+                              figures.saturation_scatter(fractions.numpy(), GATE_NAMES)),)),
+        Section("Gradient flow", "Mean ||dL/dh_{T-k}|| of layer 0 for L = the sum of the "
+                "model's last output.", (
             ReportFigure("gradient_flow", "||dL/dh|| by steps back",
                          figures.gradient_curves({"LSTM": curve}, "mean ||dL/dh||")),)),
     )

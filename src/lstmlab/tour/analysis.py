@@ -13,14 +13,22 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from lstmlab.introspection import LayerTrace, trace
-from lstmlab.reports import _pending
+from lstmlab.introspection import (
+    LayerTrace,
+    discarded,
+    gradient_flow,
+    rank_units,
+    retention_matrix,
+    saturation,
+    step_mask,
+    trace,
+)
 from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
 from lstmlab.tour.model import LanguageModel
 
 # Subject-to-pronoun distance buckets (inclusive bounds, in tokens).
-BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (11, 20), (21, 30), (31, 10_000))
-GATE_NAMES = ("input", "forget", "candidate", "output")
+BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (11, 20), (21, 30), (31, 40), (41, 10_000))
+GATE_NAMES = ("input", "forget", "output")  # the sigmoid gates; g is a tanh
 SATURATION_LOW, SATURATION_HIGH = 0.1, 0.9  # Karpathy, Johnson & Fei-Fei (2015), sec. 4.3
 
 
@@ -53,7 +61,7 @@ class GateMeasures:
     discarded_at_change: float  # |(1 - f_t) * c_{t-1}| at changing subject words
     discarded_between: float
     retention_by_bucket: tuple[float, ...]  # prod f from subject+1 to pronoun-1, (K,)
-    saturation: Tensor  # (4, H, 2): fraction of steps below 0.1 / above 0.9, per gate and unit
+    saturation: Tensor  # (3, H, 2): i, f, o; fraction of steps below 0.1 / above 0.9 per unit
 
 
 def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
@@ -76,16 +84,15 @@ def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) 
     """Mean ||dL/dh_{p-1-k}|| over the queries, k = 0..max_lag-1; L = the pronoun's loss."""
     rows = data.tokens[data.query_example, : int(data.query_pronoun.max())]
     with torch.no_grad():
-        x = model.embedding(rows)
+        x = model.embedding(rows)  # (Q, T, E): one row per query
     steps = data.query_pronoun - 1
     targets = data.tokens[data.query_example, data.query_pronoun]
 
-    def pronoun_loss(hidden: Tensor) -> Tensor:  # (T, Q, H) -> the summed pronoun losses
-        chosen = hidden[steps, torch.arange(len(steps))]
+    def pronoun_loss(output: Tensor, state: object) -> Tensor:  # output (Q, T, H)
+        chosen = output[torch.arange(len(steps)), steps]
         return nn.functional.cross_entropy(model.head(chosen), targets, reduction="sum")
 
-    grad = _pending.hidden_gradients(model.recurrent, x, pronoun_loss)
-    norms = grad.norm(dim=-1)  # (T, Q)
+    norms = gradient_flow(model.recurrent, x, pronoun_loss)[0].hidden.norm(dim=-1)  # (T, Q)
     curve = torch.full((max_lag,), float("nan"))
     for k in range(max_lag):
         at = steps - k
@@ -102,46 +109,42 @@ def lstm_trace(model: LanguageModel, tokens: Tensor, lengths: Tensor) -> LayerTr
         return trace(model.recurrent, model.embedding(tokens), lengths=lengths)[0]
 
 
-def gate_measures(trace: LayerTrace, data: PronounData, top: int = 4) -> GateMeasures:
+def gate_measures(layer: LayerTrace, data: PronounData, top: int = 4) -> GateMeasures:
     """Gender units, their forget gates at subject changes and between, retention, saturation."""
-    length = data.tokens.shape[1]
-    valid = (torch.arange(length)[None, :] < data.lengths[:, None]).T  # (T, N)
-    labelled = valid & (data.subject_gender.T >= 0)
-    correlation = _pending.rank_units(trace.cell[labelled], data.subject_gender.T[labelled])
-    units = tuple(int(u) for u in correlation.abs().argsort(descending=True)[:top])
-    forget = trace.forget[:, :, list(units)]  # (T, N, U)
-    previous_cell = torch.cat([trace.initial_cell[None], trace.cell[:-1]])[:, :, list(units)]
-    discarded = ((1 - forget) * previous_cell).abs().mean(-1)  # (T, N)
-    forget = forget.mean(-1)
+    labelled = step_mask(layer) & (data.subject_gender.T >= 0)  # (T, N)
+    ranking = rank_units(layer.cell, data.subject_gender.T.clamp_min(0), mask=labelled)
+    correlation = torch.zeros(layer.cell.shape[-1], dtype=torch.float64)
+    correlation[ranking.units] = ranking.scores * ranking.signs
+    units = [int(u) for u in ranking.units[:top]]
+    forget = layer.forget[:, :, units].mean(-1)  # (T, N)
+    thrown = discarded(layer)[:, :, units].abs().mean(-1)  # (T, N)
 
     n, s, p = data.query_example, data.query_subject, data.query_pronoun
     first = torch.ones_like(n, dtype=torch.bool)
     first[1:] = n[1:] != n[:-1]
     changed = ~first & (data.query_gender != torch.roll(data.query_gender, 1))
     kept = ~first & ~changed
-    between = torch.zeros(length, data.tokens.shape[0], dtype=torch.bool)
-    retention = []
-    log_forget = trace.forget[:, :, list(units)].clamp_min(1e-30).log()
-    for q in range(len(n)):
-        between[s[q] + 1 : p[q], n[q]] = True
-        retention.append(log_forget[s[q] + 1 : p[q], n[q]].sum(0).exp().mean())
-    retention = torch.stack(retention)
+    between = torch.zeros_like(labelled)
+    kept_share = torch.zeros(len(n))
+    for example in n.unique().tolist():
+        matrix = retention_matrix(layer, example)[:, :, units].mean(-1)  # (T, T)
+        for q in (n == example).nonzero().squeeze(1).tolist():
+            between[s[q] + 1 : p[q], example] = True
+            kept_share[q] = matrix[s[q], p[q] - 1]  # the subject's write at the prediction step
     by_bucket = []
     for low, high in BUCKETS:
         inside = (data.distance >= low) & (data.distance <= high)
-        by_bucket.append(float(retention[inside].mean()) if inside.any() else float("nan"))
-
-    gates = torch.stack([getattr(trace, g)[valid] for g in GATE_NAMES])  # (4, steps, H)
-    saturation = torch.stack([(gates < SATURATION_LOW).float().mean(1),
-                              (gates > SATURATION_HIGH).float().mean(1)], dim=-1)
+        by_bucket.append(float(kept_share[inside].mean()) if inside.any() else float("nan"))
+    gates = saturation(layer, low=SATURATION_LOW, high=SATURATION_HIGH)
     return GateMeasures(
         gender_correlation=correlation,
-        gender_units=units,
+        gender_units=tuple(units),
         forget_at_change=float(forget[s[changed], n[changed]].mean()),
         forget_at_keep=float(forget[s[kept], n[kept]].mean()),
         forget_between=float(forget[between].mean()),
-        discarded_at_change=float(discarded[s[changed], n[changed]].mean()),
-        discarded_between=float(discarded[between].mean()),
+        discarded_at_change=float(thrown[s[changed], n[changed]].mean()),
+        discarded_between=float(thrown[between].mean()),
         retention_by_bucket=tuple(by_bucket),
-        saturation=saturation,
+        saturation=torch.stack([torch.stack([gates[g].left, gates[g].right], dim=-1)
+                                for g in GATE_NAMES]),
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lstmlab.reports import _pending, figures
+from lstmlab.introspection import discarded, retention_matrix
+from lstmlab.reports import figures
 from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
 from lstmlab.reports.html import Report, ReportFigure, Section, write_report
 from lstmlab.tour.analysis import BUCKETS, GATE_NAMES, bucket_label
@@ -25,10 +25,25 @@ def _example_values(result: TourResult, n: int) -> tuple[list[str], dict[str, np
                    for row, name in _FIELDS.items()}
 
 
+def figure_example(result: TourResult) -> int:
+    """The shortest held-out example whose subject changes gender: the one the figures show."""
+    data = result.test
+    shortest, best = None, 0
+    for n in range(data.tokens.shape[0]):
+        genders = data.query_gender[data.query_example == n]
+        changes = bool((genders[1:] != genders[:-1]).any())
+        key = (not changes, int(data.lengths[n]))
+        if shortest is None or key < shortest:
+            shortest, best = key, n
+    return best
+
+
 def explorer_examples(result: TourResult) -> list[ExplorerExample]:
     count = min(result.config.explorer_examples, result.test.tokens.shape[0])
+    first = figure_example(result)
+    order = [first, *(n for n in range(count) if n != first)][:count]
     out = []
-    for n in range(count):
+    for n in order:
         words, values = _example_values(result, n)
         out.append(ExplorerExample(tuple(words), values))
     return out
@@ -39,13 +54,13 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
     out = Path(out)
     g = result.gates
     units = list(g.gender_units)
-    words, values = _example_values(result, 0)
+    example = figure_example(result)
+    words, values = _example_values(result, example)
     chosen = {row: v[:, units] for row, v in values.items()}
     top = units[0]
-    retention = _pending.retention_matrix(torch.from_numpy(values["f"][:, top])).numpy()
-    previous = np.concatenate([np.zeros((1, len(units)), dtype=chosen["c"].dtype),
-                               chosen["c"][:-1]])
-    discarded = np.abs((1 - chosen["f"]) * previous)
+    length = len(words)
+    retention = retention_matrix(result.trace, example)[:length, :length, top].numpy()
+    thrown = discarded(result.trace)[:length, example][:, units].abs().numpy()
     lag_curves = {"LSTM": result.lstm.gradient_by_lag.numpy(),
                   "simple RNN": result.rnn.gradient_by_lag.numpy()}
     sections = (
@@ -62,14 +77,14 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
                     ReportFigure("gender_units", "Correlation of c_t with the subject's gender",
                                  figures.unit_scores(g.gender_correlation.numpy(), units,
                                                      "correlation")),)),
-        Section("Gates on an example", "The gender units' gates and states over the first "
-                "held-out example (rows: units).", (
+        Section("Gates on an example", "The gender units' gates and states over a held-out "
+                f"example with a subject change (test example {example}; rows: units).", (
                     ReportFigure("gate_heatmaps", "i, f, g, o, c, h of the gender units",
                                  figures.gate_heatmaps(words, chosen, units)),)),
         Section("Forget events", "What each step throws away, |(1 - f_t) * c_{t-1}|, in the "
                 "gender units: subject changes should light up.", (
                     ReportFigure("forget_events", "Discarded content per token and unit",
-                                 figures.forget_events(words, discarded, units)),)),
+                                 figures.forget_events(words, thrown, units)),)),
         Section("Retention", f"How much of each token's write survives in unit {top} at each "
                 "later token: the product of the forget gates in between.", (
                     ReportFigure("retention_map", f"Retention map, unit {top}",

@@ -37,7 +37,8 @@ class TourConfig:
     """Sizes of the tour. The defaults train both models in well under 3 minutes on 2 cores."""
 
     seed: int = 0
-    corpus: PronounConfig = field(default_factory=PronounConfig)
+    # Two sentences per example (one subject change or not), distances up to about 50 tokens.
+    corpus: PronounConfig = PronounConfig(sentences_per_example=2, max_clauses=8)
     train_examples: int = 3000
     test_examples: int = 400
     embedding_size: int = 32
@@ -50,7 +51,8 @@ class TourConfig:
     @classmethod
     def quick(cls, seed: int = 0) -> TourConfig:
         """A few seconds of training: for tests and a first look (numbers are not meaningful)."""
-        return cls(seed=seed, train_examples=200, test_examples=60, embedding_size=8,
+        return cls(seed=seed, corpus=PronounConfig(sentences_per_example=2, max_clauses=4),
+                   train_examples=200, test_examples=60, embedding_size=8,
                    hidden_size=12, training=TrainConfig(steps=40, batch_size=16))
 
 
