@@ -35,7 +35,8 @@ CELLS = {
     "lstm1997-truncated": functools.partial(LSTM1997Cell, 5, 3, 2, truncate_gradient=True),
     "lstm1997-2a": functools.partial(LSTM1997Cell, 5, 3, 1, output_gate=False, g=LOGISTIC,
                                      h=IDENTITY),
-    "lstm1997-feedforward": functools.partial(LSTM1997Cell, 5, 3, 2, recurrent=False),
+    "lstm1997-feedforward": functools.partial(LSTM1997Cell, 5, 3, 2, recurrent=False,
+                                              output_gate=False),
 }
 
 

@@ -132,11 +132,22 @@ void NAME(cifg_backward)(long B, long H, const real *restrict dy, const real *re
 /* The 1997 cell. xy (B, R), R = C + H (+ C with output gates), in: the input part of pre, out:
    y = [i, h, o] (in place); saved g, c (B, H). A squash is a * sig(x) + s, or the identity
    when lin != 0. */
-#define SQ(x, a, s, lin) ((lin) ? (x) : (real)(a) * NAME(sig)(x) + (real)(s))
+/* Branch-free (so the loops vectorize): lin is 0 or 1. The value and the derivative of a
+   squash at net x, with sx = sig(x). */
+#define SQ(x, sx, a, s, lin) ((lin) * (x) + (1 - (lin)) * ((a) * (sx) + (s)))
+#define SQD(sx, a, lin) ((lin) + (1 - (lin)) * (a) * (sx) * (1 - (sx)))
+/* The cell loops, written once for block index K (j when S = 1, so the loop vectorizes; j / S
+   otherwise) and output gate O (o of block K, or 1 without output gates). */
+#define FORWARD_CELLS(K, O) for (long j = 0; j < H; j++) { \
+      real net = x[C + j] + r[C + j]; \
+      real g = SQ(net, NAME(sig)(net), ga_, gs_, gl_); \
+      real cc = cp[j] + yb[K] * g; \
+      gb[j] = g; cb[j] = cc; yb[C + j] = (O) * SQ(cc, NAME(sig)(cc), ha_, hs_, hl_); }
 void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, real *restrict xy,
     const real *restrict rec, const real *restrict c_prev, double ga, double gs, long glin,
     double ha, double hs, long hlin, real *restrict gsave, real *restrict c) {
   long H = C * S;
+  real ga_ = ga, gs_ = gs, gl_ = glin, ha_ = ha, hs_ = hs, hl_ = hlin;
   for (long b = 0; b < B; b++) {
     const real *r = rec + b * R, *cp = c_prev + b * H;
     real *yb = xy + b * R, *gb = gsave + b * H, *cb = c + b * H;
@@ -145,21 +156,29 @@ void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, real *rest
       yb[k] = NAME(sig)(x[k] + r[k]);
       if (out) yb[C + H + k] = NAME(sig)(x[C + H + k] + r[C + H + k]);
     }
-    for (long j = 0; j < H; j++) {
-      long k = j / S;
-      real g = SQ(x[C + j] + r[C + j], ga, gs, glin);
-      real cc = cp[j] + yb[k] * g;
-      real o = out ? yb[C + H + k] : 1;
-      gb[j] = g; cb[j] = cc; yb[C + j] = o * SQ(cc, ha, hs, hlin);
-    }
+    if (out && S == 1) FORWARD_CELLS(j, yb[C + H + j])
+    else if (out) FORWARD_CELLS(j / S, yb[C + H + j / S])
+    else if (S == 1) FORWARD_CELLS(j, 1)
+    else FORWARD_CELLS(j / S, 1)
   }
 }
 
+/* dy, dyr (B, R): dL/dy_t from the outputs and from step t+1; dce: dL/dc_t from outside; dc: in
+   dL/dc_t carried from step t+1, out dL/dc_{t-1} (the CEC passes it through unchanged). */
+#define BACKWARD_CELLS(K, O, DO) for (long j = 0; j < H; j++) { \
+      real dh = d1[C + j] + d2[C + j], cc = cb[j], g = gb[j]; \
+      real sc = NAME(sig)(cc), sg = (g - gs_) / ga_; \
+      DO; \
+      real dcc = dcb[j] + d3[j] + dh * (O) * SQD(sc, ha_, hl_); \
+      da[K] += dcc * g; \
+      da[C + j] = dcc * yb[K] * SQD(sg, ga_, gl_); \
+      dcb[j] = dcc; }
 void NAME(lstm1997_backward)(long B, long C, long S, long R, long out, const real *restrict dy,
     const real *restrict dyr, const real *restrict dce, real *restrict dc,
     const real *restrict y, const real *restrict gsave, const real *restrict c, double ga,
     double gs, long glin, double ha, double hs, long hlin, real *restrict dpre) {
   long H = C * S;
+  real ga_ = ga, gs_ = gs, gl_ = glin, ha_ = ha, hs_ = hs, hl_ = hlin;
   for (long b = 0; b < B; b++) {
     const real *d1 = dy + b * R, *d2 = dyr + b * R, *d3 = dce + b * H, *yb = y + b * R;
     const real *gb = gsave + b * H, *cb = c + b * H;
@@ -168,27 +187,23 @@ void NAME(lstm1997_backward)(long B, long C, long S, long R, long out, const rea
       da[k] = d1[k] + d2[k];
       if (out) da[C + H + k] = d1[C + H + k] + d2[C + H + k];
     }
-    for (long j = 0; j < H; j++) {
-      long k = j / S;
-      real dh = d1[C + j] + d2[C + j], cc = cb[j], g = gb[j], i = yb[k];
-      real sc = NAME(sig)(cc);
-      real hv = hlin ? cc : (real)ha * sc + (real)hs;
-      real hd = hlin ? 1 : (real)ha * sc * (1 - sc);
-      real o = out ? yb[C + H + k] : 1;
-      if (out) da[C + H + k] += dh * hv;
-      real dcc = dcb[j] + d3[j] + dh * o * hd;
-      da[k] += dcc * g;
-      real sg = glin ? 0 : (g - (real)gs) / (real)ga;
-      real gd = glin ? 1 : (real)ga * sg * (1 - sg);
-      da[C + j] = dcc * i * gd;
-      dcb[j] = dcc;
-    }
+    /* h = o * h(c): dL/do gets dh * h(c) */
+    if (out && S == 1)
+      BACKWARD_CELLS(j, yb[C + H + j], da[C + H + j] += dh * SQ(cc, sc, ha_, hs_, hl_))
+    else if (out)
+      BACKWARD_CELLS(j / S, yb[C + H + j / S], da[C + H + j / S] += dh * SQ(cc, sc, ha_, hs_, hl_))
+    else if (S == 1) BACKWARD_CELLS(j, 1, (void)0)
+    else BACKWARD_CELLS(j / S, 1, (void)0)
     for (long k = 0; k < C; k++) {
       da[k] *= yb[k] * (1 - yb[k]);
       if (out) da[C + H + k] *= yb[C + H + k] * (1 - yb[C + H + k]);
     }
   }
 }
+#undef FORWARD_CELLS
+#undef BACKWARD_CELLS
+#undef SQD
+
 /* out (B, N) = x (B, K) @ m (K, N): the per-step product for small layers, where a call into
    a BLAS costs more than the arithmetic. Rows of m are read contiguously (axpy form). */
 static void NAME(small_matmul)(long B, long N, long K, const real *restrict x,
@@ -343,14 +358,14 @@ def load() -> ctypes.CDLL | None:
                                check=True, capture_output=True, timeout=120)
                 os.replace(built, target)  # atomic: a concurrent build wins or loses whole
         library = ctypes.CDLL(str(target))
-    except (OSError, subprocess.SubprocessError) as error:
+        for name, arguments in _SIGNATURES.items():
+            for suffix in ("_f", "_d"):
+                function = getattr(library, name + suffix)
+                function.argtypes, function.restype = arguments, None
+    except (OSError, AttributeError, subprocess.SubprocessError) as error:
         logger.info("building lstmlab's fused kernels failed (%s); using the readable path",
                     error)
         return None
-    for name, arguments in _SIGNATURES.items():
-        for suffix in ("_f", "_d"):
-            function = getattr(library, name + suffix)
-            function.argtypes, function.restype = arguments, None
     return library
 
 
