@@ -13,6 +13,7 @@ from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.training import (
     RTRL,
     SGD,
+    LockstepRTRL,
     Member,
     PopulationConfig,
     SequenceModel,
@@ -67,14 +68,23 @@ def test_population_of_1997_cells_on_reber_equals_separate_runs():
             assert_close(p, q, rtol=1e-10, atol=1e-10)
 
 
-def test_online_rtrl_trains_on_reber():
-    """The paper's RTRL competitor setting: weights updated at every step, on task batches."""
-    model = build(0)
-    before = [p.detach().clone() for p in model.parameters()]
-    result = train(model, sample, TrainConfig(
-        max_steps=2, optimizer=SGD(lr=0.1), algorithm=RTRL(online=True)),
-        generator=torch.Generator().manual_seed(0))
-    assert result.steps == 2
-    moved = [float((p.detach() - q).abs().max()) for p, q in zip(model.parameters(), before,
-                                                                 strict=True)]
-    assert max(moved) > 1e-4
+def test_online_rtrl_on_reber_equals_lockstep_rtrl():
+    """The paper's RTRL competitor setting (weights updated at every step) on task batches:
+    ``train`` with RTRL and the population's lockstep RTRL, two implementations, give the same
+    weights, and training moved them."""
+    config = TrainConfig(max_steps=2, optimizer=SGD(lr=0.1), algorithm=RTRL(online=True))
+    alone = []
+    for k in range(2):
+        model = build(k)
+        result = train(model, sample, config, generator=torch.Generator().manual_seed(k))
+        assert result.steps == 2
+        alone.append(model)
+    members = [Member(build(k), torch.Generator().manual_seed(k)) for k in range(2)]
+    train_population(members, sample, PopulationConfig(
+        2, SGD(lr=0.1), algorithm=LockstepRTRL(online=True)))
+    for member, model in zip(members, alone, strict=True):
+        for p, q in zip(member.model.parameters(), model.parameters(), strict=True):
+            assert_close(p, q, rtol=1e-10, atol=1e-10)
+    moved = max(float((p - q).detach().abs().max())
+                for p, q in zip(alone[0].parameters(), build(0).parameters(), strict=True))
+    assert moved > 1e-4
