@@ -142,7 +142,8 @@ def _setup(name: str, blocks: int, size: int, weights: int, lr: float) -> Setup1
         test_size=256, source="[H97] §5.1, Tables 1, 10, 11")
 
 
-#: [H97] Table 10 rows 1-1 ... 1-5 (output-gate biases -1, -2, -3(, -4); input-gate bias "r").
+#: [H97] Table 10 rows 1-1 ... 1-5 (output-gate biases -1, -2, -3(, -4); input-gate bias "r",
+#: random in [-0.1, 0.1], narrower than the [-0.2, 0.2] of the other weights: see setup.py).
 SETUPS = {
     "1-1": _setup("1-1", 4, 1, 264, 0.1),
     "1-2": _setup("1-2", 3, 2, 276, 0.1),
