@@ -83,3 +83,18 @@ def test_bad_inputs_exit_2_with_one_clear_line(lstm_file, tmp_path):
                                                str(tmp_path / "wide.npy")]),
                            "reads 5 features", "has 7")
     _assert_one_line_error(runner.invoke(app, ["inspect", str(path)]), "exactly one of")
+
+
+# Keras 3.15's variables call np.asarray(copy=False) on torch tensors: its own numpy-2 notice.
+@pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_inspect_keras_files(tmp_path):
+    keras = pytest.importorskip("keras")
+    keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(5)]).save(tmp_path / "lstm.keras")
+    run = runner.invoke(app, ["inspect", str(tmp_path / "lstm.keras"), "--text", "a b a",
+                              "--out", str(tmp_path / "r")])
+    assert run.exit_code == 0, run.output
+    assert "input width 3, 5 units" in " ".join(run.output.split())
+    keras.Sequential([keras.Input((4, 3)), keras.layers.GRU(5)]).save(tmp_path / "gru.keras")
+    _assert_one_line_error(runner.invoke(app, ["inspect", str(tmp_path / "gru.keras"), "--text",
+                                               "a b"]), "no Keras LSTM layer")
