@@ -144,14 +144,44 @@ def test_reverse(name: str, loop: str) -> None:
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
 
 
-def test_record_and_lengths_go_to_unroll() -> None:
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", list(CELLS))
+def test_recording_without_grad_is_fast_and_equal(name: str, dtype: torch.dtype,
+                                                  monkeypatch) -> None:
+    """record=True under no_grad: every recorded state and gate as unroll's, both directions,
+    both loops, and unroll is never called."""
+    cell = make(name, dtype)
+    xs = torch.randn(7, 3, 5, generator=torch.Generator().manual_seed(5), dtype=dtype)
+    state = random_state(cell, 3, dtype)
+    with torch.no_grad():
+        expected = [unroll(cell, xs, state, record=True, reverse=r) for r in (False, True)]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fused_unroll fell back to unroll")
+
+    monkeypatch.setattr(fused, "unroll", refuse)
+    for small in (10**9, 0):
+        monkeypatch.setattr(fused, "SMALL_STEP", small)
+        for reverse, want in zip((False, True), expected, strict=True):
+            with torch.no_grad():
+                got = fused_unroll(cell, xs, state, record=True, reverse=reverse)
+            pairs = [(got.outputs, want.outputs), *zip(got.state, want.state, strict=True)]
+            for got_part, want_part in zip(got.recording, want.recording, strict=True):
+                pairs += zip(got_part, want_part, strict=True)
+            for actual, reference in pairs:
+                torch.testing.assert_close(actual, reference, **TOLERANCE[dtype])
+
+
+def test_record_with_grad_and_lengths_go_to_unroll() -> None:
     cell = make("cifg", torch.float64)
     xs = torch.randn(5, 2, 5, dtype=torch.float64)
-    expected = unroll(cell, xs, record=True, lengths=[5, 3])
-    actual = fused_unroll(cell, xs, record=True, lengths=[5, 3])
-    torch.testing.assert_close(actual.outputs, expected.outputs, rtol=0, atol=0)
-    torch.testing.assert_close(actual.recording.gates.input, expected.recording.gates.input,
-                               rtol=0, atol=0)
+    for kwargs in ({"lengths": [5, 3]}, {}):
+        expected = unroll(cell, xs, record=True, **kwargs)
+        actual = fused_unroll(cell, xs, record=True, **kwargs)
+        assert not took_fast_path(actual.outputs)
+        torch.testing.assert_close(actual.outputs, expected.outputs, rtol=0, atol=0)
+        torch.testing.assert_close(actual.recording.gates.input,
+                                   expected.recording.gates.input, rtol=0, atol=0)
 
 
 def test_uncovered_cells_fall_back_to_unroll() -> None:

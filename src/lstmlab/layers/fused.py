@@ -39,10 +39,10 @@ from torch import Tensor, nn
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
 from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.cells.state import LSTMState
+from lstmlab.cells.state import Gates, LSTMState
 from lstmlab.layers import fused_kernels
 from lstmlab.layers.fused_kernels import ptr
-from lstmlab.layers.unroll import Unrolled, unroll
+from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
 # A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
 _SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
@@ -104,106 +104,121 @@ class _Sequence(torch.autograd.Function):
     def forward(ctx, spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
                 weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor
                 ) -> tuple[Tensor, Tensor]:
-        steps, batch = xs.shape[:2]
-        G, R, H = spec.gates, spec.width, spec.hidden_size
-        # the input part of pre for all steps (T, B, G); the kernels overwrite step t's rows
-        # with its gates (peephole, CIFG) or its y (1997): one buffer fewer to allocate
-        xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
-        xw = xw.view(steps, batch, G)
-        head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
-        if lstm1997:
-            ys, saved = xw, xs.new_empty(steps, batch, H)  # y = [i, h, o]; g
-        else:
-            ys, saved = xs.new_empty(steps, batch, R), xw  # h; gates
-        cs = xs.new_empty(steps, batch, H)
-        y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
-        if batch * G * R <= SMALL_STEP:
-            run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
-            wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
-            at_wt = None if wt is None else ptr(wt)
-            rec = xs.new_zeros(batch, G)
-            if lstm1997:
-                run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), *spec.squash, ptr(rec),
-                    ptr(saved), ptr(cs))
-            else:
-                run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), ptr(extra), ptr(rec),
-                    ptr(cs), ptr(ys))
-        else:
-            step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
-            product = Product(weight_hh, batch) if weight_hh is not None else None
-            zeros = xs.new_zeros(batch, G)
-            # addresses of step t's rows: base + t * (bytes per step), no per-step views
-            item = xs.element_size()
-            at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
-            c_prev, y = ptr(c0), y0
-            for t in range(steps):
-                rec = product(y) if product is not None else zeros  # kept alive: C reads it
-                row_y, row_c = at_y + t * batch * R * item, at_c + t * batch * H * item
-                row_saved = at_saved + t * batch * spec.saved * item
-                if lstm1997:
-                    step(*head, row_y, ptr(rec), c_prev, *spec.squash, row_saved, row_c)
-                else:
-                    step(*head, row_saved, ptr(rec), c_prev, ptr(extra), row_c, row_y)
-                c_prev, y = row_c, ys[t]
+        ys, cs, saved, y0, c0, extra = _forward(spec, xs, y0, c0, weight_ih, weight_hh, bias,
+                                                extra)
         ctx.spec = spec
         ctx.save_for_backward(xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved)
         return ys, cs
 
     @staticmethod
     def backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
-        spec: Spec = ctx.spec
-        xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved = ctx.saved_tensors
-        steps, batch = xs.shape[:2]
-        G, R, H = spec.gates, spec.width, spec.hidden_size
-        dys, dcs = dys.contiguous(), dcs.contiguous()
-        recurrent = weight_hh is not None and not spec.truncated
-        dpre = xs.new_empty(steps, batch, G)
-        dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
-        head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
-        if batch * G * R <= SMALL_STEP:
-            run = fused_kernels.kernel(spec.name + "_sequence_backward", xs.dtype)
-            w = weight_hh.contiguous() if recurrent else None  # (G, R), alive through the call
-            at_w = None if w is None else ptr(w)
-            if lstm1997:
-                run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(ys),
-                    ptr(saved), ptr(cs), *spec.squash, ptr(dpre))
-            else:
-                run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(saved),
-                    ptr(cs), ptr(c0), ptr(extra), *spec.flags, ptr(dpre))
+        return _backward(ctx, dys, dcs)
+
+
+def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
+             weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor
+             ) -> tuple[Tensor, ...]:
+    """``ys`` (T, B, R), ``cs`` (T, B, H), ``saved`` (the gates, or g for 1997), and the
+    contiguous ``y0, c0, extra`` the kernels read."""
+    steps, batch = xs.shape[:2]
+    G, R, H = spec.gates, spec.width, spec.hidden_size
+    # the input part of pre for all steps (T, B, G); the kernels overwrite step t's rows
+    # with its gates (peephole, CIFG) or its y (1997): one buffer fewer to allocate
+    xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
+    xw = xw.view(steps, batch, G)
+    head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+    if lstm1997:
+        ys, saved = xw, xs.new_empty(steps, batch, H)  # y = [i, h, o]; g
+    else:
+        ys, saved = xs.new_empty(steps, batch, R), xw  # h; gates
+    cs = xs.new_empty(steps, batch, H)
+    y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
+    if batch * G * R <= SMALL_STEP:
+        run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
+        wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
+        at_wt = None if wt is None else ptr(wt)
+        rec = xs.new_zeros(batch, G)
+        if lstm1997:
+            run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), *spec.squash, ptr(rec),
+                ptr(saved), ptr(cs))
         else:
-            step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
-            back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
-            item = xs.element_size()
-            at_dy, at_dc, at_dpre = ptr(dys), ptr(dcs), ptr(dpre)
-            at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
-            for t in range(steps - 1, -1, -1):
-                row_y, row_c = t * batch * R * item, t * batch * H * item
-                c_prev = at_c + row_c - batch * H * item if t else ptr(c0)
-                row_saved, row_dpre = t * batch * spec.saved * item, t * batch * G * item
-                if lstm1997:
-                    step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc), at_y + row_y,
-                         at_saved + row_saved, at_c + row_c, *spec.squash, at_dpre + row_dpre)
-                else:
-                    step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc),
-                         at_saved + row_saved, at_c + row_c, c_prev, ptr(extra),
-                         *spec.flags, at_dpre + row_dpre)
-                if back is not None:
-                    dyr = back(dpre[t])
-        flat = dpre.view(steps * batch, G)
-        needs = ctx.needs_input_grad
-        dxs = None
-        if needs[1]:
-            dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
-        dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
-        dweight_hh = None
-        if weight_hh is not None and needs[5]:  # y_{t-1} is y0 at t = 0, else ys[t-1]
-            dweight_hh = dpre[0].T @ y0
-            if steps > 1:
-                later = flat[batch:].T @ ys[:-1].reshape((steps - 1) * batch, R)
-                dweight_hh = dweight_hh + later
-        dbias = flat.sum(0) if needs[6] else None
-        dextra = _extra_gradient(spec, dpre, c0, cs) if needs[7] else None
-        return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
+            run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), ptr(extra), ptr(rec),
+                ptr(cs), ptr(ys))
+    else:
+        step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+        product = Product(weight_hh, batch) if weight_hh is not None else None
+        zeros = xs.new_zeros(batch, G)
+        # addresses of step t's rows: base + t * (bytes per step), no per-step views
+        item = xs.element_size()
+        at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
+        c_prev, y = ptr(c0), y0
+        for t in range(steps):
+            rec = product(y) if product is not None else zeros  # kept alive: C reads it
+            row_y, row_c = at_y + t * batch * R * item, at_c + t * batch * H * item
+            row_saved = at_saved + t * batch * spec.saved * item
+            if lstm1997:
+                step(*head, row_y, ptr(rec), c_prev, *spec.squash, row_saved, row_c)
+            else:
+                step(*head, row_saved, ptr(rec), c_prev, ptr(extra), row_c, row_y)
+            c_prev, y = row_c, ys[t]
+    return ys, cs, saved, y0, c0, extra
+
+
+def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
+    """Backpropagation through time, from what ``_Sequence.forward`` saved."""
+    spec: Spec = ctx.spec
+    xs, y0, c0, weight_ih, weight_hh, extra, ys, cs, saved = ctx.saved_tensors
+    steps, batch = xs.shape[:2]
+    G, R, H = spec.gates, spec.width, spec.hidden_size
+    dys, dcs = dys.contiguous(), dcs.contiguous()
+    recurrent = weight_hh is not None and not spec.truncated
+    dpre = xs.new_empty(steps, batch, G)
+    dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
+    head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+    if batch * G * R <= SMALL_STEP:
+        run = fused_kernels.kernel(spec.name + "_sequence_backward", xs.dtype)
+        w = weight_hh.contiguous() if recurrent else None  # (G, R), alive through the call
+        at_w = None if w is None else ptr(w)
+        if lstm1997:
+            run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(ys),
+                ptr(saved), ptr(cs), *spec.squash, ptr(dpre))
+        else:
+            run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(saved),
+                ptr(cs), ptr(c0), ptr(extra), *spec.flags, ptr(dpre))
+    else:
+        step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
+        back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
+        item = xs.element_size()
+        at_dy, at_dc, at_dpre = ptr(dys), ptr(dcs), ptr(dpre)
+        at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
+        for t in range(steps - 1, -1, -1):
+            row_y, row_c = t * batch * R * item, t * batch * H * item
+            c_prev = at_c + row_c - batch * H * item if t else ptr(c0)
+            row_saved, row_dpre = t * batch * spec.saved * item, t * batch * G * item
+            if lstm1997:
+                step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc), at_y + row_y,
+                     at_saved + row_saved, at_c + row_c, *spec.squash, at_dpre + row_dpre)
+            else:
+                step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc),
+                     at_saved + row_saved, at_c + row_c, c_prev, ptr(extra),
+                     *spec.flags, at_dpre + row_dpre)
+            if back is not None:
+                dyr = back(dpre[t])
+    flat = dpre.view(steps * batch, G)
+    needs = ctx.needs_input_grad
+    dxs = None
+    if needs[1]:
+        dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
+    dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
+    dweight_hh = None
+    if weight_hh is not None and needs[5]:  # y_{t-1} is y0 at t = 0, else ys[t-1]
+        dweight_hh = dpre[0].T @ y0
+        if steps > 1:
+            later = flat[batch:].T @ ys[:-1].reshape((steps - 1) * batch, R)
+            dweight_hh = dweight_hh + later
+    dbias = flat.sum(0) if needs[6] else None
+    dextra = _extra_gradient(spec, dpre, c0, cs) if needs[7] else None
+    return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
 
 
 def _extra_gradient(spec: Spec, dpre: Tensor, c0: Tensor, cs: Tensor) -> Tensor | None:
@@ -236,12 +251,15 @@ def fused_unroll(
     """``unroll``'s call and numbers, fast for a peephole, CIFG or 1997 ``cell``.
 
     ``xs`` (T, B, I), ``state`` the cell's (zeros if None); returns ``Unrolled(outputs (T, B,
-    H), final state, None)``. ``reverse=True`` reads xs from step T-1 down to 0 (outputs stay
-    in input position order, as ``unroll``'s). ``record`` and ``lengths`` go to ``unroll``, as
-    does anything else the fast path does not cover (module docstring).
+    H), final state, recording or None)``. ``reverse=True`` reads xs from step T-1 down to 0
+    (outputs and recording stay in input position order, as ``unroll``'s). ``record=True``
+    is fast when no gradient is asked for (the kernels' saved gates are the recording); with
+    gradients, and with ``lengths``, it is ``unroll``, as is anything else the fast path does
+    not cover (module docstring).
     """
     spec = _spec(cell)
-    if record or lengths is not None or not _covered(cell, xs, spec):
+    if lengths is not None or not _covered(cell, xs, spec) or (record and _wants_grad(
+            cell, xs, state)):
         return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)
     batch = xs.shape[1]
     zero = _zero_state(cell, batch, xs)
@@ -254,32 +272,57 @@ def fused_unroll(
                         if isinstance(tensor, Tensor) else type(tensor).__name__)
             raise ValueError(f"state.{name} must be {tuple(expected.shape)} {xs.dtype} on "
                              f"{xs.device}, got {received}")
-    if reverse:
-        result = _run(cell, spec, xs.flip(0), state)
-        return Unrolled(result.outputs.flip(0), result.state, None)
-    return _run(cell, spec, xs, state)
+    if not reverse:
+        return _run(cell, spec, xs, state, record)
+    outputs, final, recording = _run(cell, spec, xs.flip(0), state, record)
+    if recording is not None:  # back to input position order
+        recording = Recording(*(type(part)(*(t.flip(0) for t in part)) for part in recording))
+    return Unrolled(outputs.flip(0), final, recording)
 
 
-def _run(cell: nn.Module, spec: Spec, xs: Tensor, state: NamedTuple) -> Unrolled:
-    """The fast path proper, on checked arguments."""
+def _wants_grad(cell: nn.Module, xs: Tensor, state: NamedTuple | None) -> bool:
+    tensors = [xs, *cell.parameters(), *(state or ())]
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _run(cell: nn.Module, spec: Spec, xs: Tensor, state: NamedTuple, record: bool) -> Unrolled:
+    """The fast path proper, on checked arguments; ``record`` only when no grad is wanted."""
     xs = xs.contiguous()
     if isinstance(cell, LSTM1997Cell):
         weights = cell.weights()
         parts = [state.input, state.h, state.output][: 2 + cell.output_gate]
-        ys, cs = _Sequence.apply(spec, xs, torch.cat(parts, -1), state.c, weights.weight_ih,
-                                 weights.weight_hh, weights.bias, xs.new_zeros(0))
-        C, H = cell.num_blocks, cell.hidden_size
-        last = ys[-1]
-        output = last[:, C + H:] if cell.output_gate else torch.ones_like(last[:, :C])
-        final = LSTM1997State(last[:, C:C + H], cs[-1], last[:, :C], output)
-        return Unrolled(ys[..., C:C + H], final, None)
-    bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
-    extra = cell.weight_peephole
-    if extra is None:
-        extra = xs.new_zeros(2, cell.hidden_size)
-    ys, cs = _Sequence.apply(spec, xs, state.h, state.c, cell.weight_ih, cell.weight_hh, bias,
-                             extra)
-    return Unrolled(ys, LSTMState(ys[-1], cs[-1]), None)
+        args = (spec, xs, torch.cat(parts, -1), state.c, *weights, xs.new_zeros(0))
+    else:
+        bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
+        extra = cell.weight_peephole
+        if extra is None:
+            extra = xs.new_zeros(2, cell.hidden_size)
+        args = (spec, xs, state.h, state.c, cell.weight_ih, cell.weight_hh, bias, extra)
+    if record:
+        with torch.no_grad():
+            ys, cs, saved = _forward(*args)[:3]
+    else:
+        (ys, cs), saved = _Sequence.apply(*args), None
+    H = cell.hidden_size
+    if not isinstance(cell, LSTM1997Cell):
+        states = LSTMState(ys, cs)
+        if spec.name == "peephole":
+            gates = None if saved is None else Gates(*saved.split(H, -1))
+        else:
+            gates = None if saved is None else _cifg_gates(*saved.split(H, -1))
+    else:
+        C, S = cell.num_blocks, cell.block_size
+        i = ys[..., :C]
+        o = ys[..., C + H:] if cell.output_gate else torch.ones_like(i)
+        states = LSTM1997State(ys[..., C:C + H], cs, i, o)
+        gates = None if saved is None else Gates(
+            i.repeat_interleave(S, -1), torch.ones_like(cs), saved, o.repeat_interleave(S, -1))
+    final = type(states)(*(t[-1] for t in states))
+    return Unrolled(states.h, final, None if gates is None else Recording(states, gates))
+
+
+def _cifg_gates(i: Tensor, g: Tensor, o: Tensor) -> Gates:
+    return Gates(i, 1 - i, g, o)
 
 
 def _covered(cell: nn.Module, xs: Tensor, spec: Spec | None) -> bool:
