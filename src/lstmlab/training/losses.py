@@ -24,13 +24,26 @@ from torch import Tensor
 Loss = Callable[[Tensor, Tensor, Tensor], Tensor]
 
 
+def _check_shapes(outputs: Tensor, targets: Tensor, mask: Tensor) -> None:
+    """ValueError unless targets match outputs (T, B, O) and mask is (T, B): the arithmetic
+    below would otherwise broadcast a mismatch (e.g. O = 1 against O = 7) into a wrong loss."""
+    if tuple(targets.shape) != tuple(outputs.shape):
+        raise ValueError(f"targets: expected the outputs' shape {tuple(outputs.shape)}, "
+                         f"received {tuple(targets.shape)}")
+    if tuple(mask.shape) != tuple(outputs.shape[:-1]):
+        raise ValueError(f"mask: expected shape {tuple(outputs.shape[:-1])}, "
+                         f"received {tuple(mask.shape)}")
+
+
 def sum_squared_error(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
     """[H97] eq. 16 summed over masked steps and output units, averaged over the batch."""
+    _check_shapes(outputs, targets, mask)
     squared = (targets - outputs).square().sum(-1)
     return torch.where(mask, squared, torch.zeros_like(squared)).sum() / outputs.shape[1]
 
 
 def cross_entropy(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
     """Cross-entropy of logits ``outputs`` against class probabilities ``targets``."""
+    _check_shapes(outputs, targets, mask)
     per_step = -(targets * torch.log_softmax(outputs, dim=-1)).sum(-1)
     return torch.where(mask, per_step, torch.zeros_like(per_step)).sum() / outputs.shape[1]
