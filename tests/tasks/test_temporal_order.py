@@ -45,6 +45,11 @@ def test_layout_intervals_and_class_rules(variant):
     assert stats.chisquare(positions.numpy()).pvalue > 1e-3
     lengths = torch.bincount(batch.lengths - 100, minlength=11)
     assert stats.chisquare(lengths.numpy()).pvalue > 1e-3
+    # The other elements are uniform on {a, b, c, d} (indices 2..5 of SYMBOLS).
+    real = torch.arange(batch.steps).unsqueeze(1) < batch.lengths
+    symbols = batch.inputs.argmax(-1)[real]
+    counts = torch.bincount(symbols[(symbols >= 2) & (symbols <= 5)] - 2, minlength=4)
+    assert stats.chisquare(counts.numpy()).pvalue > 1e-3
 
 
 def test_seeds():
