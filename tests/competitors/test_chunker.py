@@ -60,6 +60,11 @@ def test_the_chunker_solves_a_short_experiment_2a_by_passing_up_only_two_symbols
         run = net(test.inputs.double(), test.targets.double())
     assert bool(task.is_correct(run["prediction"].float(), test).all())
     assert int(run["unexpected"].sum(0).max()) <= 2      # x_0, and at most the final symbol
+    # Collapse: A's extra outputs have learned C's hidden state, mapped to [0, 1] (without
+    # the collapse term they stay about 0.5 away; at initialisation 0.07).
+    collapse = run["automatizer"][..., task.output_size:]
+    gap = (collapse - (run["chunker_hidden"] + 1) / 2).abs().mean()
+    assert gap < 0.01
 
 
 def test_a_sequence_is_judged_alike_alone_and_in_a_padded_batch():
