@@ -67,6 +67,35 @@ def test_gate_numbers_recomputed_from_the_trace(result):
     assert re.search(r"retention prod f = 5-10: \d\.\d{3}", text)
 
 
+def test_gradient_at_the_subject_by_plain_autograd(result):
+    """dL/dh_s for one pronoun, by backpropagating through torch's own LSTM with h_s perturbed."""
+    data, model = result.test, result.models["LSTM"]
+    n, s, p = (int(data.query_example[0]), int(data.query_subject[0]),
+               int(data.query_pronoun[0]))
+    cell = torch.nn.LSTMCell(model.recurrent.input_size, model.recurrent.hidden_size)
+    cell.load_state_dict({k[:-3]: v for k, v in model.recurrent.state_dict().items()})
+    x = model.embedding(data.tokens[n, :p]).detach()
+    nudges = torch.zeros(p, 1, cell.hidden_size, requires_grad=True)
+    h = c = torch.zeros(1, cell.hidden_size)
+    for t in range(p):
+        h, c = cell(x[t : t + 1], (h, c))
+        h = h + nudges[t]
+    loss = torch.nn.functional.cross_entropy(model.head(h), data.tokens[n, p : p + 1],
+                                             reduction="sum")
+    (grad,) = torch.autograd.grad(loss, nudges)
+    ratio = grad[s].norm() / grad[p - 1].norm()
+    # Recompute the library's mean over pronouns for this query alone.
+    from lstmlab.tasks.pronouns import PronounData
+    from lstmlab.tour.analysis import gradient_by_lag
+
+    one = PronounData(data.tokens[n : n + 1], data.lengths[n : n + 1],
+                      data.subject_gender[n : n + 1], torch.tensor([0]), torch.tensor([s]),
+                      torch.tensor([p]), data.query_gender[:1])
+    _, at_subject = gradient_by_lag(model, one)
+    assert at_subject == pytest.approx(float(ratio), rel=1e-4)
+    assert f"{result.lstm.gradient_at_subject:.3g} of its size" in " ".join(summary(result))
+
+
 def test_every_summary_sentence_carries_a_number(result):
     for line in summary(result):
         assert re.search(r"\d", line), line

@@ -47,6 +47,7 @@ class ModelMeasures:
     bucket_accuracy: tuple[float, ...]
     bucket_counts: tuple[int, ...]
     gradient_by_lag: Tensor
+    gradient_at_subject: float  # mean over queries of ||dL/dh_s|| / ||dL/dh_{p-1}||
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,16 @@ def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
         inside = (data.distance >= low) & (data.distance <= high)
         counts.append(int(inside.sum()))
         accuracy.append(float(correct[inside].mean()) if inside.any() else float("nan"))
-    return ModelMeasures(float(correct.mean()), tuple(accuracy), tuple(counts),
-                         gradient_by_lag(model, data))
+    curve, at_subject = gradient_by_lag(model, data)
+    return ModelMeasures(float(correct.mean()), tuple(accuracy), tuple(counts), curve,
+                         at_subject)
 
 
-def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) -> Tensor:
-    """Mean ||dL/dh_{p-1-k}|| over the queries, k = 0..max_lag-1; L = the pronoun's loss."""
+def gradient_by_lag(model: LanguageModel, data: PronounData,
+                    max_lag: int = 40) -> tuple[Tensor, float]:
+    """Mean ||dL/dh_{p-1-k}|| over the queries, k = 0..max_lag-1 (L = the pronoun's loss at
+    its prediction step p - 1), and the mean ratio ||dL/dh_s|| / ||dL/dh_{p-1}|| at the
+    subject word s."""
     rows = data.tokens[data.query_example, : int(data.query_pronoun.max())]
     with torch.no_grad():
         x = model.embedding(rows)  # (Q, T, E): one row per query
@@ -99,7 +104,9 @@ def gradient_by_lag(model: LanguageModel, data: PronounData, max_lag: int = 40) 
         ok = at >= 0
         if ok.any():
             curve[k] = norms[at[ok], ok.nonzero().squeeze(1)].mean()
-    return curve
+    queries = torch.arange(len(steps))
+    at_subject = norms[data.query_subject, queries] / norms[steps, queries]
+    return curve, float(at_subject.mean())
 
 
 def lstm_trace(model: LanguageModel, tokens: Tensor, lengths: Tensor) -> LayerTrace:
