@@ -117,6 +117,13 @@ def test_stop_criterion_progress_and_final_checkpoint(tmp_path):
     assert (again.steps, again.stopped, again.resumed_from) == (7, True, 7)
 
 
+def test_progress_is_reported_at_the_end_of_the_budget_too():
+    reports = []
+    train(build_model(0), sample, TrainConfig(max_steps=8, optimizer=SGD(lr=0.1), report_every=3),
+          generator=torch.Generator().manual_seed(1), progress=reports.append)
+    assert [(r.step, r.max_steps) for r in reports] == [(3, 8), (6, 8), (8, 8)]
+
+
 @pytest.mark.parametrize("algorithm", [TruncatedBPTT(2), RTRL(online=True)])
 def test_other_algorithms_resume_too(tmp_path, algorithm):
     def run(steps, path):

@@ -159,7 +159,8 @@ def train(
         loss_value = float(outcome.loss)
         if stop is not None:
             stopped = bool(stop(StepInfo(step, loss_value, batch, outcome.outputs, lambda: model)))
-        if progress is not None and (step % config.report_every == 0 or stopped):
+        last = stopped or step == config.max_steps
+        if progress is not None and (step % config.report_every == 0 or last):
             progress(Progress(step, config.max_steps, loss_value, time.monotonic() - started))
         due = (config.checkpoint_steps is not None and step % config.checkpoint_steps == 0)
         if due or time.monotonic() - last_save >= config.checkpoint_seconds:
