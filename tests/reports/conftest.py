@@ -6,7 +6,6 @@ import io
 import os
 import shutil
 
-import numpy as np
 import pytest
 
 
@@ -53,5 +52,3 @@ def non_white_pixels(png: bytes) -> int:
 def count_non_white():
     return non_white_pixels
 
-
-__all__ = ["np"]
