@@ -160,6 +160,13 @@ def test_bad_batch_names_the_attribute():
     with pytest.raises(ValueError, match=r"batch.mask: expected \(6, 2\)"):
         train(build_model(0), flat, config(3, None), generator=torch.Generator())
 
+    def float_mask(generator):  # the losses select steps with torch.where: a bool is needed
+        batch = sample(generator)
+        return SequenceBatch(batch.inputs, batch.targets, batch.mask.double(), batch.lengths)
+
+    with pytest.raises(ValueError, match=r"batch.mask: expected dtype torch.bool"):
+        train(build_model(0), float_mask, config(3, None), generator=torch.Generator())
+
 
 def test_checkpoints_follow_the_clock(tmp_path, monkeypatch):
     """checkpoint_seconds = 0: a checkpoint after every step; a huge value: only at the end."""

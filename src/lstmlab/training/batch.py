@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import torch
 from torch import Tensor
 
 
@@ -59,5 +60,7 @@ def check_batch(batch: Batch) -> None:
         )
     if tuple(mask.shape) != (steps, size):
         raise ValueError(f"batch.mask: expected ({steps}, {size}), received {tuple(mask.shape)}")
+    if mask.dtype != torch.bool:
+        raise ValueError(f"batch.mask: expected dtype torch.bool, received {mask.dtype}")
     if tuple(lengths.shape) != (size,):
         raise ValueError(f"batch.lengths: expected ({size},), received {tuple(lengths.shape)}")
