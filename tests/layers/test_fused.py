@@ -85,21 +85,25 @@ def run(path, cell, xs, state, weights):
     return outputs, final, grads
 
 
-@pytest.fixture(params=["c-loop", "python-loop", "python-loop-mkl"])
-def loop(request, monkeypatch) -> str:
-    """Every way the fast path runs the steps: the whole sequence in C (small layers), and a
-    Python loop of products (oneDNN for float32, or MKL) and C gate kernels (the others)."""
-    monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if request.param == "c-loop" else 0)
-    monkeypatch.setattr(fused, "ONEDNN", request.param != "python-loop-mkl")
+def use_loop(monkeypatch, loop: str) -> None:
+    """Every way the fast path runs the steps: the whole sequence in C ("c-loop", small
+    layers), and a Python loop of products and C gate kernels ("python-loop": oneDNN for the
+    large float32 products; "-mkl": torch.mm everywhere; "-onednn-all": oneDNN for the weight
+    gradients too). The oneDNN variants only differ in float32."""
+    monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if loop == "c-loop" else 0)
+    monkeypatch.setattr(fused, "ONEDNN", loop != "python-loop-mkl")
     monkeypatch.setattr(fused, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
-    return request.param
+    monkeypatch.setattr(fused, "ONEDNN_WEIGHT_GRADIENTS", loop == "python-loop-onednn-all")
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+RUNS = [(loop, dtype) for loop in ("c-loop", "python-loop") for dtype in TOLERANCE]
+RUNS += [(loop, torch.float32) for loop in ("python-loop-mkl", "python-loop-onednn-all")]
+
+
+@pytest.mark.parametrize(("loop", "dtype"), RUNS)
 @pytest.mark.parametrize("name", list(CELLS))
-def test_fast_equals_readable(name: str, dtype: torch.dtype, loop: str) -> None:
-    if loop == "python-loop-mkl" and dtype == torch.float64:
-        pytest.skip("float64 never takes oneDNN: the same run as python-loop")
+def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype, monkeypatch) -> None:
+    use_loop(monkeypatch, loop)
     cell = make(name, dtype)
     generator = torch.Generator().manual_seed(1)
     steps, batch = 9, 4
@@ -123,8 +127,10 @@ def test_fast_equals_readable(name: str, dtype: torch.dtype, loop: str) -> None:
             torch.testing.assert_close(got, want, **tolerance, msg=lambda m, k=key: f"{k}: {m}")
 
 
-def test_zero_initial_state_and_long_sequence(loop: str) -> None:
+@pytest.mark.parametrize("loop", ["c-loop", "python-loop"])
+def test_zero_initial_state_and_long_sequence(loop: str, monkeypatch) -> None:
     """The default (zero) state and 200 steps, where errors would compound."""
+    use_loop(monkeypatch, loop)
     cell = make("peephole", torch.float64)
     xs = torch.randn(200, 3, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     expected, actual = unroll(cell, xs), fused_unroll(cell, xs)
@@ -132,9 +138,11 @@ def test_zero_initial_state_and_long_sequence(loop: str) -> None:
     torch.testing.assert_close(actual.state.c, expected.state.c, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("loop", ["c-loop", "python-loop"])
 @pytest.mark.parametrize("name", ["peephole", "lstm1997"])
-def test_reverse(name: str, loop: str) -> None:
+def test_reverse(name: str, loop: str, monkeypatch) -> None:
     """reverse=True: outputs and final state as unroll's reverse direction."""
+    use_loop(monkeypatch, loop)
     cell = make(name, torch.float64)
     xs = torch.randn(6, 3, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     expected, actual = unroll(cell, xs, reverse=True), fused_unroll(cell, xs, reverse=True)

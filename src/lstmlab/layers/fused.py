@@ -209,16 +209,52 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     dxs = None
     if needs[1]:
         dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
-    dweight_ih = flat.T @ xs.reshape(steps * batch, -1) if needs[4] else None
-    dweight_hh = None
-    if weight_hh is not None and needs[5]:  # y_{t-1} is y0 at t = 0, else ys[t-1]
-        dweight_hh = dpre[0].T @ y0
-        if steps > 1:
-            later = flat[batch:].T @ ys[:-1].reshape((steps - 1) * batch, R)
-            dweight_hh = dweight_hh + later
+    flat_xs = xs.reshape(steps * batch, -1)
+    if _onednn_weight_gradients(flat, flat_xs):
+        dweight_ih, dweight_hh = _weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
+                                                          needs[5] and weight_hh is not None)
+    else:
+        dweight_ih = flat.T @ flat_xs if needs[4] else None
+        dweight_hh = None
+        if weight_hh is not None and needs[5]:  # y_{t-1} is y0 at t = 0, else ys[t-1]
+            dweight_hh = dpre[0].T @ y0
+            if steps > 1:
+                later = flat[batch:].T @ ys[:-1].reshape((steps - 1) * batch, R)
+                dweight_hh = dweight_hh + later
     dbias = flat.sum(0) if needs[6] else None
     dextra = _extra_gradient(spec, dpre, c0, cs) if needs[7] else None
     return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
+
+
+# The weight gradients dpre.T @ xs and dpre.T @ y_prev through oneDNN too. Off by default:
+# oneDNN wants both operands transposed in memory (copies of T*B*(G + I + R) numbers), and
+# whether that pays off has to be measured on a quiet machine (see BENCHMARKS.md).
+ONEDNN_WEIGHT_GRADIENTS = False
+
+
+def _onednn_weight_gradients(flat: Tensor, flat_xs: Tensor) -> bool:
+    return (ONEDNN and ONEDNN_WEIGHT_GRADIENTS and flat.dtype == torch.float32
+            and flat.numel() * flat_xs.shape[1] >= ONEDNN_MIN
+            and torch.backends.mkldnn.is_available())
+
+
+def _weight_gradients_onednn(flat: Tensor, flat_xs: Tensor, y0: Tensor, ys: Tensor,
+                             input_weight: bool, hidden_weight: bool
+                             ) -> tuple[Tensor | None, Tensor | None]:
+    """``dpre.T @ xs`` (G, I) and ``dpre.T @ y_prev`` (G, R) as oneDNN products of the
+    transposed operands (``_linear_pointwise(a, b)`` is ``a @ b.T``)."""
+    linear = torch.ops.mkldnn._linear_pointwise
+    dpre_t = flat.T.contiguous()  # (G, T*B)
+    dweight_ih = dweight_hh = None
+    if input_weight:
+        dweight_ih = linear(dpre_t, flat_xs.T.contiguous(), None, "none", [], "")
+    if hidden_weight:
+        batch, width = y0.shape
+        y_prev_t = flat.new_empty(width, flat.shape[0])  # (R, T*B): y0, then ys[:-1]
+        y_prev_t[:, :batch] = y0.T
+        y_prev_t[:, batch:] = ys[:-1].reshape(-1, width).T
+        dweight_hh = linear(dpre_t, y_prev_t, None, "none", [], "")
+    return dweight_ih, dweight_hh
 
 
 def _extra_gradient(spec: Spec, dpre: Tensor, c0: Tensor, cs: Tensor) -> Tensor | None:
