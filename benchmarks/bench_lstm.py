@@ -197,7 +197,7 @@ def main() -> None:
     CLOCK = time.perf_counter if args.clock == "wall" else time.process_time
     torch.set_num_threads(args.threads)
     shapes = SHAPES
-    budget = 25.0
+    budget = 20.0
     if args.quick:
         shapes = [(1, 200, 8, 8), SHAPES[1], (64, 20, 512, 512)]
         args.rounds, budget = 3, 4.0
