@@ -65,6 +65,10 @@ def test_gate_numbers_recomputed_from_the_trace(result):
     kept = layer.forget[s + 1 : p, n, units].prod(0).mean()
     assert float(kept) > 0
     assert re.search(r"retention prod f = 5-10: \d\.\d{3}", text)
+    # The forget gate by word read: the mean over every real step reading "she".
+    she = (data.tokens.T == WORD_TO_ID["she"]) & (layer.mask if layer.mask is not None else True)
+    f_she = float(layer.forget[:, :, units].mean(-1)[she].mean())
+    assert g.forget_by_word["she"] == pytest.approx(f_she, rel=1e-5)
 
 
 def test_gradient_at_the_subject_by_plain_autograd(result):
@@ -115,5 +119,5 @@ def test_cli_quick_tour_prints_the_summary_and_writes_the_report(result, tmp_pat
                  "figures/accuracy_by_distance.png"):
         assert (out / name).stat().st_size > 1000, name
     index = (out / "index.html").read_text()
-    assert index.count("data:image/png;base64,") == 7
+    assert index.count("data:image/png;base64,") == 8
     assert "c_t = f_t * c_{t-1} + i_t * g_t" in index

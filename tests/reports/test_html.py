@@ -42,7 +42,7 @@ def tour_report(tmp_path_factory):
 def test_tour_index_renders_offline(tour_report, page, count_non_white):
     page.goto(tour_report["index"].as_uri())
     images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
-    assert len(images) == 7 and all(width > 100 for width in images)
+    assert len(images) == 8 and all(width > 100 for width in images)
     assert page.text_content("h1").startswith("lstmlab tour")
     assert count_non_white(page.screenshot(full_page=True)) > 50_000
     assert page.errors == []

@@ -108,12 +108,12 @@ def gradient_curves(curves: dict[str, np.ndarray], ylabel: str) -> Figure:
 def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]],
                  ylabel: str) -> Figure:
     """Bars per group, one colour per series (e.g. accuracy by distance, LSTM vs RNN)."""
-    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    fig, ax = plt.subplots(figsize=(max(6, 0.18 * len(groups)), 3), layout="constrained")
     width = 0.8 / max(1, len(series))
     for k, (name, values) in enumerate(series.items()):
         ax.bar(np.arange(len(groups)) + k * width, values, width, label=name)
     ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2)
-    ax.set_xticklabels(groups)
+    ax.set_xticklabels(groups, rotation=90 if len(groups) > 8 else 0, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.legend()
     return fig

@@ -23,7 +23,7 @@ from lstmlab.introspection import (
     step_mask,
     trace,
 )
-from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
+from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour.model import LanguageModel
 
 # Subject-to-pronoun distance buckets (inclusive bounds, in tokens).
@@ -62,6 +62,7 @@ class GateMeasures:
     discarded_at_change: float  # |(1 - f_t) * c_{t-1}| at changing subject words
     discarded_between: float
     retention_by_bucket: tuple[float, ...]  # prod f from subject+1 to pronoun-1, (K,)
+    forget_by_word: dict[str, float]  # mean f at steps reading each word, lowest first
     saturation: Tensor  # (3, H, 2): i, f, o; fraction of steps below 0.1 / above 0.9 per unit
 
 
@@ -142,6 +143,11 @@ def gate_measures(layer: LayerTrace, data: PronounData, top: int = 4) -> GateMea
     for low, high in BUCKETS:
         inside = (data.distance >= low) & (data.distance <= high)
         by_bucket.append(float(kept_share[inside].mean()) if inside.any() else float("nan"))
+    # f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + b_f) reads the word x_t: group f by word.
+    real = step_mask(layer)
+    words = data.tokens.T[real]
+    by_word = {VOCAB[w]: float(forget[real][words == w].mean()) for w in words.unique().tolist()}
+    by_word = dict(sorted(by_word.items(), key=lambda item: item[1]))
     gates = saturation(layer, low=SATURATION_LOW, high=SATURATION_HIGH)
     return GateMeasures(
         gender_correlation=correlation,
@@ -152,6 +158,7 @@ def gate_measures(layer: LayerTrace, data: PronounData, top: int = 4) -> GateMea
         discarded_at_change=float(thrown[s[changed], n[changed]].mean()),
         discarded_between=float(thrown[between].mean()),
         retention_by_bucket=tuple(by_bucket),
+        forget_by_word=by_word,
         saturation=torch.stack([torch.stack([gates[g].left, gates[g].right], dim=-1)
                                 for g in GATE_NAMES]),
     )

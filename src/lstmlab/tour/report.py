@@ -81,6 +81,13 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
                 f"example with a subject change (test example {example}; rows: units).", (
                     ReportFigure("gate_heatmaps", "i, f, g, o, c, h of the gender units",
                                  figures.gate_heatmaps(words, chosen, units)),)),
+        Section("What the forget gate reads", "f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + "
+                "b_f): the mean forget gate of the gender units at the steps that read each "
+                "word, lowest first.", (
+                    ReportFigure("forget_by_word", "Mean f of the gender units by word read",
+                                 figures.grouped_bars(list(g.forget_by_word),
+                                                      {"mean f": list(g.forget_by_word.values())},
+                                                      "forget gate f")),)),
         Section("Forget events", "What each step throws away, |(1 - f_t) * c_{t-1}|, in the "
                 "gender units: subject changes should light up.", (
                     ReportFigure("forget_events", "Discarded content per token and unit",

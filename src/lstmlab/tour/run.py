@@ -142,6 +142,10 @@ def summary(result: TourResult) -> list[str]:
         f"In those units the forget gate averages f = {g.forget_at_change:.3f} at a subject "
         f"that changes the gender, {g.forget_at_keep:.3f} at one that keeps it and "
         f"{g.forget_between:.3f} between subject and pronoun.",
+        "The gate reads the current word: in those units f is lowest at "
+        + ", ".join(f"'{w}' ({f:.3f})" for w, f in list(g.forget_by_word.items())[:3])
+        + " and highest at "
+        + ", ".join(f"'{w}' ({f:.3f})" for w, f in list(g.forget_by_word.items())[-3:]) + ".",
         f"So a subject change discards |(1 - f) * c| = {g.discarded_at_change:.3f} per unit "
         f"and step, against {g.discarded_between:.3f} between subject and pronoun.",
         f"The subject's write survives to the pronoun with retention prod f = {retention} "
