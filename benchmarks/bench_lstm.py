@@ -14,6 +14,9 @@ Rows:
 - ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
   of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
+- ``standard cell (fast)``: ``fused_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
+  through our own machinery (the peephole kernels with zero peepholes), to see what the
+  machinery costs apart from any variant's extra work.
 - peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
   (``lstmlab.layers.fused.fused_unroll``: one input product for all steps, fused gate kernels,
   a hand-written backward). The 1997 layer is H one-cell blocks: its recurrent input is the
@@ -40,6 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.introspection import trace
@@ -81,12 +85,13 @@ FORWARD_ONLY = {"trace (fwd only)"}  # a trace is a record, not differentiable
 def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tensor], Tensor]]:
     torch.manual_seed(0)
     cells = {
+        "standard cell": LSTMCell(input_size, hidden_size),
         "peephole": PeepholeLSTMCell(input_size, hidden_size),
         "cifg": CIFGLSTMCell(input_size, hidden_size),
         "lstm1997": LSTM1997Cell(input_size, hidden_size, 1),
     }
-    rows = {}
-    for name, cell in cells.items():
+    rows = {"standard cell (fast)": lambda xs: fused_unroll(cells["standard cell"], xs).outputs}
+    for name, cell in list(cells.items())[1:]:
         rows[f"{name} (readable)"] = lambda xs, cell=cell: unroll(cell, xs).outputs
         rows[f"{name} (fast)"] = lambda xs, cell=cell: fused_unroll(cell, xs).outputs
     return rows

@@ -1,6 +1,6 @@
 """The fast path (``fused_unroll``) against the readable one (``unroll``): outputs, final
-states and the gradients of every parameter, the input and the initial state, for the
-peephole, CIFG and 1997 cells: to 1e-10 in float64 and 1e-5 in float32."""
+states, recordings and the gradients of every parameter, the input and the initial state, for
+the standard, peephole, CIFG and 1997 cells: to 1e-10 in float64 and 1e-5 in float32."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ TOLERANCE = {torch.float64: {"rtol": 1e-10, "atol": 1e-10},
              torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
 
 CELLS = {
+    "lstm": functools.partial(LSTMCell, 5, 7),
     "peephole": functools.partial(PeepholeLSTMCell, 5, 7),
     "peephole-detached": functools.partial(PeepholeLSTMCell, 5, 7, detach_peepholes=True),
     "peephole-nobias": functools.partial(PeepholeLSTMCell, 5, 7, bias=False),
@@ -193,10 +194,11 @@ def test_record_with_grad_and_lengths_go_to_unroll() -> None:
 
 
 def test_uncovered_cells_fall_back_to_unroll() -> None:
-    cell = LSTMCell(5, 7, dtype=torch.float64)
-    xs = torch.randn(4, 2, 5, dtype=torch.float64)
-    torch.testing.assert_close(fused_unroll(cell, xs).outputs, unroll(cell, xs).outputs,
-                               rtol=0, atol=0)
+    cell = LSTMCell(5, 7, proj_size=3, dtype=torch.float64)
+    xs = torch.randn(4, 2, 5, dtype=torch.float64, requires_grad=True)
+    actual = fused_unroll(cell, xs).outputs
+    assert not took_fast_path(actual)
+    torch.testing.assert_close(actual, unroll(cell, xs).outputs, rtol=0, atol=0)
 
 
 def test_bad_state_names_the_argument() -> None:

@@ -1,8 +1,10 @@
 """``fused_unroll(cell, xs, state)``: the variant cells' fast path, the numbers of ``unroll``.
 
-For ``PeepholeLSTMCell``, ``CIFGLSTMCell`` and ``LSTM1997Cell`` (2-D weights). Shapes: T time,
-B batch, I input, H hidden, G gate rows (4H peephole, 3H CIFG, R = 2C + H for the 1997 cell),
-R the recurrent input's width (H, or the 1997 hidden layer [i, h, o]).
+For ``PeepholeLSTMCell``, ``CIFGLSTMCell``, ``LSTM1997Cell`` (2-D weights), and the standard
+``LSTMCell`` without projection (the peephole kernels with zero peepholes; ``LSTM`` has torch's
+own kernel for it, this is for comparison and for the small sizes where the C loop wins).
+Shapes: T time, B batch, I input, H hidden, G gate rows (4H peephole, 3H CIFG, R = 2C + H for
+the 1997 cell), R the recurrent input's width (H, or the 1997 hidden layer [i, h, o]).
 
 What makes it fast, with the cell's equations unchanged (they are in each cell's docstring):
 1. the input part of every gate for all steps is one product,
@@ -37,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.cifg import CIFGLSTMCell
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import Gates, LSTMState
@@ -284,7 +287,7 @@ def fused_unroll(
     cell: nn.Module, xs: Tensor, state: NamedTuple | None = None, *, record: bool = False,
     lengths: Tensor | Sequence[int] | None = None, reverse: bool = False,
 ) -> Unrolled:
-    """``unroll``'s call and numbers, fast for a peephole, CIFG or 1997 ``cell``.
+    """``unroll``'s call and numbers, fast for a peephole, CIFG, 1997 or standard ``cell``.
 
     ``xs`` (T, B, I), ``state`` the cell's (zeros if None); returns ``Unrolled(outputs (T, B,
     H), final state, recording or None)``. ``reverse=True`` reads xs from step T-1 down to 0
@@ -330,9 +333,9 @@ def _run(cell: nn.Module, spec: Spec, xs: Tensor, state: NamedTuple, record: boo
         args = (spec, xs, torch.cat(parts, -1), state.c, *weights, xs.new_zeros(0))
     else:
         bias = None if cell.bias_ih is None else cell.bias_ih + cell.bias_hh
-        extra = cell.weight_peephole
-        if extra is None:
-            extra = xs.new_zeros(2, cell.hidden_size)
+        extra = getattr(cell, "weight_peephole", None)
+        if extra is None:  # no peepholes: zero ones (p_i, p_f, p_o, or p_i, p_o for CIFG)
+            extra = xs.new_zeros(3 if spec.name == "peephole" else 2, cell.hidden_size)
         args = (spec, xs, state.h, state.c, cell.weight_ih, cell.weight_hh, bias, extra)
     if record:
         with torch.no_grad():
@@ -378,6 +381,8 @@ def _covered(cell: nn.Module, xs: Tensor, spec: Spec | None) -> bool:
 def _spec(cell: nn.Module) -> Spec | None:
     """The cell's ``Spec``, or None when the fast path does not cover it."""
     H = cell.hidden_size
+    if type(cell) is LSTMCell and cell.proj_size == 0:  # the peephole cell with p = 0
+        return Spec("peephole", H, H, 4 * H, 4 * H, (H,), (), (1.0,), False)
     if type(cell) is PeepholeLSTMCell:
         full = 0.0 if cell.detach_peepholes else 1.0
         return Spec("peephole", H, H, 4 * H, 4 * H, (H,), (), (full,), False)
