@@ -27,8 +27,8 @@ beside a measured matmul peak on this machine (one big product, and the per-step
 MKL's ``addmm`` and oneDNN's packed ``_linear_pointwise``).
 
 ``--quick``: 3 rounds, T = 200 at the 1997 size and T = 20 at the largest; well under a minute on
-a quiet machine. ``--clock cpu --threads 1`` measures CPU time instead of wall time: steadier
-when other jobs share the machine (waiting for a core is not counted).
+a quiet machine. ``--clock cpu --threads 1`` measures the thread's CPU time instead of wall
+time: steadier when other jobs share the machine (waiting for a core is not counted).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tenso
     return rows
 
 
-CLOCK = time.perf_counter  # --clock cpu: time.process_time, immune to waiting for a core
+CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting for a core
 
 
 def timed(run: Callable[[], object], backward: bool) -> float:
@@ -195,11 +195,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (at most)")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="cpu: process CPU time, for comparisons on a busy machine "
-                             "(meaningful with --threads 1)")
+                        help="cpu: this thread's CPU time, for comparisons on a busy machine "
+                             "(meaningful with --threads 1 only)")
     args = parser.parse_args()
     global CLOCK
-    CLOCK = time.perf_counter if args.clock == "wall" else time.process_time
+    CLOCK = time.perf_counter if args.clock == "wall" else time.thread_time
     torch.set_num_threads(args.threads)
     shapes = SHAPES
     budget = 20.0
