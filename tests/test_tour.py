@@ -1,7 +1,10 @@
 """The tour in --quick mode: its numbers recomputed independently, and the CLI prints them."""
 
+import io
 import math
+import os
 import re
+import shutil
 
 import pytest
 import torch
@@ -105,9 +108,14 @@ def test_every_summary_sentence_carries_a_number(result):
         assert re.search(r"\d", line), line
 
 
-def test_cli_quick_tour_prints_the_summary_and_writes_the_report(result, tmp_path):
-    out = tmp_path / "report"
-    run = CliRunner().invoke(app, ["tour", "--quick", "--out", str(out)])
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour") / "report"
+    return CliRunner().invoke(app, ["tour", "--quick", "--out", str(out)]), out
+
+
+def test_cli_quick_tour_prints_the_summary_and_writes_the_report(result, cli_run):
+    run, out = cli_run
     assert run.exit_code == 0, run.output
     flat = " ".join(run.output.split())
     for line in summary(result)[1:]:  # line 0 holds the wall-clock training times
@@ -121,3 +129,64 @@ def test_cli_quick_tour_prints_the_summary_and_writes_the_report(result, tmp_pat
     index = (out / "index.html").read_text()
     assert index.count("data:image/png;base64,") == 8
     assert "c_t = f_t * c_{t-1} + i_t * g_t" in index
+
+
+@pytest.fixture(scope="module")
+def page():
+    """Debian's chromium through Playwright (tests/reports/conftest.py has the same for its
+    directory); skipped cleanly without it."""
+    executable = next((p for p in (os.environ.get("LSTMLAB_CHROMIUM"),
+                                   "/usr/lib/chromium/chromium", shutil.which("chromium"))
+                       if p and os.path.exists(p)), None)
+    if executable is None:
+        pytest.skip("Debian chromium not installed (make browser, or apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.errors = errors
+        yield page
+        browser.close()
+
+
+def _non_white(png):
+    import matplotlib.pyplot as plt
+
+    image = plt.imread(io.BytesIO(png), format="png")[..., :3]
+    return int((image < 0.95).any(axis=-1).sum())
+
+
+@pytest.mark.browser
+def test_tour_index_renders_offline(cli_run, page):
+    _, out = cli_run
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto((out / "index.html").as_uri())
+    widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+    assert len(widths) == 8 and all(width > 100 for width in widths)
+    assert page.text_content("h1").startswith("lstmlab tour")
+    assert _non_white(page.screenshot(full_page=True)) > 50_000
+    assert page.errors == []
+    assert all(url.startswith(("file://", "data:")) for url in requests)
+
+
+@pytest.mark.browser
+def test_tour_explorer_shows_the_trace(cli_run, result, page):
+    """The tour's explorer: hovering shows the trace's own numbers for the figure example."""
+    from lstmlab.reports.explorer import format_values
+    from lstmlab.tour.report import figure_example
+
+    _, out = cli_run
+    page.goto((out / "explorer.html").as_uri())
+    unit = result.gates.gender_units[0]
+    assert page.input_value("#unit") == str(unit)  # opens on the top gender unit
+    n = figure_example(result)
+    words = result.test.words(n)
+    names = ("input", "forget", "candidate", "output", "cell", "hidden")
+    values = {row: getattr(result.trace, name)[:, n].double().numpy()
+              for row, name in zip("ifgoch", names, strict=True)}
+    page.hover('rect.cell[data-row="c"][data-t="3"]')
+    assert page.text_content("#tip") == format_values(words, values, 3, unit)
+    assert _non_white(page.screenshot()) > 5000
