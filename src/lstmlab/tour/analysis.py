@@ -47,7 +47,7 @@ class ModelMeasures:
     bucket_accuracy: tuple[float, ...]
     bucket_counts: tuple[int, ...]
     gradient_by_lag: Tensor
-    gradient_at_subject: float  # mean over queries of ||dL/dh_s|| / ||dL/dh_{p-1}||
+    gradient_at_subject: tuple[float, ...]  # (K,) mean ||dL/dh_s|| / ||dL/dh_{p-1}|| by bucket
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,10 @@ def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
 
 
 def gradient_by_lag(model: LanguageModel, data: PronounData,
-                    max_lag: int = 40) -> tuple[Tensor, float]:
+                    max_lag: int = 40) -> tuple[Tensor, tuple[float, ...]]:
     """Mean ||dL/dh_{p-1-k}|| over the queries, k = 0..max_lag-1 (L = the pronoun's loss at
     its prediction step p - 1), and the mean ratio ||dL/dh_s|| / ||dL/dh_{p-1}|| at the
-    subject word s."""
+    subject word s, per distance bucket (NaN: empty bucket)."""
     rows = data.tokens[data.query_example, : int(data.query_pronoun.max())]
     with torch.no_grad():
         x = model.embedding(rows)  # (Q, T, E): one row per query
@@ -107,7 +107,11 @@ def gradient_by_lag(model: LanguageModel, data: PronounData,
             curve[k] = norms[at[ok], ok.nonzero().squeeze(1)].mean()
     queries = torch.arange(len(steps))
     at_subject = norms[data.query_subject, queries] / norms[steps, queries]
-    return curve, float(at_subject.mean())
+    by_bucket = []
+    for low, high in BUCKETS:
+        inside = (data.distance >= low) & (data.distance <= high)
+        by_bucket.append(float(at_subject[inside].mean()) if inside.any() else float("nan"))
+    return curve, tuple(by_bucket)
 
 
 def lstm_trace(model: LanguageModel, tokens: Tensor, lengths: Tensor) -> LayerTrace:

@@ -154,9 +154,12 @@ def summary(result: TourResult) -> list[str]:
         f"{gradient_ratio(result.lstm.gradient_by_lag, lag):.3g} times its size at the pronoun "
         f"in the LSTM and {gradient_ratio(result.rnn.gradient_by_lag, lag):.3g} times in the "
         "simple RNN.",
-        f"From the pronoun back to its subject, ||dL/dh|| falls to "
-        f"{result.lstm.gradient_at_subject:.3g} of its size at the prediction step in the LSTM "
-        f"and to {result.rnn.gradient_at_subject:.3g} in the simple RNN (mean over pronouns).",
+        "From the pronoun back to its subject, ||dL/dh|| keeps this fraction of its size at the "
+        "prediction step (LSTM vs RNN, by distance): " + "; ".join(
+            f"{bucket_label(b)}: {a:.3g} vs {r:.3g}"
+            for b, a, r in zip(BUCKETS, result.lstm.gradient_at_subject,
+                               result.rnn.gradient_at_subject, strict=True)
+            if not math.isnan(a)) + ".",
         f"Forget gates sit above 0.9 for {float(forget_sat[1]):.1%} of steps and below 0.1 for "
         f"{float(forget_sat[0]):.1%}.",
     ]
