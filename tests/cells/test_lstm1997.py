@@ -247,3 +247,12 @@ def test_initial_state_takes_the_parameters_dtype_and_device_by_default():
         state = cell.initial_state(5, population=population)
         for field in state:
             assert (field.dtype, field.device.type) == (F64, "meta")
+
+
+def test_initial_state_fields_are_separate_tensors():
+    """An in-place update of h must not change c, nor one gate field the other."""
+    state = LSTM1997Cell(3, 2, 2, dtype=F64).initial_state(5)
+    state.h.add_(1)
+    state.input.add_(1)
+    assert_close(state.c, torch.zeros(5, 4, dtype=F64), **EXACT)
+    assert_close(state.output, torch.zeros(5, 2, dtype=F64), **EXACT)

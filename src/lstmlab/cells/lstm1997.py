@@ -222,9 +222,12 @@ class LSTM1997Cell(nn.Module):
         lead = (batch_size,) if population is None else (population, batch_size)
         dtype = self.weight_ih.dtype if dtype is None else dtype
         device = self.weight_ih.device if device is None else device
-        zeros = torch.zeros(*lead, self.hidden_size, dtype=dtype, device=device)
-        gate = torch.zeros(*lead, self.num_blocks, dtype=dtype, device=device)
-        return LSTM1997State(zeros, zeros, gate, gate if self.output_gate else gate + 1)
+        def zeros(size: int) -> Tensor:  # one tensor per field: none aliases another
+            return torch.zeros(*lead, size, dtype=dtype, device=device)
+
+        output = zeros(self.num_blocks) if self.output_gate else zeros(self.num_blocks) + 1
+        return LSTM1997State(zeros(self.hidden_size), zeros(self.hidden_size),
+                             zeros(self.num_blocks), output)
 
     def forward(self, x: Tensor, state: LSTM1997State) -> tuple[LSTM1997State, Gates]:
         """One step with this module's parameters: ``x`` (B, I) -> state at t, gates (B, H)."""
