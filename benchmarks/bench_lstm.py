@@ -101,6 +101,10 @@ CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting fo
 
 
 def timed(run: Callable[[], object], backward: bool) -> float:
+    # A row that frees thousands of small tensors (a Python loop's autograd graph) leaves
+    # glibc's fast bins full; the next large malloc consolidates them, ~1 ms charged to
+    # whichever row runs next. One small untimed allocation settles the heap first.
+    torch.empty(4096)
     start = CLOCK()
     if backward:
         run().sum().backward()
