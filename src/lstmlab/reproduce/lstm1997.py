@@ -36,6 +36,7 @@ from lstmlab.training.network1997 import Network1997, Network1997Config, Network
 from lstmlab.training.online1997 import online_sequence
 
 _SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
+RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
 CHECK_SEED_OFFSET = 1_000_003
 TEST_SEED_OFFSET = 2_000_003
 
@@ -50,16 +51,22 @@ def network_config(setup: Setup1997) -> Network1997Config:
             raise ValueError(f"setup.{name}: expected one of logistic, g2, h1, identity, "
                              f"received {getattr(setup, name)!r}")
     biased = setup.biased
+    gate_bias = biased in (BiasedUnits.GATES, BiasedUnits.HIDDEN, BiasedUnits.ALL)
+    # Table 10's "r" gate biases are drawn in [-0.1, 0.1] even where the other weights are
+    # drawn in [-0.2, 0.2] (Exp. 1); elsewhere the two intervals coincide.
+    random_bias = (gate_bias and None in (setup.input_gate_bias, setup.output_gate_bias)
+                   and setup.init_range != RANDOM_GATE_BIAS)
     return Network1997Config(
         input_size=setup.input_size, output_size=setup.output_size,
         num_blocks=setup.blocks, block_size=setup.block_size, output_gate=setup.output_gate,
         recurrent=setup.connectivity is not Connectivity.B,
-        gate_bias=biased in (BiasedUnits.GATES, BiasedUnits.HIDDEN, BiasedUnits.ALL),
+        gate_bias=gate_bias,
         cell_bias=biased in (BiasedUnits.HIDDEN, BiasedUnits.ALL),
         output_bias=biased is BiasedUnits.ALL,
         input_to_output=setup.connectivity is Connectivity.B,
         g=_SQUASH[setup.g], h=_SQUASH[setup.h], init_range=setup.init_range,
-        input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias)
+        input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
+        random_gate_bias=RANDOM_GATE_BIAS if random_bias else None)
 
 
 @dataclass(frozen=True)
