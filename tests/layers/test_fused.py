@@ -181,6 +181,23 @@ def test_recording_without_grad_is_fast_and_equal(name: str, dtype: torch.dtype,
                 torch.testing.assert_close(actual, reference, **TOLERANCE[dtype])
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", ["lstm", "peephole", "cifg-nopeep", "lstm1997"])
+def test_no_grad_forward_in_chunks(name: str, dtype: torch.dtype, monkeypatch) -> None:
+    """Without gradients the input projection goes chunk by chunk (here 2 steps, the last
+    chunk short): outputs and final state as unroll's."""
+    use_loop(monkeypatch, "python-loop")
+    monkeypatch.setattr(fused, "CHUNK_ROWS", 8)  # B = 4: two steps a chunk, T = 9
+    cell = make(name, dtype)
+    xs = torch.randn(9, 4, 5, generator=torch.Generator().manual_seed(6), dtype=dtype)
+    state = random_state(cell, 4, dtype)
+    with torch.no_grad():
+        expected, actual = unroll(cell, xs, state), fused_unroll(cell, xs, state)
+    torch.testing.assert_close(actual.outputs, expected.outputs, **TOLERANCE[dtype])
+    for got, want in zip(actual.state, expected.state, strict=True):
+        torch.testing.assert_close(got, want, **TOLERANCE[dtype])
+
+
 def test_record_with_grad_and_lengths_go_to_unroll() -> None:
     cell = make("cifg", torch.float64)
     xs = torch.randn(5, 2, 5, dtype=torch.float64)

@@ -118,25 +118,36 @@ class _Sequence(torch.autograd.Function):
         return _backward(ctx, dys, dcs)
 
 
+# Without gradients the gates need not be kept: the input projection is then done CHUNK_ROWS
+# rows (steps * B) at a time, into a buffer a few MB big instead of one of T*B*G numbers
+# (first-touching fresh memory costs about as much as the gate math on our machines).
+CHUNK_ROWS = 1024
+
+
 def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
-             weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor
+             weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor, keep: bool = True
              ) -> tuple[Tensor, ...]:
-    """``ys`` (T, B, R), ``cs`` (T, B, H), ``saved`` (the gates, or g for 1997), and the
-    contiguous ``y0, c0, extra`` the kernels read."""
+    """``ys`` (T, B, R), ``cs`` (T, B, H), ``saved`` (the gates, or g for 1997; None when
+    ``keep=False`` let them go), and the contiguous ``y0, c0, extra`` the kernels read."""
     steps, batch = xs.shape[:2]
     G, R, H = spec.gates, spec.width, spec.hidden_size
+    head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
+    small = batch * G * R <= SMALL_STEP
+    chunk = max(1, CHUNK_ROWS // batch)
+    if not keep and not lstm1997 and not small and chunk < steps:
+        return _forward_chunked(spec, xs, y0.contiguous(), c0.contiguous(), weight_ih,
+                                weight_hh, bias, extra.contiguous(), chunk)
     # the input part of pre for all steps (T, B, G); the kernels overwrite step t's rows
     # with its gates (peephole, CIFG) or its y (1997): one buffer fewer to allocate
     xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
     xw = xw.view(steps, batch, G)
-    head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
     if lstm1997:
         ys, saved = xw, xs.new_empty(steps, batch, H)  # y = [i, h, o]; g
     else:
         ys, saved = xs.new_empty(steps, batch, R), xw  # h; gates
     cs = xs.new_empty(steps, batch, H)
     y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
-    if batch * G * R <= SMALL_STEP:
+    if small:
         run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
         wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
         at_wt = None if wt is None else ptr(wt)
@@ -165,6 +176,30 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
                 step(*head, row_saved, ptr(rec), c_prev, ptr(extra), row_c, row_y)
             c_prev, y = row_c, ys[t]
     return ys, cs, saved, y0, c0, extra
+
+
+def _forward_chunked(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
+                     weight_hh: Tensor, bias: Tensor | None, extra: Tensor, chunk: int
+                     ) -> tuple[Tensor, ...]:
+    """``_forward`` for the peephole kernels and CIFG without keeping the gates: ``chunk``
+    steps' input projection at a time, each step's gates written over it."""
+    steps, batch = xs.shape[:2]
+    G, H = spec.gates, spec.hidden_size
+    step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+    project, product = Product(weight_ih, chunk * batch), Product(weight_hh, batch)
+    ys, cs = xs.new_empty(steps, batch, H), xs.new_empty(steps, batch, H)
+    item = xs.element_size()
+    at_y, at_c = ptr(ys), ptr(cs)
+    c_prev, y = ptr(c0), y0
+    for first in range(0, steps, chunk):
+        block = project(xs[first:first + chunk].reshape(-1, xs.shape[2]), bias)  # (n*B, G)
+        for t in range(first, min(first + chunk, steps)):
+            rec = product(y)  # kept alive: C reads it
+            row_c = at_c + t * batch * H * item
+            step(batch, H, ptr(block) + (t - first) * batch * G * item, ptr(rec), c_prev,
+                 ptr(extra), row_c, at_y + t * batch * H * item)
+            c_prev, y = row_c, ys[t]
+    return ys, cs, None, y0, c0, extra
 
 
 def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
@@ -340,6 +375,9 @@ def _run(cell: nn.Module, spec: Spec, xs: Tensor, state: NamedTuple, record: boo
     if record:
         with torch.no_grad():
             ys, cs, saved = _forward(*args)[:3]
+    elif not _wants_grad(cell, xs, state):
+        with torch.no_grad():
+            ys, cs, saved = _forward(*args, keep=False)[:3]
     else:
         (ys, cs), saved = _Sequence.apply(*args), None
     H = cell.hidden_size
