@@ -15,7 +15,9 @@ def chromium_path() -> str | None:
     return next((p for p in candidates if p and os.path.exists(p)), None)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API allows one running instance per thread, and
+# tests/test_tour.py starts its own for its module.
+@pytest.fixture(scope="module")
 def browser():
     executable = chromium_path()
     if executable is None:
