@@ -55,6 +55,8 @@ def _published_cells(row: PublishedRow | None) -> list[str]:
 def _measured_cells(summary: MethodSummary | None) -> list[str]:
     if summary is None:
         return ["not run", "", "", "", "", ""]
+    if summary.trials == 0:
+        return ["none finished", "—", "—", "—", f"{summary.budget:,}", "—"]
     test = summary.mean_test_error
     return [
         str(summary.trials),
