@@ -192,3 +192,13 @@ def test_tour_explorer_shows_the_trace(cli_run, result, page):
     page.hover('rect.cell[data-row="c"][data-t="3"]')
     assert page.text_content("#tip") == format_values(words, values, 3, unit)
     assert _non_white(page.screenshot()) > 5000
+
+
+@pytest.mark.slow
+def test_default_tour_trains_within_three_minutes_and_learns_agreement():
+    """The `make demo` configuration (about 50 s of CPU on one quiet core)."""
+    torch.set_num_threads(1)
+    full = run_tour(TourConfig())
+    assert sum(full.train_seconds.values()) < 180
+    assert full.lstm.accuracy > 0.95
+    assert full.gates.forget_at_change < full.gates.forget_between
