@@ -197,8 +197,12 @@ def test_tour_explorer_shows_the_trace(cli_run, result, page):
 @pytest.mark.slow
 def test_default_tour_trains_within_three_minutes_and_learns_agreement():
     """The `make demo` configuration (about 50 s of CPU on one quiet core)."""
-    torch.set_num_threads(1)
-    full = run_tour(TourConfig())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as `lstmlab tour` runs
+    try:
+        full = run_tour(TourConfig())
+    finally:
+        torch.set_num_threads(threads)
     assert sum(full.train_seconds.values()) < 180
     assert full.lstm.accuracy > 0.95
     assert full.gates.forget_at_change < full.gates.forget_between
