@@ -79,7 +79,7 @@ HAMMER = textwrap.dedent(
     import sys
     from lstmlab.reproduce import TrialResult, TrialStore
     path, order = sys.argv[1], sys.argv[2]
-    seeds = range(300) if order == "up" else range(299, -1, -1)
+    seeds = range(150) if order == "up" else range(149, -1, -1)
     with TrialStore(path) as store:
         for seed in seeds:
             store.add("4", "fake", seed, "h", TrialResult(seed, True, seed, 0.0, 0.0), "v")
@@ -98,4 +98,4 @@ def test_two_processes_hammering_the_same_rows(tmp_path):
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         seeds = [seed for (seed,) in connection.execute("SELECT seed FROM trials ORDER BY seed")]
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert seeds == list(range(300))
+    assert seeds == list(range(150))
