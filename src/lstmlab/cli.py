@@ -111,3 +111,55 @@ def version() -> None:
     from lstmlab import __version__
 
     typer.echo(__version__)
+
+
+def _method_factories() -> dict[str, object]:
+    """Method names on the command line -> the functions that build them (the one place where
+    these names become objects)."""
+    from lstmlab.competitors.methods import COMPETITORS
+    from lstmlab.reproduce import METHODS
+
+    return {**METHODS, **COMPETITORS}
+
+
+@app.command()
+def reproduce(
+    experiment: Annotated[list[str] | None, typer.Argument(
+        help="experiments of Hochreiter & Schmidhuber 1997 to run: 1 2a 2b 2c 3a 3b 3c 4 5 6a "
+        "6b (default: all)")] = None,
+    method: Annotated[list[str] | None, typer.Option(
+        "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
+        "rtrl, bptt, elman, rcc, chunker, guess; repeat for several")] = None,
+    trials: Annotated[int | None, typer.Option(help="trials per experiment and method "
+                                               "(default: the paper's)")] = None,
+    budget: Annotated[int | None, typer.Option(help="training sequences at most per trial "
+                                               "(default: the experiment's cap)")] = None,
+    quick: Annotated[bool, typer.Option(help="2 trials of 200 sequences: a smoke run of the "
+                                        "whole pipeline, not a reproduction")] = False,
+    out: Annotated[Path, typer.Option(help="folder for trials.sqlite (every finished trial, "
+                                      "resumable), results.md and results.html")
+                   ] = Path("reproduce"),
+) -> None:
+    """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
+    OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
+    the published numbers and ours side by side in the terminal, OUT/results.md and
+    OUT/results.html (with learning curves)."""
+    from lstmlab.reproduce import ReproduceConfig, experiments, progress_bar, rich_tables, run
+
+    factories = _method_factories()
+    names = method or ["lstm1997"]
+    unknown = [name for name in names if name not in factories]
+    if unknown:
+        fail(f"--method: expected one of {', '.join(factories)}, received {', '.join(unknown)}")
+    try:
+        chosen = experiments(tuple(experiment or ()))
+        config = ReproduceConfig(chosen, tuple(factories[name]() for name in names),
+                                 trials=trials, budget=budget, quick=quick, out=out)
+    except ValueError as error:
+        fail(str(error))
+    with progress_bar(console) as report:
+        results = run(config, progress=report)
+    for table in rich_tables(results):
+        console.print(table)
+    console.print(f"Trials: {out / 'trials.sqlite'}  Tables: {out / 'results.md'}, "
+                  f"{out / 'results.html'}", highlight=False)

@@ -1,0 +1,29 @@
+"""`lstmlab reproduce` on the command line: runs, stores, renders; refuses bad names with exit 2."""
+
+import sqlite3
+
+from typer.testing import CliRunner
+
+from lstmlab.cli import app
+
+runner = CliRunner()
+
+
+def test_reproduce_quick_writes_the_store_and_the_side_by_side_table(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["reproduce", "6a", "--method", "lstm1997", "--method", "guess",
+                                 "--trials", "1", "--budget", "20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        rows = db.execute("SELECT method, experiment, seed FROM trials ORDER BY method").fetchall()
+    assert rows == [("guess", "6a", 0), ("lstm1997", "6a", 0)]
+    table = (out / "results.md").read_text()
+    assert "published" in table and "measured here" in table
+    assert "guess" in table and "lstm1997" in table
+
+
+def test_unknown_method_and_experiment_exit_2_with_one_line(tmp_path):
+    for args in (["reproduce", "1", "--method", "nope"], ["reproduce", "9"]):
+        result = runner.invoke(app, [*args, "--out", str(tmp_path)])
+        assert result.exit_code == 2
+        assert "error:" in result.output and "Traceback" not in result.output
