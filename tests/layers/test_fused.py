@@ -14,7 +14,7 @@ from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.layers import fused, fused_kernels
+from lstmlab.layers import fused, fused_kernels, products
 from lstmlab.layers.fused import fused_unroll
 from lstmlab.layers.unroll import unroll
 
@@ -92,9 +92,9 @@ def use_loop(monkeypatch, loop: str) -> None:
     large float32 products; "-mkl": torch.mm everywhere; "-onednn-all": oneDNN for the weight
     gradients too). The oneDNN variants only differ in float32."""
     monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if loop == "c-loop" else 0)
-    monkeypatch.setattr(fused, "ONEDNN", loop != "python-loop-mkl")
-    monkeypatch.setattr(fused, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
-    monkeypatch.setattr(fused, "ONEDNN_WEIGHT_GRADIENTS", loop == "python-loop-onednn-all")
+    monkeypatch.setattr(products, "ONEDNN", loop != "python-loop-mkl")
+    monkeypatch.setattr(products, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
+    monkeypatch.setattr(products, "ONEDNN_WEIGHT_GRADIENTS", loop == "python-loop-onednn-all")
 
 
 # every cell through both loops in both dtypes; the other product paths (float32 only) with

@@ -17,7 +17,7 @@ What makes it fast, with the cell's equations unchanged (they are in each cell's
        dweight_ih = dpre.T @ xs,  dweight_hh = dpre.T @ y_prev,  dxs = dpre @ weight_ih
    (y_prev = [y_0, y_1, .., y_{T-2}] with y_0 the initial state's), and peephole gradients are
    sums over all steps, e.g. dp_i = sum_{t,b} dpre_i * c_{t-1}.
-Products: on CPU in float32, the large ones (at least ``ONEDNN_MIN`` multiply-adds) go through
+Products (``products``): on CPU in float32, the large ones (``products.ONEDNN_MIN``) go through
 oneDNN with the weight packed once per call (``torch.ops.mkldnn._linear_pointwise``), about 2x
 MKL's speed per flop on the AMD machines we run on (``/work/shared/notes/cpu-performance.md``);
 the rest through ``torch.mm``. Small layers (at most ``SMALL_STEP`` multiply-adds a step, the
@@ -43,41 +43,14 @@ from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import Gates, LSTMState
-from lstmlab.layers import fused_kernels
+from lstmlab.layers import fused_kernels, products
 from lstmlab.layers.fused_kernels import ptr
+from lstmlab.layers.products import Product
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
 # A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
 _SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
              id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
-
-
-# oneDNN for the float32 products on CPU (off: torch.mm / addmm, i.e. MKL, everywhere), when a
-# product has at least ONEDNN_MIN multiply-adds: below that, packing and the call cost more.
-ONEDNN = True
-ONEDNN_MIN = 1 << 22
-
-
-class Product:
-    """``y @ weight.T (+ bias)`` for a fixed weight (N, K) and about ``rows`` rows of y: oneDNN
-    with the weight packed once (``_linear_pointwise``) for float32 on CPU, else ``torch.mm``.
-    No autograd: used inside the forward and backward passes written out below."""
-
-    def __init__(self, weight: Tensor, rows: int) -> None:
-        self.weight, self.packed = weight, None
-        if ONEDNN and weight.dtype == torch.float32 and weight.device.type == "cpu" \
-                and rows * weight.numel() >= ONEDNN_MIN and torch.backends.mkldnn.is_available():
-            try:
-                self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
-            except (RuntimeError, AttributeError):
-                self.packed = None
-
-    def __call__(self, y: Tensor, bias: Tensor | None = None) -> Tensor:
-        if self.packed is not None:
-            return torch.ops.mkldnn._linear_pointwise(y, self.packed, bias, "none", [], "")
-        if bias is None:
-            return torch.mm(y, self.weight.T)
-        return torch.addmm(bias, y, self.weight.T)
 
 
 class Spec(NamedTuple):
@@ -248,8 +221,8 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     if needs[1]:
         dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
     flat_xs = xs.reshape(steps * batch, -1)
-    if _onednn_weight_gradients(flat, flat_xs):
-        dweight_ih, dweight_hh = _weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
+    if products.use_onednn_weight_gradients(flat, flat_xs):
+        dweight_ih, dweight_hh = products.weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
                                                           needs[5] and weight_hh is not None)
     else:
         dweight_ih = flat.T @ flat_xs if needs[4] else None
@@ -262,37 +235,6 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     dbias = flat.sum(0) if needs[6] else None
     dextra = _extra_gradient(spec, dpre, c0, cs) if needs[7] else None
     return None, dxs, dyr if recurrent else None, dc, dweight_ih, dweight_hh, dbias, dextra
-
-
-# The weight gradients dpre.T @ xs and dpre.T @ y_prev through oneDNN too. Off by default:
-# oneDNN wants both operands transposed in memory (copies of T*B*(G + I + R) numbers), and
-# whether that pays off has to be measured on a quiet machine (see BENCHMARKS.md).
-ONEDNN_WEIGHT_GRADIENTS = False
-
-
-def _onednn_weight_gradients(flat: Tensor, flat_xs: Tensor) -> bool:
-    return (ONEDNN and ONEDNN_WEIGHT_GRADIENTS and flat.dtype == torch.float32
-            and flat.numel() * flat_xs.shape[1] >= ONEDNN_MIN
-            and torch.backends.mkldnn.is_available())
-
-
-def _weight_gradients_onednn(flat: Tensor, flat_xs: Tensor, y0: Tensor, ys: Tensor,
-                             input_weight: bool, hidden_weight: bool
-                             ) -> tuple[Tensor | None, Tensor | None]:
-    """``dpre.T @ xs`` (G, I) and ``dpre.T @ y_prev`` (G, R) as oneDNN products of the
-    transposed operands (``_linear_pointwise(a, b)`` is ``a @ b.T``)."""
-    linear = torch.ops.mkldnn._linear_pointwise
-    dpre_t = flat.T.contiguous()  # (G, T*B)
-    dweight_ih = dweight_hh = None
-    if input_weight:
-        dweight_ih = linear(dpre_t, flat_xs.T.contiguous(), None, "none", [], "")
-    if hidden_weight:
-        batch, width = y0.shape
-        y_prev_t = flat.new_empty(width, flat.shape[0])  # (R, T*B): y0, then ys[:-1]
-        y_prev_t[:, :batch] = y0.T
-        y_prev_t[:, batch:] = ys[:-1].reshape(-1, width).T
-        dweight_hh = linear(dpre_t, y_prev_t, None, "none", [], "")
-    return dweight_ih, dweight_hh
 
 
 def _extra_gradient(spec: Spec, dpre: Tensor, c0: Tensor, cs: Tensor) -> Tensor | None:
