@@ -139,6 +139,10 @@ def reproduce(
     out: Annotated[Path, typer.Option(help="folder for trials.sqlite (every finished trial, "
                                       "resumable), results.md and results.html")
                    ] = Path("reproduce"),
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="run the trials as Ray tasks: 'local' starts Ray on this machine (one "
+        "trial per core), or a cluster address ('auto', 'ray://HOST:10001'); the stored "
+        "results are the same as without")] = None,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
@@ -153,8 +157,13 @@ def reproduce(
         fail(f"--method: expected one of {', '.join(factories)}, received {', '.join(unknown)}")
     try:
         chosen = experiments(tuple(experiment or ()))
-        config = ReproduceConfig(chosen, tuple(factories[name]() for name in names),
-                                 trials=trials, budget=budget, quick=quick, out=out)
+        methods = tuple(factories[name]() for name in names)
+        if ray is not None:
+            from lstmlab.reproduce.on_ray import OnRay
+
+            methods = tuple(OnRay(m, address=None if ray == "local" else ray) for m in methods)
+        config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
+                                 out=out)
     except ValueError as error:
         fail(str(error))
     with progress_bar(console) as report:
