@@ -27,3 +27,13 @@ def test_unknown_method_and_experiment_exit_2_with_one_line(tmp_path):
         result = runner.invoke(app, [*args, "--out", str(tmp_path)])
         assert result.exit_code == 2
         assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_method_all_runs_every_method_in_quick_mode(tmp_path):
+    out = tmp_path / "all"
+    result = runner.invoke(app, ["reproduce", "1", "--method", "all", "--quick", "--trials", "1",
+                                 "--budget", "5", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        methods = {row[0] for row in db.execute("SELECT method FROM trials")}
+    assert methods == {"lstm1997", "modern", "rtrl", "bptt", "elman", "rcc", "chunker", "guess"}

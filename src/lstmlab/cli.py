@@ -129,7 +129,7 @@ def reproduce(
         "6b (default: all)")] = None,
     method: Annotated[list[str] | None, typer.Option(
         "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
-        "rtrl, bptt, elman, rcc, chunker, guess; repeat for several")] = None,
+        "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'")] = None,
     trials: Annotated[int | None, typer.Option(help="trials per experiment and method "
                                                "(default: the paper's)")] = None,
     budget: Annotated[int | None, typer.Option(help="training sequences at most per trial "
@@ -152,6 +152,8 @@ def reproduce(
 
     factories = _method_factories()
     names = method or ["lstm1997"]
+    if names == ["all"]:
+        names = list(factories)
     unknown = [name for name in names if name not in factories]
     if unknown:
         fail(f"--method: expected one of {', '.join(factories)}, received {', '.join(unknown)}")
