@@ -256,3 +256,21 @@ def test_initial_state_fields_are_separate_tensors():
     state.input.add_(1)
     assert_close(state.c, torch.zeros(5, 4, dtype=F64), **EXACT)
     assert_close(state.output, torch.zeros(5, 2, dtype=F64), **EXACT)
+
+
+def test_for_layer_builds_a_drop_in_layer_whose_steps_are_the_cells():
+    from lstmlab.layers import LSTM
+
+    torch.manual_seed(0)
+    layer = LSTM(3, 4, cell=LSTM1997Cell.for_layer(block_size=2), dtype=torch.float64)
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    outputs, (h, c) = layer(x)
+    cell = LSTM1997Cell(3, 2, 2, gate_bias=True, dtype=torch.float64)
+    cell.load_state_dict({name[: -len("_l0")]: value for name, value in layer.state_dict().items()})
+    state = cell.initial_state(2)
+    for t in range(6):
+        state, _ = cell(x[t], state)
+        torch.testing.assert_close(outputs[t], state.h, rtol=0, atol=1e-12)
+    torch.testing.assert_close(c[0], state.c, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="hidden_size"):
+        LSTM(3, 5, cell=LSTM1997Cell.for_layer(block_size=2))

@@ -213,6 +213,21 @@ class LSTM1997Cell(nn.Module):
         bias = self.bias * self.bias_mask if self.bias is not None else None
         return LSTM1997Weights(self.weight_ih, self.weight_hh, bias)
 
+    @classmethod
+    def for_layer(cls, block_size: int = 1, **options):
+        """A cell factory for ``lstmlab.layers.LSTM(..., cell=...)``, whose cells are built as
+        ``cell(input_size, hidden_size, bias, *, dtype, device)``: ``hidden_size`` cells in
+        blocks of ``block_size``, gate biases when ``bias``; ``options`` go to the constructor."""
+        def make(input_size: int, hidden_size: int, bias: bool = True, *,
+                 dtype: torch.dtype | None = None, device: torch.device | None = None):
+            if hidden_size % block_size:
+                raise ValueError(f"hidden_size: expected a multiple of block_size={block_size}, "
+                                 f"received {hidden_size}")
+            return cls(input_size, hidden_size // block_size, block_size, gate_bias=bias,
+                       dtype=dtype, device=device, **options)
+
+        return make
+
     def initial_state(
         self, batch_size: int, *, dtype: torch.dtype | None = None,
         device: torch.device | None = None, population: int | None = None,
