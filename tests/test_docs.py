@@ -26,8 +26,9 @@ def test_named_test_exists(path, function):
 
 
 def test_named_commands_exist():
-    from lstmlab.cli import app
     from typer.main import get_command
+
+    from lstmlab.cli import app
 
     commands = set(get_command(app).commands)
     named = set(COMMAND_REF.findall(_guide()))
