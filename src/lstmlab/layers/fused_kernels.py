@@ -334,8 +334,10 @@ def _cpu_tag() -> str:
 
 
 def _cache_dir() -> Path:
-    default = Path.home() / ".cache" / "lstmlab"
-    return Path(os.environ.get("LSTMLAB_CACHE", default))
+    """``$LSTMLAB_CACHE`` if set and not empty, else ``~/.cache/lstmlab``; absolute (a bare
+    file name would send ``dlopen`` searching the library path instead)."""
+    given = os.environ.get("LSTMLAB_CACHE")
+    return (Path(given) if given else Path.home() / ".cache" / "lstmlab").resolve()
 
 
 @cache
