@@ -8,9 +8,11 @@ import torch
 from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
+from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.layers.lstm import LSTM
+from lstmlab.layers.unroll import unroll
 
 # torch.nn.LSTM itself warns (once) that oneDNN has no projections; ours does not
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
@@ -201,3 +203,29 @@ def test_functional_call_reaches_both_paths(fused):
     expected, (expected_h, expected_c) = theirs(x)
     assert_close(output, expected, rtol=1e-10, atol=1e-10)
     assert_close(c_n, expected_c, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell_class", [PeepholeLSTMCell, CIFGLSTMCell])
+def test_variant_layer_takes_the_fused_kernels_and_equals_unroll(cell_class, monkeypatch):
+    """A variant layer runs fused_unroll; the numbers and gradients are unroll's."""
+    from lstmlab.layers import fused, stack
+
+    torch.manual_seed(3)
+    layer = LSTM(3, 4, num_layers=2, bidirectional=True, cell=cell_class, dtype=torch.float64)
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.uniform_(-0.8, 0.8)
+    x = torch.randn(7, 2, 3, dtype=torch.float64, requires_grad=True)
+    calls = []
+    monkeypatch.setattr(stack, "fused_unroll",
+                        lambda *a, **k: calls.append(1) or fused.fused_unroll(*a, **k))
+    output, (h, c) = layer(x)
+    fast = torch.autograd.grad(output.square().sum() + c.sum(), [x, *layer.parameters()])
+    assert len(calls) == 4
+    monkeypatch.setattr(stack, "fused_unroll", unroll)
+    output_ref, (h_ref, c_ref) = layer(x)
+    slow = torch.autograd.grad(output_ref.square().sum() + c_ref.sum(), [x, *layer.parameters()])
+    torch.testing.assert_close(output, output_ref, rtol=0, atol=1e-12)
+    torch.testing.assert_close((h, c), (h_ref, c_ref), rtol=0, atol=1e-12)
+    for a, b in zip(fast, slow, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -31,7 +31,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.parameters import check_size
+from lstmlab.layers.fused import fused_unroll
 from lstmlab.layers.unroll import unroll
 
 
@@ -218,8 +220,11 @@ class RecurrentStack(nn.Module):
                 if hx is not None:
                     state = state._replace(**{field: tensor[index] for field, tensor in
                                               zip(self.state_fields, hx, strict=True)})
-                output, final, _ = unroll(cell, x, state, lengths=lengths,
-                                          reverse=direction == 1)
+                # The standard cell's readable path is the plain reference the fused kernel
+                # is tested against; a variant cell takes fused_unroll (C gate math, the same
+                # numbers; it falls back to unroll wherever it does not apply).
+                run = unroll if type(cell) is LSTMCell else fused_unroll
+                output, final, _ = run(cell, x, state, lengths=lengths, reverse=direction == 1)
                 outputs.append(output)
                 finals.append(final)
             x = torch.cat(outputs, dim=2)
