@@ -334,10 +334,12 @@ def _cpu_tag() -> str:
 
 
 def _cache_dir() -> Path:
-    """``$LSTMLAB_CACHE`` if set and not empty, else ``~/.cache/lstmlab``; absolute (a bare
-    file name would send ``dlopen`` searching the library path instead)."""
+    """``$LSTMLAB_CACHE`` if set and not empty, else ``$XDG_CACHE_HOME/lstmlab`` (by default
+    ``~/.cache/lstmlab``); absolute (a bare file name would send ``dlopen`` searching the
+    library path instead)."""
     given = os.environ.get("LSTMLAB_CACHE")
-    return (Path(given) if given else Path.home() / ".cache" / "lstmlab").resolve()
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return (Path(given) if given else Path(cache_home) / "lstmlab").resolve()
 
 
 @cache

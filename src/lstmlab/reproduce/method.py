@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import torch
 
 if TYPE_CHECKING:
-    from lstmlab.reproduce.experiments import Experiment
+    from lstmlab.reproduce.experiment import Experiment
 
 #: What a method calls while it trains: ``report(sequences_seen, best_error)``, where
 #: ``sequences_seen`` counts the training sequences presented so far in this call, summed over the
