@@ -36,15 +36,11 @@ from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
+from lstmlab.reproduce.trial_loop import Learner, train_trials
 from lstmlab.tasks.batch import Batch, Task, fresh_batches
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
 from lstmlab.training.bptt import BPTT, TruncatedBPTT
 from lstmlab.training.losses import sum_squared_error
-
-#: ``build(task, generator) -> (learn, evaluate)``: ``learn(batch)`` trains on one batch and
-#: returns the outputs it produced (T, B, O); ``evaluate(batch)`` runs the net without learning.
-Learner = Callable[[Task, torch.Generator],
-                   tuple[Callable[[Batch], Tensor], Callable[[Batch], Tensor]]]
 
 
 @dataclass(frozen=True)
@@ -74,39 +70,6 @@ def paper_settings(method: str, experiment: str) -> NetSettings:
     if experiment in ("2a", "2b"):
         return NetSettings(1, 1.0)
     return NetSettings(8, 0.1, weight_range=0.1)
-
-
-def _online_trials(build: Learner, experiment: Experiment, seeds: Sequence[int],
-                   budget: int, progress: TrialProgress, curve_every: int,
-                   report_every: int) -> Iterator[TrialResult]:
-    """Train one net per seed, one sequence at a time, until its stopping rule or the budget."""
-    presented = 0
-    for seed in seeds:
-        started = time.perf_counter()
-        task = experiment.make_task(seed)
-        generator = torch.Generator().manual_seed(seed)
-        learn, evaluate = build(task, generator)
-        criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
-                              curve_every, experiment.eval_batch_size)
-        met, step = False, 0
-        while not met and criterion.sequences < budget:
-            batch = task.sample(1, generator)
-            outputs = learn(batch)
-            before = criterion.sequences
-            met = criterion.observe(task.is_correct(outputs, batch), task.errors(outputs, batch),
-                                    evaluate)
-            presented += criterion.sequences - before
-            step += 1
-            if step % report_every == 0:
-                progress(presented, criterion.recent_error)
-        if not met and criterion.rule is None:
-            met = criterion.final_success(evaluate)
-        progress(presented, criterion.recent_error)
-        test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
-        yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
-                          test_error=fraction_wrong(task, test, evaluate,
-                                                    experiment.eval_batch_size),
-                          wall_time=time.perf_counter() - started, curve=tuple(criterion.curve))
 
 
 def meets_rule(criterion: Criterion, evaluate: Callable[[Batch], Tensor]) -> bool:
@@ -172,8 +135,9 @@ class GradientNetMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from _online_trials(self.build(experiment), experiment, seeds,
-                                      budget, progress, self.curve_every, self.report_every)
+            yield from train_trials(self.build(experiment), experiment, seeds, budget, progress,
+                                    curve_every=self.curve_every,
+                                    report_every=self.report_every)
 
 
 def rtrl_method() -> GradientNetMethod:
@@ -223,8 +187,9 @@ class ChunkerMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from _online_trials(self._learner, experiment, seeds, budget,
-                                      progress, self.curve_every, self.report_every)
+            yield from train_trials(self._learner, experiment, seeds, budget, progress,
+                                    curve_every=self.curve_every,
+                                    report_every=self.report_every)
 
 
 @dataclass(frozen=True)

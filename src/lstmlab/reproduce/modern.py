@@ -21,18 +21,17 @@ another: torch's fused LSTM runs a tiny network faster alone than any Python loc
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 
-from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.tasks.batch import Batch, squared_error
+from lstmlab.reproduce.trial_loop import Learner, train_trials
+from lstmlab.tasks.batch import Batch, Task, squared_error
 
 
 @dataclass(frozen=True)
@@ -88,48 +87,31 @@ class ModernMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.settings.threads):
-            yield from self._run(experiment, seeds, budget, progress)
+            yield from train_trials(self._learner(experiment), experiment, seeds, budget,
+                                    progress, batch_size=self.settings.batch_size,
+                                    curve_every=self.settings.curve_every,
+                                    report_every=self.settings.report_every)
 
-    def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
-             progress: TrialProgress) -> Iterator[TrialResult]:
-        presented = 0
-        for seed in seeds:
-            started = time.perf_counter()
-            task = experiment.make_task(seed)
-            generator = torch.Generator().manual_seed(seed)
+    def _learner(self, experiment: Experiment) -> Learner:
+        settings = self.settings
+
+        def build(task: Task, generator: torch.Generator):
             net = ModernNet(task.input_size, self.hidden_size(experiment), task.output_size,
-                            self.settings.forget_bias, generator)
-            optimizer = self.settings.optimizer(net.parameters(), lr=self.settings.learning_rate)
-            criterion = Criterion(task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET),
-                                  self.settings.curve_every, experiment.eval_batch_size)
+                            settings.forget_bias, generator)
+            optimizer = settings.optimizer(net.parameters(), lr=settings.learning_rate)
 
-            @torch.no_grad()
-            def evaluate(batch: Batch, net: ModernNet = net) -> Tensor:
-                return net(batch.inputs)
-
-            met, step = False, 0
-            while not met and criterion.sequences < budget:
-                batch = task.sample(min(self.settings.batch_size, budget - criterion.sequences),
-                                    generator)
+            def learn(batch: Batch) -> Tensor:
                 outputs = net(batch.inputs)
                 loss = squared_error(outputs, batch)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                with torch.no_grad():
-                    correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)
-                before = criterion.sequences
-                met = criterion.observe(correct, errors, evaluate)
-                presented += criterion.sequences - before
-                step += 1
-                if step % self.settings.report_every == 0:
-                    progress(presented, criterion.recent_error)
-            if not met and criterion.rule is None:
-                met = criterion.final_success(evaluate)
-            test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
-            progress(presented, criterion.recent_error)
-            yield TrialResult(seed=seed, success=met, sequences=criterion.sequences,
-                              test_error=fraction_wrong(task, test, evaluate,
-                                                        experiment.eval_batch_size),
-                              wall_time=time.perf_counter() - started,
-                              curve=tuple(criterion.curve))
+                return outputs.detach()
+
+            @torch.no_grad()
+            def evaluate(batch: Batch) -> Tensor:
+                return net(batch.inputs)
+
+            return learn, evaluate
+
+        return build
