@@ -32,7 +32,12 @@ from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.tasks.batch import Batch, concat
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
-from lstmlab.training.network1997 import Network1997, Network1997Config, NetworkWeights1997
+from lstmlab.training.network1997 import (
+    Network1997,
+    Network1997Config,
+    NetworkWeights1997,
+    map_weights,
+)
 from lstmlab.training.online1997 import online_sequence
 
 _SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
@@ -99,11 +104,7 @@ class _Member:
 
 def _take(weights: NetworkWeights1997, index: Tensor) -> NetworkWeights1997:
     """Members ``index`` of a population's weights (leading K)."""
-    def pick(part):
-        return None if part is None else part.detach()[index]
-
-    return NetworkWeights1997(type(weights.cell)(*(pick(p) for p in weights.cell)),
-                              *(pick(p) for p in weights[1:]))
+    return map_weights(lambda part: part.detach()[index], weights)
 
 
 def _join(parts: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
@@ -117,11 +118,7 @@ def _join(parts: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
 
 def _unsqueeze(weights: NetworkWeights1997) -> NetworkWeights1997:
     """One network's weights as a population of one (leading K = 1)."""
-    def lift(part):
-        return None if part is None else part.detach().unsqueeze(0)
-
-    return NetworkWeights1997(type(weights.cell)(*(lift(p) for p in weights.cell)),
-                              *(lift(p) for p in weights[1:]))
+    return map_weights(lambda part: part.detach().unsqueeze(0), weights)
 
 
 @dataclass(frozen=True)
