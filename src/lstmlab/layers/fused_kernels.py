@@ -7,32 +7,19 @@ the cells' docstrings (``lstmlab.cells.peephole``, ``cifg``, ``lstm1997``); the 
 are their derivatives, written out. Shapes: B batch, H hidden, G gate rows (4H peephole, 3H
 CIFG, R = 2C + H for the 1997 cell: C blocks of S cells), all row-major and contiguous.
 
-Building. The source is compiled once per machine with the system C compiler (``cc``, or
-``$CC``) into ``$LSTMLAB_CACHE`` (default ``~/.cache/lstmlab``), named by a hash of the source,
-the flags and the CPU, and written atomically, so concurrent first uses are safe; a build takes
-well under a second. ``-march=native`` plus glibc's vector math library (libmvec: exp and tanh
-over 8 or 16 lanes) make the loops vectorize without ``-ffast-math``, so IEEE semantics
-(infinities, NaN) are kept. ``load()`` returns None when no compiler or libmvec is there; the
-caller then falls back to the readable path.
+Building: ``lstmlab.native`` (compiled once per machine, cached; ``load()`` returns None
+when no compiler or libmvec is there and the caller falls back to the readable path).
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import logging
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
 from functools import cache
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
-logger = logging.getLogger(__name__)
+from lstmlab import native
 
 _HEADER = r"""
 #include <math.h>
@@ -303,10 +290,7 @@ _VARIANTS = {
 }
 _UNDEF = "#undef real\n#undef NAME\n#undef EXP\n#undef TANH\n"
 SOURCE = _HEADER + "".join(defines + _BODY + _UNDEF for defines in _VARIANTS.values())
-_FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC"]
-_LIBS = ["-lmvec", "-lm"]
-
-_P, _L, _D = ctypes.c_void_p, ctypes.c_long, ctypes.c_double
+_P, _L, _D = native.POINTER, native.LONG, native.DOUBLE
 _SIGNATURES = {
     "peephole_forward": [_L, _L, _P, _P, _P, _P, _P, _P],
     "peephole_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _D, _P],
@@ -323,54 +307,12 @@ _SIGNATURES = {
 }
 
 
-def _cpu_tag() -> str:
-    """What ``-march=native`` depends on: the CPU model and flags (Linux), else the platform."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        lines = [line for line in text.splitlines() if line.startswith(("model name", "flags"))]
-        return "\n".join(sorted(set(lines)))
-    except OSError:
-        return platform.platform()
-
-
-def _cache_dir() -> Path:
-    """``$LSTMLAB_CACHE`` if set and not empty, else ``$XDG_CACHE_HOME/lstmlab`` (by default
-    ``~/.cache/lstmlab``); absolute (a bare file name would send ``dlopen`` searching the
-    library path instead)."""
-    given = os.environ.get("LSTMLAB_CACHE")
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return (Path(given) if given else Path(cache_home) / "lstmlab").resolve()
-
-
 @cache
 def load() -> ctypes.CDLL | None:
     """The compiled kernels (built on first use, then cached on disk), or None if unavailable."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if compiler is None or platform.system() != "Linux":
-        logger.info("no C compiler (or not Linux): lstmlab's fused kernels are unavailable")
-        return None
-    key = hashlib.sha256("\0".join([SOURCE, compiler, *_FLAGS, *_LIBS, _cpu_tag()]).encode())
-    target = _cache_dir() / f"lstmlab_kernels_{key.hexdigest()[:16]}.so"
-    try:
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-                source = Path(scratch) / "kernels.c"
-                source.write_text(SOURCE)
-                built = Path(scratch) / target.name
-                subprocess.run([compiler, *_FLAGS, str(source), "-o", str(built), *_LIBS],
-                               check=True, capture_output=True, timeout=120)
-                os.replace(built, target)  # atomic: a concurrent build wins or loses whole
-        library = ctypes.CDLL(str(target))
-        for name, arguments in _SIGNATURES.items():
-            for suffix in ("_f", "_d"):
-                function = getattr(library, name + suffix)
-                function.argtypes, function.restype = arguments, None
-    except (OSError, AttributeError, subprocess.SubprocessError) as error:
-        logger.info("building lstmlab's fused kernels failed (%s); using the readable path",
-                    error)
-        return None
-    return library
+    return native.build_library("lstmlab_kernels", SOURCE, {
+        name + suffix: arguments for name, arguments in _SIGNATURES.items()
+        for suffix in ("_f", "_d")})
 
 
 def kernel(name: str, dtype: torch.dtype):
