@@ -40,6 +40,7 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells.lstm1997 import LSTM1997Weights
+from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import Network1997, NetworkWeights1997
 
 
@@ -67,6 +68,7 @@ def online_sequence(
     network: Network1997, weights: NetworkWeights1997, inputs: Tensor, targets: Tensor,
     mask: Tensor | None = None, *, learning_rate: float | Tensor = 0.0,
     mode: UpdateMode = UpdateMode.STEP, trainable: NetworkWeights1997 | None = None,
+    compiled: bool | None = None,
 ) -> OnlineResult:
     """Present one sequence per member and learn online from it.
 
@@ -83,6 +85,11 @@ def online_sequence(
     per-member rows (``_PerMember``). This holds while K * 64 stays under torch's parallel
     grain (32,768 elements, i.e. K < 512 for small nets); it costs about 1.6x (K = 1) to 2x
     (K = 100) in time per step against plain batched code.
+
+    ``compiled``: run the loop in C (``online1997_kernel``; float64 on the CPU with [H97]'s
+    squashing functions; about 100x faster on the paper's tiny nets), or in the readable torch
+    code below (False), which is the reference the kernel is tested against. None (default):
+    the kernel where it can run, else torch; True: the kernel or a ValueError.
     """
     cell, config = network.cell, network.config
     C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size
@@ -98,8 +105,8 @@ def online_sequence(
 
     # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
     has_bias = weights.cell.bias is not None
-    W, W_ho, W_io, b_o = (w.detach().clone() if w is not None else None
-                          for w in _packed(weights))
+    W, W_ho, W_io, b_o = (w.detach().clone(memory_format=torch.contiguous_format)
+                          if w is not None else None for w in _packed(weights))
     column_mask = torch.ones(W.shape[1:], **factory)
     if has_bias:
         column_mask[:, -1] = cell.bias_mask.to(**factory)
@@ -107,6 +114,30 @@ def online_sequence(
     may_change = [None] * 4 if trainable is None else [
         w.to(**factory) if w is not None else None for w in _packed(trainable)]
     grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
+
+    squashes = (cell.g, cell.h, config.output_squash)
+    use_kernel = compiled is not False and online1997_kernel.available(
+        inputs.dtype, inputs.device, squashes)
+    if compiled and not use_kernel:
+        raise ValueError("compiled=True: the C kernel needs float64 CPU tensors, [H97]'s "
+                         f"squashing functions and a C compiler; got {inputs.dtype} on "
+                         f"{inputs.device}")
+    if use_kernel:
+        outputs_t = torch.empty(T, K, B, config.output_size, **factory)
+        loss = torch.empty(K, **factory)
+        dims = (T, K, B, cell.input_size, C, S, config.output_size, int(cell.recurrent),
+                int(cell.output_gate), int(has_bias), int(W_io is not None),
+                int(b_o is not None), {UpdateMode.STEP: 0, UpdateMode.SEQUENCE: 1,
+                                       UpdateMode.NONE: 2}[mode])
+        online1997_kernel.run(dims, squashes, [
+            inputs.contiguous(), targets.contiguous(), mask.contiguous(), alpha.contiguous(),
+            W, W_ho, W_io, b_o, column_mask,
+            *(m.expand_as(w).contiguous() if m is not None else None
+              for m, w in zip(may_change, (W, W_ho, W_io, b_o), strict=True)),
+            *grads, outputs_t, loss])
+        if mode is UpdateMode.SEQUENCE:
+            _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
+        return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss)
 
     y_in = torch.zeros(K, B, C, **factory)
     y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
@@ -172,6 +203,12 @@ def online_sequence(
     if mode is UpdateMode.SEQUENCE:
         _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
 
+    return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, torch.stack(outputs), loss)
+
+
+def _result(cell, has_bias: bool, weights: tuple, grads: list, outputs: Tensor,
+            loss: Tensor) -> OnlineResult:
+    """The packed (W, W_ho, W_io, b_o) and their summed steps -> an OnlineResult."""
     def unpack(W, W_ho, W_io, b_o, sign=1.0):
         I, R = cell.input_size, cell.num_units
         cell_weights = LSTM1997Weights(
@@ -180,8 +217,7 @@ def online_sequence(
         return NetworkWeights1997(cell_weights, sign * W_ho,
                                   *(sign * w if w is not None else None for w in (W_io, b_o)))
 
-    return OnlineResult(unpack(W, W_ho, W_io, b_o), unpack(*grads, sign=-1.0),
-                        torch.stack(outputs), loss)
+    return OnlineResult(unpack(*weights), unpack(*grads, sign=-1.0), outputs, loss)
 
 
 class _PerMember:

@@ -1,0 +1,114 @@
+"""The C loop of the 1997 online algorithm against the readable torch code (its reference)."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from lstmlab.training import online1997_kernel
+from lstmlab.training.network1997 import (
+    Network1997,
+    map_weights,
+    member,
+    population_weights,
+    stack_weights,
+)
+from lstmlab.training.network1997_table10 import (
+    EXPERIMENT_1_3X2,
+    EXPERIMENT_3,
+    EXPERIMENT_4,
+    experiment_2ab,
+    experiment_2c,
+)
+from lstmlab.training.online1997 import UpdateMode, online_sequence
+
+pytestmark = pytest.mark.skipif(online1997_kernel.load() is None, reason="no C compiler")
+F64 = torch.float64
+
+# The paper's wirings: gate biases only (1), all biases (4), no output gate with g logistic and
+# h the identity and input-to-output weights (2a), no biases (2c), cell biases (3).
+CONFIGS = {
+    "exp1": replace(EXPERIMENT_1_3X2, input_size=3, output_size=2, init_range=0.5),
+    "exp4": replace(EXPERIMENT_4, init_range=0.5, input_gate_bias=(-1.0, 0.5)),
+    "exp2a": replace(experiment_2ab(3), init_range=0.5),
+    "exp2c": replace(experiment_2c(1), num_blocks=2, block_size=2, init_range=0.5),
+    "exp3": replace(EXPERIMENT_3, init_range=0.5),
+}
+
+
+def setting(name, K, B, T=30, seed=0):
+    network = Network1997(CONFIGS[name], dtype=F64)
+    weights = population_weights(network, [torch.Generator().manual_seed(seed + k)
+                                           for k in range(K)])
+    gen = torch.Generator().manual_seed(100 + seed)
+    config = network.config
+    inputs = torch.randn(T, K, B, config.input_size, generator=gen, dtype=F64)
+    targets = torch.rand(T, K, B, config.output_size, generator=gen, dtype=F64)
+    mask = (torch.rand(T, K, B, generator=gen, dtype=F64) < 0.6).to(F64)
+    mask[3] = 0  # a step without error for anyone
+    return network, weights, inputs, targets, mask
+
+
+def assert_same(a, b, tol=1e-11):
+    assert_close(a.outputs, b.outputs, rtol=tol, atol=tol)
+    assert_close(a.loss, b.loss, rtol=tol, atol=tol)
+    for x, y in ((a.weights, b.weights), (a.gradient, b.gradient)):
+        assert_close(map_weights(lambda t: t, x), map_weights(lambda t: t, y), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("mode", list(UpdateMode))
+def test_the_kernel_equals_the_torch_code(name, mode):
+    network, weights, inputs, targets, mask = setting(name, K=3, B=2)
+    alpha = torch.tensor([0.5, 1.0, 0.0], dtype=F64)
+    run = [online_sequence(network, weights, inputs, targets, mask, learning_rate=alpha,
+                           mode=mode, compiled=compiled) for compiled in (True, False)]
+    assert_same(*run)
+    if mode is UpdateMode.STEP:  # the weights did move, and member 2 (alpha 0) did not
+        assert not torch.equal(run[0].weights.weight_ho[0], weights.weight_ho[0])
+        assert torch.equal(run[0].weights.weight_ho[2], weights.weight_ho[2])
+
+
+@pytest.mark.parametrize("name", ["exp1", "exp2a"])
+def test_the_kernel_equals_the_torch_code_over_many_sequences(name):
+    network, weights, *_ = setting(name, K=2, B=1)
+    w = {True: weights, False: weights}
+    for seed in range(20):
+        _, _, inputs, targets, mask = setting(name, K=2, B=1, T=12, seed=seed)
+        for compiled in (True, False):
+            w[compiled] = online_sequence(network, w[compiled], inputs, targets, mask,
+                                          learning_rate=0.5, compiled=compiled).weights
+    assert_close(map_weights(lambda t: t, w[True]), map_weights(lambda t: t, w[False]),
+                 rtol=1e-10, atol=1e-10)
+
+
+def test_the_kernel_respects_the_trainable_mask():
+    network, weights, inputs, targets, mask = setting("exp4", K=2, B=1)
+    trainable = map_weights(lambda t: (torch.rand(t.shape, generator=torch.Generator()
+                                                  .manual_seed(t.numel())) < 0.5).to(F64),
+                            weights)
+    run = [online_sequence(network, weights, inputs, targets, mask, learning_rate=1.0,
+                           trainable=trainable, compiled=compiled) for compiled in (True, False)]
+    assert_same(*run)
+    frozen = trainable.weight_ho == 0
+    assert torch.equal(run[0].weights.weight_ho[frozen], weights.weight_ho[frozen])
+
+
+def test_a_member_is_bit_for_bit_the_same_in_any_population():
+    network, weights, inputs, targets, mask = setting("exp1", K=4, B=1)
+    together = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
+                               compiled=True)
+    k = 2
+    alone = online_sequence(network, stack_weights([member(weights, k)]), inputs[:, k:k + 1],
+                            targets[:, k:k + 1], mask[:, k:k + 1], learning_rate=0.5,
+                            compiled=True)
+    assert torch.equal(together.outputs[:, k:k + 1], alone.outputs)
+    assert torch.equal(together.weights.cell.weight_hh[k:k + 1], alone.weights.cell.weight_hh)
+
+
+def test_compiled_true_refuses_what_the_kernel_cannot_run():
+    network, weights, inputs, targets, mask = setting("exp1", K=1, B=1)
+    with pytest.raises(ValueError, match="compiled=True"):
+        online_sequence(network, map_weights(lambda t: t.float(), weights), inputs.float(),
+                        targets.float(), mask.float(), compiled=True)
