@@ -1,5 +1,7 @@
 """Every competitor runs through the reproduction runner, deterministically per seed."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -204,18 +206,19 @@ def test_gradient_competitors_train_the_papers_net_with_their_algorithm(name, al
     learn, evaluate = COMPETITORS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
     outputs = learn(batch)
     model = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
-                                generator=torch.Generator().manual_seed(3), dtype=torch.float32)
-    expected = algorithm(model, batch, sum_squared_error,
+                                generator=torch.Generator().manual_seed(3))
+    double = type(batch)(batch.inputs.double(), batch.targets.double(), batch.mask,
+                         batch.lengths)
+    expected = algorithm(model, double, sum_squared_error,
                          torch.optim.SGD(model.parameters(), lr=1.0)).outputs
-    torch.testing.assert_close(outputs, expected, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(evaluate(batch), model(batch.inputs)[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(outputs, expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(evaluate(batch), model(double.inputs)[0], rtol=1e-10, atol=1e-12)
     others = [a for a in (RTRL(online=True), BPTT(), TruncatedBPTT(1)) if a != algorithm]
     for other in others:
         twin = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
-                                   generator=torch.Generator().manual_seed(3),
-                                   dtype=torch.float32)
-        other(twin, batch, sum_squared_error, torch.optim.SGD(twin.parameters(), lr=1.0))
-        assert (twin(batch.inputs)[0] - model(batch.inputs)[0]).abs().max() > 1e-4
+                                   generator=torch.Generator().manual_seed(3))
+        other(twin, double, sum_squared_error, torch.optim.SGD(twin.parameters(), lr=1.0))
+        assert (twin(double.inputs)[0] - model(double.inputs)[0]).abs().max() > 1e-4
 
 
 def test_paper_settings_follow_the_tables():
@@ -223,3 +226,20 @@ def test_paper_settings_follow_the_tables():
     assert paper_settings("rtrl", "1").learning_rate == 0.1
     assert paper_settings("elman", "1").hidden_size == 15           # Cleeremans et al. 1989
     assert paper_settings("rtrl", "2a").hidden_size == 1            # §5.2
+
+
+@pytest.mark.parametrize("name", ["rtrl", "bptt", "elman"])
+def test_fast_path_gives_the_torch_paths_trials(name):
+    """The C kernel (``fast``) and the torch path train the same trials: same stopping point,
+    same learning curve and test error (float64, to rounding)."""
+    experiment = short_2a(p=4, budget=40)
+    fast = COMPETITORS[name]()
+    slow = dataclasses.replace(fast, fast=False)
+    assert fast.fast and fast.fingerprint(experiment) == slow.fingerprint(experiment)
+    ours = list(fast.run_trials(experiment, [0, 1], 40, lambda *_: None))
+    reference = list(slow.run_trials(experiment, [0, 1], 40, lambda *_: None))
+    for a, b in zip(ours, reference, strict=True):
+        assert (a.seed, a.success, a.sequences) == (b.seed, b.success, b.sequences)
+        torch.testing.assert_close(a.test_error, b.test_error, rtol=0, atol=0)
+        torch.testing.assert_close(torch.tensor(a.curve), torch.tensor(b.curve), rtol=1e-10,
+                                   atol=1e-12)

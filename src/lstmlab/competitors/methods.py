@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from lstmlab.competitors.chunker import Chunker, ChunkerConfig
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
+from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
 from lstmlab.competitors.guess import guess
 from lstmlab.competitors.rcc import RCCConfig, train_rcc
 from lstmlab.competitors.williams_zipser import WilliamsZipser
@@ -99,34 +100,51 @@ def meets_rule(criterion: Criterion, evaluate: Callable[[Batch], Tensor]) -> boo
 
 @dataclass(frozen=True)
 class GradientNetMethod:
-    """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD."""
+    """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD.
+
+    The net is float64 (``dtype``). With ``fast`` (the default) a sequence is trained by the C
+    kernel of ``fully_recurrent_kernel`` where one computes ``algorithm`` (online RTRL, BPTT,
+    BPTT(1)): the same numbers as the torch path to rounding (tested to 1e-10), so ``fast`` is
+    not part of the fingerprint; without a compiler the torch path runs.
+    """
 
     name: str
     algorithm: object
     curve_every: int = 500
+    dtype: torch.dtype = torch.float64
     threads: int | None = field(default=1, compare=False)
     report_every: int = field(default=20, compare=False)
+    fast: bool = field(default=True, compare=False)
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (self.algorithm, paper_settings(self.name, experiment.name), self.curve_every,
-                CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+                self.dtype, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
 
     def build(self, experiment: Experiment) -> Learner:
         settings = paper_settings(self.name, experiment.name)
+        kind = kernel_kind(self.algorithm) if self.fast else None
+        dtype = self.dtype
 
         def learner(task: Task, generator: torch.Generator):
             model = fully_recurrent_net(
                 task.input_size, settings.hidden_size, task.output_size,
                 inputs_to_outputs=settings.inputs_to_outputs,
-                weight_range=settings.weight_range, generator=generator, dtype=torch.float32)
+                weight_range=settings.weight_range, generator=generator, dtype=dtype)
             optimizer = torch.optim.SGD(model.parameters(), lr=settings.learning_rate)
 
             def learn(batch: Batch) -> Tensor:
+                if kind is not None:
+                    done = train_sequence(kind, model, batch.inputs, batch.targets, batch.mask,
+                                          settings.learning_rate)
+                    if done is not None:
+                        return done[1]
+                batch = Batch(batch.inputs.to(dtype), batch.targets.to(dtype), batch.mask,
+                              batch.lengths)
                 return self.algorithm(model, batch, sum_squared_error, optimizer).outputs
 
             @torch.no_grad()
             def evaluate(batch: Batch) -> Tensor:
-                return model(batch.inputs)[0]
+                return model(batch.inputs.to(dtype))[0]
 
             return learn, evaluate
 
