@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from lstmlab.competitors.cached_task import with_cached_encodings
 from lstmlab.competitors.chunker import Chunker, ChunkerConfig
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
@@ -153,7 +154,8 @@ class GradientNetMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from train_trials(self.build(experiment), experiment, seeds, budget, progress,
+            yield from train_trials(self.build(experiment), with_cached_encodings(experiment),
+                                    seeds, budget, progress,
                                     curve_every=self.curve_every,
                                     report_every=self.report_every)
 
@@ -205,7 +207,8 @@ class ChunkerMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from train_trials(self._learner, experiment, seeds, budget, progress,
+            yield from train_trials(self._learner, with_cached_encodings(experiment), seeds,
+                                    budget, progress,
                                     curve_every=self.curve_every,
                                     report_every=self.report_every)
 
