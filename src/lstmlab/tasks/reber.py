@@ -197,11 +197,22 @@ class EmbeddedReber:
             string = embedded_reber(flip)[0]
             if string not in seen:
                 self.test_strings.append(string)
+        self._cache: dict[tuple, Batch | list[Batch]] = {}
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         """``batch_size`` strings picked at random (with replacement) from the training set."""
         picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
+        if batch_size == 1:  # the 1997 methods' online case: each string encoded once
+            string = self.train_strings[int(picks)]
+            return self._encoded(("train", string), lambda: encode([string]))
         return encode([self.train_strings[k] for k in picks.tolist()])
+
+    def _encoded(self, key: tuple, build: Callable[[], Batch | list[Batch]]):
+        """``build()`` computed once per key: the strings are fixed by ``data_seed``, and
+        encoding is Python loops (the stopping sets are checked every 100 sequences)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
 
     def training_set(self) -> Batch:
         """Every training string once, in order: the fixed set a method that trains on whole
@@ -211,12 +222,14 @@ class EmbeddedReber:
     def test_batches(self, generator: torch.Generator | None = None,
                      batch_size: int = 256) -> Iterator[Batch]:
         """The 256 test strings (fixed by ``data_seed``; ``generator`` is not used)."""
-        return _chunks(self.test_strings, batch_size)
+        return iter(self._encoded(("test", batch_size),
+                                  lambda: list(_chunks(self.test_strings, batch_size))))
 
     def stopping_batches(self, generator: torch.Generator | None = None,
                          batch_size: int = 256) -> Iterator[Batch]:
         """All training strings, then all test strings: the success criterion covers both."""
-        return _chunks(self.train_strings + self.test_strings, batch_size)
+        return iter(self._encoded(("stopping", batch_size), lambda: list(
+            _chunks(self.train_strings + self.test_strings, batch_size))))
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return most_active_correct(outputs, batch)
