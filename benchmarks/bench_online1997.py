@@ -1,0 +1,87 @@
+"""[H97]'s online truncated-gradient training: the C loop against the torch code, and both
+against torch.nn.LSTM doing the same amount of work its own way.
+
+One training sequence per member, K members in lockstep, the paper's networks (Exp. 1: 3 blocks
+of 2 cells, 7 inputs and outputs, T = 12; Exp. 4: 2 blocks of 2 cells, T = 110), float64, one
+thread. Three ways:
+
+1. ``online_sequence(..., compiled=False)``: the readable torch code (the reference);
+2. ``online_sequence(..., compiled=True)``: ``online1997_kernel``, the same equations in C;
+3. torch.nn.LSTM (hidden size = the 1997 net's cells) + nn.Linear, forward + backward + SGD step
+   per sequence for each member in turn: what "just use torch" would cost. It is not the same
+   algorithm (full BPTT, one update per sequence, not one per step); it is the yardstick the
+   project measures speed against.
+
+Prints member-sequences per second and the ratios. ``--quick``: fewer repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from lstmlab.training.network1997 import Network1997, population_weights
+from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, EXPERIMENT_4
+from lstmlab.training.online1997 import online_sequence
+
+F64 = torch.float64
+
+
+def per_second(work, count: int, seconds: float = 1.0) -> float:
+    """Runs of ``work`` per second (each does ``count`` member-sequences), timed >= seconds."""
+    work()
+    runs, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        work()
+        runs += 1
+    return runs * count / elapsed
+
+
+def rates(config, T: int, K: int, seconds: float) -> list[float]:
+    """Member-sequences / s: torch code, C loop, torch.nn.LSTM one member at a time."""
+    network = Network1997(config, dtype=F64)
+    weights = population_weights(network, [torch.Generator().manual_seed(k) for k in range(K)])
+    gen = torch.Generator().manual_seed(0)
+    inputs = torch.rand(T, K, 1, config.input_size, generator=gen, dtype=F64)
+    targets = torch.rand(T, K, 1, config.output_size, generator=gen, dtype=F64)
+    measured = [per_second(lambda c=compiled: online_sequence(
+        network, weights, inputs, targets, learning_rate=0.1, compiled=c), K, seconds)
+        for compiled in (False, True)]
+    lstm = nn.LSTM(config.input_size, network.cell.hidden_size, dtype=F64)
+    head = nn.Linear(network.cell.hidden_size, config.output_size, dtype=F64)
+    optimizer = torch.optim.SGD([*lstm.parameters(), *head.parameters()], lr=0.1)
+
+    def torch_lstm() -> None:
+        for k in range(K):
+            optimizer.zero_grad()
+            out, _ = lstm(inputs[:, k])
+            loss = 0.5 * (torch.sigmoid(head(out)) - targets[:, k]).square().sum()
+            loss.backward()
+            optimizer.step()
+
+    return [*measured, per_second(torch_lstm, K, seconds)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--population", type=int, default=10)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    seconds = 0.3 if args.quick else 2.0
+    K = args.population
+    print(f"K = {K} members, one sequence each, float64, 1 thread; member-sequences / s")
+    print(f"{'network':<20}{'torch code':>12}{'C loop':>12}{'nn.LSTM':>12}"
+          f"{'C / torch':>11}{'C / nn.LSTM':>13}")
+    for name, config, T in (("Exp 1 (3x2), T=12", EXPERIMENT_1_3X2, 12),
+                            ("Exp 4 (2x2), T=110", EXPERIMENT_4, 110)):
+        torch_code, c_loop, torch_lstm = rates(config, T, K, seconds)
+        print(f"{name:<20}{torch_code:>12,.0f}{c_loop:>12,.0f}{torch_lstm:>12,.0f}"
+              f"{c_loop / torch_code:>10.1f}x{c_loop / torch_lstm:>12.1f}x")
+
+
+if __name__ == "__main__":
+    main()
