@@ -12,6 +12,10 @@ weights drawn from its own generator. A member leaves as soon as its stopping ru
 budget is spent, and the next waiting seed takes its place. Nothing a member computes depends on
 the other members, so a seed gives the same trial in any population.
 
+Sequential construction (Experiments 2a/2b, ``setup.add_cells_after``): a member first trains
+without its memory cell and gets it once its error has stopped decreasing
+(``lstmlab.reproduce.sequential1997``); members switch independently, each at its own sequence.
+
 Seeds: trial ``seed`` draws its weights and then its training sequences from
 ``torch.Generator().manual_seed(seed)``; stopping sets and the test set come from generators
 seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
@@ -19,6 +23,7 @@ seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +35,7 @@ from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC
 from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
+from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
 from lstmlab.tasks.batch import Batch, concat
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
 from lstmlab.training.network1997 import (
@@ -44,6 +50,7 @@ _SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
 CHECK_SEED_OFFSET = 1_000_003
 TEST_SEED_OFFSET = 2_000_003
+logger = logging.getLogger(__name__)
 
 
 def network_config(setup: Setup1997) -> Network1997Config:
@@ -96,6 +103,12 @@ class _Member:
         dtype = template.weight_ho.dtype
         self.weights = Network1997(template.config, generator=self.generator,
                                    dtype=dtype).weights()
+        plateau = experiment.setup.add_cells_after
+        # Sequential construction: the cells' output weights wait here until phase 2.
+        self.construction = PlateauTracker(plateau) if plateau is not None else None
+        self.held_output = self.weights.weight_ho.detach().clone()
+        if self.construction is not None:
+            self.weights = without_cells(self.weights)
         self.criterion = Criterion(
             self.task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET), curve_every,
             experiment.eval_batch_size)
@@ -157,10 +170,18 @@ class Lstm1997Method:
             batch = concat([m.task.sample(1, m.generator) for m in members])
             batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
                             targets=batch.targets.to(self.settings.dtype))
+            staged = torch.tensor([m.construction is not None and m.construction.fired_at is None
+                                   for m in members])
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
-                batch.mask.unsqueeze(2), learning_rate=setup.learning_rate)
+                batch.mask.unsqueeze(2), learning_rate=setup.learning_rate,
+                trainable=phase_one_mask(weights, staged) if staged.any() else None)
             weights = result.weights
+            for k in staged.nonzero().flatten().tolist():
+                if members[k].construction.observe(float(result.loss[k])):
+                    weights.weight_ho[k] = members[k].held_output
+                    logger.info("seed %d: memory cell added after %d sequences", members[k].seed,
+                                members[k].construction.fired_at)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             task = members[0].task
             correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)

@@ -75,6 +75,29 @@ class Connectivity(enum.Enum):
 
 
 @dataclass(frozen=True)
+class ErrorPlateau:
+    """When "the error has stopped decreasing" ([H97] §5.2, Experiments 2a/2b: "memory cell and
+    input gate are added once the error has stopped decreasing"; the paper gives no rule).
+
+    Our rule: the training error of a sequence is eq. 16 summed over its steps,
+    ``sum_t 1/2 sum_k (t^k(t) - y^k(t))^2``. Sequences are counted from the first presented one
+    and cut into consecutive windows of ``window`` sequences. The error has stopped decreasing
+    at the end of the first window whose mean error is not below ``(1 - min_decrease)`` times
+    the previous window's mean (a fall of less than the fraction ``min_decrease``). The earliest
+    possible switch is therefore after ``2 * window`` sequences.
+    """
+
+    window: int = 100
+    min_decrease: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise ValueError(f"window: expected >= 1, received {self.window}")
+        if not 0.0 <= self.min_decrease < 1.0:
+            raise ValueError(f"min_decrease: expected in [0, 1), received {self.min_decrease}")
+
+
+@dataclass(frozen=True)
 class Setup1997:
     """One row of [H97] Tables 10-11 (or the [G00] set-up), plus the protocol around it.
 
@@ -83,7 +106,10 @@ class Setup1997:
     published mean; ``max_sequences`` the paper's cap on training sequences (None where the
     paper trains until its stopping rule fires). Learning is online: one weight update per
     time step, activations reset to zero after each sequence ([H97] §5 intro), unless
-    ``reset_each_sequence`` is False (the continual task of [G00]).
+    ``reset_each_sequence`` is False (the continual task of [G00]). ``add_cells_after``, where
+    given, is the sequential construction of Experiments 2a/2b (§5.2): the net first trains
+    without its memory cells (only the direct input-to-output weights) and gets them when the
+    error has stopped decreasing by that rule.
     """
 
     experiment: str
@@ -109,6 +135,7 @@ class Setup1997:
     learning_rate_decay: float | None = None
     online: bool = True
     reset_each_sequence: bool = True
+    add_cells_after: ErrorPlateau | None = None
 
     def __post_init__(self) -> None:
         for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
@@ -119,6 +146,9 @@ class Setup1997:
         if not self.output_gate and self.output_gate_bias is not None:
             raise ValueError("output_gate_bias: expected None without an output gate, "
                              f"received {self.output_gate_bias}")
+        if self.add_cells_after is not None and self.connectivity is not Connectivity.B:
+            raise ValueError("add_cells_after: expected None unless the outputs also read the "
+                             f"inputs (connectivity B), received {self.connectivity}")
 
     @property
     def forget_gate(self) -> bool:
