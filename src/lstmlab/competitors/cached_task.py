@@ -1,4 +1,4 @@
-"""Experiment 1's task with its fixed strings encoded once, for the competitors' trial loops.
+"""Experiments 1 and 2a with their few distinct sequences encoded once, for the competitors.
 
 ``EmbeddedReber`` (``lstmlab.tasks.reber``) encodes strings into one-hot batches in Python at
 every call: a training sequence costs about a millisecond to encode, and every check of the
@@ -7,17 +7,28 @@ competitors train a sequence in a few microseconds (``fully_recurrent_kernel``),
 is most of a trial's time. Its strings are fixed per trial, so :class:`CachedReber` encodes each
 once and hands out the same batches: the same random draws from the same generator, hence the
 same trial, only faster (the tests compare the two).
+
+Experiment 2a has only two distinct sequences (``x`` and ``y`` then the fixed a_1 .. a_{p-1};
+no random middle), yet its stopping rule draws 10,000 fresh ones at every check (every 1,000
+training sequences): 2 x 10^8 floats of one-hot inputs and targets and a forward pass over all
+of them. :class:`CachedLongLag` draws the same labels from the same generator, runs the net on
+the two distinct sequences only (a :class:`DrawnPair` batch) and hands every drawn sequence the
+verdict and error of its twin. A net processes equal sequences equally, so the stopping rule and
+test error come out the same, up to the rounding of batched matrix products.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
+from torch import Tensor
 
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.tasks.batch import Batch
+from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber, encode
 
 
@@ -59,13 +70,80 @@ class CachedReber:
         return self._fixed("test_batches", batch_size)
 
 
+@dataclass(frozen=True)
+class DrawnPair(Batch):
+    """2a's two distinct sequences (batch of 2: label 0 then 1) standing in for the sequences
+    drawn with labels ``draws`` (N,): a net's outputs on it are judged by
+    :meth:`CachedLongLag.is_correct` and :meth:`CachedLongLag.errors` as N verdicts."""
+
+    draws: Tensor | None = None
+
+
+class CachedLongLag:
+    """``task`` (a ``NoiseFreeLongLag`` without random middle, i.e. 2a) with its two distinct
+    sequences built once; see the module docstring. Every other attribute is the task's."""
+
+    def __init__(self, task: NoiseFreeLongLag) -> None:
+        if task.random_middle:
+            raise ValueError("task: expected 2a (random_middle=False), received 2b")
+        self.task = task
+        found = task.sample(64, torch.Generator().manual_seed(0))
+        first = [int(torch.nonzero(found.labels == label)[0]) for label in (0, 1)]
+        self._pair = Batch(found.inputs[:, first], found.targets[:, first], found.mask[:, first],
+                           found.lengths[first], labels=found.labels[first])
+        pair = self._pair
+        self._single = [Batch(pair.inputs[:, k:k + 1].contiguous(),
+                              pair.targets[:, k:k + 1].contiguous(),
+                              pair.mask[:, k:k + 1].contiguous(), pair.lengths[k:k + 1],
+                              labels=pair.labels[k:k + 1]) for k in (0, 1)]
+
+    def __getattr__(self, name: str):
+        return getattr(self.task, name)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        if batch_size != 1:
+            return self.task.sample(batch_size, generator)
+        label = torch.randint(2, (1,), generator=generator)   # NoiseFreeLongLag.sample's draw
+        return self._single[int(label)]
+
+    def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
+        """The task's ``test_batches`` (``fresh_batches`` of ``test_size``), label for label."""
+        pair = self._pair
+        for start in range(0, self.task.test_size, batch_size):
+            size = min(batch_size, self.task.test_size - start)
+            draws = torch.randint(2, (size,), generator=generator)
+            yield DrawnPair(pair.inputs, pair.targets, pair.mask, pair.lengths,
+                            labels=pair.labels, draws=draws)
+
+    def stopping_batches(self, generator: torch.Generator,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        return self.test_batches(generator, batch_size)
+
+    def _plain(self, batch: Batch) -> Batch:
+        return Batch(batch.inputs, batch.targets, batch.mask, batch.lengths, labels=batch.labels)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        if isinstance(batch, DrawnPair):
+            return self.task.errors(outputs, self._plain(batch))[batch.draws]
+        return self.task.errors(outputs, batch)
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        if isinstance(batch, DrawnPair):
+            return self.task.is_correct(outputs, self._plain(batch))[batch.draws]
+        return self.task.is_correct(outputs, batch)
+
+
 def with_cached_encodings(experiment: Experiment) -> Experiment:
-    """``experiment`` whose ``EmbeddedReber`` tasks come wrapped in :class:`CachedReber`
-    (other tasks unchanged)."""
+    """``experiment`` whose ``EmbeddedReber`` tasks come wrapped in :class:`CachedReber` and
+    2a's ``NoiseFreeLongLag`` in :class:`CachedLongLag` (other tasks unchanged)."""
     make_task = experiment.make_task
 
     def make(seed: int):
         task = make_task(seed)
-        return CachedReber(task) if isinstance(task, EmbeddedReber) else task
+        if isinstance(task, EmbeddedReber):
+            return CachedReber(task)
+        if isinstance(task, NoiseFreeLongLag) and not task.random_middle:
+            return CachedLongLag(task)
+        return task
 
     return dataclasses.replace(experiment, make_task=make)
