@@ -135,14 +135,16 @@ class CachedLongLag:
 
 def with_cached_encodings(experiment: Experiment) -> Experiment:
     """``experiment`` whose ``EmbeddedReber`` tasks come wrapped in :class:`CachedReber` and
-    2a's ``NoiseFreeLongLag`` in :class:`CachedLongLag` (other tasks unchanged)."""
+    2a's ``NoiseFreeLongLag`` in :class:`CachedLongLag` (other tasks, subclasses of these
+    included, unchanged)."""
     make_task = experiment.make_task
 
     def make(seed: int):
         task = make_task(seed)
-        if isinstance(task, EmbeddedReber):
+        # Exact types: a subclass may draw or judge its sequences otherwise.
+        if type(task) is EmbeddedReber:
             return CachedReber(task)
-        if isinstance(task, NoiseFreeLongLag) and not task.random_middle:
+        if type(task) is NoiseFreeLongLag and not task.random_middle:
             return CachedLongLag(task)
         return task
 
