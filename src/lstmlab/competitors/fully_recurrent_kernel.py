@@ -186,30 +186,40 @@ void fr_rtrl(long T, long I, long H, long O, long skip, const double *x, const d
   loss[0] = total;
 }
 
-/* Full BPTT over the sequence, one update; arguments as fr_rtrl. */
-void fr_bptt(long T, long I, long H, long O, long skip, const double *x, const double *target,
-             const unsigned char *mask, double lr, double *wih, double *whh, double *bih,
-             double *bhh, double *v, double *c, double *out, double *loss, double *work) {
-  double *w[6] = {wih, whh, bih, bhh, v, c};
-  net n = make(I, H, O, skip, w);
-  long Z = (skip ? I : 0) + H;
-  double *hs = work, *g_ih = hs + (T + 1) * H, *g_hh = g_ih + H * I, *g_b = g_hh + H * H;
-  double *g_v = g_b + H, *g_c = g_v + O * Z, *z = g_c + O, *delta = z + Z, *dh = delta + O;
+/* Forward over T steps: hs (T + 1, H) with hs[0] = 0, out (T, O); z scratch (Z,). */
+static void run_forward(const net *n, long T, const double *x, double *hs, double *out,
+                        double *z) {
+  memset(hs, 0, n->H * sizeof(double));
+  for (long t = 0; t < T; t++) {
+    hidden(n, x + t * n->I, hs + t * n->H, hs + (t + 1) * n->H);
+    readout(n, x + t * n->I, hs + (t + 1) * n->H, z, out + t * n->O);
+  }
+}
+
+/* Doubles of scratch backward_update needs. */
+static long backward_work(const net *n) {
+  long I = n->I, H = n->H, O = n->O, Z = (n->skip ? I : 0) + H;
+  return H * I + H * H + H + O * Z + O + Z + O + 3 * H;
+}
+
+/* The gradient of sum_t mask_t sum_k (out_t[k] - target_t[k])^2 through every step (hs, out
+   from run_forward), then one SGD update of every weight; returns that squared error. */
+static double backward_update(const net *n, long T, const double *x, const double *target,
+                              const unsigned char *mask, double lr, const double *hs,
+                              const double *out, double *work) {
+  long I = n->I, H = n->H, O = n->O, Z = (n->skip ? I : 0) + H;
+  double *g_ih = work, *g_hh = g_ih + H * I, *g_b = g_hh + H * H, *g_v = g_b + H;
+  double *g_c = g_v + O * Z, *z = g_c + O, *delta = z + Z, *dh = delta + O;
   double *carry = dh + H, *dpre = carry + H;
-  memset(hs, 0, H * sizeof(double));
   memset(g_ih, 0, (H * I + H * H + H + O * Z + O) * sizeof(double));
   memset(carry, 0, H * sizeof(double));
-  for (long t = 0; t < T; t++) {
-    hidden(&n, x + t * I, hs + t * H, hs + (t + 1) * H);
-    readout(&n, x + t * I, hs + (t + 1) * H, z, out + t * O);
-  }
   double total = 0;
   for (long t = T - 1; t >= 0; t--) {
     const double *xt = x + t * I, *ht = hs + (t + 1) * H, *hp = hs + t * H;
     if (mask[t]) {
-      if (skip) memcpy(z, xt, I * sizeof(double));
+      if (n->skip) memcpy(z, xt, I * sizeof(double));
       memcpy(z + Z - H, ht, H * sizeof(double));
-      total += output_error(&n, Z, out + t * O, target + t * O, delta, dh);
+      total += output_error(n, Z, out + t * O, target + t * O, delta, dh);
       long idx[Z];
       long nz = nonzero(z, Z, idx);
       for (long o = 0; o < O; o++) {
@@ -227,16 +237,27 @@ void fr_bptt(long T, long I, long H, long O, long skip, const double *x, const d
     }
     for (long j = 0; j < H; j++) {
       double s = 0;
-      for (long k = 0; k < H; k++) s += whh[k * H + j] * dpre[k];
+      for (long k = 0; k < H; k++) s += n->whh[k * H + j] * dpre[k];
       carry[j] = s;
     }
   }
-  for (long m = 0; m < H * I; m++) wih[m] -= lr * g_ih[m];
-  for (long m = 0; m < H * H; m++) whh[m] -= lr * g_hh[m];
-  for (long k = 0; k < H; k++) { bih[k] -= lr * g_b[k]; bhh[k] -= lr * g_b[k]; }
-  for (long m = 0; m < O * Z; m++) v[m] -= lr * g_v[m];
-  for (long o = 0; o < O; o++) c[o] -= lr * g_c[o];
-  loss[0] = total;
+  for (long m = 0; m < H * I; m++) n->wih[m] -= lr * g_ih[m];
+  for (long m = 0; m < H * H; m++) n->whh[m] -= lr * g_hh[m];
+  for (long k = 0; k < H; k++) { n->bih[k] -= lr * g_b[k]; n->bhh[k] -= lr * g_b[k]; }
+  for (long m = 0; m < O * Z; m++) n->v[m] -= lr * g_v[m];
+  for (long o = 0; o < O; o++) n->c[o] -= lr * g_c[o];
+  return total;
+}
+
+/* Full BPTT over the sequence, one update; arguments as fr_rtrl. */
+void fr_bptt(long T, long I, long H, long O, long skip, const double *x, const double *target,
+             const unsigned char *mask, double lr, double *wih, double *whh, double *bih,
+             double *bhh, double *v, double *c, double *out, double *loss, double *work) {
+  double *w[6] = {wih, whh, bih, bhh, v, c};
+  net n = make(I, H, O, skip, w);
+  double *hs = work, *rest = hs + (T + 1) * H;
+  run_forward(&n, T, x, hs, out, rest);
+  loss[0] = backward_update(&n, T, x, target, mask, lr, hs, out, rest);
 }
 
 /* BPTT(1), an update after every step with error; arguments as fr_rtrl. */
@@ -303,7 +324,7 @@ def _work_size(kind: str, steps: int, width: int, hidden: int, outputs: int) -> 
     if kind == "rtrl":
         return 2 * hidden * hidden * (width + hidden + 1) + 4 * hidden + z + outputs + 1
     if kind == "bptt":
-        return ((steps + 1) * hidden + hidden * (width + hidden + 1) + 2 * outputs * z
+        return ((steps + 1) * hidden + hidden * (width + hidden + 1) + outputs * z
                 + 2 * outputs + z + 3 * hidden)
     return 3 * hidden + z + outputs
 
