@@ -115,6 +115,24 @@ def test_tbptt_skips_updates_on_chunks_without_error(model_builder, batch_builde
         assert_close(p, q, rtol=1e-12, atol=1e-12, msg=key)
 
 
+def test_bptt_makes_no_update_on_a_batch_without_error(model_builder, batch_builder):
+    """Adam after a step: a second batch with no error must not move the weights (a step with
+    a zero gradient would, through Adam's first moment)."""
+    generator = torch.Generator().manual_seed(9)
+    model = model_builder("lstm", 2, 3, 1, generator)
+    batch = batch_builder(5, 2, 2, 1, generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    BPTT()(model, batch, sum_squared_error, optimizer)
+    before = [p.detach().clone() for p in model.parameters()]
+    silent = type(batch)(batch.inputs, batch.targets, torch.zeros_like(batch.mask),
+                         batch.lengths)
+    BPTT()(model, silent, sum_squared_error, optimizer)
+    for p, q in zip(model.parameters(), before, strict=True):
+        assert torch.equal(p, q)
+    BPTT()(model, batch, sum_squared_error, optimizer)  # with error it does move
+    assert not all(torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
+
+
 @pytest.mark.parametrize("truncation_length", [0, -3, 2.0, True])
 def test_truncation_length_must_be_a_positive_int(truncation_length):
     with pytest.raises(ValueError, match="truncation_length"):

@@ -39,13 +39,14 @@ def build(seed: int) -> SequenceModel:
 
 
 def sample(generator: torch.Generator) -> SequenceBatch:
-    """Sequences of 3 to 7 steps (so members' batches differ in length); error at the end."""
+    """Sequences of 3 to 7 steps (so members' batches differ in length); error at the end and
+    in the middle, none at all in sequences of 4 steps (no update then, not even momentum)."""
     steps = int(torch.randint(3, 8, (), generator=generator))
     inputs = torch.randn(steps, 2, 2, generator=generator, dtype=torch.float64)
     targets = torch.sigmoid(inputs.cumsum(0)).flip(-1)
     mask = torch.zeros(steps, 2, dtype=torch.bool)
-    mask[-1] = True
-    mask[steps // 2] = True
+    mask[-1] = steps != 4
+    mask[steps // 2] = steps != 4
     return SequenceBatch(inputs, targets, mask, torch.full((2,), steps))
 
 

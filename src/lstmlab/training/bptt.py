@@ -63,7 +63,8 @@ class BPTT:
         outputs, _ = model(batch.inputs)
         value = loss(outputs, batch.targets, batch.mask)
         value.backward()
-        optimizer.step()
+        if bool(batch.mask.any()):  # a batch without error changes nothing, not even momentum
+            optimizer.step()
         return StepOutcome(value.detach(), outputs.detach())
 
 

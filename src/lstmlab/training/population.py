@@ -111,7 +111,9 @@ class LockstepBPTT:
             # redo the batch with members kept apart, so only the culprit is called diverged.
             losses, outputs, grads = _losses_and_grads(vmap_forward(template), params, data,
                                                        loss)
-        new_params, new_state = optimizer.update(params, grads, opt_state, active)
+        # As ``BPTT``: a member whose batch has no error makes no update (not even momentum).
+        has_error = data[2].flatten(1).any(1)
+        new_params, new_state = optimizer.update(params, grads, opt_state, active & has_error)
         return new_params, new_state, losses, outputs
 
 
