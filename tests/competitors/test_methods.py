@@ -243,3 +243,17 @@ def test_fast_path_gives_the_torch_paths_trials(name):
         torch.testing.assert_close(a.test_error, b.test_error, rtol=0, atol=0)
         torch.testing.assert_close(torch.tensor(a.curve), torch.tensor(b.curve), rtol=1e-10,
                                    atol=1e-12)
+
+
+def test_chunker_fast_path_gives_train_steps_trials():
+    experiment = short_2a(p=4, budget=40)
+    fast = COMPETITORS["chunker"]()
+    slow = dataclasses.replace(fast, fast=False)
+    assert fast.fast and fast.fingerprint(experiment) == slow.fingerprint(experiment)
+    ours = list(fast.run_trials(experiment, [0, 1], 40, lambda *_: None))
+    reference = list(slow.run_trials(experiment, [0, 1], 40, lambda *_: None))
+    for a, b in zip(ours, reference, strict=True):
+        assert (a.seed, a.success, a.sequences, a.test_error) == (
+            b.seed, b.success, b.sequences, b.test_error)
+        torch.testing.assert_close(torch.tensor(a.curve), torch.tensor(b.curve), rtol=1e-6,
+                                   atol=1e-7)

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from lstmlab.competitors.cached_task import with_cached_encodings
 from lstmlab.competitors.chunker import Chunker, ChunkerConfig
+from lstmlab.competitors.chunker_kernel import train_chunker
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
 from lstmlab.competitors.guess import guess
@@ -178,13 +179,19 @@ def elman_method() -> GradientNetMethod:
 
 @dataclass(frozen=True)
 class ChunkerMethod:
-    """The history compressor, trained online one sequence at a time."""
+    """The history compressor, trained online one sequence at a time.
+
+    With ``fast`` (the default) a sequence is trained by ``chunker_kernel`` (C, the same
+    numbers as ``Chunker.train_step`` to rounding, tested to 1e-10); without a compiler, or
+    with ``fast=False``, by ``train_step`` itself.
+    """
 
     config: ChunkerConfig = ChunkerConfig()
     name: str = "chunker"
     curve_every: int = 500
     threads: int | None = field(default=1, compare=False)
     report_every: int = field(default=20, compare=False)
+    fast: bool = field(default=True, compare=False)
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (self.config, self.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
@@ -193,6 +200,11 @@ class ChunkerMethod:
         net = Chunker(task.input_size, self.config, generator, output_size=task.output_size)
 
         def learn(batch: Batch) -> Tensor:
+            if self.fast:
+                prediction = train_chunker(net, batch.inputs, batch.targets, batch.mask,
+                                           batch.lengths)
+                if prediction is not None:
+                    return prediction.float()
             run = net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask,
                                  batch.lengths)
             return run["prediction"].detach().float()
