@@ -102,8 +102,10 @@ void chunker_train(long T, long I, long H, long O, const double *x, const double
       memcpy(z, last + t * IC, IC * sizeof(double));
       memcpy(z + IC, h, H * sizeof(double));
       total += output_error(&C, ZC, c_pred + t * O, target + t * O, delta, dh);
+      long idx[ZC];
+      long nz = nonzero(z, ZC, idx);
       for (long o = 0; o < O; o++) {
-        for (long j = 0; j < ZC; j++) g_v[o * ZC + j] += delta[o] * z[j];
+        for (long m = 0; m < nz; m++) g_v[o * ZC + idx[m]] += delta[o] * z[idx[m]];
         g_c[o] += delta[o];
       }
       for (long k = 0; k < H; k++) carry[k] += dh[k];
