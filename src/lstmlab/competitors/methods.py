@@ -16,6 +16,12 @@ seed offsets for the stopping and test sets, so the tables compare like with lik
 
 Sizes and learning rates are the paper's where it gives them (``paper_settings``); the rest are
 our choices, named in the docstring of that function.
+
+Speed: ``rtrl``, ``bptt``, ``elman`` and ``chunker`` train a sequence by a C kernel
+(``fully_recurrent_kernel``, ``chunker_kernel``; 30-300x the torch paths per sequence,
+``benchmarks/bench_competitors.py``) and run on ``cached_task``'s pre-encoded sequences of
+Experiments 1 and 2a. Both give the torch paths' numbers (tested); ``fast=False`` turns the
+kernels off.
 """
 
 from __future__ import annotations
