@@ -51,7 +51,8 @@ def test_the_chunker_solves_a_short_experiment_2a_by_passing_up_only_two_symbols
     """2a with p = 10: A learns the fixed middle; only the first symbol and the last reach C."""
     task = NoiseFreeLongLag(p=10)
     g = torch.Generator().manual_seed(0)
-    net = Chunker(task.input_size, ChunkerConfig(), torch.Generator().manual_seed(0))
+    net = Chunker(task.input_size, ChunkerConfig(learning_rate=1.0),
+                  torch.Generator().manual_seed(0))
     for _ in range(1200):
         batch = task.sample(1, g)
         net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask)
