@@ -9,6 +9,7 @@ from lstmlab.competitors import methods
 from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
 from lstmlab.competitors.methods import COMPETITORS, RCCMethod, meets_rule, paper_settings
 from lstmlab.competitors.rcc import RCCConfig
+from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
@@ -257,3 +258,22 @@ def test_chunker_fast_path_gives_train_steps_trials():
             b.seed, b.success, b.sequences, b.test_error)
         torch.testing.assert_close(torch.tensor(a.curve), torch.tensor(b.curve), rtol=1e-6,
                                    atol=1e-7)
+
+
+def test_settings_replace_the_papers_net():
+    experiment = short_2a()
+    paper = COMPETITORS["rtrl"]()
+    other = dataclasses.replace(paper, settings=methods.NetSettings(3, 0.05))
+    assert paper.net_settings(experiment) == paper_settings("rtrl", "2a")
+    assert other.net_settings(experiment) == methods.NetSettings(3, 0.05)
+    assert paper.fingerprint(experiment) != other.fingerprint(experiment)
+    task = experiment.make_task(0)
+    batch = task.sample(1, torch.Generator().manual_seed(1))
+    learn, _ = other.build(experiment)(task, torch.Generator().manual_seed(0))
+    model = fully_recurrent_net(5, 3, 5, inputs_to_outputs=True, weight_range=0.2,
+                                generator=torch.Generator().manual_seed(0))
+    double = type(batch)(batch.inputs.double(), batch.targets.double(), batch.mask,
+                         batch.lengths)
+    expected = WilliamsZipser()(model, double, sum_squared_error,
+                                torch.optim.SGD(model.parameters(), lr=0.05)).outputs
+    torch.testing.assert_close(learn(batch), expected, rtol=1e-10, atol=1e-12)

@@ -110,26 +110,32 @@ def meets_rule(criterion: Criterion, evaluate: Callable[[Batch], Tensor]) -> boo
 class GradientNetMethod:
     """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD.
 
-    The net is float64 (``dtype``). With ``fast`` (the default) a sequence is trained by the C
-    kernel of ``fully_recurrent_kernel`` where one computes ``algorithm`` (online RTRL, BPTT,
-    BPTT(1)): the same numbers as the torch path to rounding (tested to 1e-10), so ``fast`` is
-    not part of the fingerprint; without a compiler the torch path runs.
+    ``settings`` replaces the net of :func:`paper_settings` (e.g. [H97] Table 1's other RTRL
+    net, 3 hidden units at learning rate 0.05). The net is float64 (``dtype``). With ``fast``
+    (the default) a sequence is trained by the C kernel of ``fully_recurrent_kernel`` where one
+    computes ``algorithm`` (online RTRL, BPTT, BPTT(1)): the same numbers as the torch path to
+    rounding (tested to 1e-10), so ``fast`` is not part of the fingerprint; without a compiler
+    the torch path runs.
     """
 
     name: str
     algorithm: object
     curve_every: int = 500
     dtype: torch.dtype = torch.float64
+    settings: NetSettings | None = None
     threads: int | None = field(default=1, compare=False)
     report_every: int = field(default=20, compare=False)
     fast: bool = field(default=True, compare=False)
 
+    def net_settings(self, experiment: Experiment) -> NetSettings:
+        return self.settings or paper_settings(self.name, experiment.name)
+
     def fingerprint(self, experiment: Experiment) -> object:
-        return (self.algorithm, paper_settings(self.name, experiment.name), self.curve_every,
-                self.dtype, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+        return (self.algorithm, self.net_settings(experiment), self.curve_every, self.dtype,
+                CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
 
     def build(self, experiment: Experiment) -> Learner:
-        settings = paper_settings(self.name, experiment.name)
+        settings = self.net_settings(experiment)
         kind = kernel_kind(self.algorithm) if self.fast else None
         dtype = self.dtype
 
