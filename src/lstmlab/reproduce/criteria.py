@@ -16,6 +16,7 @@ paper does not say how often it checked) and one sequence for window rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -82,6 +83,44 @@ class Criterion:
         self.recent_error = self._error_sum / self._error_count
         self.curve.append((self.sequences, self.recent_error))
         self._error_sum, self._error_count = 0.0, 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything that decides how this trial's judging goes on, as tensors and plain
+        types (for ``torch.load(weights_only=True)``): counts, curve, the error sums of the
+        open curve point, the stopping-set generator and the recent-window tracker."""
+        tracker = None if self.tracker is None else {
+            "correct": self.tracker.correct.clone(), "errors": self.tracker.errors.clone(),
+            "seen": self.tracker.seen.clone()}
+        return {"sequences": self.sequences, "curve": [list(point) for point in self.curve],
+                "error_sum": self._error_sum, "error_count": self._error_count,
+                "recent_error": self.recent_error, "generator": self.generator.get_state(),
+                "tracker": tracker}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``'s ``state``; ValueError (nothing changed) when it
+        does not fit this criterion's rule."""
+        tracker = state["tracker"]
+        if (tracker is None) != (self.tracker is None):
+            raise ValueError(f"state['tracker']: expected {'a' if self.tracker else 'no'} "
+                             f"recent-window tracker for rule {self.rule!r}, received "
+                             f"{'none' if tracker is None else 'one'}")
+        if tracker is not None:
+            for name in ("correct", "errors", "seen"):
+                mine, saved = getattr(self.tracker, name), tracker[name]
+                if saved.shape != mine.shape or saved.dtype != mine.dtype:
+                    raise ValueError(f"state['tracker'][{name!r}]: expected {mine.dtype} of "
+                                     f"shape {tuple(mine.shape)}, received {saved.dtype} of "
+                                     f"shape {tuple(saved.shape)}")
+        generator = torch.Generator()
+        generator.set_state(state["generator"])
+        curve = [(int(sequences), float(error)) for sequences, error in state["curve"]]
+        self.generator.set_state(generator.get_state())
+        if tracker is not None:
+            for name in ("correct", "errors", "seen"):
+                getattr(self.tracker, name).copy_(tracker[name])
+        self.sequences, self.curve = int(state["sequences"]), curve
+        self._error_sum, self._error_count = float(state["error_sum"]), int(state["error_count"])
+        self.recent_error = float(state["recent_error"])
 
     def final_success(self, evaluate: Callable[[Batch], Tensor]) -> bool:
         """Where the paper has no stopping rule (train for the whole budget), success is every

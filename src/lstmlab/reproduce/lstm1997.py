@@ -16,6 +16,10 @@ Sequential construction (Experiments 2a/2b, ``setup.add_cells_after``): a member
 without its memory cell and gets it once its error has stopped decreasing
 (``lstmlab.reproduce.sequential1997``); members switch independently, each at its own sequence.
 
+Checkpoints (``lstmlab.reproduce.member_checkpoint``): run by the runner, the method saves every
+member every ``settings.checkpoint`` (60 s by default) under ``<out>/checkpoints``; a seed with a
+checkpoint resumes from it, and a finished trial's file goes once the runner has stored its row.
+
 Seeds: trial ``seed`` draws its weights and then its training sequences from
 ``torch.Generator().manual_seed(seed)``; stopping sets and the test set come from generators
 seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
@@ -27,6 +31,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -34,6 +39,7 @@ from torch import Tensor
 from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC
 from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
 from lstmlab.tasks.batch import Batch, concat
@@ -84,14 +90,16 @@ def network_config(setup: Setup1997) -> Network1997Config:
 @dataclass(frozen=True)
 class Lstm1997Settings:
     """How the trials run. ``dtype`` and ``curve_every`` are part of a trial's identity; the
-    fields with ``compare=False`` (population size, progress interval, torch threads) change
-    only the speed, so they stay out of the store's config hash."""
+    fields with ``compare=False`` (population size, progress interval, torch threads, how often
+    in-flight trials are checkpointed) change only the speed, so they stay out of the store's
+    config hash."""
 
     population: int = field(default=10, compare=False)
     curve_every: int = 500
     threads: int | None = field(default=1, compare=False)
     report_every: int = field(default=50, compare=False)
     dtype: torch.dtype = torch.float64
+    checkpoint: CheckpointEvery = field(default=CheckpointEvery(), compare=False)
 
 
 class _Member:
@@ -140,6 +148,11 @@ class Lstm1997Method:
 
     settings: Lstm1997Settings = Lstm1997Settings()
     name: str = "lstm1997"
+    checkpoints: CheckpointPlace | None = None
+
+    def with_checkpoints(self, directory: Path, config_hash: str) -> Lstm1997Method:
+        """This method, checkpointing its in-flight trials in ``directory`` (the runner's)."""
+        return replace(self, checkpoints=CheckpointPlace(Path(directory), config_hash))
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (experiment.setup, network_config(experiment.setup), self.settings.dtype,
@@ -159,9 +172,15 @@ class Lstm1997Method:
         weights: NetworkWeights1997 | None = None
         presented = 0
         steps = 0
+        saver = None if self.checkpoints is None else MemberCheckpoints(
+            self.checkpoints, experiment.name, self.name, self.settings.checkpoint)
+
+        def build(seed: int) -> _Member:
+            return _Member(experiment, seed, template, self.settings.curve_every)
+
         while waiting or members:
             if waiting and len(members) < self.settings.population:
-                fresh = [_Member(experiment, seed, template, self.settings.curve_every)
+                fresh = [saver.resume(seed, build) if saver is not None else build(seed)
                          for seed in waiting[: self.settings.population - len(members)]]
                 waiting = waiting[len(fresh):]
                 joined = ([weights] if members else []) + [_unsqueeze(m.weights) for m in fresh]
@@ -212,6 +231,10 @@ class Lstm1997Method:
                 weights = _take(weights, torch.tensor(keep, dtype=torch.long)) if keep else None
                 for _, trial in leaving:
                     yield trial
+                    if saver is not None:  # the runner has stored the row by now
+                        saver.path(trial.seed).unlink(missing_ok=True)
+            if saver is not None and members and saver.due(steps):
+                saver.save(members, weights)
 
 
 @torch.no_grad()

@@ -12,6 +12,10 @@ stops. Results must depend on the seed alone, never on which other seeds share t
 so that a resumed run (which only runs the missing seeds) ends with the same numbers.
 
 The budget is counted in training sequences presented, the unit of [H97]'s tables.
+
+Optionally, a method with ``with_checkpoints(directory, config_hash) -> Method`` gets from the
+runner a folder for checkpoints of its unfinished trials (``lstm1997``:
+``lstmlab.reproduce.member_checkpoint``), and resumes them when run again.
 """
 
 from __future__ import annotations

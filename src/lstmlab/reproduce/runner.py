@@ -5,6 +5,8 @@ asks the store which seeds are already finished under the same settings (``confi
 only the missing seeds to the method, and commits each result the moment the method yields it.
 A run killed at any point and started again therefore skips what is done and loses nothing, and
 ends with the same rows as an uninterrupted run (methods are deterministic per seed).
+A method that can checkpoint its unfinished trials (``with_checkpoints(directory, config_hash)``,
+e.g. ``lstm1997``) is given ``<out>/checkpoints`` and resumes them instead of restarting them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lstmlab.reproduce.method import Method, TrialResult
 from lstmlab.reproduce.store import TrialStore
 
 STORE_NAME = "trials.sqlite"
+CHECKPOINT_DIR = "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,9 @@ def _run_pair(
     emit()
     if missing and not config.report_only:
         version = code_version()
-        for result in method.run_trials(experiment, missing, budget, on_method_progress):
+        resumable = getattr(method, "with_checkpoints", None)
+        runnable = resumable(Path(config.out) / CHECKPOINT_DIR, key) if resumable else method
+        for result in runnable.run_trials(experiment, missing, budget, on_method_progress):
             if result.seed not in wanted:
                 raise ValueError(
                     f"method {method.name!r}: expected results for seeds {sorted(missing)},"

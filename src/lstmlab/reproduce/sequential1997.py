@@ -26,6 +26,8 @@ included, in the stopping rule and the results.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -62,6 +64,18 @@ class PlateauTracker:
             self.fired_at = self.seen
             return True
         return False
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running state, as plain numbers (for a checkpoint)."""
+        return {"seen": self.seen, "fired_at": self.fired_at, "sum": self._sum,
+                "previous": self._previous}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``'s ``state``."""
+        fired_at, previous = state["fired_at"], state["previous"]
+        self.seen, self._sum = int(state["seen"]), float(state["sum"])
+        self.fired_at = None if fired_at is None else int(fired_at)
+        self._previous = None if previous is None else float(previous)
 
 
 def without_cells(weights: NetworkWeights1997) -> NetworkWeights1997:
