@@ -101,7 +101,7 @@ def _interrupt_and_resume(tmp_path: Path, experiment: Experiment, trials: int, b
 def test_bit_task_resumes_to_the_uninterrupted_trials(tmp_path, rule):
     """Saved at 495 sequences, 11 and 64 before seeds 0 and 1 succeed (506 and 559 with the
     window rule; 500 and 540 checked every 20): the rule's state decides the outcome."""
-    saved, expected = _interrupt_and_resume(tmp_path, bit_experiment(rule), trials=3,
+    saved, expected = _interrupt_and_resume(tmp_path, bit_experiment(rule), trials=2,
                                             budget=600, steps=15, stop_at=990)
     closing = [seed for seed, p in saved.items()
                if expected[seed][0] and expected[seed][1] - p["criterion"]["sequences"] < 20]
@@ -156,8 +156,8 @@ def test_sequential_construction_resumes_in_phase_one(tmp_path):
     """2a's phase state (plateau tracker, the held-aside cell output weights) across the
     interruption: a member saved before its cell was added gets it at the same sequence."""
     experiment = Experiment(name="2a", title="2a, p = 5", make_task=lambda seed: _StagedLag(),
-                            setup=_StagedLag().setup, published=(), trials=3, budget=1000)
-    saved, _ = _interrupt_and_resume(tmp_path, experiment, trials=3, budget=1000, steps=20,
+                            setup=_StagedLag().setup, published=(), trials=2, budget=1000)
+    saved, _ = _interrupt_and_resume(tmp_path, experiment, trials=2, budget=1000, steps=20,
                                      stop_at=60)
     assert any(p["construction"]["plateau"]["fired_at"] is None for p in saved.values())
 
