@@ -112,3 +112,18 @@ def test_compiled_true_refuses_what_the_kernel_cannot_run():
     with pytest.raises(ValueError, match="compiled=True"):
         online_sequence(network, map_weights(lambda t: t.float(), weights), inputs.float(),
                         targets.float(), mask.float(), compiled=True)
+
+
+def test_one_hot_inputs_take_the_sparse_products_with_the_same_numbers():
+    """Exp. 2a's inputs are one-hot: the kernel skips inputs that are zero for every b (and
+    keeps those nonzero for some b only); the torch code multiplies everything."""
+    network, weights, _, targets, mask = setting("exp2a", K=2, B=2, T=25)
+    T, K, B, I = 25, 2, 2, network.config.input_size
+    symbols = torch.randint(I, (T, K, B), generator=torch.Generator().manual_seed(7))
+    inputs = torch.nn.functional.one_hot(symbols, I).to(F64)
+    inputs[5] = 0  # a step where every input is zero
+    inputs[9, :, 1] = 0  # zero for one b only
+    for mode in UpdateMode:
+        run = [online_sequence(network, weights, inputs, targets, mask, learning_rate=1.0,
+                               mode=mode, compiled=compiled) for compiled in (True, False)]
+        assert_same(*run)
