@@ -3,13 +3,19 @@
 Reference: the same run never interrupted (the store's rows: success, sequences, test error and
 curve must be equal, exactly). A resumed run must also not have started over: it presents
 exactly the sequences the reference presented after the checkpoints, and no more. Interruption
-is an exception raised from the runner's progress callback (no process to kill: the files a
-kill would leave are those of the last checkpoint, written atomically).
+is an exception raised from the runner's progress callback, or SIGKILL of a child process
+running the trials (then the checkpoints are those of a real crash, written atomically).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,19 +45,21 @@ def _settings(steps: int) -> Lstm1997Settings:
 
 
 def _run(experiment: Experiment, out: Path, trials: int, budget: int, steps: int,
-         stop_at: int | None = None) -> int:
-    """Run the trials; raise Interrupted once ``stop_at`` sequences are presented. Returns the
-    sequences presented."""
+         stop_at: int | None = None, progress=None) -> int:
+    """Run the trials; raise Interrupted once ``stop_at`` sequences are presented (calling
+    ``progress(sequences)`` at every report). Returns the sequences presented."""
     seen = [0]
 
-    def progress(report) -> None:
-        seen[0] = report.sequences_seen
-        if stop_at is not None and report.sequences_seen >= stop_at:
+    def on_progress(update) -> None:
+        if progress is not None:
+            progress(update.sequences_seen)
+        seen[0] = update.sequences_seen
+        if stop_at is not None and update.sequences_seen >= stop_at:
             raise Interrupted
 
     config = ReproduceConfig(experiments=(experiment,), methods=(Lstm1997Method(_settings(steps)),),
                              trials=trials, budget=budget, out=out, write_tables=False)
-    run(config, progress)
+    run(config, on_progress)
     return seen[0]
 
 
@@ -68,16 +76,20 @@ def _checkpoints(out: Path) -> dict[int, dict]:
 
 
 def _interrupt_and_resume(tmp_path: Path, experiment: Experiment, trials: int, budget: int,
-                          steps: int, stop_at: int, spoil=None) -> tuple[dict, dict]:
+                          steps: int, stop_at: int, spoil=None, kill=None) -> tuple[dict, dict]:
     """Reference and interrupted-then-resumed run; returns the checkpoints found at the
-    interruption. ``spoil(out)``, if given, damages checkpoints and returns their seeds."""
+    interruption. ``spoil(out)``, if given, damages checkpoints and returns their seeds;
+    ``kill(out)``, if given, interrupts instead of the progress callback."""
     reference = tmp_path / "reference"
     _run(experiment, reference, trials, budget, steps)
     expected = _rows(reference)
 
     out = tmp_path / "interrupted"
-    with pytest.raises(Interrupted):
-        _run(experiment, out, trials, budget, steps, stop_at)
+    if kill is not None:
+        kill(out)
+    else:
+        with pytest.raises(Interrupted):
+            _run(experiment, out, trials, budget, steps, stop_at)
     stored = set(_rows(out))
     saved = _checkpoints(out)
     mid_trial = {seed: p["criterion"]["sequences"] for seed, p in saved.items()
@@ -126,6 +138,45 @@ def test_experiment_4_adding_resumes_to_the_uninterrupted_trials(tmp_path):
     assert all(p["criterion"]["tracker"]["errors"].shape == (1, 2000) for p in saved.values())
 
 
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])
+    import test_member_checkpoint as t
+    from reproduce_fakes import bit_experiment
+
+    out, marker = Path(sys.argv[1]), Path(sys.argv[3])
+
+    def hang(sequences):  # at step 30, after step 15's checkpoint: wait to be killed
+        if sequences >= 60:
+            marker.touch()
+            time.sleep(120)
+
+    t._run(bit_experiment(t.WINDOW), out, 2, 200, 15, progress=hang)
+    """
+)
+WINDOW = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
+
+
+def test_killed_process_resumes_to_the_uninterrupted_trials(tmp_path):
+    """SIGKILL of a process mid-trial: the resumed run (in this process, so the config hash
+    must agree across processes) continues from the checkpoints the killed one left."""
+    marker = tmp_path / "waiting-for-the-kill"
+
+    def kill(out: Path) -> None:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(out),
+                                  str(Path(__file__).parent), str(marker)])
+        deadline = time.monotonic() + 120
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL and marker.exists()
+
+    _interrupt_and_resume(tmp_path, bit_experiment(WINDOW), trials=2, budget=200, steps=15,
+                          stop_at=0, kill=kill)
+
+
 class _ShortTest:
     """A task with a test set of 100 sequences (its own is 2560 of length 100: slow here)."""
 
@@ -156,8 +207,8 @@ def test_sequential_construction_resumes_in_phase_one(tmp_path):
     """2a's phase state (plateau tracker, the held-aside cell output weights) across the
     interruption: a member saved before its cell was added gets it at the same sequence."""
     experiment = Experiment(name="2a", title="2a, p = 5", make_task=lambda seed: _StagedLag(),
-                            setup=_StagedLag().setup, published=(), trials=2, budget=1000)
-    saved, _ = _interrupt_and_resume(tmp_path, experiment, trials=2, budget=1000, steps=20,
+                            setup=_StagedLag().setup, published=(), trials=2, budget=300)
+    saved, _ = _interrupt_and_resume(tmp_path, experiment, trials=2, budget=300, steps=20,
                                      stop_at=60)
     assert any(p["construction"]["plateau"]["fired_at"] is None for p in saved.values())
 
@@ -174,8 +225,8 @@ def test_unusable_checkpoints_are_set_aside_with_a_warning(tmp_path, caplog):
 
     rule = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
     with caplog.at_level(logging.WARNING, logger="lstmlab.reproduce.member_checkpoint"):
-        _interrupt_and_resume(tmp_path, bit_experiment(rule, trials=2), trials=2, budget=700,
-                              steps=15, stop_at=100, spoil=spoil)
+        _interrupt_and_resume(tmp_path, bit_experiment(rule, trials=2), trials=2, budget=200,
+                              steps=15, stop_at=60, spoil=spoil)
     warnings = [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
     assert len(warnings) == 2 and any("expected {" in w for w in warnings)
     assert len(list((tmp_path / "interrupted" / CHECKPOINT_DIR).glob("*.rejected"))) == 2
