@@ -26,7 +26,7 @@ from reproduce_fakes import bit_experiment
 from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings, ReproduceConfig, TrialStore, run
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.member_checkpoint import CheckpointEvery
+from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce.registry import experiment as registered
 from lstmlab.reproduce.runner import CHECKPOINT_DIR, STORE_NAME
 from lstmlab.reproduce.sequential1997 import PlateauTracker
@@ -101,6 +101,10 @@ def _interrupt_and_resume(tmp_path: Path, experiment: Experiment, trials: int, b
 
     presented = _run(experiment, out, trials, budget, steps)
     assert _rows(out) == expected
+    with TrialStore(out / STORE_NAME) as store:  # a resumed trial's time counts the saved time
+        wall = {seed: seconds for seed, seconds in store._connection.execute(
+            "SELECT seed, wall_time FROM trials")}
+    assert all(wall[seed] >= saved[seed]["elapsed"] for seed in usable)
     left = sum(expected[seed][1] - usable.get(seed, 0) for seed in expected if seed not in stored)
     assert presented == left, "resumed members continue from their checkpoints"
     assert not list((out / CHECKPOINT_DIR).glob("*.pt")), "finished trials leave no checkpoint"
@@ -259,3 +263,17 @@ def test_criterion_and_plateau_state_round_trip():
     other = bit_experiment(TestSetRule("all right")).make_task(0)
     with pytest.raises(ValueError, match="state\\['tracker'\\]: expected no recent-window"):
         Criterion(other, torch.Generator()).load_state_dict(saved.state_dict())
+
+
+def test_checkpoints_fall_due_by_steps_or_seconds(tmp_path):
+    def due(every: CheckpointEvery, steps: int) -> bool:
+        return MemberCheckpoints(CheckpointPlace(tmp_path, "h"), "4", "lstm1997", every).due(steps)
+
+    assert CheckpointEvery().seconds == 60.0 and not due(CheckpointEvery(), 1)
+    assert due(CheckpointEvery(seconds=0.0), 1)
+    assert due(CheckpointEvery(seconds=None, steps=5), 10)
+    assert not due(CheckpointEvery(seconds=None, steps=5), 11)
+    with pytest.raises(ValueError, match="steps: expected >= 1 or None, received 0"):
+        CheckpointEvery(steps=0)
+    with pytest.raises(ValueError, match="seconds: expected >= 0 or None, received -1"):
+        CheckpointEvery(seconds=-1)
