@@ -74,10 +74,23 @@ class Criterion:
         return self.sequences // every != (self.sequences - presented) // every
 
     def check(self, evaluate: Callable[[Batch], Tensor]) -> bool:
-        """Evaluate a test-set rule now on a fresh stopping set."""
-        batches = self.task.stopping_batches(self.generator, self.batch_size)
-        correct, errors = _verdicts(self.task, batches, evaluate)
-        return self.rule.is_met(correct, errors)
+        """Evaluate a test-set rule now on a fresh stopping set.
+
+        Stops evaluating once more than ``max_wrong`` sequences are wrong (the rule cannot be
+        met any more), but still draws the rest of the set, so the stopping-set generator
+        moves exactly as in a full check and later checks see the same sequences."""
+        correct, errors, wrong = [], [], 0
+        for batch in self.task.stopping_batches(self.generator, self.batch_size):
+            if wrong > self.rule.max_wrong:
+                continue
+            outputs = evaluate(batch)
+            right = self.task.is_correct(outputs, batch)
+            wrong += int((~right).sum())
+            correct.append(right)
+            errors.append(self.task.errors(outputs, batch))
+        if wrong > self.rule.max_wrong:
+            return False
+        return self.rule.is_met(torch.cat(correct), torch.cat(errors))
 
     def _close_curve_point(self) -> None:
         self.recent_error = self._error_sum / self._error_count

@@ -1,0 +1,72 @@
+"""``Criterion.check`` stops evaluating a stopping set once the rule cannot be met, with the
+same verdict as a full evaluation and the stopping-set generator left where a full check
+leaves it (reference: the rule applied to every sequence of the set, evaluated by hand)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmlab.reproduce.criteria import Criterion
+from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask
+from lstmlab.tasks.stopping import TestSetRule
+
+
+class _Noise:
+    """Stopping sets of 4 batches of 8 random one-step sequences; target 0.5."""
+
+    def __init__(self, rule: TestSetRule) -> None:
+        self.stopping = (rule,)
+
+    def stopping_batches(self, generator, batch_size=8):
+        for _ in range(4):
+            inputs = torch.rand(1, batch_size, 1, generator=generator)
+            lengths = torch.ones(batch_size, dtype=torch.long)
+            yield Batch(inputs, torch.full_like(inputs, 0.5), final_step_mask(lengths, 1),
+                        lengths)
+
+    def errors(self, outputs, batch):
+        return final_abs_error(outputs, batch)
+
+    def is_correct(self, outputs, batch):
+        return self.errors(outputs, batch) < 0.3
+
+
+@pytest.mark.parametrize("max_wrong", [0, 3, 40])
+@pytest.mark.parametrize("mean", [None, 0.2])
+def test_early_exit_keeps_the_verdict_and_the_generator(max_wrong, mean):
+    rule = TestSetRule("noise", max_wrong=max_wrong, max_mean_error=mean, check_every=1)
+    task = _Noise(rule)
+    for seed in range(6):
+        calls = []
+
+        def evaluate(batch, calls=calls):  # outputs = input: wrong where |x - 0.5| >= 0.3
+            calls.append(batch)
+            return batch.inputs
+
+        criterion = Criterion(task, torch.Generator().manual_seed(seed), batch_size=8)
+        verdict = criterion.check(evaluate)
+        full = torch.Generator().manual_seed(seed)
+        batches = list(task.stopping_batches(full, 8))
+        errors = torch.cat([task.errors(b.inputs, b) for b in batches])
+        wrong = int((errors >= 0.3).sum())
+        expected = wrong <= max_wrong and (mean is None or float(errors.mean()) < mean)
+        assert verdict == expected
+        assert torch.equal(criterion.generator.get_state(), full.get_state())
+        seen = 0
+        for n, batch in enumerate(calls):  # evaluated only while the rule could still hold
+            assert torch.equal(batch.inputs, batches[n].inputs)
+            assert seen <= max_wrong
+            seen += int((task.errors(batch.inputs, batch) >= 0.3).sum())
+        assert len(calls) == 4 or seen > max_wrong
+        if max_wrong == 0:  # 40 % of inputs are wrong: the first batch already settles it
+            assert len(calls) == 1 and not verdict
+
+
+def test_a_met_rule_sees_the_whole_set():
+    rule = TestSetRule("noise", max_wrong=32, check_every=1)
+    task = _Noise(rule)
+    calls = []
+    met = Criterion(task, torch.Generator().manual_seed(0), batch_size=8).check(
+        lambda batch: calls.append(batch) or batch.inputs)
+    assert met and len(calls) == 4
