@@ -25,6 +25,7 @@ from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.tasks.setup import (
     BiasedUnits,
     Connectivity,
+    ErrorPlateau,
     ModernSetup,
     Setup1997,
     g2,
@@ -46,6 +47,7 @@ __all__ = [
     "ContinualEmbeddedReber",
     "CopyMemory",
     "EmbeddedReber",
+    "ErrorPlateau",
     "ModernSetup",
     "Multiplication",
     "NoiseFreeLongLag",
