@@ -9,7 +9,8 @@ jobs on a shared machine do not count; ``--clock wall`` for wall time):
    against the kernels of ``fully_recurrent_kernel`` and ``chunker_kernel``, on the same
    pre-drawn sequences, rounds interleaved, the median round reported;
 2. *trial*: a whole trial as ``lstmlab reproduce`` runs it (drawing sequences, the stopping rule's
-   checks), before (torch path, the plain task) and after (kernels, ``cached_task``'s encodings).
+   checks), before (torch path, the plain task) and after (kernels, ``cached_task`` for 2a).
+   Experiment 1's task caches its encodings itself, so there "before" runs on cached strings too.
 
 ``--quick``: fewer sequences. Without it the script takes a few minutes on a loaded 2-core
 machine.

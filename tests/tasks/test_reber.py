@@ -131,3 +131,28 @@ def test_success_criterion_on_hand_made_predictions():
 def test_bad_variant():
     with pytest.raises(ValueError, match="variant"):
         EmbeddedReber(variant="1-9")
+
+
+def _assert_same(a, b):
+    for field in ("inputs", "targets", "mask", "lengths", "choices"):
+        torch.testing.assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0)
+
+
+def test_cached_encodings_equal_a_fresh_encoding_draw_for_draw():
+    """Each training string and the fixed stopping/test sets are encoded once: what the task
+    hands out (first call and cached calls) equals ``encode`` of the strings it drew."""
+    task = EmbeddedReber("1-5", data_seed=1)
+    ours, reference = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    for _ in range(30):
+        pick = torch.randint(len(task.train_strings), (1,), generator=reference)
+        _assert_same(task.sample(1, ours), encode([task.train_strings[int(pick)]]))
+    picks = torch.randint(len(task.train_strings), (3,), generator=reference)
+    _assert_same(task.sample(3, ours), encode([task.train_strings[k] for k in picks.tolist()]))
+    sets = {"stopping_batches": task.train_strings + task.test_strings,
+            "test_batches": task.test_strings}
+    for kind, strings in sets.items():
+        for _ in range(2):  # the second call is served from the cache
+            batches = list(getattr(task, kind)(None, 200))
+            assert len(batches) == -(-len(strings) // 200)
+            for k, batch in enumerate(batches):
+                _assert_same(batch, encode(strings[200 * k:200 * (k + 1)]))

@@ -19,9 +19,9 @@ our choices, named in the docstring of that function.
 
 Speed: ``rtrl``, ``bptt``, ``elman`` and ``chunker`` train a sequence by a C kernel
 (``fully_recurrent_kernel``, ``chunker_kernel``; 30-300x the torch paths per sequence,
-``benchmarks/bench_competitors.py``) and run on ``cached_task``'s pre-encoded sequences of
-Experiments 1 and 2a. Both give the torch paths' numbers (tested); ``fast=False`` turns the
-kernels off.
+``benchmarks/bench_competitors.py``) and run Experiment 2a on ``cached_task``'s two pre-built
+sequences (Experiment 1's task caches its own encodings). Both give the torch paths' numbers
+(tested); ``fast=False`` turns the kernels off.
 """
 
 from __future__ import annotations
