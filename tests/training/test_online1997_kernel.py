@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from test_online1997 import CONFIGS as TORCH_TEST_CONFIGS
 from torch.testing import assert_close
 
 from lstmlab.training import online1997_kernel
@@ -14,27 +15,14 @@ from lstmlab.training.network1997 import (
     population_weights,
     stack_weights,
 )
-from lstmlab.training.network1997_table10 import (
-    EXPERIMENT_1_3X2,
-    EXPERIMENT_3,
-    EXPERIMENT_4,
-    experiment_2ab,
-    experiment_2c,
-)
+from lstmlab.training.network1997_table10 import EXPERIMENT_3
 from lstmlab.training.online1997 import UpdateMode, online_sequence
 
 pytestmark = pytest.mark.skipif(online1997_kernel.load() is None, reason="no C compiler")
 F64 = torch.float64
 
-# The paper's wirings: gate biases only (1), all biases (4), no output gate with g logistic and
-# h the identity and input-to-output weights (2a), no biases (2c), cell biases (3).
-CONFIGS = {
-    "exp1": replace(EXPERIMENT_1_3X2, input_size=3, output_size=2, init_range=0.5),
-    "exp4": replace(EXPERIMENT_4, init_range=0.5, input_gate_bias=(-1.0, 0.5)),
-    "exp2a": replace(experiment_2ab(3), init_range=0.5),
-    "exp2c": replace(experiment_2c(1), num_blocks=2, block_size=2, init_range=0.5),
-    "exp3": replace(EXPERIMENT_3, init_range=0.5),
-}
+# The small wirings of the torch code's tests, plus cell biases (Exp. 3).
+CONFIGS = {**TORCH_TEST_CONFIGS, "exp3 cell biases": replace(EXPERIMENT_3, init_range=0.5)}
 
 
 def setting(name, K, B, T=30, seed=0):
@@ -70,7 +58,7 @@ def test_the_kernel_equals_the_torch_code(name, mode):
         assert torch.equal(run[0].weights.weight_ho[2], weights.weight_ho[2])
 
 
-@pytest.mark.parametrize("name", ["exp1", "exp2a"])
+@pytest.mark.parametrize("name", ["exp1 gate biases", "exp2a no output gate"])
 def test_the_kernel_equals_the_torch_code_over_many_sequences(name):
     network, weights, *_ = setting(name, K=2, B=1)
     w = {True: weights, False: weights}
@@ -84,7 +72,7 @@ def test_the_kernel_equals_the_torch_code_over_many_sequences(name):
 
 
 def test_the_kernel_respects_the_trainable_mask():
-    network, weights, inputs, targets, mask = setting("exp4", K=2, B=1)
+    network, weights, inputs, targets, mask = setting("exp4 all biases", K=2, B=1)
     trainable = map_weights(lambda t: (torch.rand(t.shape, generator=torch.Generator()
                                                   .manual_seed(t.numel())) < 0.5).to(F64),
                             weights)
@@ -96,7 +84,7 @@ def test_the_kernel_respects_the_trainable_mask():
 
 
 def test_a_member_is_bit_for_bit_the_same_in_any_population():
-    network, weights, inputs, targets, mask = setting("exp1", K=4, B=1)
+    network, weights, inputs, targets, mask = setting("exp1 gate biases", K=4, B=1)
     together = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
                                compiled=True)
     k = 2
@@ -108,7 +96,7 @@ def test_a_member_is_bit_for_bit_the_same_in_any_population():
 
 
 def test_compiled_true_refuses_what_the_kernel_cannot_run():
-    network, weights, inputs, targets, mask = setting("exp1", K=1, B=1)
+    network, weights, inputs, targets, mask = setting("exp1 gate biases", K=1, B=1)
     with pytest.raises(ValueError, match="compiled=True"):
         online_sequence(network, map_weights(lambda t: t.float(), weights), inputs.float(),
                         targets.float(), mask.float(), compiled=True)
@@ -117,7 +105,7 @@ def test_compiled_true_refuses_what_the_kernel_cannot_run():
 def test_one_hot_inputs_take_the_sparse_products_with_the_same_numbers():
     """Exp. 2a's inputs are one-hot: the kernel skips inputs that are zero for every b (and
     keeps those nonzero for some b only); the torch code multiplies everything."""
-    network, weights, _, targets, mask = setting("exp2a", K=2, B=2, T=25)
+    network, weights, _, targets, mask = setting("exp2a no output gate", K=2, B=2, T=25)
     T, K, B, I = 25, 2, 2, network.config.input_size
     symbols = torch.randint(I, (T, K, B), generator=torch.Generator().manual_seed(7))
     inputs = torch.nn.functional.one_hot(symbols, I).to(F64)
