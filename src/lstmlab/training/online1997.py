@@ -87,8 +87,8 @@ def online_sequence(
     (K = 100) in time per step against plain batched code.
 
     ``compiled``: run the loop in C (``online1997_kernel``; float64 on the CPU with [H97]'s
-    squashing functions; about 100x faster on the paper's tiny nets), or in the readable torch
-    code below (False), which is the reference the kernel is tested against. None (default):
+    squashing functions; 19x-63x faster on the paper's nets, BENCHMARKS.md), or in the readable
+    torch code below (False), which is the reference the kernel is tested against. None (default):
     the kernel where it can run, else torch; True: the kernel or a ValueError.
     """
     cell, config = network.cell, network.config
@@ -101,7 +101,6 @@ def online_sequence(
     if alpha.dim() > 1 or alpha.numel() not in (1, K):
         raise ValueError(f"learning_rate must be a float or ({K},), got shape {tuple(alpha.shape)}")
     alpha = alpha.expand(K)
-    carries_error = mask.flatten(1).any(1).tolist()
 
     # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
     has_bias = weights.cell.bias is not None
@@ -139,6 +138,7 @@ def online_sequence(
             _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
         return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss)
 
+    carries_error = mask.flatten(1).any(1).tolist()
     y_in = torch.zeros(K, B, C, **factory)
     y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
     y_c, s = torch.zeros(K, B, H, **factory), torch.zeros(K, B, C, S, **factory)
