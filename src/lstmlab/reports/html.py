@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from lstmlab.errors import UserError
 from lstmlab.reports.page import BANNER_STYLE, SMOKE_BANNER, banner, document, text
 
 EQUATIONS = """\
@@ -33,6 +35,11 @@ retention of step s's write at t:  prod_{r=s+1..t} f_r
 gradient along the carousel:       dc_t/dc_{t-1} = diag(f_t)  (plus the paths through h)"""
 
 
+_FILE_STEM = re.compile(r"[A-Za-z0-9_-]+")
+# A link is a relative path inside the report folder: no scheme ("javascript:"), no "..".
+_RELATIVE_LINK = re.compile(r"(?!.*\.\.)[A-Za-z0-9_./-]+")
+
+
 @dataclass(frozen=True)
 class ReportFigure:
     """A figure, the file stem it is saved under and the caption shown below it."""
@@ -40,6 +47,11 @@ class ReportFigure:
     name: str
     caption: str
     figure: Figure
+
+    def __post_init__(self) -> None:
+        if not _FILE_STEM.fullmatch(self.name):
+            raise UserError(f"ReportFigure.name: expected letters, digits, '_' or '-' (a file "
+                            f"stem in figures/), got {self.name!r}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,10 @@ def write_report(report: Report, out: Path, *, smoke: bool = False) -> Path:
     out = Path(out)
     figures_dir = out / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
+    for name in report.links:
+        if not _RELATIVE_LINK.fullmatch(name) or name.startswith("/"):
+            raise UserError(f"Report.links: expected a file name inside the report folder, got "
+                            f"{name!r}")
     message = report.banner or (SMOKE_BANNER if smoke else "")
     parts = [
         banner(message),
