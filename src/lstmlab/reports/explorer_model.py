@@ -36,12 +36,12 @@ _PUNCTUATION = re.compile(r"[.,]")
 
 
 def tokenize(text: str) -> list[str]:
-    """The explorer's tokenizer (see the module docstring): ``"She ran." -> ["she", "ran", "."]``."""
+    """The explorer's tokenizer (module docstring): ``"She ran." -> ["she", "ran", "."]``."""
     spaced = _PUNCTUATION.sub(lambda match: f" {match.group(0)} ", text.lower())
     return [word for word in _WHITESPACE.split(spaced) if word]
 
 
-def _matrix(name: str, value, shape: tuple[int | None, ...]) -> np.ndarray:
+def _matrix(name: str, value, shape: tuple[int | None, ...], why: str = "") -> np.ndarray:
     array = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
     if array.dtype.kind not in "fiu":
         raise UserError(f"ExplorerModel.{name}: expected real numbers, got dtype {array.dtype}")
@@ -49,7 +49,8 @@ def _matrix(name: str, value, shape: tuple[int | None, ...]) -> np.ndarray:
     if array.ndim != len(shape) or any(want is not None and got != want
                                        for got, want in zip(array.shape, shape, strict=True)):
         expected = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
-        raise UserError(f"ExplorerModel.{name}: expected shape {expected}, got {array.shape}")
+        raise UserError(f"ExplorerModel.{name}: expected shape {expected}{why}, got "
+                        f"{array.shape}")
     bad = int((~np.isfinite(array)).sum())
     if bad:
         raise UserError(f"ExplorerModel.{name}: {bad} non-finite values (NaN or inf)")
@@ -82,15 +83,16 @@ class ExplorerModel:
             raise UserError(f"ExplorerModel.weight_hh: expected shape (4H, H) with H >= 1, got "
                             f"{weight_hh.shape}")
         if self.embedding is None:
-            embedding, width = None, len(vocabulary)
+            embedding, width, why = None, len(vocabulary), " (one-hot input: I = vocabulary size)"
         else:
-            embedding = _matrix("embedding", self.embedding, (len(vocabulary), None))
-            width = embedding.shape[1]
+            embedding = _matrix("embedding", self.embedding, (len(vocabulary), None),
+                                " (one row per vocabulary word)")
+            width, why = embedding.shape[1], " (I = the embedding's width)"
         object.__setattr__(self, "vocabulary", vocabulary)
         object.__setattr__(self, "embedding", embedding)
         object.__setattr__(self, "weight_hh", weight_hh)
         object.__setattr__(self, "weight_ih", _matrix("weight_ih", self.weight_ih,
-                                                      (4 * hidden, width)))
+                                                      (4 * hidden, width), why))
         object.__setattr__(self, "bias", _matrix("bias", self.bias, (4 * hidden,)))
 
     @property
