@@ -150,6 +150,7 @@ def test_unknown_words_without_an_unknown_row_are_named(tmp_path, page):
     message = page.text_content("#typed-status")
     assert "'saw', 'a', 'zebra'" in message and "vocabulary" in message
     assert page.get_attribute("#typed-status", "class") == "error"
+    assert page.is_visible("#vocabulary")  # the list the message points to is opened
     assert page.evaluate("lstmlabExplorer.typed") is None
     assert page.text_content("#status") == "input 0, unit 0, 1 tokens"
     _type(page, "   ")

@@ -296,6 +296,7 @@ function runTyped(event) {
     message.textContent = "Not in the model's vocabulary: " +
       unknown.map(w => `'${w}'`).join(", ") + ". The model knows only the words listed below.";
     message.className = "error";
+    $("vocabulary").closest("details").open = true;
     return;
   }
   const ids = words.map(w => index.has(w) ? index.get(w) : index.get(model.unknown));

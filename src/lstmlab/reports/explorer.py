@@ -140,6 +140,17 @@ _BODY = """{banner}
 (0 to 1), candidate g, cell state c (coloured by tanh c) and hidden state h (-1 to 1). Hover a
 word or a cell: its values, and in the last row how much of its write i*g later forget gates
 left in the cell (retention: the product of f after it).</p>
+<section id="typed-section" hidden>
+<h2>Type your own sentence</h2>
+<form id="typed-form"><input id="typed" type="text" size="70" autocomplete="off"
+ placeholder="she came out and played with her dog ."> <button id="run" type="submit">run
+</button></form>
+<p id="typed-status"></p>
+<details><summary>How the page reads it, and the words the model knows</summary>
+<p class="intro">The page runs the LSTM on what you type, in this page, with 64-bit floats.
+Tokens: lower-case; '.' and ',' are tokens of their own; split on spaces.</p>
+<p id="vocabulary"></p></details>
+</section>
 <div class="controls">
 <label id="view-label">view <select id="view"></select></label>
 <label>input <select id="example"></select></label>
@@ -150,16 +161,6 @@ left in the cell (retention: the product of f after it).</p>
 <div class="panel" id="sentence-panel"><p id="sentence"></p></div>
 <div class="panel" id="grid-panel"><svg id="grid" xmlns="http://www.w3.org/2000/svg"></svg></div>
 <p id="status"></p>
-<section id="typed-section" hidden>
-<h2>Type your own sentence</h2>
-<p class="intro">The page runs the LSTM on what you type (in this page, with 64-bit floats).
-Tokens: lower-case, '.' and ',' on their own, split on spaces.</p>
-<form id="typed-form"><input id="typed" type="text" size="70" autocomplete="off"
- placeholder="she came out and played with her dog ."> <button id="run" type="submit">run
-</button></form>
-<p id="typed-status"></p>
-<p id="vocabulary"></p>
-</section>
 <div id="tip"></div>"""
 
 
