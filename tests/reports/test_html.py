@@ -39,3 +39,13 @@ def test_report_renders_in_chromium(tmp_path, page, count_non_white):
     assert widths == [270, 270]  # 3 x 2 inches at 90 dpi, decoded from the inline data
     assert count_non_white(page.screenshot(full_page=True)) > 10_000
     assert page.errors == []
+
+
+def test_smoke_reports_say_so_first(tmp_path):
+    plain = write_report(Report("r", ("a 1",)), tmp_path / "plain").read_text()
+    smoke = write_report(Report("r", ("a 1",)), tmp_path / "smoke", smoke=True).read_text()
+    assert 'id="banner"' not in plain
+    body = smoke[smoke.index("<body>"):]
+    assert body.index('id="banner"') < body.index("<h1>")
+    assert "Smoke run (--quick)" in body
+    assert 'http-equiv="Content-Security-Policy"' in plain
