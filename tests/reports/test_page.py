@@ -131,3 +131,14 @@ def test_report_refuses_links_and_figure_names_that_leave_the_folder(tmp_path):
         write_report(Report("t", (), links={"javascript:alert(1)": "x"}), tmp_path)
     with pytest.raises(UserError, match="name"):
         ReportFigure("../up", "x", _figure())
+
+
+def test_text_that_is_not_utf8_is_written_not_refused(tmp_path):
+    """Text decoded with surrogateescape (bytes that are not UTF-8) still makes a page."""
+    words = ("caf\udce9", "ok")
+    values = {row: np.zeros((2, 1)) for row in ROWS}
+    page = write_explorer([ExplorerExample(words, values)], tmp_path / "e.html",
+                          title="t\udcff").read_text(encoding="utf-8")
+    assert "caf\\udce9" in page and "<title>t?</title>" in page
+    index = write_report(Report("r\udcff", ("s\udcfe",)), tmp_path).read_text(encoding="utf-8")
+    assert "<h1>r?</h1>" in index and "<li>s?</li>" in index

@@ -17,7 +17,7 @@ injected script or style would not run even if an escape were missing. Hashes ra
 nonce keep the output deterministic (same input, same bytes).
 
 Strings with lone surrogates (text decoded with ``surrogateescape``) cannot be written as UTF-8:
-``text`` replaces them with U+FFFD; ``script_json`` keeps them as ``\\udcXX`` escapes.
+``text`` replaces each with "?"; ``script_json`` keeps them as ``\\udcXX`` escapes.
 """
 
 from __future__ import annotations
