@@ -112,12 +112,6 @@ function values(ex, t, u) {
          ROWS.map(r => `${r}=${ex[r][t][u].toFixed(4)}`).join(" ");
 }
 
-function retention(ex, t, s, u) {
-  let product = 1.0;
-  for (let r = t + 1; r <= s; r++) product *= ex.f[r][u];
-  return product;
-}
-
 function showTip(event, text) {
   tip.textContent = text;
   tip.style.display = "block";
@@ -142,8 +136,7 @@ function marksOf(ex) {  // token -> indices into DATA.mark_names
 
 function hover(event, t) {
   const ex = currentExample(), u = +unitSel.value;
-  anchor = t;
-  drawRetention();
+  if (anchor !== t) { anchor = t; drawRetention(); }
   showTip(event, values(ex, t, u));
   document.querySelectorAll("#sentence .word.anchor").forEach(n => n.classList.remove("anchor"));
   const word = document.querySelector(`#sentence .word[data-t="${t}"]`);
@@ -167,8 +160,6 @@ function drawSentence(ex) {
       span.classList.add(`mark-${kinds[0] % MARK_COLOURS.length}`);
       span.title = kinds.map(k => DATA.mark_names[k]).join(", ");
     }
-    span.addEventListener("mousemove", e => hover(e, t));
-    span.addEventListener("mouseleave", hideTip);
     box.appendChild(document.createTextNode(" "));
   });
 }
@@ -196,8 +187,6 @@ function draw() {
                   transform: `rotate(-90 ${x + CELL / 2 + 4} ${labels - 2})`,
                   fill: kinds.length ? MARK_COLOURS[kinds[0] % MARK_COLOURS.length] : "#222",
                   "font-weight": kinds.length ? "bold" : "normal"}, shown, group);
-    group.addEventListener("mousemove", e => hover(e, t));
-    group.addEventListener("mouseleave", hideTip);
     kinds.forEach(k => make("rect", {x: x + 1, y: labels + 4 + 7 * k, width: CELL - 2, height: 5,
       fill: MARK_COLOURS[k % MARK_COLOURS.length], class: "mark-band",
       "data-mark": DATA.mark_names[k], "data-t": t}, undefined, svg));
@@ -207,11 +196,9 @@ function draw() {
          `${r}  ${ROW_NAMES[r]}`, svg);
     for (let t = 0; t < T; t++) {
       const shown = r === "c" ? Math.tanh(ex[r][t][u]) : ex[r][t][u];
-      const cell = make("rect", {x: LEFT + CELL * t, y: top + CELL * k, width: CELL,
-        height: CELL, fill: color(shown, GATES.includes(r)), class: "cell",
-        "data-row": r, "data-t": t}, undefined, svg);
-      cell.addEventListener("mousemove", e => hover(e, t));
-      cell.addEventListener("mouseleave", hideTip);
+      make("rect", {x: LEFT + CELL * t, y: top + CELL * k, width: CELL, height: CELL,
+                    fill: color(shown, GATES.includes(r)), class: "cell", "data-row": r,
+                    "data-t": t}, undefined, svg);
     }
   });
   drawSentence(ex);
@@ -231,16 +218,32 @@ function drawRetention() {
   make("rect", {x: LEFT + CELL * anchor, y: top, width: CELL, height: CELL * ROWS.length,
                 fill: "none", stroke: "#000", "stroke-width": 2, "pointer-events": "none",
                 class: "retention anchor-outline"}, undefined, svg);
+  let product = 1.0;  // prod_{r=anchor+1..s} f_r, multiplied in token order
   for (let s = anchor; s < T; s++) {
-    const value = retention(ex, anchor, s, u), from = anchor;
-    const cell = make("rect", {x: LEFT + CELL * s, y: y, width: CELL, height: CELL,
-      fill: color(value, true), class: "retention cell", "data-row": "retention", "data-t": s},
-      undefined, svg);
-    cell.addEventListener("mousemove", e => showTip(e,
-      `retention of t=${from}'s write at s=${s}, unit ${u}: ${value.toFixed(4)}`));
-    cell.addEventListener("mouseleave", hideTip);
+    if (s > anchor) product *= ex.f[s][u];
+    make("rect", {x: LEFT + CELL * s, y: y, width: CELL, height: CELL,
+                  fill: color(product, true), class: "retention cell", "data-row": "retention",
+                  "data-t": s, "data-value": product}, undefined, svg);
   }
 }
+
+// One listener for the whole grid (a long input has 6 T cells): what is under the pointer.
+svg.addEventListener("mousemove", event => {
+  const target = event.target.closest("[data-t]");
+  if (target === null) { hideTip(); return; }
+  const t = +target.dataset.t;
+  if (target.dataset.row === "retention") {
+    const value = +target.dataset.value;
+    showTip(event, `retention of t=${anchor}'s write at s=${t}, unit ${+unitSel.value}: ` +
+                   value.toFixed(4));
+  } else hover(event, t);
+});
+svg.addEventListener("mouseleave", hideTip);
+$("sentence").addEventListener("mousemove", event => {
+  const word = event.target.closest(".word");
+  if (word === null) hideTip(); else hover(event, +word.dataset.t);
+});
+$("sentence").addEventListener("mouseleave", hideTip);
 
 // ---- the LSTM in the page (lstmlab.reports.explorer_model) -------------------------------
 function tokenize(text) {  // lower-case; '.' and ',' on their own; split on ASCII whitespace
