@@ -49,3 +49,17 @@ def test_smoke_reports_say_so_first(tmp_path):
     assert body.index('id="banner"') < body.index("<h1>")
     assert "Smoke run (--quick)" in body
     assert 'http-equiv="Content-Security-Policy"' in plain
+
+
+@pytest.mark.browser
+def test_a_wide_figure_scrolls_in_its_box_at_full_size(tmp_path, page):
+    wide, ax = plt.subplots(figsize=(30, 2))  # a long sentence: 2700 px at 90 dpi
+    ax.plot(range(100))
+    report = Report("wide", ("a",), (Section("S", "t", (ReportFigure("wide", "w", wide),)),))
+    page.goto(write_report(report, tmp_path).as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1200  # the page stays
+    box = page.evaluate("[document.querySelector('figure .scroll').scrollWidth,"
+                        " document.querySelector('figure .scroll').clientWidth]")
+    assert box[0] > 2 * box[1]
+    assert page.evaluate("document.querySelector('figure img').width") == 2700  # not shrunk
+    assert page.errors == [] and page.csp_violations() == []

@@ -74,7 +74,10 @@ _STYLE = """
 body { font-family: "DejaVu Sans", sans-serif; max-width: 1100px; margin: 2em auto;
        color: #222; line-height: 1.45; }
 pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figure { margin: 1em 0; }
+/* A figure of a long sentence keeps its readable size and scrolls inside its own box. */
+figure .scroll { overflow-x: auto; max-width: 100%; }
+figure img { border: 1px solid #ddd; display: block; }
 figcaption { font-size: 0.9em; color: #555; }
 li { margin: 0.2em 0; }
 """ + BANNER_STYLE
@@ -114,8 +117,8 @@ def write_report(report: Report, out: Path, *, smoke: bool = False) -> Path:
             plt.close(item.figure)
             data = base64.b64encode(png.getvalue()).decode("ascii")
             parts.append(
-                f'<figure><img alt="{text(item.caption)}" '
-                f'src="data:image/png;base64,{data}"><figcaption>{text(item.caption)}'
+                f'<figure><div class="scroll"><img alt="{text(item.caption)}" '
+                f'src="data:image/png;base64,{data}"></div><figcaption>{text(item.caption)}'
                 "</figcaption></figure>")
     index = out / "index.html"
     index.write_text(document(report.title, "\n".join(parts), style=_STYLE), encoding="utf-8")
