@@ -101,3 +101,15 @@ def test_marked_tokens_are_coloured_and_their_triangles_sit_above_the_data(drawn
         positions = sorted(float(x) for c in triangles for x, _ in c.get_offsets())
         assert positions == sorted(float(t) for ts in MARKS.values() for t in ts), name
         assert all(y == 1.0 for c in triangles for _, y in c.get_offsets())  # axes top
+
+
+def test_triangles_cover_no_data(drawn):
+    for name in ("gate_heatmaps", "forget_events", "retention_map"):
+        fig = drawn[name]
+        top = _data_axes(fig)[0]
+        renderer = fig.canvas.get_renderer()
+        data_top = top.get_window_extent(renderer).y1
+        for collection in top.collections:
+            centres = collection.get_offset_transform().transform(collection.get_offsets())
+            radius = np.sqrt(collection.get_sizes()).max() / 2 * fig.dpi / 72  # points -> px
+            assert (centres[:, 1] - radius >= data_top).all(), name

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
 ROWS = ("i", "f", "g", "o", "c", "h")
 ROW_NAMES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g",
@@ -43,11 +44,13 @@ def _token_axis(ax, words: Sequence[str], marks: Marks | None = None, *,
 def _mark_triangles(ax, marks: Marks | None) -> None:
     """A triangle above each marked token's column (outside the axes: it covers no data)."""
     limits = ax.get_xlim()
+    # x in data, y = 1 (the top edge) lifted by 5 points: the whole triangle is above the data.
+    above = ax.get_xaxis_transform() + ScaledTranslation(0, 5 / 72, ax.figure.dpi_scale_trans)
     for k, positions in enumerate((marks or {}).values()):
         if len(positions):
             ax.scatter(list(positions), [1.0] * len(positions), marker="v", s=28,
                        color=MARK_COLOURS[k % len(MARK_COLOURS)],
-                       transform=ax.get_xaxis_transform(), clip_on=False, zorder=3)
+                       transform=above, clip_on=False, zorder=3)
     ax.set_xlim(limits)  # the triangles must not widen the data limits
 
 
