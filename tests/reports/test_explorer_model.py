@@ -20,6 +20,24 @@ def test_tokenize_lower_cases_and_splits_punctuation():
         "she", "came", "out", ",", "and", "played", "with", "her", "dog", "."]
     assert tokenize("  ...  ") == [".", ".", "."]
     assert tokenize("") == []
+    assert tokenize("She ran.  Fast,\nnow", "whitespace") == ["She", "ran.", "Fast,", "now"]
+    with pytest.raises(UserError, match="tokenizer"):
+        tokenize("a", "bpe")
+
+
+SENTENCES = ("She came OUT, and\tplayed.", "  ..,, x", "Ünïcode İs ΣΑΣ\u2028kept\u00a0too",
+             "a\r\nb\fc\vd", "")
+
+
+@pytest.mark.browser
+def test_the_page_tokenizes_like_python(tmp_path, page):
+    lstm = _torch_lstm(len(VOCABULARY), 2, seed=4)
+    model = ExplorerModel.from_lstm(lstm, VOCABULARY)
+    page.goto(write_explorer([_example(["she"], 2)], tmp_path / "e.html", model=model).as_uri())
+    for rule in ("words", "whitespace"):
+        for sentence in SENTENCES:
+            got = page.evaluate("([s, r]) => lstmlabExplorer.tokenize(s, r)", [sentence, rule])
+            assert got == tokenize(sentence, rule), (rule, sentence)
 
 
 def _torch_lstm(input_size, hidden_size, seed):

@@ -246,9 +246,11 @@ $("sentence").addEventListener("mousemove", event => {
 $("sentence").addEventListener("mouseleave", hideTip);
 
 // ---- the LSTM in the page (lstmlab.reports.explorer_model) -------------------------------
-function tokenize(text) {  // lower-case; '.' and ',' on their own; split on ASCII whitespace
-  return text.toLowerCase().replace(/[.,]/g, " $& ").split(/[ \t\n\r\f\v]+/)
-             .filter(w => w.length > 0);
+// explorer_model.tokenize: "words" lower-cases and puts '.' and ',' on their own, then both
+// rules split on ASCII whitespace.
+function tokenize(text, tokenizer = "words") {
+  if (tokenizer === "words") text = text.toLowerCase().replace(/[.,]/g, " $& ");
+  return text.split(/[ \t\n\r\f\v]+/).filter(w => w.length > 0);
 }
 
 const sigmoid = x => 1 / (1 + Math.exp(-x));
@@ -286,7 +288,7 @@ function forward(model, ids) {  // ids: vocabulary rows; returns {i, f, g, o, c,
 function runTyped(event) {
   if (event) event.preventDefault();
   const model = DATA.model, message = $("typed-status");
-  const words = tokenize($("typed").value);
+  const words = tokenize($("typed").value, model.tokenizer);
   message.className = "";
   if (!words.length) {
     message.textContent = "Type at least one word.";
@@ -339,6 +341,9 @@ if (DATA.model !== null) {
   $("typed-section").hidden = false;
   $("vocabulary").textContent = `The model knows ${DATA.model.vocabulary.length} words: ` +
     DATA.model.vocabulary.join(" ");
+  $("tokenizer").textContent = DATA.model.tokenizer === "words"
+    ? "Tokens: lower-case; '.' and ',' are tokens of their own; split on spaces."
+    : "Tokens: split on spaces, case and punctuation kept.";
   $("typed-form").addEventListener("submit", runTyped);
 }
 document.body.dataset.ready = "true";

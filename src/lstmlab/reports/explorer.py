@@ -148,7 +148,7 @@ left in the cell (retention: the product of f after it).</p>
 <p id="typed-status"></p>
 <details><summary>How the page reads it, and the words the model knows</summary>
 <p class="intro">The page runs the LSTM on what you type, in this page, with 64-bit floats.
-Tokens: lower-case; '.' and ',' are tokens of their own; split on spaces.</p>
+<span id="tokenizer"></span></p>
 <p id="vocabulary"></p></details>
 </section>
 <div class="controls">

@@ -9,10 +9,13 @@ I input width, H hidden):
     i, f, g, o = sigmoid(pre[:H]), sigmoid(pre[H:2H]), tanh(pre[2H:3H]), sigmoid(pre[3H:])
     c_t = f * c_{t-1} + i * g ;  h_t = o * tanh(c_t)              from h_{-1} = c_{-1} = 0
 
-Tokenizer (``tokenize``; the page's ``tokenize`` is the same rule): lower-case, '.' and ','
-become tokens of their own, then split on ASCII whitespace (space, tab, newline, CR, FF, VT).
-This reproduces the tour corpus's tokens (``lstmlab.tasks.pronouns`` writes lower-case words and
-a separate '.'). Unknown words: if ``unknown`` names a vocabulary entry (e.g. ``"<unk>"``) they
+Tokenizers (``tokenize``; the page's ``tokenize`` is the same rule), chosen by ``tokenizer``:
+``"words"`` (the default): lower-case, '.' and ',' become tokens of their own, then split on
+ASCII whitespace (space, tab, newline, CR, FF, VT); this reproduces the tour corpus's tokens
+(``lstmlab.tasks.pronouns`` writes lower-case words and a separate '.'). ``"whitespace"``: split
+on ASCII whitespace only, case and punctuation kept (``lstmlab inspect --text``'s tokens).
+
+Unknown words: if ``unknown`` names a vocabulary entry (e.g. ``"<unk>"``) they
 read that row; otherwise the page refuses the sentence and lists the unknown words and the
 vocabulary.
 
@@ -35,10 +38,16 @@ _WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
 _PUNCTUATION = re.compile(r"[.,]")
 
 
-def tokenize(text: str) -> list[str]:
-    """The explorer's tokenizer (module docstring): ``"She ran." -> ["she", "ran", "."]``."""
-    spaced = _PUNCTUATION.sub(lambda match: f" {match.group(0)} ", text.lower())
-    return [word for word in _WHITESPACE.split(spaced) if word]
+TOKENIZERS = ("words", "whitespace")
+
+
+def tokenize(text: str, tokenizer: str = "words") -> list[str]:
+    """The explorer's tokenizers (module docstring): ``"She ran." -> ["she", "ran", "."]``."""
+    if tokenizer == "words":
+        text = _PUNCTUATION.sub(lambda match: f" {match.group(0)} ", text.lower())
+    elif tokenizer != "whitespace":
+        raise UserError(f"tokenizer: expected one of {TOKENIZERS}, got {tokenizer!r}")
+    return [word for word in _WHITESPACE.split(text) if word]
 
 
 def _matrix(name: str, value, shape: tuple[int | None, ...], why: str = "") -> np.ndarray:
@@ -68,6 +77,7 @@ class ExplorerModel:
     bias: np.ndarray  # (4H,) = bias_ih + bias_hh
     unknown: str | None = None  # the vocabulary entry that unknown words read, if any
     view: str = ""  # the explorer view whose examples a typed sentence joins
+    tokenizer: str = "words"  # how the page splits a typed sentence: one of TOKENIZERS
 
     def __post_init__(self) -> None:
         vocabulary = tuple(self.vocabulary)
@@ -75,6 +85,9 @@ class ExplorerModel:
             raise UserError("ExplorerModel.vocabulary: expected non-empty strings, at least one")
         if len(set(vocabulary)) != len(vocabulary):
             raise UserError("ExplorerModel.vocabulary: expected distinct words")
+        if self.tokenizer not in TOKENIZERS:
+            raise UserError(f"ExplorerModel.tokenizer: expected one of {TOKENIZERS}, got "
+                            f"{self.tokenizer!r}")
         if self.unknown is not None and self.unknown not in vocabulary:
             raise UserError(f"ExplorerModel.unknown: {self.unknown!r} is not in the vocabulary")
         weight_hh = _matrix("weight_hh", self.weight_hh, (None, None))
@@ -101,7 +114,8 @@ class ExplorerModel:
 
     @classmethod
     def from_lstm(cls, lstm: nn.Module, vocabulary: tuple[str, ...], embedding=None, *,
-                  unknown: str | None = None, view: str = "") -> ExplorerModel:
+                  unknown: str | None = None, view: str = "",
+                  tokenizer: str = "words") -> ExplorerModel:
         """Layer 0, forward direction, of a ``torch.nn.LSTM`` or ``lstmlab.layers.LSTM``
         (read by torch's parameter names; the layer must have no ``proj_size``)."""
         if getattr(lstm, "proj_size", 0):
@@ -117,7 +131,7 @@ class ExplorerModel:
             if key in state:
                 bias = bias + state[key].detach().double().cpu()
         return cls(tuple(vocabulary), embedding, state["weight_ih_l0"], weight_hh, bias,
-                   unknown=unknown, view=view)
+                   unknown=unknown, view=view, tokenizer=tokenizer)
 
     def data(self) -> dict:
         """The page's JSON: every weight a float64 written with its shortest repr."""
@@ -130,4 +144,5 @@ class ExplorerModel:
             "hidden_size": self.hidden_size,
             "unknown": self.unknown,
             "view": self.view,
+            "tokenizer": self.tokenizer,
         }
