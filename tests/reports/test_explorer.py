@@ -111,6 +111,8 @@ def test_bad_examples_are_refused_with_the_argument_named(example):
         explorer_data([ExplorerExample(WORDS, example.values, marks={"subject": [9]})], "x")
     with pytest.raises(UserError, match=r"units: expected units in 0..4"):
         explorer_data([ExplorerExample(WORDS, example.values, units=(5,))], "x")
+    with pytest.raises(UserError, match=r"row_labels: expected keys"):
+        explorer_data([ExplorerExample(WORDS, example.values, row_labels={"z": "x"})], "x")
     with pytest.raises(UserError, match=r"one row per word"):
         explorer_data([ExplorerExample(WORDS[:-1], example.values)], "x")
 
@@ -175,7 +177,8 @@ def test_long_sentence_scrolls_inside_its_panel(tmp_path, page):
 
 @pytest.mark.browser
 def test_views_switch_examples_and_hidden_sizes(tmp_path, page):
-    forward = _random_example(["a", "b", "c"], 4, seed=1, view="layer 0 · forward")
+    forward = _random_example(["a", "b", "c"], 4, seed=1, view="layer 0 · forward",
+                              row_labels={"f": "update z", "i": "1 - z"})
     reverse = _random_example(["a", "b", "c", "d"], 6, seed=2, view="layer 0 · reverse",
                               units=(5,))
     path = write_explorer([forward, reverse], tmp_path / "explorer.html")
@@ -184,6 +187,8 @@ def test_views_switch_examples_and_hidden_sizes(tmp_path, page):
     assert page.eval_on_selector_all("#view option", "els => els.map(e => e.value)") == [
         "layer 0 · forward", "layer 0 · reverse"]
     assert page.locator("#unit option").count() == 4
+    rows = page.eval_on_selector_all("text.row-label", "els => els.map(e => e.textContent)")
+    assert rows[:3] == ["i  1 - z", "f  update z", "g  candidate"]
     page.select_option("#view", "layer 0 · reverse")
     assert page.locator("#unit option").count() == 6
     assert page.text_content("#status") == "input 1, unit 0, 4 tokens, view layer 0 · reverse"

@@ -193,7 +193,7 @@ function draw() {
   });
   ROWS.forEach((r, k) => {
     make("text", {x: LEFT - 8, y: top + CELL * k + 15, "text-anchor": "end", class: "row-label"},
-         `${r}  ${ROW_NAMES[r]}`, svg);
+         `${r}  ${(ex.row_labels || {})[r] || ROW_NAMES[r]}`, svg);
     for (let t = 0; t < T; t++) {
       const shown = r === "c" ? Math.tanh(ex[r][t][u]) : ex[r][t][u];
       make("rect", {x: LEFT + CELL * t, y: top + CELL * k, width: CELL, height: CELL,
@@ -308,7 +308,8 @@ function runTyped(event) {
   const result = forward(model, ids);
   const sameView = DATA.examples.find(ex => ex.view === model.view && !ex.typed);
   const example = {words, view: model.view, marks: {}, typed: true,
-                   units: sameView ? sameView.units : [], hidden_size: model.hidden_size,
+                   units: sameView ? sameView.units : [], row_labels: {},
+                   hidden_size: model.hidden_size,
                    ...result};
   if (typedIndex === null) { typedIndex = DATA.examples.length; DATA.examples.push(example); }
   else DATA.examples[typedIndex] = example;

@@ -44,7 +44,8 @@ class ExplorerExample:
 
     ``view``: which view it belongs to (one hidden size per view); ``marks``: named token
     positions to mark (e.g. ``{"subject": (2,), "pronoun": (9,)}``); ``units``: the units to
-    highlight (e.g. the units that track the subject's gender).
+    highlight (e.g. the units that track the subject's gender); ``row_labels``: names shown
+    for rows instead of the LSTM's (e.g. a GRU drawn in these rows: ``{"f": "update z"}``).
     """
 
     words: tuple[str, ...]
@@ -52,6 +53,7 @@ class ExplorerExample:
     view: str = ""
     marks: Mapping[str, Sequence[int]] = field(default_factory=dict)
     units: tuple[int, ...] = ()
+    row_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _rounded(value: float) -> float:
@@ -93,13 +95,17 @@ def _example_data(k: int, ex: ExplorerExample) -> dict:
         if any(not 0 <= int(t) < steps for t in positions):
             raise UserError(f"examples[{k}].marks[{name!r}]: positions must lie in "
                             f"0..{steps - 1}, got {list(positions)}")
+    if not set(ex.row_labels) <= set(ROWS):
+        raise UserError(f"examples[{k}].row_labels: expected keys among {ROWS}, got "
+                        f"{sorted(ex.row_labels)}")
     if any(not 0 <= int(u) < hidden for u in ex.units):
         raise UserError(f"examples[{k}].units: expected units in 0..{hidden - 1}, got "
                         f"{list(ex.units)}")
     return {"words": [str(w) for w in ex.words], "view": str(ex.view),
             "marks": {str(name): sorted({int(t) for t in positions})
                       for name, positions in ex.marks.items()},
-            "units": [int(u) for u in ex.units], "hidden_size": hidden, **arrays}
+            "units": [int(u) for u in ex.units], "hidden_size": hidden,
+            "row_labels": {str(r): str(name) for r, name in ex.row_labels.items()}, **arrays}
 
 
 def explorer_data(examples: Sequence[ExplorerExample], title: str,
