@@ -147,6 +147,8 @@ def test_keys_marks_units_and_word_label_hover(tmp_path, example, page):
     assert page.locator('rect[data-row="retention"]').count() == len(WORDS) - 5
     page.hover('#sentence .word[data-t="2"]')
     assert page.text_content("#tip") == format_values(WORDS, example.values, 2, 3)
+    page.focus('#sentence .word[data-t="7"]')  # the keyboard reaches every word too
+    assert page.text_content("#tip") == format_values(WORDS, example.values, 7, 3)
     page.click('#units button[data-unit="1"]')
     assert page.text_content("#status") == "input 0, unit 1, 9 tokens"
     # Axis labels: which unit the rows show, what the x axis is, each row named.

@@ -155,7 +155,7 @@ function drawSentence(ex) {
   box.textContent = "";
   ex.words.forEach((w, t) => {
     const kinds = marks.get(t) || [];
-    const span = make("span", {class: "word", "data-t": t}, w, box);
+    const span = make("span", {class: "word", "data-t": t, tabindex: 0}, w, box);
     if (kinds.length) {
       span.classList.add(`mark-${kinds[0] % MARK_COLOURS.length}`);
       span.title = kinds.map(k => DATA.mark_names[k]).join(", ");
@@ -244,6 +244,11 @@ $("sentence").addEventListener("mousemove", event => {
   if (word === null) hideTip(); else hover(event, +word.dataset.t);
 });
 $("sentence").addEventListener("mouseleave", hideTip);
+$("sentence").addEventListener("focusin", event => {  // keyboard: Tab through the words
+  const word = event.target.closest(".word"), box = event.target.getBoundingClientRect();
+  if (word !== null) hover({clientX: box.left, clientY: box.bottom}, +word.dataset.t);
+});
+$("sentence").addEventListener("focusout", hideTip);
 
 // ---- the LSTM in the page (lstmlab.reports.explorer_model) -------------------------------
 // explorer_model.tokenize: "words" lower-cases and puts '.' and ',' on their own, then both
