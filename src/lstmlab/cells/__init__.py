@@ -28,6 +28,7 @@ from lstmlab.cells.lstm1997 import (
     Squash,
 )
 from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.slstm import SLSTMCell, SLSTMState
 from lstmlab.cells.state import (
     Cell,
     ElmanGates,
@@ -64,5 +65,7 @@ __all__ = [
     "NOGLSTMCell",
     "NPLSTMCell",
     "PeepholeLSTMCell",
+    "SLSTMCell",
+    "SLSTMState",
     "Squash",
 ]

@@ -3,6 +3,7 @@
 from lstmlab.layers.gru import GRU
 from lstmlab.layers.lstm import LSTM
 from lstmlab.layers.rnn import RNN
+from lstmlab.layers.slstm import SLSTM
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-__all__ = ["GRU", "LSTM", "RNN", "Recording", "Unrolled", "unroll"]
+__all__ = ["GRU", "LSTM", "RNN", "SLSTM", "Recording", "Unrolled", "unroll"]
