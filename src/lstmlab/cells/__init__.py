@@ -27,6 +27,7 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997Weights,
     Squash,
 )
+from lstmlab.cells.min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.slstm import SLSTMCell, SLSTMState
 from lstmlab.cells.state import (
@@ -58,6 +59,10 @@ __all__ = [
     "LSTM1997Weights",
     "LSTMCell",
     "LSTMState",
+    "MinGRUCell",
+    "MinGRUGates",
+    "MinLSTMCell",
+    "MinLSTMGates",
     "NFGLSTMCell",
     "NIAFLSTMCell",
     "NIGLSTMCell",

@@ -2,8 +2,9 @@
 
 from lstmlab.layers.gru import GRU
 from lstmlab.layers.lstm import LSTM
+from lstmlab.layers.min_rnn import MinGRU, MinLSTM
 from lstmlab.layers.rnn import RNN
 from lstmlab.layers.slstm import SLSTM
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-__all__ = ["GRU", "LSTM", "RNN", "SLSTM", "Recording", "Unrolled", "unroll"]
+__all__ = ["GRU", "LSTM", "MinGRU", "MinLSTM", "RNN", "SLSTM", "Recording", "Unrolled", "unroll"]
