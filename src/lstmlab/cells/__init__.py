@@ -16,6 +16,7 @@ from lstmlab.cells.greff import (
     NPLSTMCell,
 )
 from lstmlab.cells.gru import GRUCell
+from lstmlab.cells.layernorm_lstm import LayerNormLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import (
     G_1997,
@@ -59,6 +60,7 @@ __all__ = [
     "LSTM1997Weights",
     "LSTMCell",
     "LSTMState",
+    "LayerNormLSTMCell",
     "MinGRUCell",
     "MinGRUGates",
     "MinLSTMCell",
