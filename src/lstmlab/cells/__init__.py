@@ -29,6 +29,7 @@ from lstmlab.cells.lstm1997 import (
     Squash,
 )
 from lstmlab.cells.min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
+from lstmlab.cells.mlstm import MLSTMCell, MLSTMGates, MLSTMState
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.slstm import SLSTMCell, SLSTMState
 from lstmlab.cells.state import (
@@ -61,6 +62,9 @@ __all__ = [
     "LSTMCell",
     "LSTMState",
     "LayerNormLSTMCell",
+    "MLSTMCell",
+    "MLSTMGates",
+    "MLSTMState",
     "MinGRUCell",
     "MinGRUGates",
     "MinLSTMCell",
