@@ -27,6 +27,7 @@ def _grads(cell, xs, h0, run):
 @pytest.mark.parametrize("method,chunk_size,dtype,tolerance", [
     ("linear", None, torch.float32, 1e-6),
     ("linear", 7, torch.float32, 1e-6),
+    ("linear", 1, torch.float32, 1e-6),  # T = 1 chunks: the block length is 1
     ("log", None, torch.float64, 1e-10),
     ("log", 7, torch.float64, 1e-10),
     ("log", 7, torch.float32, 1e-5),  # float32 log space: see the module docstring
@@ -49,7 +50,7 @@ def test_parallel_equals_step_with_carried_state(cell_class, method, chunk_size,
 
 @pytest.mark.parametrize("cell_class", CELLS)
 def test_long_sequence_float32_linear_scan(cell_class):
-    """At T = 1024 the doubling scan is as close to the float64 loop as the float32 loop is."""
+    """At T = 1024 the blocked scan is as close to the float64 loop as the float32 loop is."""
     torch.manual_seed(1)
     cell = cell_class(I, H)
     xs, h0 = 2 * torch.randn(1024, B, I), torch.rand(B, H)
