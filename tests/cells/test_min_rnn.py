@@ -168,3 +168,18 @@ def test_layer_parallel_equals_loop_and_carries_h(layer_class):
 def test_bad_method_named():
     with pytest.raises(ValueError, match='method must be "linear" or "log"'):
         MinGRUCell(I, H).parallel(torch.randn(3, B, I), method="cuda")
+
+
+@pytest.mark.parametrize("cell_class", CELLS)
+@pytest.mark.parametrize("method", ["linear", "log"])
+def test_parallel_gates_equal_the_recorded_steps(cell_class, method):
+    """What ``unroll(record=True)`` records step by step, the scan returns for all steps."""
+    torch.manual_seed(7)
+    cell = cell_class(I, H, dtype=torch.float64)
+    xs, h0 = torch.randn(9, B, I, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
+    recording = unroll(cell, xs, HiddenState(h0), record=True).recording
+    scanned = cell.parallel(xs, HiddenState(h0), method=method)
+    assert type(scanned.gates) is type(recording.gates)
+    for a, b in zip(scanned.gates, recording.gates, strict=True):
+        assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert_close(scanned.outputs, recording.states.h, rtol=1e-12, atol=1e-12)
