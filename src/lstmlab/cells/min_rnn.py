@@ -39,8 +39,8 @@ in two ways, both the step's numbers up to rounding (``parallel(method=...)``):
     A_t = sum_{s<=t} log a_s
     h_t = exp(A_t) * h_0 + exp(A_t + logcumsumexp_{s<=t}(log b_s - A_s))
 
-  It subtracts numbers of size |A_t|, so in float32 its error grows with the chunk length
-  (about 1e-5 at 64 steps, 1e-4 at 1024); in float64 it is 1e-13.
+  It subtracts numbers of size |A_t|, so in float32 its error grows with the chunk length:
+  unchunked at T = 1024 it is over 10x the blocked scan's (tested); in float64 both are tiny.
 The carried state h_0 enters linearly, so it may have any sign and needs no logarithm. The
 public implementations that follow the paper's parallel listing put the carried state through
 the candidate's transform instead, ``log_g(h_0)``, while their sequential step uses h_0 itself;
