@@ -25,6 +25,9 @@ with ``gpos(x) = x + 0.5`` for x >= 0, ``sigmoid(x)`` for x < 0 (the paper's g, 
 positive). Paper symbols -> ours: z_t = z, h~_t = g, f'_t = f, i'_t = i. Note minGRU's z is
 the paper's (z = 1 writes), the opposite of torch's GRU (z = 1 keeps).
 
+Layers: ``lstmlab.layers.MinGRU`` and ``MinLSTM``, with nn.GRU's interface (the state is h
+alone, so neither is a ``cell=`` of ``LSTM``, whose hx is (h, c)).
+
 Both are h_t = a_t * h_{t-1} + b_t with a_t in (0, 1) and b_t > 0, solved for all t at once
 in two ways, both the step's numbers up to rounding (``parallel(method=...)``):
 

@@ -30,6 +30,9 @@ initial state is C = n = 0, m = 0, as the reference's step starts; eps = 1e-6 is
 Unstabilized, C_t exp(m_t) and n_t exp(m_t) are the paper's states, and h~_t is the paper's
 C q / max(|n . q|, 1) up to eps: the stabilizer changes nothing but rounding when eps = 0.
 
+Layer: ``lstmlab.layers.MLSTM`` (one ``MLSTMState`` per layer): a matrix state per head does
+not fit nn.LSTM's (h, c) of (L, B, H) tensors, so this is not a ``cell=`` of ``LSTM``.
+
 Parallel form (``parallel``), all T steps at once, for each head, from a carried state
 (C_0, n_0, m_0) at time 0, with F_t = sum_{s<=t} log_f_s:
 

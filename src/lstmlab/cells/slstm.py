@@ -35,6 +35,10 @@ m_1 = pre_i whenever n = 0 (its ``torch.all(n == 0)`` branch), which gives the s
 f'_1 differs (it multiplies c_0 = n_0 = 0 there). Our step has no data-dependent branch, so
 ``torch.compile(fullgraph=True)`` and ``torch.export`` trace it.
 
+Layer: ``lstmlab.layers.SLSTM`` (hx = (h, c, n, m)). Not a ``cell=`` of ``lstmlab.layers.LSTM``:
+nn.LSTM's hx holds only (h, c), so n and m could neither be passed in nor returned, and a
+given c_0 would meet n_0 = 0, m_0 = -inf and be dropped (f'_1 = 0).
+
 Paper symbols -> ours: ĩ_t, f̃_t, z̃_t, õ_t = pre_i, pre_f, pre_z, pre_o; i'_t, f'_t = i, f;
 z_t = z, c_t = c, n_t = n, m_t = m, h_t = h; the block-diagonal R of "heads" (§2.2, "sLSTM
 memory mixing") = ``weight_hh``. The paper allows f = exp(f̃) too; the reference (and we) use
