@@ -18,7 +18,7 @@ from lstmlab.layers import MLSTM, unroll
 B, T, I, H, K = 2, 6, 5, 8, 2
 D = H // K
 # float32 at torch's initialization, to 1e-6; float64 with every weight tripled (gates far
-# from 1/2, the stabilizer moving), to 1e-12: in float32 those larger values round to 2e-5 in
+# from 1/2, the stabilizer moving), to 1e-12: in float32 those larger values round beyond 1e-6 in
 # the input gradient, in another order in the two codes (equal to 1e-12 in float64)
 PRECISIONS = pytest.mark.parametrize("dtype,scale,tolerance", [
     (torch.float32, 1.0, 1e-6), (torch.float64, 3.0, 1e-12)])
