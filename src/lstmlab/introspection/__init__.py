@@ -15,6 +15,12 @@
 Jacobians re-run the model step by step with every state in the graph.
 """
 
+from lstmlab.introspection.exp_retention import (
+    ExpRetention,
+    SLSTMLayerTrace,
+    exp_retention,
+    trace_slstm,
+)
 from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
 from lstmlab.introspection.gradient_flow import (
     GradientFlow,
@@ -38,17 +44,20 @@ from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_u
 
 __all__ = [
     "Decomposition",
+    "ExpRetention",
     "ForgetEvent",
     "GateSaturation",
     "GradientFlow",
     "JacobianNorms",
     "LayerTrace",
+    "SLSTMLayerTrace",
     "StateGradients",
     "Trace",
     "UnitRanking",
     "auc",
     "decompose",
     "discarded",
+    "exp_retention",
     "final_cell",
     "forget_events",
     "gate_saturation",
@@ -66,4 +75,5 @@ __all__ = [
     "scan_recurrence",
     "step_mask",
     "trace",
+    "trace_slstm",
 ]
