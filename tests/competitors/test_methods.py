@@ -8,7 +8,7 @@ import torch
 from lstmlab.competitors import methods
 from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
 from lstmlab.competitors.methods import COMPETITORS, RCCMethod, meets_rule, paper_settings
-from lstmlab.competitors.rcc import RCCConfig
+from lstmlab.competitors.rcc import PhaseConfig, RCCConfig
 from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.criteria import Criterion
@@ -174,7 +174,7 @@ def test_rcc_learns_experiment_1s_training_strings_each_once(tmp_path, monkeypat
     experiment = Experiment(name="1", title="1, small",
                             make_task=lambda seed: EmbeddedReber(train_size=16, test_size=16),
                             setup=REBER_SETUPS["1-5"], published=(), trials=1, budget=10)
-    method = RCCMethod(RCCConfig(max_hidden=0, output_epochs=1))
+    method = RCCMethod(RCCConfig(max_hidden=0, output=PhaseConfig(0.35, max_epochs=1)))
     run(ReproduceConfig((experiment,), (method,), out=tmp_path, trials=1))
     expected = encode(EmbeddedReber(train_size=16, test_size=16).train_strings).inputs
     torch.testing.assert_close(seen[0], expected.double(), rtol=0, atol=0)

@@ -1,36 +1,52 @@
-"""Recurrent Cascade-Correlation (Fahlman 1991), one of the 1997 paper's competitors.
+"""Recurrent Cascade-Correlation (Fahlman 1991) trained with Quickprop, a 1997 competitor.
 
 Fahlman, "The Recurrent Cascade-Correlation Architecture", NIPS 3, 1991; quoted by Hochreiter &
-Schmidhuber 1997, Table 1 (embedded Reber grammar: 50 % success, 182,000 sequences).
+Schmidhuber 1997, Table 1 (embedded Reber grammar: 50 % success, 182,000 sequences, 7-9 hidden
+units). Cascade-Correlation: Fahlman & Lebiere 1990. Quickprop: Fahlman 1988
+(:mod:`lstmlab.competitors.quickprop`).
 
 The net grows one hidden unit at a time. Unit k sees the inputs, every earlier hidden unit at the
-same step, a bias, and *itself one step back* (its only recurrent connection):
+same step, a bias, and *itself one step back* (its only recurrent connection). Hidden units are
+Fahlman's symmetric sigmoid in [-0.5, 0.5], outputs logistic (the 1997 tasks' targets lie in
+[0, 1]; Fahlman's symmetric outputs with targets ±0.5 are the same unit shifted by 0.5):
 
-    z_k(t)   = [x_t, V_1(t), ..., V_{k-1}(t), 1]                      features, (B, Z_k)
-    V_k(t)   = tanh(z_k(t) @ w_k + s_k * V_k(t-1)),  V_k(0) = 0      hidden unit k
-    y(t)     = sigmoid([x_t, V_1(t), ..., V_K(t), 1] @ U.T)          output units
+    z_k(t)   = [x_t, V_1(t), ..., V_{k-1}(t), 1]                        features, (B, Z_k)
+    V_k(t)   = sigmoid(z_k(t) @ w_k + s_k * V_k(t-1)) - 0.5,  V_k(0) = 0  hidden unit k
+    y(t)     = sigmoid([x_t, V_1(t), ..., V_K(t), 1] @ U.T)              output units
 
-Training alternates two phases (Fahlman 1991, §2; Fahlman & Lebiere 1990):
-1. output phase: with the hidden units frozen, train U to minimise the squared error
-   E = 1/2 sum_{t,b in mask} sum_o (y_o - target_o)^2.
-2. candidate phase: a pool of candidate units, each wired like unit K+1, is trained to maximise
-   the covariance of its activation V with the residual errors e_o = y_o - target_o over all
-   patterns p = (t, b) that carry an error signal,
+Training alternates two phases, each by epochs over the whole fixed training set (Fahlman 1991,
+§1), both with Quickprop, as in Fahlman's Cascade-Correlation code (whose defaults RCCConfig
+takes; ``mu`` is Fahlman 1988's 1.75, the code's default is 2.0):
 
-       S = sum_o | sum_p (V_p - mean V) (e_{p,o} - mean e_o) |,
+1. output phase: the hidden units frozen, U minimises E = sum_{p,o} (y_{p,o} - t_{p,o})^2 over the
+   patterns p = (t, b) that carry an error signal. Quickprop's slope is Fahlman's
+       dE/dU_{o,z} = sum_p e_{p,o} F_{p,z},  e_{p,o} = (y_{p,o} - t_{p,o}) (f'(net_{p,o}) + 0.1)
+   (the "sigmoid prime offset" 0.1 keeps saturated outputs learning), with epsilon / P (P
+   patterns) and weight decay 0.0001.
+2. candidate phase: a pool of 8 candidate units, each wired like unit K+1, maximises the
+   covariance of its activation V with the residual errors e of phase 1, normalised by
+   SSE = sum_{p,o} e_{p,o}^2:
 
-   by gradient ascent with
+       S = sum_o | sum_p (V_p - mean V) (e_{p,o} - mean e_o) | / SSE,
+       dS/dw = sum_o sign_o sum_p (e_{p,o} - mean e_o) dV_p/dw / SSE,
 
-       dS/dw = sum_o sign_o sum_p (e_{p,o} - mean e_o) dV_p/dw,
+   where dV(t)/dw runs forward in time (RTRL for one self-recurrent unit), with
+   V' = (V + 0.5)(0.5 - V) = 0.25 - V^2:
+       dV(t)/dw = V'(t) * (z(t) + s * dV(t-1)/dw)
+       dV(t)/ds = V'(t) * (V(t-1) + s * dV(t-1)/ds).
+   Quickprop minimises -S (slope -dS/dw) with epsilon / (P * fan-in). The best candidate is
+   installed with its input and self weights frozen, its output weights starting at minus its
+   normalised covariance with each output's error, and phase 1 repeats.
 
-   where dV(t)/dw runs forward in time (RTRL for one self-recurrent unit):
-       dV(t)/dw = tanh'(net(t)) * (z(t) + s * dV(t-1)/dw)
-       dV(t)/ds = tanh'(net(t)) * (V(t-1) + s * dV(t-1)/ds).
-   The best candidate is installed with its input weights frozen, and the output phase repeats.
+A phase ends when its measure (E, or the best candidate's S) has not changed by more than
+``change_threshold`` of its value for ``patience`` epochs, or after ``max_epochs`` (Fahlman's
+"when no further improvement is seen"). Growth stops when ``solved(net)`` after a phase 1, at
+``max_hidden`` units, or when the budget of presentations is spent.
 
-Choices the 1991 paper leaves to the implementation (documented, and parameters of `RCCConfig`):
-plain gradient steps (Adam for the output phase, gradient ascent for candidates) instead of
-Quickprop, tanh hidden units, logistic outputs (the 1997 tasks' targets lie in [0, 1]).
+Choices the papers leave to the implementation: the covariance sign of the current epoch (the C
+code reuses the previous epoch's, one pass earlier), and the budget unit: one epoch presents every
+training sequence once (the whole candidate pool sees it together), the unit of [H97] Table 1's
+"number of sequences".
 """
 
 from __future__ import annotations
@@ -41,18 +57,43 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from lstmlab.competitors.quickprop import initial_state, quickprop_step
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """Quickprop and stopping settings of one training phase (Fahlman's code: Output*/Input*)."""
+
+    epsilon: float
+    mu: float = 1.75
+    decay: float = 0.0
+    patience: int = 8
+    change_threshold: float = 0.01
+    max_epochs: int = 200
+
 
 @dataclass(frozen=True)
 class RCCConfig:
-    """Growth and training settings; ``weight_range``: candidates start in ±weight_range."""
+    """Growth and training settings; candidates start uniform in ±``weight_range``.
 
-    max_hidden: int = 8
+    Defaults are Fahlman's Cascade-Correlation code's (OutputEpsilon 0.35, OutputDecay 0.0001,
+    OutputChangeThreshold 0.01; InputEpsilon 1.0, InputDecay 0, InputChangeThreshold 0.03;
+    patience 8; 8 candidates; WeightRange 1.0; SigmoidPrimeOffset 0.1) with mu = 1.75
+    (Fahlman 1988). ``max_hidden`` 20 is ours: [H97] reports nets of 7-9 hidden units.
+    """
+
+    max_hidden: int = 20
     candidates: int = 8
-    candidate_epochs: int = 100
-    candidate_learning_rate: float = 0.05
-    output_epochs: int = 200
-    output_learning_rate: float = 0.05
     weight_range: float = 1.0
+    sigmoid_prime_offset: float = 0.1
+    output: PhaseConfig = field(default_factory=lambda: PhaseConfig(epsilon=0.35, decay=0.0001))
+    candidate: PhaseConfig = field(default_factory=lambda: PhaseConfig(
+        epsilon=1.0, change_threshold=0.03))
+
+
+def hidden_value(net: Tensor) -> Tensor:
+    """Fahlman's symmetric sigmoid, in [-0.5, 0.5]."""
+    return torch.sigmoid(net) - 0.5
 
 
 @dataclass
@@ -73,7 +114,7 @@ class RCCNetwork:
             z = torch.cat([*columns, inputs.new_ones(steps, batch, 1)], dim=-1)
             v, values = inputs.new_zeros(batch), []
             for t in range(steps):
-                v = torch.tanh(z[t] @ w + s * v)
+                v = hidden_value(z[t] @ w + s * v)
                 values.append(v)
             columns.append(torch.stack(values).unsqueeze(-1))
         return torch.cat([*columns, inputs.new_ones(steps, batch, 1)], dim=-1)
@@ -97,8 +138,8 @@ def candidate_activations(z: Tensor, w: Tensor, s: Tensor) -> tuple[Tensor, Tens
     dv_ds = z.new_zeros(batch, w.shape[0])
     values, grads_w, grads_s = [], [], []
     for t in range(steps):
-        v_new = torch.tanh(z[t] @ w.T + s * v)
-        slope = 1 - v_new**2
+        v_new = hidden_value(z[t] @ w.T + s * v)
+        slope = 0.25 - v_new**2
         dv_dw = slope.unsqueeze(-1) * (z[t].unsqueeze(1) + s.unsqueeze(-1) * dv_dw)
         dv_ds = slope * (v + s * dv_ds)
         v = v_new
@@ -107,7 +148,7 @@ def candidate_activations(z: Tensor, w: Tensor, s: Tensor) -> tuple[Tensor, Tens
 
 
 def correlation(v: Tensor, residual: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-    """S per candidate and the sign of each output's covariance.
+    """S per candidate (unnormalised) and the sign of each output's covariance.
 
     v (T, B, C) candidate values, residual (T, B, O) output errors, mask (T, B) patterns.
     Returns S (C,) and sign (C, O).
@@ -120,57 +161,110 @@ def correlation(v: Tensor, residual: Tensor, mask: Tensor) -> tuple[Tensor, Tens
 def correlation_gradient(
     dv_dw: Tensor, dv_ds: Tensor, residual: Tensor, sign: Tensor, mask: Tensor
 ) -> tuple[Tensor, Tensor]:
-    """dS/dw (C, Z) and dS/ds (C,) from the forward sensitivities (see the module docstring)."""
+    """dS/dw (C, Z) and dS/ds (C,) of the unnormalised S (see the module docstring)."""
     e_p = residual[mask]
     weight = (e_p - e_p.mean(0)) @ sign.T                   # (P, C): sum_o sign_o (e - mean e)
     return (weight.unsqueeze(-1) * dv_dw[mask]).sum(0), (weight * dv_ds[mask]).sum(0)
 
 
+class _Patience:
+    """Fahlman's stagnation test: stop once ``value`` has not moved by more than
+    ``change_threshold`` of its last significant value for ``patience`` epochs. The output phase
+    may stagnate from its start; the candidate phase only after its score has once changed
+    significantly (Fahlman's TRAIN_INPUTS starts with quit = max_epochs), since Quickprop's first
+    steps from small slopes are small."""
+
+    def __init__(self, phase: PhaseConfig, wait_for_a_change: bool = False) -> None:
+        self.phase, self.last = phase, None
+        self.quit_epoch = phase.max_epochs if wait_for_a_change else phase.patience
+
+    def stagnant(self, epoch: int, value: float) -> bool:
+        if self.last is None:
+            self.last = value
+            return False
+        if abs(value - self.last) > abs(self.last) * self.phase.change_threshold:
+            self.last, self.quit_epoch = value, epoch + self.phase.patience
+            return False
+        return epoch >= self.quit_epoch
+
+
+def output_errors(features: Tensor, weight: Tensor, targets: Tensor, offset: float
+                  ) -> tuple[Tensor, Tensor]:
+    """y - t and Fahlman's error e = (y - t)(y (1 - y) + offset), both (T, B, O)."""
+    outputs = torch.sigmoid(features @ weight.T)
+    difference = outputs - targets
+    return difference, difference * (outputs * (1 - outputs) + offset)
+
+
 def train_outputs(net: RCCNetwork, inputs: Tensor, targets: Tensor, mask: Tensor,
-                  config: RCCConfig) -> Tensor:
-    """Output phase: fit U on the frozen features; returns the residuals (T, B, O)."""
-    features = net.features(inputs).detach()
-    if net.output_weight is None or net.output_weight.shape[1] != features.shape[-1]:
-        old = net.output_weight
-        weight = features.new_zeros(net.output_size, features.shape[-1])
-        if old is not None:  # keep what was learned; the new unit's column starts at 0
-            weight[:, : old.shape[1] - 1] = old[:, :-1]
-            weight[:, -1] = old[:, -1]
-        net.output_weight = weight
-    weight = net.output_weight.clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([weight], lr=config.output_learning_rate)
-    for _ in range(config.output_epochs):
-        optimizer.zero_grad()
-        outputs = torch.sigmoid(features @ weight.T)
-        loss = 0.5 * ((outputs - targets)[mask] ** 2).sum()
-        loss.backward()
-        optimizer.step()
-    net.output_weight = weight.detach()
-    return (torch.sigmoid(features @ net.output_weight.T) - targets).detach()
+                  config: RCCConfig, max_epochs: int | None = None) -> tuple[Tensor, int]:
+    """Output phase: Quickprop on U with the cascade frozen. Returns the errors e (T, B, O) of
+    the trained outputs (the candidates' residuals) and the number of epochs run."""
+    features = net.features(inputs)
+    width = features.shape[-1]
+    if net.output_weight is None:
+        net.output_weight = features.new_zeros(net.output_size, width)
+    if net.output_weight.shape != (net.output_size, width):
+        raise ValueError(f"net.output_weight: expected shape {(net.output_size, width)}, "
+                         f"received {tuple(net.output_weight.shape)}")
+    phase, weight = config.output, net.output_weight
+    f_p = features[mask]                                                   # (P, Z)
+    t_p = targets[mask]
+    epsilon = phase.epsilon / f_p.shape[0]
+    state, patience = initial_state(weight), _Patience(phase)
+    limit = phase.max_epochs if max_epochs is None else min(phase.max_epochs, max_epochs)
+    epochs = 0
+    while epochs < limit:
+        difference, error = output_errors(f_p, weight, t_p, config.sigmoid_prime_offset)
+        epochs += 1
+        weight, state = quickprop_step(weight, error.T @ f_p, state, epsilon=epsilon,
+                                       mu=phase.mu, decay=phase.decay)
+        if patience.stagnant(epochs, float((difference**2).sum())):
+            break
+    net.output_weight = weight
+    _, error = output_errors(features, weight, targets, config.sigmoid_prime_offset)
+    return error, epochs
 
 
 def add_hidden_unit(net: RCCNetwork, inputs: Tensor, residual: Tensor, mask: Tensor,
-                    config: RCCConfig, generator: torch.Generator) -> Tensor:
-    """Candidate phase: train the pool, install the best candidate; returns its S."""
-    features = net.features(inputs)
-    z = features                                             # [x, V_1..V_K, 1]
+                    config: RCCConfig, generator: torch.Generator,
+                    max_epochs: int | None = None) -> tuple[Tensor, int]:
+    """Candidate phase: train the pool by Quickprop, install the best candidate; returns its
+    normalised S and the number of epochs run."""
+    z = net.features(inputs)                                 # [x, V_1..V_K, 1]
     low, high = -config.weight_range, config.weight_range
-    w = torch.empty(config.candidates, z.shape[-1], dtype=z.dtype).uniform_(
-        low, high, generator=generator)
-    s = torch.empty(config.candidates, dtype=z.dtype).uniform_(low, high, generator=generator)
-    for _ in range(config.candidate_epochs):
-        v, dv_dw, dv_ds = candidate_activations(z, w, s)
-        _, sign = correlation(v, residual, mask)
+    size = config.candidates
+    weights = torch.empty(size, z.shape[-1] + 1, dtype=z.dtype).uniform_(
+        low, high, generator=generator)                      # [w, s]: (C, Z + 1)
+    sse = float((residual[mask] ** 2).sum())
+    phase = config.candidate
+    epsilon = phase.epsilon / (int(mask.sum()) * weights.shape[1])
+    state, patience = initial_state(weights), _Patience(phase, wait_for_a_change=True)
+    limit = phase.max_epochs if max_epochs is None else min(phase.max_epochs, max_epochs)
+    epochs = 0
+    while epochs < limit:
+        v, dv_dw, dv_ds = candidate_activations(z, weights[:, :-1], weights[:, -1])
+        score, sign = correlation(v, residual, mask)
         grad_w, grad_s = correlation_gradient(dv_dw, dv_ds, residual, sign, mask)
-        patterns = mask.sum()
-        w = w + config.candidate_learning_rate * grad_w / patterns
-        s = s + config.candidate_learning_rate * grad_s / patterns
-    v, _, _ = candidate_activations(z, w, s)
+        slope = -torch.cat([grad_w, grad_s.unsqueeze(-1)], dim=-1) / sse
+        epochs += 1
+        weights, state = quickprop_step(weights, slope, state, epsilon=epsilon, mu=phase.mu,
+                                        decay=phase.decay)
+        if patience.stagnant(epochs, float(score.max()) / sse):
+            break
+    v, _, _ = candidate_activations(z, weights[:, :-1], weights[:, -1])
     score, _ = correlation(v, residual, mask)
     best = int(score.argmax())
-    net.hidden_in.append(w[best].clone())
-    net.hidden_self.append(s[best].clone())
-    return score[best]
+    net.hidden_in.append(weights[best, :-1].clone())
+    net.hidden_self.append(weights[best, -1].clone())
+    if net.output_weight is not None:
+        # Fahlman's first guess for the new unit's output weights: minus its normalised
+        # covariance with each output's error (INSTALL_NEW_UNIT, WeightMultiplier 1).
+        v_p, e_p = v[mask][:, best], residual[mask]
+        covariance = (v_p - v_p.mean()) @ (e_p - e_p.mean(0)) / sse             # (O,)
+        old = net.output_weight
+        net.output_weight = torch.cat([old[:, :-1], -covariance[:, None], old[:, -1:]], dim=1)
+    return score[best] / sse, epochs
 
 
 def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
@@ -181,8 +275,8 @@ def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
     ``budget`` presentations.
 
     inputs (T, B, I), targets (T, B, O), mask (T, B) bool. Returns the net and the number of
-    training-sequence presentations it took (epochs of both phases times B), the budget unit of
-    the 1997 tables.
+    training-sequence presentations it took (epochs of both phases times B, never more than
+    ``budget`` unless one epoch is), the budget unit of the 1997 tables.
     """
     if inputs.dim() != 3 or targets.dim() != 3 or inputs.shape[:2] != targets.shape[:2]:
         raise ValueError("inputs, targets: expected (T, B, I) and (T, B, O) with the same T, B, "
@@ -190,14 +284,23 @@ def train_rcc(inputs: Tensor, targets: Tensor, mask: Tensor, config: RCCConfig,
     if mask.shape != inputs.shape[:2]:
         raise ValueError(f"mask: expected (T, B) = {tuple(inputs.shape[:2])}, "
                          f"received {tuple(mask.shape)}")
+    sequences = inputs.shape[1]
     net = RCCNetwork(inputs.shape[-1], targets.shape[-1])
     presentations = 0
-    while True:
-        residual = train_outputs(net, inputs, targets, mask, config)
-        presentations += config.output_epochs * inputs.shape[1]
+
+    def epochs_left() -> int | None:
+        return None if budget is None else (budget - presentations) // sequences
+
+    while True:  # the first output epoch runs even if one epoch is over a (--quick) budget
+        left = epochs_left()
+        if left is not None:
+            left = max(left, int(not net.hidden_in))
+        residual, epochs = train_outputs(net, inputs, targets, mask, config, left)
+        presentations += epochs * sequences
         if (solved is not None and solved(net)) or len(net.hidden_in) >= config.max_hidden:
             return net, presentations
-        if budget is not None and presentations >= budget:
+        if budget is not None and epochs_left() < 2:  # a unit needs a candidate and an output epoch
             return net, presentations
-        add_hidden_unit(net, inputs, residual, mask, config, generator)
-        presentations += config.candidate_epochs * inputs.shape[1]
+        _, epochs = add_hidden_unit(net, inputs, residual, mask, config, generator,
+                                    epochs_left() - 1 if budget is not None else None)
+        presentations += epochs * sequences
