@@ -1,4 +1,5 @@
-"""The history compressor: what reaches the higher level, and 2a solved through it."""
+"""The history compressor: what reaches the higher level, 2a solved through it, and the rule
+it is judged by (a solution kept, not reached once)."""
 
 import pytest
 import torch
@@ -10,9 +11,12 @@ from lstmlab.competitors.chunker import (
     surprises,
     unexpected_inputs,
 )
+from lstmlab.competitors.kept import KeptSolution, train_trials_kept
 from lstmlab.competitors.methods import ChunkerMethod
+from lstmlab.reproduce.experiment import Experiment
 from lstmlab.tasks.batch import concat
 from lstmlab.tasks.long_lags import NoiseFreeLongLag, VeryLongLag
+from lstmlab.tasks.stopping import TestSetRule
 
 
 def one_hot(symbols, size=4):
@@ -82,3 +86,73 @@ def test_a_sequence_is_judged_alike_alone_and_in_a_padded_batch():
     for k, single in enumerate(alone):
         n = int(single.lengths[0])
         torch.testing.assert_close(outputs[:n, k], evaluate(single)[:, 0], rtol=0, atol=1e-6)
+
+
+def test_a_solution_counts_only_once_kept_for_keep_further_sequences():
+    """The rule of ``kept``, step by step: reached at a met judgement, voided by a wrong
+    training sequence or a failed judgement, kept after ``keep`` more sequences."""
+    rule = KeptSolution(keep=300)
+    assert not rule.update(100, all_right=True, verdict=False) and rule.reached is None
+    assert not rule.update(200, all_right=True, verdict=True) and rule.reached == 200
+    assert not rule.update(250, all_right=True, verdict=None) and rule.reached == 200
+    assert not rule.update(260, all_right=False, verdict=None) and rule.reached is None
+    assert not rule.update(300, all_right=True, verdict=True) and rule.reached == 300
+    assert not rule.update(400, all_right=True, verdict=False) and rule.reached is None
+    assert not rule.update(500, all_right=True, verdict=True) and rule.reached == 500
+    assert not rule.update(799, all_right=True, verdict=None)
+    assert rule.update(800, all_right=True, verdict=None) and rule.reached == 500
+    with pytest.raises(ValueError, match="keep"):
+        KeptSolution(keep=-1)
+
+
+def _scripted(wrong_training_at=(), failing_checks_from=None):
+    """A learner that outputs the targets (right) except on the listed training sequences, and
+    is judged right by every check until sequence ``failing_checks_from``."""
+    def build(task, generator):
+        count = [0]
+
+        def learn(batch):
+            count[0] += 1
+            return 1 - batch.targets if count[0] in wrong_training_at else batch.targets
+
+        def evaluate(batch):
+            bad = failing_checks_from is not None and count[0] >= failing_checks_from
+            return 1 - batch.targets if bad else batch.targets
+
+        return learn, evaluate
+
+    return build
+
+
+class _SmallLongLag(NoiseFreeLongLag):
+    """2a with p = 4, checked every 100 sequences on 200 (the test's scale, not the paper's)."""
+
+    def __init__(self):
+        super().__init__(p=4)
+        self.stopping = (TestSetRule("ABS(0.25) on 200 sequences", check_every=100),)
+        self.test_size = 200
+
+
+@pytest.mark.parametrize(("script", "success", "sequences"), [
+    # right from the first check (100) on: kept by 100 + 150
+    (_scripted(), True, 100),
+    # reached at 100, voided by a wrong training sequence at 150, reached again at 200
+    (_scripted(wrong_training_at={150}), True, 200),
+    # reached at 100, lost at the check of 200 and never again: not kept
+    (_scripted(failing_checks_from=200), False, 600),
+])
+def test_the_chunkers_trials_succeed_where_the_solution_was_reached_and_then_kept(
+        script, success, sequences):
+    experiment = Experiment(name="2a", title="2a, small", make_task=lambda seed:
+                            _SmallLongLag(), setup=None, published=(), trials=1, budget=600)
+    (result,) = train_trials_kept(script, experiment, [0], 600, lambda *a: None, keep=150,
+                                  curve_every=50)
+    assert (result.success, result.sequences) == (success, sequences)
+    assert result.curve[-1][0] == (sequences + 150 if success else 600)
+
+
+def test_the_chunker_method_is_judged_by_the_kept_rule_and_says_so():
+    method = ChunkerMethod()
+    assert method.keep == 10_000
+    assert ("kept", 10_000) in method.fingerprint(None)
+    assert ChunkerMethod(keep=1).fingerprint(None) != method.fingerprint(None)

@@ -10,8 +10,10 @@ seed offsets for the stopping and test sets, so the tables compare like with lik
 - ``elman``: an Elman net (hidden layer copied into context units; Elman 1990) trained as Elman
   did, by backpropagation that treats the context as input, i.e. BPTT truncated to one step
   ([H97] Table 1, the Cleeremans et al. 1989 row);
-- ``rcc``: Recurrent Cascade-Correlation on a fixed training set ([H97] Table 1);
-- ``chunker``: the two-level history compressor ([H97] Table 2);
+- ``rcc``: Recurrent Cascade-Correlation (Fahlman's: Quickprop in both phases) on a fixed
+  training set ([H97] Table 1);
+- ``chunker``: the two-level history compressor ([H97] Table 2), judged by a solution kept
+  for 10,000 further training sequences (``kept``), not reached once;
 - ``guess``: random weight guessing; its "sequences" column counts guesses, not sequences.
 
 Sizes and learning rates are the paper's where it gives them (``paper_settings``); the rest are
@@ -39,6 +41,7 @@ from lstmlab.competitors.chunker_kernel import train_chunker
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
 from lstmlab.competitors.guess import guess
+from lstmlab.competitors.kept import KEEP, train_trials_kept
 from lstmlab.competitors.rcc import RCCConfig, train_rcc
 from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce.criteria import Criterion, fraction_wrong
@@ -191,7 +194,10 @@ def elman_method() -> GradientNetMethod:
 
 @dataclass(frozen=True)
 class ChunkerMethod:
-    """The history compressor, trained online one sequence at a time.
+    """The history compressor, trained online one sequence at a time, judged by a solution
+    kept (:mod:`lstmlab.competitors.kept`): the stopping rule met at a check and kept for the
+    next ``keep`` training sequences while learning goes on; its sequences to success are
+    those to the check where the kept solution was reached.
 
     With ``fast`` (the default) a sequence is trained by ``chunker_kernel`` (C, the same
     numbers as ``Chunker.train_step`` to rounding, tested to 1e-10); without a compiler, or
@@ -200,13 +206,15 @@ class ChunkerMethod:
 
     config: ChunkerConfig = ChunkerConfig()
     name: str = "chunker"
+    keep: int = KEEP
     curve_every: int = 500
     threads: int | None = field(default=1, compare=False)
     report_every: int = field(default=20, compare=False)
     fast: bool = field(default=True, compare=False)
 
     def fingerprint(self, experiment: Experiment) -> object:
-        return (self.config, self.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+        return (self.config, ("kept", self.keep), self.curve_every, CHECK_SEED_OFFSET,
+                TEST_SEED_OFFSET)
 
     def _learner(self, task: Task, generator: torch.Generator):
         net = Chunker(task.input_size, self.config, generator, output_size=task.output_size)
@@ -231,10 +239,10 @@ class ChunkerMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from train_trials(self._learner, with_cached_encodings(experiment), seeds,
-                                    budget, progress,
-                                    curve_every=self.curve_every,
-                                    report_every=self.report_every)
+            yield from train_trials_kept(self._learner, with_cached_encodings(experiment), seeds,
+                                         budget, progress, keep=self.keep,
+                                         curve_every=self.curve_every,
+                                         report_every=self.report_every)
 
 
 @dataclass(frozen=True)
