@@ -247,7 +247,8 @@ class ChunkerMethod:
 
 @dataclass(frozen=True)
 class RCCMethod:
-    """Recurrent Cascade-Correlation on a fixed training set: the task's own where it has one
+    """Recurrent Cascade-Correlation as Fahlman's (Quickprop in the output and candidate
+    phases, ``competitors.rcc``) on a fixed training set: the task's own where it has one
     (``task.training_set()``: Experiment 1's 256 strings, each once, as Fahlman's), else
     ``training_sequences`` sequences drawn once per trial."""
 
