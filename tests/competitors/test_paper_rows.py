@@ -1,0 +1,46 @@
+"""Every competitor row [H97] reports sits beside the run of the same net: the first published
+row of a method on an experiment (the one the tables pair with the measured row) is the net
+``paper_settings`` builds, and the rows no registered experiment can run are named."""
+
+import pytest
+
+from lstmlab.competitors.methods import COMPETITORS, NetSettings, paper_settings
+from lstmlab.reproduce.registry import REGISTRY, experiment
+
+#: (experiment, method) -> (setting of the first published row, the net run for it)
+PAIRED = {
+    ("1", "rtrl"): ("12 hidden, lr=0.1", NetSettings(12, 0.1)),
+    ("1", "elman"): ("15 hidden", NetSettings(15, 0.1, inputs_to_outputs=False)),
+    ("2a", "rtrl"): ("2a p=100", NetSettings(1, 1.0)),
+    ("2a", "bptt"): ("2a p=100", NetSettings(1, 1.0)),
+}
+
+
+@pytest.mark.parametrize(("key", "expected"), PAIRED.items())
+def test_the_paired_published_row_is_the_net_that_runs(key, expected):
+    name, method = key
+    first = next(row for row in experiment(name).published if row.method == method)
+    assert (first.setting, paper_settings(method, name)) == expected
+
+
+def test_every_published_competitor_has_a_method_and_the_unrunnable_rows_are_named():
+    competitor_rows = [(name, row) for name in REGISTRY for row in experiment(name).published
+                       if row.method not in ("lstm1997", "random_guessing")]
+    assert {row.method for _, row in competitor_rows} <= set(COMPETITORS)
+    first = {}
+    for name, row in competitor_rows:
+        first.setdefault((name, row.method), row.setting)
+    unpaired = sorted((name, row.method, row.setting) for name, row in competitor_rows
+                      if first[(name, row.method)] != row.setting)
+    # Rows of a net or task no registered experiment runs: RTRL's second Table 1 net, and 2a at
+    # p = 4 and p = 10 (the registry has p = 100 only).
+    assert unpaired == [
+        ("1", "rtrl", "3 hidden, lr=0.05"),
+        ("2a", "rtrl", "2a p=10"),
+        ("2a", "rtrl", "2a p=4, lr=1.0"),
+        ("2a", "rtrl", "2a p=4, lr=10.0"),
+        ("2a", "rtrl", "2a p=4, lr=4.0"),
+    ]
+    assert {(name, row.method) for name, row in competitor_rows} == {
+        ("1", "rtrl"), ("1", "elman"), ("1", "rcc"), ("2a", "rtrl"), ("2a", "bptt"),
+        ("2a", "chunker")}
