@@ -101,6 +101,7 @@ def test_a_solution_counts_only_once_kept_for_keep_further_sequences():
     assert not rule.update(500, all_right=True, verdict=True) and rule.reached == 500
     assert not rule.update(799, all_right=True, verdict=None)
     assert rule.update(800, all_right=True, verdict=None) and rule.reached == 500
+    assert KeptSolution(keep=0).update(100, all_right=True, verdict=True)   # reached once
     with pytest.raises(ValueError, match="keep"):
         KeptSolution(keep=-1)
 

@@ -19,6 +19,8 @@ published 33 %). So the chunker is judged by this rule, stated exactly:
   judgement voids the stretch; the next judgement that meets the rule starts a new one. A
   stretch still open when the budget ends is not a success: the solution was reached, not shown
   kept.
+
+``keep = 0`` is the rule "reached once": success at the first judgement that meets the rule.
 """
 
 from __future__ import annotations
