@@ -10,6 +10,8 @@
     saturation(layer)["forget"].right           # how often each forget gate is > 0.9
     gradient_flow(model, x, loss_fn)[0].cell    # dL/dc_t for every t, one backward pass
     rank_units(layer.cell, labels)              # which units track a labelled property
+    trace_module(my_model, ids)["rnn"]          # every LSTM/GRU inside your own nn.Module
+    trace_gru(gru, x)[0].update                 # a GRU's update gate z (its keep share)
 
 ``trace`` runs torch's fused kernel (no Python loop for the standard cell); gradient flow and
 Jacobians re-run the model step by step with every state in the graph.
@@ -23,6 +25,14 @@ from lstmlab.introspection.gradient_flow import (
     gradient_flow,
     jacobian_norms,
 )
+from lstmlab.introspection.gru import (
+    GRULayerTrace,
+    GRUTrace,
+    decompose_hidden,
+    overwritten,
+    trace_gru,
+    update_retention,
+)
 from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
 from lstmlab.introspection.retention import (
     Decomposition,
@@ -33,6 +43,7 @@ from lstmlab.introspection.retention import (
 )
 from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
 from lstmlab.introspection.trace import LayerTrace, Trace, final_cell, previous_cell, step_mask
+from lstmlab.introspection.trace_module import ModuleTrace, TracedCall, trace_module
 from lstmlab.introspection.tracer import trace
 from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
 
@@ -40,14 +51,19 @@ __all__ = [
     "Decomposition",
     "ForgetEvent",
     "GateSaturation",
+    "GRULayerTrace",
+    "GRUTrace",
     "GradientFlow",
     "JacobianNorms",
     "LayerTrace",
+    "ModuleTrace",
     "StateGradients",
     "Trace",
+    "TracedCall",
     "UnitRanking",
     "auc",
     "decompose",
+    "decompose_hidden",
     "discarded",
     "final_cell",
     "forget_events",
@@ -57,6 +73,7 @@ __all__ = [
     "jacobian_norms",
     "linear_recurrence",
     "loop_recurrence",
+    "overwritten",
     "point_biserial",
     "previous_cell",
     "rank_units",
@@ -66,4 +83,7 @@ __all__ = [
     "scan_recurrence",
     "step_mask",
     "trace",
+    "trace_gru",
+    "trace_module",
+    "update_retention",
 ]
