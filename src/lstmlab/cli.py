@@ -73,36 +73,65 @@ def tour(
 
 @app.command()
 def inspect(
-    model: Annotated[Path, typer.Argument(help="a torch.nn.LSTM state dict (.pt/.pth) or a "
-                                          "Keras LSTM (.keras, .weights.h5)")],
+    model: Annotated[Path, typer.Argument(help="a torch.nn.LSTM or GRU state dict (.pt/.pth; "
+                                          "a whole model's state dict works too) or a Keras "
+                                          "LSTM (.keras, .weights.h5)")],
     text: Annotated[str | None, typer.Option(
-        help="whitespace-separated tokens to feed the model (one-hot per distinct token if it "
-        "fits the input width, else a fixed random embedding drawn from --seed)")] = None,
+        help="whitespace-separated tokens to feed the model: through its own embedding with "
+        "--vocab when the file holds one; else one-hot per distinct token if that fits the "
+        "input width, else a fixed random vector drawn from --seed (made-up inputs, the report "
+        "says so)")] = None,
+    ids: Annotated[str | None, typer.Option(
+        "--ids", help="token ids such as '5 17 3' for the model's own embedding")] = None,
+    vocab: Annotated[Path | None, typer.Option(
+        help="the model's vocabulary for --text: one token per line, JSON token -> id, or the "
+        "corpus the model was trained on (read as PyTorch's word-language-model example's "
+        "data.Corpus: words plus <eos> per line, ids in order of first appearance)")] = None,
+    vocab_format: Annotated[str, typer.Option(
+        help="auto, tokens, json or corpus (auto: .json is json; one distinct token per line "
+        "is tokens; anything else corpus)")] = "auto",
     input: Annotated[Path | None, typer.Option(
         "--input", help="an array (T, I) or (B, T, I) in a .npy or .pt file: the model's real "
-        "inputs")] = None,
+        "inputs (or integer token ids (T,) / (B, T) for a model with an embedding)")] = None,
+    model_class: Annotated[str | None, typer.Option(
+        help="package.module:Class, your own nn.Module: built with --model-args, loaded with "
+        "MODEL (a state dict; never unpickled) and run with its own forward; every LSTM and "
+        "GRU inside it is traced on the input it receives")] = None,
+    model_args: Annotated[str | None, typer.Option(
+        help="the constructor arguments of --model-class as JSON: an object for keyword "
+        "arguments, a list for positional ones")] = None,
     out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
-    seed: Annotated[int, typer.Option(help="seed of the --text embedding")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of the made-up --text vectors")] = 0,
 ) -> None:
-    """Write the tour's report for your own LSTM: gate heatmaps, retention, forget events,
-    saturation and gradient flow on your input.
+    """Write the tour's report for your own LSTM or GRU: every layer and direction's gates,
+    retention, forget events, saturation and gradient flow on your input.
 
     Reads MODEL with torch.load(weights_only=True) (a state dict; a whole pickled module is
     refused: save model.state_dict() instead) or with h5py (Keras). Writes OUT/index.html,
-    OUT/explorer.html and OUT/figures/.
+    OUT/explorer.html and OUT/figures/. Give exactly one of --text, --ids and --input.
     """
-    from lstmlab.interop import InteropError
-    from lstmlab.reports.inspection import InspectError, inspect_model
+    from lstmlab.errors import UserError
+    from lstmlab.reports.inspection import inspect_model
 
-    if (text is None) == (input is None):
-        fail("give exactly one of --text and --input")
-    try:
-        paths, lines = inspect_model(model, text=text, input_path=input, out=out, seed=seed)
-    except (InteropError, InspectError) as error:
-        fail(str(error))
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("inspect: loading and tracing", total=None)
+
+        def on_stage(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"inspect: {stage}", completed=done, total=total)
+
+        try:
+            paths, lines = inspect_model(
+                model, text=text, input_path=input, ids=ids, vocab=vocab,
+                vocab_format=vocab_format, model_class=model_class, model_args=model_args,
+                out=out, seed=seed, progress=on_stage)
+        except UserError as error:
+            bar.stop()
+            fail(str(error))
     for line in lines:
-        console.print("• " + line, highlight=False)
-    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False)
+        console.print("• " + line, highlight=False, markup=False)
+    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False,
+                  markup=False)
 
 
 @app.command()
