@@ -96,20 +96,20 @@ def test_inspect_word_language_model_with_corpus_vocab_ids_and_class(word_model,
     model = str(folder / "model.pt")
     run = runner.invoke(app, ["inspect", model, "--text", TEXT, "--vocab",
                               str(folder / "train.txt"), "--out", str(tmp_path / "a")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
     assert f"own embedding encoder.weight ({len(vocabulary)} tokens x 6)" in _flat(run)
     assert "read as corpus" in _flat(run)
     assert "2 layer(s) x 1 direction(s)" in _flat(run)
     run = runner.invoke(app, ["inspect", model, "--ids", " ".join(map(str, ids)),
                               "--out", str(tmp_path / "b")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
     assert "token ids (--ids)" in _flat(run)
     monkeypatch.chdir(folder)
     run = runner.invoke(app, ["inspect", model, "--model-class", "wlm_model:RNNModel",
                               "--model-args", json.dumps(["LSTM", len(vocabulary), 6, 5, 2]),
                               "--text", TEXT, "--vocab", "train.txt",
                               "--out", str(tmp_path / "c")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
     assert "RNNModel built from wlm_model:RNNModel" in _flat(run)
     page = (tmp_path / "c" / "index.html").read_text()
     assert "<h2>rnn · layer 1 · forward</h2>" in page
@@ -148,11 +148,11 @@ def test_keras_embedding_lstm_dense(tmp_path, name):
     (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
     run = runner.invoke(app, ["inspect", str(tmp_path / name), "--text", TEXT, "--vocab",
                               str(tmp_path / "vocab.txt"), "--out", str(tmp_path / "r")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
     assert "read as tokens" in _flat(run) and "embedding embedding" in _flat(run)
     run = runner.invoke(app, ["inspect", str(tmp_path / name), "--ids", ",".join(map(str, ids)),
                               "--out", str(tmp_path / "r2")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
 
 
 # torch's own notice that oneDNN has no projections (it falls back to its plain kernel)
@@ -172,7 +172,7 @@ def test_bidirectional_projected_batch_first_lstm(tmp_path):
     _check_lstm(trace(loaded.recurrent, torch.from_numpy(x)), reference)
     run = runner.invoke(app, ["inspect", str(tmp_path / "bi.pt"), "--input",
                               str(tmp_path / "x.npy"), "--out", str(tmp_path / "r")])
-    _assert_averages(run, reference, "f", "forget gates f")
+    _assert_averages(run, reference, "f", "Forget gates")
     text = _flat(run)
     assert "(h has 3 columns: proj_size 3), 2 layer(s) x 2 direction(s) (bidirectional)" in text
     assert "7 steps x 2 sequence(s)" in text
@@ -201,7 +201,7 @@ def test_gru_behind_an_embedding(tmp_path):
     assert loaded.kind == "GRU" and loaded.embedding.name == "embedding.weight"
     run = runner.invoke(app, ["inspect", str(tmp_path / "gru.pt"), "--ids",
                               " ".join(map(str, ids)), "--out", str(tmp_path / "r")])
-    _assert_averages(run, reference, "z", "update gates z (keep share)")
+    _assert_averages(run, reference, "z", "Update gates z (the keep share)")
     index = (tmp_path / "r" / "index.html").read_text()
     assert "h_t = (1 - z_t) * n_t + z_t * h_{t-1}" in index
     assert "c_t = f_t * c_{t-1}" not in index

@@ -59,7 +59,7 @@ class View:
 
     @property
     def keep_name(self) -> str:
-        return "forget gates f" if self.kind == "LSTM" else "update gates z (keep share)"
+        return "Forget gates" if self.kind == "LSTM" else "Update gates z (the keep share)"
 
 
 def lstm_view(layer: LayerTrace, module: str, index: int, direction: int) -> View:
