@@ -180,10 +180,6 @@ def test_bidirectional_projected_batch_first_lstm(tmp_path):
     for label in ("layer 0 · forward", "layer 0 · reverse", "layer 1 · forward",
                   "layer 1 · reverse"):
         assert f"<h2>{label}</h2>" in page
-    # --text on a model without an embedding: one-hot, said plainly; --ids refused
-    run = runner.invoke(app, ["inspect", str(tmp_path / "bi.pt"), "--text", "a b a",
-                              "--out", str(tmp_path / "r3")])
-    assert run.exit_code == 0 and "has no embedding" in _flat(run) and "one-hot" in _flat(run)
 
 
 def test_gru_behind_an_embedding(tmp_path):

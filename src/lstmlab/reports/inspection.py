@@ -52,8 +52,8 @@ from lstmlab.reports.inspect_views import View, centred_window, views, window_re
 
 __all__ = ["InspectError", "inspect_model"]
 
-FIGURE_WINDOW = 120
-RETENTION_WINDOW = 60
+FIGURE_WINDOW = 60
+RETENTION_WINDOW = 40
 EXPLORER_WINDOW = 1000
 EXPLORER_SEQUENCES = 4
 GRADIENT_WINDOW = 500
@@ -131,8 +131,12 @@ def _run(model: nn.Module, model_class: str | None, data: ModelInput) -> list[St
     except Exception as error:  # the user's forward may raise anything on our input
         raise InspectError(f"--model-class: {type(model).__name__}.forward raised "
                            f"{type(error).__name__}: {error}") from error
-    return [Stack(call.name, call.kind, call.module, call.input, call.hx, call.trace)
-            for call in traced.calls]
+    stacks, seen = [], {}
+    for call in traced.calls:  # a module called twice: "lstm", then "lstm call 2"
+        seen[call.name] = seen.get(call.name, 0) + 1
+        name = call.name if seen[call.name] == 1 else f"{call.name} call {seen[call.name]}"
+        stacks.append(Stack(name, call.kind, call.module, call.input, call.hx, call.trace))
+    return stacks
 
 
 def _window_state(stack: Stack, start: int) -> Any:
@@ -193,10 +197,10 @@ def _example(words: list[str], values: dict[str, np.ndarray], view: str,
     return ExplorerExample(tuple(words), values, **extra)
 
 
-def _view_report(view: View, words: list[str]) -> tuple[list[str], Section, ReportFigure,
+def _view_report(view: View, words: list[str]) -> tuple[list[str], Section,
                                                          list[ExplorerExample], int]:
-    """Summary lines, the section, the saturation figure and the explorer examples of one
-    view, and its most varying unit."""
+    """Summary lines, the section and the explorer examples of one view, and its most varying
+    unit."""
     steps, batch, hidden = view.keep.shape
     units = [int(u) for u in view.held.std(dim=(0, 1)).argsort(descending=True)[:SHOWN_UNITS]]
     top = units[0]
@@ -209,10 +213,6 @@ def _view_report(view: View, words: list[str]) -> tuple[list[str], Section, Repo
     r_start, r_stop = centred_window(steps, centre, RETENTION_WINDOW)
     retention = window_retention(view.keep[:, 0, [top]], r_start, r_stop,
                                  view.direction == 1)[..., 0].numpy()
-    gate_names = tuple(view.saturation)
-    fractions = np.stack([np.stack([view.saturation[g].left.numpy(),
-                                    view.saturation[g].right.numpy()], axis=-1)
-                          for g in gate_names])
     keep_gate = "forget" if view.kind == "LSTM" else "update"
     share = view.saturation[keep_gate]
     event = "discards |(1 - f) * c|" if view.kind == "LSTM" else "overwrites |(1 - z) * h|"
@@ -238,14 +238,25 @@ def _view_report(view: View, words: list[str]) -> tuple[list[str], Section, Repo
             ReportFigure(f"retention_{slug}", f"{view.label}: retention map, unit {top}",
                          figures.retention_map(words[r_start:r_stop], retention, top)),
         ))
-    saturation = ReportFigure(f"saturation_{slug}", f"{view.label}: gate saturation per unit",
-                              figures.saturation_scatter(fractions, gate_names))
     e_start, e_stop = centred_window(steps, centre, EXPLORER_WINDOW)
     examples = [_example(words[e_start:e_stop],
                          {row: v[e_start:e_stop, b].numpy() for row, v in view.rows.items()},
                          view.label, units)
                 for b in range(min(batch, EXPLORER_SEQUENCES))]
-    return lines, section, saturation, examples, top
+    return lines, section, examples, top
+
+
+def _saturation_figure(stack: Stack, stack_views: list[View]) -> ReportFigure:
+    """One figure per stack: a panel per view and sigmoid gate."""
+    names, panels = [], []
+    for view in stack_views:
+        short = f"L{view.layer} {'fwd' if view.direction == 0 else 'rev'}"
+        for gate, share in view.saturation.items():
+            names.append(f"{short} {gate}")
+            panels.append(np.stack([share.left.numpy(), share.right.numpy()], axis=-1))
+    slug = "".join(c if c.isalnum() else "_" for c in stack.name) or "model"
+    return ReportFigure(f"saturation_{slug}", f"{stack.name or stack.kind}: gate saturation "
+                        "per unit", figures.saturation_scatter(np.stack(panels), names))
 
 
 def _check_views(all_views: list[View]) -> None:
@@ -294,12 +305,11 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
     steps, batch, _ = all_views[0].keep.shape
     words = list(data.words) + [f"t{t}" for t in range(len(data.words), steps)]
     lines = [_describe(stacks, what, model_path, steps, batch), data.description]
-    sections, saturation_figures, examples, tops = [], [], [], []
+    sections, examples, tops = [], [], []
     for k, view in enumerate(all_views):
-        view_lines, section, saturation, view_examples, top = _view_report(view, words)
+        view_lines, section, view_examples, top = _view_report(view, words)
         lines += view_lines
         sections.append(section)
-        saturation_figures.append(saturation)
         examples += view_examples
         tops.append(top)
         report(f"analysed {view.label}", 2 + k, total)
@@ -317,8 +327,11 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
         lines.append(f"Long input ({steps} steps): each view's figures show {FIGURE_WINDOW} "
                      f"tokens around its largest event, the retention map {RETENTION_WINDOW}, "
                      f"the explorer up to {EXPLORER_WINDOW}; the numbers above cover all steps.")
-    sections.append(Section("Saturation", "Per gate, each unit's fraction of steps below 0.1 "
-                            "and above 0.9 (the sigmoid gates).", tuple(saturation_figures)))
+    sections.append(Section("Saturation", "Per view and sigmoid gate, each unit's fraction of "
+                            "steps below 0.1 (x) and above 0.9 (y).",
+                            tuple(_saturation_figure(stack, [v for v in all_views
+                                                             if v.module == stack.name])
+                                  for stack in stacks)))
     if curves:
         sections.append(Section(
             "Gradient flow", f"Mean ||dL/dh_(T-k)|| of each layer's forward direction for L = "
