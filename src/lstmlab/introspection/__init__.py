@@ -42,7 +42,14 @@ from lstmlab.introspection.retention import (
     retention_matrix,
 )
 from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
-from lstmlab.introspection.trace import LayerTrace, Trace, final_cell, previous_cell, step_mask
+from lstmlab.introspection.trace import (
+    LayerTrace,
+    Trace,
+    TraceError,
+    final_cell,
+    previous_cell,
+    step_mask,
+)
 from lstmlab.introspection.trace_module import ModuleTrace, TracedCall, trace_module
 from lstmlab.introspection.tracer import trace
 from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
@@ -59,6 +66,7 @@ __all__ = [
     "ModuleTrace",
     "StateGradients",
     "Trace",
+    "TraceError",
     "TracedCall",
     "UnitRanking",
     "auc",

@@ -34,6 +34,7 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from lstmlab.introspection.trace import TraceError
 from lstmlab.introspection.tracer import lengths_mask, prepare_input, processing_index, reorder
 
 
@@ -109,15 +110,15 @@ def trace_gru(model: nn.Module, x: Tensor | PackedSequence, hx: Tensor | None = 
     h_0 (L*D, B, H) or (L*D, H) unbatched, zeros if None.
     """
     if not is_gru(model):
-        raise ValueError(f"model must be a torch.nn.GRU or an lstmlab.layers.GRU, got "
+        raise TraceError(f"model must be a torch.nn.GRU or an lstmlab.layers.GRU, got "
                          f"{type(model).__name__}")
     if model.training and model.dropout > 0 and model.num_layers > 1:
-        raise ValueError(f"model has dropout={model.dropout} between layers and is in "
+        raise TraceError(f"model has dropout={model.dropout} between layers and is in "
                          "training mode; call model.eval() first")
     x, lengths, unbatched = prepare_input(model, x, lengths)
     reference = model.weight_ih_l0
     if x.dtype != reference.dtype or x.device != reference.device:
-        raise ValueError(f"x must have the model's dtype {reference.dtype} and device "
+        raise TraceError(f"x must have the model's dtype {reference.dtype} and device "
                          f"{reference.device}, got {x.dtype} on {x.device}")
     directions = 2 if model.bidirectional else 1
     rows = model.num_layers * directions
@@ -128,7 +129,7 @@ def trace_gru(model: nn.Module, x: Tensor | PackedSequence, hx: Tensor | None = 
                                                                 model.hidden_size)
         if not isinstance(hx, Tensor) or tuple(hx.shape) != expected:
             received = tuple(hx.shape) if isinstance(hx, Tensor) else type(hx).__name__
-            raise ValueError(f"hx must have shape {expected}, got {received}")
+            raise TraceError(f"hx must have shape {expected}, got {received}")
         hx = hx.detach().unsqueeze(1) if unbatched else hx.detach()
     mask = None if lengths is None else lengths_mask(lengths, x.shape[0])
     layers = []

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.introspection.gru import GRUTrace, is_gru, trace_gru
-from lstmlab.introspection.trace import Trace
+from lstmlab.introspection.trace import Trace, TraceError
 from lstmlab.introspection.tracer import trace
 
 
@@ -83,7 +83,7 @@ def _detach(value: Any) -> Any:
 def trace_module(model: nn.Module, *inputs: Any, **kwargs: Any) -> ModuleTrace:
     """Run ``model(*inputs, **kwargs)`` without gradients and trace every recurrent call.
 
-    ``ValueError`` if the model holds no LSTM or GRU, or if none of them ran.
+    ``TraceError`` (a ``UserError``) if the model holds no LSTM or GRU, or if none of them ran.
     """
     recurrent = [(name, module, kind) for name, module in model.named_modules()
                  if (kind := recurrent_kind(module)) is not None]
@@ -92,7 +92,7 @@ def trace_module(model: nn.Module, *inputs: Any, **kwargs: Any) -> ModuleTrace:
     outer = [(n, m, k) for n, m, k in recurrent
              if not any(n != o and n.startswith(o + ".") for o, _, _ in recurrent if o)]
     if not outer:
-        raise ValueError(f"{type(model).__name__} contains no torch.nn.LSTM/GRU or "
+        raise TraceError(f"{type(model).__name__} contains no torch.nn.LSTM/GRU or "
                          "lstmlab.layers.LSTM/GRU to trace")
     recorded: list[tuple[str, nn.Module, str, tuple, dict, Any]] = []
 
@@ -111,7 +111,7 @@ def trace_module(model: nn.Module, *inputs: Any, **kwargs: Any) -> ModuleTrace:
         for handle in handles:
             handle.remove()
     if not recorded:
-        raise ValueError(f"{type(model).__name__}'s forward called none of its recurrent "
+        raise TraceError(f"{type(model).__name__}'s forward called none of its recurrent "
                          f"modules ({', '.join(n or '<model>' for n, _, _ in outer)})")
     calls = []
     for name, module, kind, args, call_kwargs, module_output in recorded:

@@ -166,6 +166,8 @@ def _gradient_curves(stack: Stack) -> dict[str, np.ndarray] | None:
         steps = steps.unsqueeze(1)
     start = max(0, steps.shape[0] - GRADIENT_WINDOW)
     hx = _window_state(stack, start)
+    if isinstance(hx, list):
+        hx = tuple(hx)
     if hx is not None and start == 0 and x.dim() == 2:  # unbatched state (L*D, .)
         hx = hx.unsqueeze(1) if stack.kind == "GRU" else tuple(t.unsqueeze(1) for t in hx)
     window = steps[start:]
