@@ -186,8 +186,11 @@ def read_keras(path: Path) -> tuple[dict[str, torch.Tensor], torch.Tensor | None
     if not found:
         raise InteropError(f"{path}: no Keras LSTM layer (layers: {', '.join(others) or 'none'})")
     config_names = None if classes is None else [n for n, c in classes if c == "LSTM"]
-    if config_names is not None:
-        order = [n for n in config_names if n in found] or sorted(found, key=_suffix)
+    # The weights file names a model's layers by class and occurrence (lstm, lstm_1, ...),
+    # which are the config's names only in a fresh session (later models get lstm_3, ...):
+    # use the config's order only when its names are the file's.
+    if config_names is not None and set(config_names) == set(found):
+        order = config_names
     else:
         order = sorted(found, key=_suffix)
     state: dict[str, torch.Tensor] = {}
@@ -214,12 +217,10 @@ def read_keras(path: Path) -> tuple[dict[str, torch.Tensor], torch.Tensor | None
 
 def _embedding(layers: dict, classes: list[tuple[str, str]] | None, width: int
                ) -> tuple[torch.Tensor | None, str | None]:
-    """The ``Embedding`` layer's table (V, width): by class in a .keras config, by name
-    (``embedding``, ``embedding_1``, ...) in a bare weights file."""
-    if classes is not None:
-        names = [n for n, c in classes if c == "Embedding"]
-    else:
-        names = sorted((n for n in layers if re.fullmatch(r"embedding(_\d+)?", n)), key=_suffix)
+    """The ``Embedding`` layer's table (V, width): by class in a .keras config where its names
+    are the file's, else by the weights file's name (``embedding``, ``embedding_1``, ...)."""
+    names = [n for n, c in classes or () if c == "Embedding" and n in layers]
+    names += sorted((n for n in layers if re.fullmatch(r"embedding(_\d+)?", n)), key=_suffix)
     for name in names:
         where, arrays = layers.get(name, ("", []))
         if where == "vars" and len(arrays) == 1 and arrays[0].ndim == 2 \

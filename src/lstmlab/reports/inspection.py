@@ -23,24 +23,23 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence
+from torch import nn
 
 from lstmlab.errors import UserError
 from lstmlab.interop import load_model, read_state_dict
 from lstmlab.interop.model_class import build_model, call_arguments
 from lstmlab.interop.model_file import Embedding
-from lstmlab.introspection import gradient_flow, trace, trace_gru, trace_module
+from lstmlab.introspection import trace, trace_gru, trace_module
 from lstmlab.introspection.trace_module import recurrent_kind
 from lstmlab.reports import figures
 from lstmlab.reports.explorer import ExplorerExample, write_explorer
 from lstmlab.reports.html import Report, ReportFigure, Section, write_report
+from lstmlab.reports.inspect_gradients import Stack, gradient_curves
 from lstmlab.reports.inspect_input import (
     InspectError,
     ModelInput,
@@ -70,19 +69,6 @@ overwritten at step t:             (1 - z_t) * h_{t-1}
 retention of step s's write at t:  prod_{r=s+1..t} z_r
     so that h_t = sum_{s<=t} [prod_{r=s+1..t} z_r] * (1 - z_s) * n_s + [prod_{r<=t} z_r] * h_{-1}
 explorer rows: i = 1 - z, f = z, g = n, o = r, c = h = h"""
-
-
-@dataclass(frozen=True)
-class Stack:
-    """One traced call of a recurrent module: its qualified name, kind, the module, the input
-    and initial state it was called with (its own layout), and the trace."""
-
-    name: str
-    kind: str
-    module: nn.Module
-    x: Tensor | PackedSequence
-    hx: Any
-    trace: Any
 
 
 def _load(model_path: Path, model_class: str | None, model_args: str | None
@@ -137,53 +123,6 @@ def _run(model: nn.Module, model_class: str | None, data: ModelInput) -> list[St
         name = call.name if seen[call.name] == 1 else f"{call.name} call {seen[call.name]}"
         stacks.append(Stack(name, call.kind, call.module, call.input, call.hx, call.trace))
     return stacks
-
-
-def _window_state(stack: Stack, start: int) -> Any:
-    """The initial state for a re-run of steps start.. (module docstring), (L*D, B, .)."""
-    if start == 0:
-        return stack.hx
-    hidden, cell = [], []
-    for directions in stack.trace.layers:
-        for layer in directions:
-            forward = not layer.reverse
-            hidden.append(layer.hidden[start - 1] if forward else layer.initial_hidden)
-            if stack.kind == "LSTM":
-                cell.append(layer.cell[start - 1] if forward else layer.initial_cell)
-    if stack.kind == "GRU":
-        return torch.stack(hidden)
-    return torch.stack(hidden), torch.stack(cell)
-
-
-def _gradient_curves(stack: Stack) -> dict[str, np.ndarray] | None:
-    """Mean ||dL/dh_{T-k}|| of each layer's forward direction, L = sum of the last output."""
-    module, x = stack.module, stack.x
-    if isinstance(x, PackedSequence):
-        return None
-    batch_first = module.batch_first
-    steps = x.transpose(0, 1) if batch_first and x.dim() == 3 else x
-    if steps.dim() == 2:  # unbatched (T, I)
-        steps = steps.unsqueeze(1)
-    start = max(0, steps.shape[0] - GRADIENT_WINDOW)
-    hx = _window_state(stack, start)
-    if isinstance(hx, list):
-        hx = tuple(hx)
-    if hx is not None and start == 0 and x.dim() == 2:  # unbatched state (L*D, .)
-        hx = hx.unsqueeze(1) if stack.kind == "GRU" else tuple(t.unsqueeze(1) for t in hx)
-    window = steps[start:]
-    if isinstance(module, nn.GRU):  # the re-run reads our GRU's cells: same weights
-        from lstmlab.layers import GRU
-
-        ours = GRU(module.input_size, module.hidden_size, module.num_layers, module.bias,
-                   batch_first, 0.0, module.bidirectional, dtype=module.weight_ih_l0.dtype)
-        ours.load_state_dict(module.state_dict())
-        module = ours.eval()
-    flow = gradient_flow(module, window.transpose(0, 1) if batch_first else window,
-                         lambda output, state: (output[:, -1] if batch_first
-                                                else output[-1]).sum(), hx)
-    return {f"{stack.name + ' · ' if stack.name else ''}layer {k}":
-            directions[0].hidden.norm(dim=-1).mean(1).flip(0).numpy()
-            for k, directions in enumerate(flow.layers)}
 
 
 def _example(words: list[str], values: dict[str, np.ndarray], view: str,
@@ -317,7 +256,7 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
         report(f"analysed {view.label}", 2 + k, total)
     curves: dict[str, np.ndarray] = {}
     for k, stack in enumerate(stacks):
-        curves.update(_gradient_curves(stack) or {})
+        curves.update(gradient_curves(stack, GRADIENT_WINDOW) or {})
         report("gradient flow", 2 + len(all_views) + k, total)
     if curves:
         name, curve = next(iter(curves.items()))
