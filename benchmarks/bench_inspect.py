@@ -8,7 +8,7 @@ peak resident memory (ru_maxrss) and the wall time of ``inspect_model`` (load, t
 figure and page written). The import-only peak is printed first: the growth above it is what
 inspect itself needs.
 
-    python benchmarks/bench_inspect.py [--steps 300 1000 3000 10000]
+    python benchmarks/bench_inspect.py [--quick] [--steps 300 1000 3000 10000]
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ print(json.dumps({"steps": steps, "seconds": seconds, "peak_mb": peak / 1024,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[300, 1000, 3000, 10000])
+    parser.add_argument("--quick", action="store_true", help="T = 300 and 1,000 only")
     args = parser.parse_args()
+    if args.quick:
+        args.steps = [300, 1000]
     import torch
     from torch import nn
 
