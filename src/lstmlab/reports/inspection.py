@@ -21,6 +21,7 @@ takes part in it). Summary numbers cover all T steps.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import fields
@@ -231,6 +232,7 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
     ``progress(stage, done, total)`` is called as the stages finish."""
     report = progress or (lambda stage, done, total: None)
     check_seed(seed)
+    check_out(Path(out))
     model_path = Path(model_path)
     model, embedding, what = _load(model_path, model_class, model_args)
     recurrent = _first_recurrent(model)
@@ -294,6 +296,19 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
                               initial_unit=tops[0])
     report("written", total, total)
     return {"index": index, "explorer": explorer}, lines
+
+
+def check_out(out: Path) -> None:
+    """InspectError unless ``out`` is a folder we can write into or create (checked before any
+    work, and without creating anything, so a refused run leaves nothing behind)."""
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == out else f"lies below {existing}, which is"
+        raise InspectError(f"--out {out}: {where} not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InspectError(f"--out {out}: {existing} is not writable")
 
 
 def _gru_equations(index: Path, only_gru: bool) -> None:
