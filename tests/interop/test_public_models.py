@@ -90,7 +90,7 @@ def test_word_language_model_traced_by_its_own_forward(word_model):
     _check_lstm(trace(loaded.recurrent, loaded.embedding.weight[x.T]), reference)
 
 
-def test_inspect_word_language_model_with_corpus_vocab_ids_and_class(word_model, tmp_path,
+def test_inspect_word_language_model_with_corpus_vocab_and_class(word_model, tmp_path,
                                                                     monkeypatch):
     folder, _, vocabulary, ids, reference = word_model
     model = str(folder / "model.pt")
@@ -100,10 +100,6 @@ def test_inspect_word_language_model_with_corpus_vocab_ids_and_class(word_model,
     assert f"own embedding encoder.weight ({len(vocabulary)} tokens x 6)" in _flat(run)
     assert "read as corpus" in _flat(run)
     assert "2 layer(s) x 1 direction(s)" in _flat(run)
-    run = runner.invoke(app, ["inspect", model, "--ids", " ".join(map(str, ids)),
-                              "--out", str(tmp_path / "b")])
-    _assert_averages(run, reference, "f", "Forget gates")
-    assert "token ids (--ids)" in _flat(run)
     monkeypatch.chdir(folder)
     run = runner.invoke(app, ["inspect", model, "--model-class", "wlm_model:RNNModel",
                               "--model-args", json.dumps(["LSTM", len(vocabulary), 6, 5, 2]),
@@ -161,21 +157,24 @@ def test_bidirectional_projected_batch_first_lstm(tmp_path):
     torch.manual_seed(2)
     lstm = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True,
                          proj_size=3).eval()
-    torch.save({f"encoder.lstm.{k}": v for k, v in lstm.state_dict().items()},
+    table = torch.randn(9, 4)
+    torch.save({"embed.weight": table,
+                **{f"encoder.lstm.{k}": v for k, v in lstm.state_dict().items()}},
                tmp_path / "bi.pt")
     x = np.random.default_rng(3).normal(size=(2, 7, 4)).astype(np.float32)
-    np.save(tmp_path / "x.npy", x)
     reference = numpy_lstm(numpy_weights(lstm), x.astype(np.float64).transpose(1, 0, 2))
     loaded = load_model(tmp_path / "bi.pt")
-    assert (loaded.recurrent.proj_size, loaded.prefix, loaded.embedding) == (3, "encoder.lstm.",
-                                                                             None)
+    assert (loaded.recurrent.proj_size, loaded.prefix, loaded.embedding.name) == (
+        3, "encoder.lstm.", "embed.weight")
     _check_lstm(trace(loaded.recurrent, torch.from_numpy(x)), reference)
-    run = runner.invoke(app, ["inspect", str(tmp_path / "bi.pt"), "--input",
-                              str(tmp_path / "x.npy"), "--out", str(tmp_path / "r")])
+    ids = np.array([3, 1, 4, 1, 5, 8, 2, 6])
+    reference = numpy_lstm(numpy_weights(lstm), table.double().numpy()[ids][:, None])
+    run = runner.invoke(app, ["inspect", str(tmp_path / "bi.pt"), "--ids",
+                              " ".join(map(str, ids)), "--out", str(tmp_path / "r")])
     _assert_averages(run, reference, "f", "Forget gates")
     text = _flat(run)
     assert "(h has 3 columns: proj_size 3), 2 layer(s) x 2 direction(s) (bidirectional)" in text
-    assert "7 steps x 2 sequence(s)" in text
+    assert "8 steps x 1 sequence(s)" in text and "embedding embed.weight (9 tokens x 4)" in text
     page = (tmp_path / "r" / "index.html").read_text()
     for label in ("layer 0 · forward", "layer 0 · reverse", "layer 1 · forward",
                   "layer 1 · reverse"):
