@@ -197,6 +197,7 @@ def test_gru_behind_an_embedding(tmp_path):
     run = runner.invoke(app, ["inspect", str(tmp_path / "gru.pt"), "--ids",
                               " ".join(map(str, ids)), "--out", str(tmp_path / "r")])
     _assert_averages(run, reference, "z", "Update gates z (the keep share)")
+    assert "7 token ids (--ids) through the model's own embedding embedding.weight" in _flat(run)
     index = (tmp_path / "r" / "index.html").read_text()
     assert "h_t = (1 - z_t) * n_t + z_t * h_{t-1}" in index
     assert "c_t = f_t * c_{t-1}" not in index
