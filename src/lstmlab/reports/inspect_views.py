@@ -77,7 +77,7 @@ def lstm_view(layer: LayerTrace, module: str, index: int, direction: int) -> Vie
 
 def gru_view(layer: GRULayerTrace, module: str, index: int, direction: int) -> View:
     mask = layer.mask if layer.mask is not None else torch.ones(
-        layer.update.shape[:2], dtype=torch.bool)
+        layer.update.shape[:2], dtype=torch.bool, device=layer.update.device)
     rows = {"i": 1 - layer.update, "f": layer.update, "g": layer.candidate, "o": layer.reset,
             "c": layer.hidden, "h": layer.hidden}
     gates = {"reset": gate_saturation(layer.reset, mask),
