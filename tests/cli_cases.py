@@ -1,0 +1,44 @@
+"""The CLI's one error path as a reusable check, for every test of a user-facing failure.
+
+    from cli_cases import assert_user_error
+    assert_user_error(["inspect", str(path), "--text", "a b"], "not an LSTM")
+
+``tests/`` is on ``sys.path`` (pytest puts the folder of ``tests/conftest.py`` there), so tests in
+any sub-folder can import this module. A user's error must look the same from every command:
+exit code 2, exactly one line on stderr that starts with ``error: `` and contains each given
+fragment, and no traceback anywhere in the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from typer.testing import CliRunner
+
+from lstmlab.cli import app
+
+
+def run_cli(args: Sequence[object], env: Mapping[str, str] | None = None):
+    """``lstmlab ARGS`` in this process; returns typer's Result (output, stderr, exit_code)."""
+    return CliRunner().invoke(app, [str(arg) for arg in args], env=dict(env or {}),
+                              prog_name="lstmlab")
+
+
+def assert_one_error_line(stderr: str, output: str, exit_code: int, *fragments: str) -> str:
+    """The checks of :func:`assert_user_error` on an already finished run (e.g. a subprocess)."""
+    assert exit_code == 2, f"exit code {exit_code}, expected 2; output:\n{output}"
+    assert "Traceback" not in output, output
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
+    (line,) = lines
+    assert line.startswith("error: "), line
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    return line
+
+
+def assert_user_error(args: Sequence[object], *fragments: str,
+                      env: Mapping[str, str] | None = None) -> str:
+    """Run ``lstmlab ARGS`` and assert the user-error contract; returns the error line."""
+    result = run_cli(args, env)
+    return assert_one_error_line(result.stderr, result.output, result.exit_code, *fragments)
