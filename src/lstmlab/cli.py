@@ -351,7 +351,8 @@ def store_salvage(
     from lstmlab.reproduce.salvage import salvage
 
     report = salvage(path, new)
-    console.print(f"{report.target}: saved {report.saved} trials, lost {report.lost}"
+    at_least = "" if report.lost_is_exact else "at least "
+    console.print(f"{report.target}: saved {report.saved} trials, lost {at_least}{report.lost}"
                   f" (config descriptions: saved {report.configs_saved}, lost"
                   f" {report.configs_lost}); {report.source} is unchanged", highlight=False)
 
