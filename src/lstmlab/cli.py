@@ -21,7 +21,7 @@ import os
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -126,8 +126,9 @@ def main(
     """lstmlab: the LSTM laboratory."""
 
 
-def fail(message: str) -> None:
-    """One clear line on stderr and exit code 2 (a usage or input error, not a crash)."""
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2 (a usage or input error, not a crash): raises
+    the UserError that the app's error path prints."""
     raise UserError(message)
 
 

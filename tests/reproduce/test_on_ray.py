@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -109,3 +110,40 @@ def test_an_address_where_something_else_listens_is_given_up_in_time():
     assert 3 <= int(seconds) <= 6
     assert "no Ray cluster answered within 4 s" in message
     assert time.monotonic() - started < 60
+
+
+JOIN_BY_ADDRESS = """
+import sys, tempfile
+from pathlib import Path
+from lstmlab.competitors.methods import GuessMethod
+from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce.on_ray import OnRay
+from lstmlab.reproduce.registry import experiment
+results = run(ReproduceConfig((experiment("3a"),), (OnRay(GuessMethod(), address=sys.argv[1]),),
+                              trials=3, budget=40, out=Path(sys.argv[2]), write_tables=False))
+for r in results.experiments[0].methods[0].results:
+    print(r.seed, r.success, r.sequences, r.test_error)
+"""
+
+
+@pytest.mark.slow
+def test_joining_a_running_cluster_by_address_stores_the_local_rows(tmp_path):
+    """The path of `--ray HOST:PORT`: a second process joins a cluster started here (loopback)
+    by its address, through the bounded connection, and stores what a local run stores."""
+    import ray
+
+    local = run(ReproduceConfig((experiment("3a"),), (GuessMethod(),), trials=3, budget=40,
+                                out=tmp_path / "local", write_tables=False))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _temp_dir=tempfile.mkdtemp(prefix="ray"))
+    try:
+        address = ray.get_runtime_context().gcs_address
+        child = subprocess.run([sys.executable, "-c", JOIN_BY_ADDRESS, address,
+                                str(tmp_path / "joined")], capture_output=True, text=True,
+                               timeout=300, env=os.environ)
+    finally:
+        ray.shutdown()
+    assert child.returncode == 0, child.stderr[-3000:]
+    expected = [f"{r.seed} {r.success} {r.sequences} {r.test_error}"
+                for r in local.experiments[0].methods[0].results]
+    assert child.stdout.strip().splitlines() == expected
