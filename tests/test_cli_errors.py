@@ -181,3 +181,9 @@ def test_the_installed_entry_point_prints_one_line_and_exits_2(tmp_path):
                             "--out", str(tmp_path)], capture_output=True, text=True,
                            timeout=120, env=os.environ)
     assert_one_error_line(child.stderr, child.stdout + child.stderr, child.returncode, "--seed")
+
+
+def test_ray_missing_is_one_line(monkeypatch, tmp_path, no_work):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    assert_user_error(["reproduce", "1", "--method", "guess", "--ray", "local", "--out",
+                       tmp_path], "--ray", "pip install 'lstmlab[ray]'")

@@ -302,6 +302,10 @@ def reproduce(
         chosen = experiments(tuple(experiment or ()))
         methods = tuple(factories[name]() for name in names)
         if ray is not None:
+            try:
+                import ray as _  # noqa: F401
+            except ImportError:
+                fail("--ray: needs the package ray (pip install 'lstmlab[ray]')")
             from lstmlab.reproduce.on_ray import OnRay, check_address
 
             if ray != "local":

@@ -171,3 +171,14 @@ def test_a_store_that_is_a_folder_is_one_line(tmp_path):
     (tmp_path / "out" / "trials.sqlite").mkdir(parents=True)
     assert_user_error(["reproduce", "6a", "--method", "guess", "--trials", "1", "--budget", "5",
                        "--out", tmp_path / "out"], "trials.sqlite", "cannot use the trial store")
+
+
+def test_damage_that_appears_while_the_store_is_open_stops_the_next_write(store):
+    with TrialStore(store) as open_store:
+        with sqlite3.connect(store) as connection:
+            (root,) = connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'trials'").fetchone()
+        connection.close()
+        overwrite_page(store, root)
+        with pytest.raises(StoreError, match="damaged.*lstmlab store salvage"):
+            open_store.add("2a", "fake", ROWS, "h1", trial(ROWS), "v1")

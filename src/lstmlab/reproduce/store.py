@@ -75,7 +75,7 @@ def salvage_command(path: str | Path) -> str:
 
 def damaged(path: str | Path, detail: str) -> StoreError:
     return StoreError(
-        f"{path}: the trial store is damaged ({detail}); nothing was written to it. Copy its"
+        f"{path}: the trial store is damaged ({detail}); lstmlab writes nothing into it. Copy its"
         f" readable rows into a new store with `{salvage_command(path)}`, then use that"
         " store in its place"
     )
