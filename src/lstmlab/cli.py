@@ -63,7 +63,7 @@ def _user_message(error: BaseException) -> str | None:
     return None
 
 
-def _say(message: str, exit_code: int) -> None:
+def _say(message: str, exit_code: int) -> NoReturn:
     line = Text("error: ", style="bold red")
     line.append(message)
     Console(stderr=True).print(line, soft_wrap=True, highlight=False)
@@ -282,8 +282,10 @@ def reproduce(
                    ] = Path("reproduce"),
     ray: Annotated[str | None, typer.Option(
         "--ray", help="run the trials as Ray tasks: 'local' starts Ray on this machine (one "
-        "trial per core), or a cluster address ('auto', 'ray://HOST:10001'); the stored "
-        "results are the same as without")] = None,
+        "trial per core); 'auto' joins the cluster Ray finds; HOST:PORT joins a cluster by its "
+        "GCS address (e.g. 10.0.0.5:6379), ray://HOST:10001 through Ray Client. An address that "
+        "cannot be reached fails within 30 s. The stored results are the same as without")
+    ] = None,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then

@@ -127,6 +127,9 @@ def test_salvage_keeps_rows_still_in_the_write_ahead_log(tmp_path):
     shutil.copy(path, killed / "trials.sqlite")
     shutil.copy(path.with_name("trials.sqlite-wal"), killed / "trials.sqlite-wal")
     store.close()
+    before = _digest(killed / "trials.sqlite")
+    assert check_store(killed / "trials.sqlite", thorough=True) == 5  # read-only: log kept
+    assert _digest(killed / "trials.sqlite") == before
     report = salvage(killed / "trials.sqlite", tmp_path / "new.sqlite")
     assert (report.saved, report.lost, report.lost_is_exact) == (5, 0, True)
     assert all_rows(tmp_path / "new.sqlite") == all_rows(path)
