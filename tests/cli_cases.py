@@ -11,7 +11,12 @@ fragment, and no traceback anywhere in the output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -42,3 +47,35 @@ def assert_user_error(args: Sequence[object], *fragments: str,
     """Run ``lstmlab ARGS`` and assert the user-error contract; returns the error line."""
     result = run_cli(args, env)
     return assert_one_error_line(result.stderr, result.output, result.exit_code, *fragments)
+
+
+@contextmanager
+def without_root() -> Iterator[None]:
+    """Root ignores permission bits, and these tests may run as root: then the effective user
+    becomes 'nobody' for the block (the real user stays root, so it can switch back). Files the
+    block needs must be in a folder 'nobody' may enter (see :func:`open_folder`), and so must
+    every module it imports: when Python lives in root's home, 'nobody' cannot import from its
+    standard library, so run the same command once before the block to import what it needs."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(65534)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@contextmanager
+def open_folder() -> Iterator[Path]:
+    """A temporary folder every user may enter (pytest's tmp_path is private to its owner)."""
+    base = Path(tempfile.mkdtemp(prefix="lstmlab-cli-"))
+    try:
+        base.chmod(0o755)
+        yield base
+    finally:
+        for folder, _, _ in os.walk(base):
+            os.chmod(folder, 0o755)
+        shutil.rmtree(base)

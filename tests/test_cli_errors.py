@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,13 @@ import torch
 import lstmlab.reports.inspection
 import lstmlab.reproduce
 import lstmlab.tour
-from cli_cases import assert_one_error_line, assert_user_error, run_cli
+from cli_cases import (
+    assert_one_error_line,
+    assert_user_error,
+    open_folder,
+    run_cli,
+    without_root,
+)
 
 
 @pytest.fixture
@@ -65,41 +68,39 @@ def test_out_that_is_no_folder_is_refused_before_any_work(command, model, tmp_pa
     assert a_file.read_text() == "not a folder"
 
 
-@contextmanager
-def _without_root():
-    """Root ignores permission bits, and these tests may run as root: then the effective user
-    becomes 'nobody' for the block (the real user stays root, so it can switch back)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.setegid(65534)
-    os.seteuid(65534)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
-
-
 @pytest.mark.parametrize("command", ["reproduce", "inspect", "tour"])
 def test_out_in_a_folder_we_may_not_write_is_refused_before_any_work(command, model, no_work):
     """A folder without write permission, met for real (as 'nobody' when the tests run as root):
     the CLI tries to write there rather than reading the bits, so it is right for root too."""
-    # Outside pytest's tmp_path, which is private to its owner: 'nobody' could not enter it.
-    base = Path(tempfile.mkdtemp(prefix="lstmlab-readonly-"))
-    try:
-        base.chmod(0o755)
+    with open_folder() as base:
         locked = base / "locked"
         locked.mkdir()
         locked.chmod(0o555)
         args = _commands(model)[command]
-        with _without_root():
+        (base / "a-file").write_text("")
+        assert_user_error([*args, "--out", base / "a-file"], "--out")  # imports, as root
+        with without_root():
             for out in (locked, locked / "report"):
                 assert_user_error([*args, "--out", out], "--out", f"cannot write into {out}",
                                   "Permission denied")
         assert list(locked.iterdir()) == []
-    finally:
-        shutil.rmtree(base)
+
+
+def test_a_store_we_may_not_write_is_one_line():
+    """trials.sqlite read-only in a folder we may write: SQLite's refusal, named, one line."""
+    from lstmlab.reproduce import TrialResult, TrialStore
+
+    with open_folder() as base:
+        base.chmod(0o777)
+        with TrialStore(base / "trials.sqlite") as store:
+            store.add("6a", "guess", 0, "h", TrialResult(0, True, 1, 0.0, 0.0), "v")
+        (base / "trials.sqlite").chmod(0o444)
+        args = ["reproduce", "6a", "--method", "guess", "--trials", "1", "--budget", "5"]
+        (base / "damaged").mkdir()
+        (base / "damaged" / "trials.sqlite").write_text("not a store")
+        assert_user_error([*args, "--out", base / "damaged"], "damaged")  # imports, as root
+        with without_root():
+            assert_user_error([*args, "--out", base], f"{base / 'trials.sqlite'}", "readonly")
 
 
 @pytest.mark.parametrize(("args", "fragments"), [
