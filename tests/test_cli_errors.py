@@ -118,6 +118,7 @@ def test_a_store_we_may_not_write_is_one_line():
     (["tour", "--seed", "-1"], ["--seed"]),
     (["inspect"], ["Missing argument 'model'"]),
     (["nope"], ["No such command 'nope'"]),
+    (["--bogus", "version"], ["No such option: --bogus"]),
     (["store"], ["Missing command", "`lstmlab store --help`"]),
     (["store", "check"], ["Missing argument 'path'"]),
 ])

@@ -88,6 +88,19 @@ class _OneErrorPath(TyperGroup):
         except Exception as error:
             self._report(ctx, error)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: typer.Context | None = None, **extra: Any) -> typer.Context:
+        # The app's own options (`lstmlab --bogus`) are parsed here, before invoke.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as error:
+            message = _user_message(error)
+            if message is None or type(error).__name__ == "NoArgsIsHelpError":
+                raise  # `lstmlab` alone: typer prints the help
+            _say(message, 2)
+
     @staticmethod
     def _report(ctx: typer.Context, error: Exception) -> None:
         message = _user_message(error)
