@@ -5,6 +5,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from cli_cases import assert_one_error_line
 from lstmlab.cli import app
 from lstmlab.introspection import trace
 
@@ -58,13 +59,7 @@ def test_inspect_array_input(lstm_file, tmp_path):
 
 
 def _assert_one_line_error(run, *fragments):
-    assert run.exit_code == 2, run.output
-    assert "Traceback" not in run.output
-    lines = [line for line in run.output.splitlines() if line.strip()]
-    joined = " ".join(" ".join(lines).split())
-    assert joined.startswith("error:")
-    for fragment in fragments:
-        assert fragment in joined
+    assert_one_error_line(run.stderr, run.output, run.exit_code, *fragments)
 
 
 def test_bad_inputs_exit_2_with_one_clear_line(lstm_file, tmp_path):

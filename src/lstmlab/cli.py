@@ -1,40 +1,191 @@
 """The command line: parse, build a config, call one function, say where the output went.
 
 Every command is a plain function registered on ``app``; add a command by writing one more.
-Errors the user can fix (a wrong file, a mismatched input) print one line and exit with code 2.
+
+Errors: one path for every command (:class:`_OneErrorPath`, the app's group class).
+- A failure the user can fix prints one line, ``error: ...`` naming the argument or file and
+  what was expected, on stderr, and exits with code 2: a :class:`~lstmlab.errors.UserError`
+  from anywhere in lstmlab, a wrong command line (click's usage errors, made one line), and the
+  operating system refusing a path of the user's (permission denied, not a folder, disk full).
+  Options that name a folder to write (``--out``) are checked when parsed, before any work.
+- Anything else is a bug in lstmlab: the traceback, then one line saying so, exit code 1. The
+  traceback is always shown because the run that crashed may have taken hours to get there.
+- ``lstmlab --debug COMMAND`` (or ``LSTMLAB_DEBUG=1``) also prints the traceback of the errors a
+  user can fix, for whoever wants to see where they were raised.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+from typer.core import TyperGroup
+
+from lstmlab.errors import UserError
+
+# What the operating system says about a user's path: their folder, their disk, their rights.
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST,
+                errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.ELOOP,
+                errno.EFBIG}
+
+# Seeds reach torch.Generator.manual_seed (at most 2**64 - 1), some plus a small offset; 32 bits
+# is the range every generator accepts (numpy's legacy one included).
+MAX_SEED = 2**32 - 1
+# Far above any reproduction (the paper ran at most 30 trials of at most 5,000,000 sequences),
+# small enough that the seeds' list and the store's integers stay bounded.
+MAX_TRIALS = 100_000
+MAX_BUDGET = 10**12
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def _user_message(error: BaseException) -> str | None:
+    """The one line for an error the user can fix, or None for a bug."""
+    if isinstance(error, UserError):
+        return _one_line(str(error))
+    if isinstance(error, OSError) and error.errno in _USER_ERRNOS and error.filename:
+        paths = " -> ".join(str(name) for name in (error.filename, error.filename2) if name)
+        return f"{paths}: {error.strerror or error}"
+    if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # click's usage errors
+        context = getattr(error, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        return _one_line(error.format_message()) + hint
+    return None
+
+
+def _say(message: str, exit_code: int) -> NoReturn:
+    line = Text("error: ", style="bold red")
+    line.append(message)
+    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+    raise typer.Exit(code=exit_code)
+
+
+class _OneErrorPath(TyperGroup):
+    """The app's group: runs the command and turns whatever it raises into one line (a user's
+    error, exit 2) or a bug report (traceback and one line, exit 1); see the module docstring."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            _say("interrupted", 130)
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # the reader of our output went away (| head)
+                raise
+            self._report(ctx, error)
+        except Exception as error:
+            self._report(ctx, error)
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: typer.Context | None = None, **extra: Any) -> typer.Context:
+        # The app's own options (`lstmlab --bogus`) are parsed here, before invoke.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as error:
+            message = _user_message(error)
+            if message is None or type(error).__name__ == "NoArgsIsHelpError":
+                raise  # `lstmlab` alone: typer prints the help
+            _say(message, 2)
+
+    @staticmethod
+    def _report(ctx: typer.Context, error: Exception) -> None:
+        message = _user_message(error)
+        if message is None:
+            from lstmlab import __version__
+
+            traceback.print_exception(error)
+            _say(f"internal error, a bug in lstmlab {__version__}: {type(error).__name__}: "
+                 f"{_one_line(str(error))}. Please report it with the traceback above.", 1)
+        if ctx.params.get("debug"):
+            traceback.print_exception(error)
+        _say(message, 2)
+
 
 app = typer.Typer(
+    cls=_OneErrorPath,
     help="lstmlab: the LSTM laboratory. `tour` trains a small LSTM and shows how its forget "
     "gate discards information; `inspect` writes the same report for your own LSTM.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
 )
 console = Console()
 
 OUT_HELP = "folder for the report (index.html, explorer.html, figures/*.png|svg)"
 
 
-def fail(message: str) -> None:
-    """One clear line on stderr and exit code 2 (a usage or input error, not a crash)."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code=2)
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="LSTMLAB_DEBUG",
+        help="print the traceback of every error, also of those a user can fix "
+        "(crashes always show theirs)")] = False,
+) -> None:
+    """lstmlab: the LSTM laboratory."""
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2 (a usage or input error, not a crash): raises
+    the UserError that the app's error path prints."""
+    raise UserError(message)
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if path.is_file():
+        return "a file"
+    if path.is_char_device() or path.is_block_device():
+        return "a device"
+    return "not a folder"
+
+
+def folder_to_write(path: Path) -> Path:
+    """Check, before any work, that ``path`` is a folder we can write into or can create.
+
+    A parameter callback (``typer.Option(callback=folder_to_write)``): a wrong ``--out`` fails
+    when the command line is parsed, not after minutes of training. Writability is tried, not
+    deduced from permission bits (which root ignores): a temporary file is created in the folder
+    (or in the nearest existing folder above it) and removed at once.
+    """
+    if os.path.lexists(path) and not path.is_dir():
+        raise typer.BadParameter(f"expected a folder to write into, but {path} is {_kind(path)}")
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise typer.BadParameter(f"expected a folder to write into, but {path} lies below "
+                                 f"{existing}, which is {_kind(existing)}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        where = "" if existing == path else f" ({existing}, where it would be created)"
+        raise typer.BadParameter(f"cannot write into {path}{where}: "
+                                 f"{error.strerror or error}") from error
+    return path
 
 
 @app.command()
 def tour(
-    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
-    seed: Annotated[int, typer.Option(help="seed of the corpus, the weights and the batches")] = 0,
+    out: Annotated[Path, typer.Option(help=OUT_HELP, callback=folder_to_write)] = Path("report"),
+    seed: Annotated[int, typer.Option(help="seed of the corpus, the weights and the batches",
+                                      min=0, max=MAX_SEED)] = 0,
     quick: Annotated[bool, typer.Option(help="a few seconds of training (numbers not "
                                         "meaningful)")] = False,
 ) -> None:
@@ -100,7 +251,7 @@ def inspect(
     model_args: Annotated[str | None, typer.Option(
         help="the constructor arguments of --model-class as JSON: an object for keyword "
         "arguments, a list for positional ones")] = None,
-    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
+    out: Annotated[Path, typer.Option(help=OUT_HELP, callback=folder_to_write)] = Path("report"),
     seed: Annotated[int, typer.Option(help="seed of the made-up --text vectors")] = 0,
 ) -> None:
     """Write the tour's report for your own LSTM or GRU: every layer and direction's gates,
@@ -110,9 +261,9 @@ def inspect(
     refused: save model.state_dict() instead) or with h5py (Keras). Writes OUT/index.html,
     OUT/explorer.html and OUT/figures/. Give exactly one of --text, --ids and --input.
     """
-    from lstmlab.errors import UserError
     from lstmlab.reports.inspection import inspect_model
 
+    # a UserError (wrong file, vocabulary, input) leaves through the app's one error path
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("inspect: loading and tracing", total=None)
@@ -120,14 +271,10 @@ def inspect(
         def on_stage(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"inspect: {stage}", completed=done, total=total)
 
-        try:
-            paths, lines = inspect_model(
-                model, text=text, input_path=input, ids=ids, vocab=vocab,
-                vocab_format=vocab_format, model_class=model_class, model_args=model_args,
-                out=out, seed=seed, progress=on_stage)
-        except UserError as error:
-            bar.stop()
-            fail(str(error))
+        paths, lines = inspect_model(
+            model, text=text, input_path=input, ids=ids, vocab=vocab, vocab_format=vocab_format,
+            model_class=model_class, model_args=model_args, out=out, seed=seed,
+            progress=on_stage)
     for line in lines:
         console.print("• " + line, highlight=False, markup=False)
     console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False,
@@ -160,18 +307,23 @@ def reproduce(
         "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
         "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'")] = None,
     trials: Annotated[int | None, typer.Option(help="trials per experiment and method "
-                                               "(default: the paper's)")] = None,
+                                               "(default: the paper's)",
+                                               min=1, max=MAX_TRIALS)] = None,
     budget: Annotated[int | None, typer.Option(help="training sequences at most per trial "
-                                               "(default: the experiment's cap)")] = None,
+                                               "(default: the experiment's cap)",
+                                               min=1, max=MAX_BUDGET)] = None,
     quick: Annotated[bool, typer.Option(help="2 trials of 200 sequences: a smoke run of the "
                                         "whole pipeline, not a reproduction")] = False,
     out: Annotated[Path, typer.Option(help="folder for trials.sqlite (every finished trial, "
-                                      "resumable), results.md and results.html")
+                                      "resumable), results.md and results.html",
+                                      callback=folder_to_write)
                    ] = Path("reproduce"),
     ray: Annotated[str | None, typer.Option(
         "--ray", help="run the trials as Ray tasks: 'local' starts Ray on this machine (one "
-        "trial per core), or a cluster address ('auto', 'ray://HOST:10001'); the stored "
-        "results are the same as without")] = None,
+        "trial per core); 'auto' joins the cluster Ray finds; HOST:PORT joins a cluster by its "
+        "GCS address (e.g. 10.0.0.5:6379), ray://HOST:10001 through Ray Client. An address that "
+        "cannot be reached fails within 30 s. The stored results are the same as without")
+    ] = None,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
@@ -190,8 +342,14 @@ def reproduce(
         chosen = experiments(tuple(experiment or ()))
         methods = tuple(factories[name]() for name in names)
         if ray is not None:
-            from lstmlab.reproduce.on_ray import OnRay
+            try:
+                import ray as _  # noqa: F401
+            except ImportError:
+                fail("--ray: needs the package ray (pip install 'lstmlab[ray]')")
+            from lstmlab.reproduce.on_ray import OnRay, check_address
 
+            if ray != "local":
+                check_address(ray)  # seconds, before any work: ray.init would wait for ever
             methods = tuple(OnRay(m, address=None if ray == "local" else ray) for m in methods)
         config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
                                  out=out)
@@ -203,3 +361,46 @@ def reproduce(
         console.print(table)
     console.print(f"Trials: {out / 'trials.sqlite'}  Tables: {out / 'results.md'}, "
                   f"{out / 'results.html'}", highlight=False)
+
+
+store_app = typer.Typer(
+    help="Check a trial store (OUT/trials.sqlite of `reproduce`) or copy the readable rows of a "
+    "damaged one into a new store.",
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("check")
+def store_check(
+    path: Annotated[Path, typer.Argument(help="the store, e.g. reproduce/trials.sqlite")],
+) -> None:
+    """Check every page and index of a trial store (SQLite's integrity_check, read-only).
+    Prints the number of trials when it is intact; exit code 2 and the salvage command when it
+    is damaged."""
+    from lstmlab.reproduce.store import check_store
+
+    trials = check_store(path, thorough=True)
+    console.print(f"{path}: intact (integrity_check ok), {trials} trials", highlight=False)
+
+
+@store_app.command("salvage")
+def store_salvage(
+    path: Annotated[Path, typer.Argument(help="the damaged store (read, never written)")],
+    new: Annotated[Path, typer.Argument(help="the new store to create (must not exist)")],
+) -> None:
+    """Copy every readable trial of a damaged store into a new one, and say how many were saved
+    and lost. Put NEW in place of the damaged store and `reproduce` runs only the lost trials
+    again."""
+    from lstmlab.reproduce.salvage import salvage
+
+    report = salvage(path, new)
+    at_least = "" if report.lost_is_exact else "at least "
+    console.print(f"{report.target}: saved {report.saved} trials, lost {at_least}{report.lost}"
+                  f" (config descriptions: saved {report.configs_saved}, lost"
+                  f" {report.configs_lost}); {report.source} is unchanged", highlight=False)
+
+
+if __name__ == "__main__":
+    app()

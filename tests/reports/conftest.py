@@ -1,4 +1,12 @@
-"""A headless Chromium page (Debian's binary driven by Playwright), skipped cleanly without it."""
+"""A headless Chromium page (Debian's binary driven by Playwright).
+
+Without chromium or playwright the browser tests skip on a user's machine (with the reason) and
+FAIL in CI (``CI=true``): a browser test that skips there proves nothing.
+
+Every page records its uncaught errors (``page.errors``), its requests (``page.requests``) and
+its Content-Security-Policy violations (``page.csp_violations``, from the document's
+``securitypolicyviolation`` events and from Chromium's console messages).
+"""
 
 from __future__ import annotations
 
@@ -15,29 +23,57 @@ def chromium_path() -> str | None:
     return next((p for p in candidates if p and os.path.exists(p)), None)
 
 
+def missing(reason: str) -> None:
+    """Fail in CI, skip elsewhere."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; CI=true, so the browser tests must run (make browser)",
+                    pytrace=False)
+    pytest.skip(reason)
+
+
 # Module scope: Playwright's sync API allows one running instance per thread, and
 # tests/test_tour.py starts its own for its module.
 @pytest.fixture(scope="module")
 def browser():
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Debian chromium not installed (make browser, or apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+        missing("Debian chromium not installed (make browser, or apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("playwright not installed (pip install -e '.[dev]')")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         yield browser
         browser.close()
 
 
+# Runs before the page's own code; Playwright's init scripts are not subject to the page's CSP.
+_RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  e => window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI));
+"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(_RECORD_VIOLATIONS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.errors, page.requests = errors, requests
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.errors, page.requests, page.console = errors, requests, console
+
+    def csp_violations() -> list[str]:
+        events = page.evaluate("window.__cspViolations")
+        return events + [m for m in console if "Content Security Policy" in m]
+
+    page.csp_violations = csp_violations
     yield page
     context.close()
 
@@ -53,4 +89,3 @@ def non_white_pixels(png: bytes) -> int:
 @pytest.fixture
 def count_non_white():
     return non_white_pixels
-

@@ -4,6 +4,7 @@ and what was expected, no traceback, and no report written."""
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -339,19 +340,14 @@ def test_io_of_keras_zip_without_weights(tmp_path):
     _refused(tmp_path, [tmp_path / "empty.keras", "--text", "a"], "without model.weights.h5")
 
 
-def test_out_that_cannot_be_a_folder(tmp_path, lstm_file):
+def test_out_that_cannot_be_a_folder_in_the_library(tmp_path, lstm_file):
+    """The CLI checks --out when parsing (tests/test_cli_errors.py); inspect_model checks it
+    too, before any work, for Python callers."""
+    from lstmlab.reports.inspection import InspectError, inspect_model
+
     (tmp_path / "file").write_text("x")
     for out, fragment in ((tmp_path / "file", "is not a folder"),
                           (tmp_path / "file" / "below", "lies below"),
-                          ("/dev/null", "is not a folder")):
-        run = runner.invoke(app, ["inspect", str(lstm_file), "--text", "a", "--out", str(out)])
-        assert run.exit_code == 2 and fragment in " ".join(run.output.split()), run.output
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    run = runner.invoke(app, ["inspect", str(lstm_file), "--text", "a", "--out",
-                              str(locked / "r")])
-    import os
-
-    if os.access(locked, os.W_OK):  # root ignores the mode: nothing to refuse
-        return
-    assert run.exit_code == 2 and "not writable" in run.output, run.output
+                          (Path("/dev/null"), "is not a folder")):
+        with pytest.raises(InspectError, match=fragment):
+            inspect_model(lstm_file, text="a", out=out)

@@ -16,6 +16,7 @@ from lstmlab.cells.greff import (
     NPLSTMCell,
 )
 from lstmlab.cells.gru import GRUCell
+from lstmlab.cells.layernorm_lstm import LayerNormLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import (
     G_1997,
@@ -27,7 +28,10 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997Weights,
     Squash,
 )
+from lstmlab.cells.min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
+from lstmlab.cells.mlstm import MLSTMCell, MLSTMGates, MLSTMState
 from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.slstm import SLSTMCell, SLSTMState
 from lstmlab.cells.state import (
     Cell,
     ElmanGates,
@@ -57,6 +61,14 @@ __all__ = [
     "LSTM1997Weights",
     "LSTMCell",
     "LSTMState",
+    "LayerNormLSTMCell",
+    "MLSTMCell",
+    "MLSTMGates",
+    "MLSTMState",
+    "MinGRUCell",
+    "MinGRUGates",
+    "MinLSTMCell",
+    "MinLSTMGates",
     "NFGLSTMCell",
     "NIAFLSTMCell",
     "NIGLSTMCell",
@@ -64,5 +76,7 @@ __all__ = [
     "NOGLSTMCell",
     "NPLSTMCell",
     "PeepholeLSTMCell",
+    "SLSTMCell",
+    "SLSTMState",
     "Squash",
 ]

@@ -17,6 +17,12 @@
 Jacobians re-run the model step by step with every state in the graph.
 """
 
+from lstmlab.introspection.exp_retention import (
+    ExpRetention,
+    SLSTMLayerTrace,
+    exp_retention,
+    trace_slstm,
+)
 from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
 from lstmlab.introspection.gradient_flow import (
     GradientFlow,
@@ -56,6 +62,7 @@ from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_u
 
 __all__ = [
     "Decomposition",
+    "ExpRetention",
     "ForgetEvent",
     "GateSaturation",
     "GRULayerTrace",
@@ -64,6 +71,7 @@ __all__ = [
     "JacobianNorms",
     "LayerTrace",
     "ModuleTrace",
+    "SLSTMLayerTrace",
     "StateGradients",
     "Trace",
     "TraceError",
@@ -73,6 +81,7 @@ __all__ = [
     "decompose",
     "decompose_hidden",
     "discarded",
+    "exp_retention",
     "final_cell",
     "forget_events",
     "gate_saturation",
@@ -94,4 +103,5 @@ __all__ = [
     "trace_gru",
     "trace_module",
     "update_retention",
+    "trace_slstm",
 ]

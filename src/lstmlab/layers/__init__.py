@@ -2,7 +2,13 @@
 
 from lstmlab.layers.gru import GRU
 from lstmlab.layers.lstm import LSTM
+from lstmlab.layers.min_rnn import MinGRU, MinLSTM
+from lstmlab.layers.mlstm import MLSTM
 from lstmlab.layers.rnn import RNN
+from lstmlab.layers.slstm import SLSTM
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-__all__ = ["GRU", "LSTM", "RNN", "Recording", "Unrolled", "unroll"]
+__all__ = [
+    "GRU", "LSTM", "MLSTM", "SLSTM", "MinGRU", "MinLSTM", "RNN", "Recording", "Unrolled",
+    "unroll",
+]

@@ -1,39 +1,69 @@
 """The interactive gate explorer: one HTML file, no server, no network, vanilla JS.
 
-Pick an example and a unit; the page draws i, f, g, o (0..1) and c, h (-1..1) of that unit over
-the tokens. Hovering a token shows its values in the tooltip ``#tip`` and draws the bottom row:
-the retention of that token's write, ``prod_{r=t+1..s} f_r`` at every later token s (what later
-forget gates did to it). The data is embedded as JSON, every value rounded to 4 decimals, and
-the page shows them with 4 decimals, so the tooltip text equals ``format_values`` of the data.
+Pick a view (when there are several, e.g. "layer 1 · reverse"), an example and a unit; the page
+draws i, f, o (0..1), g, tanh(c) and h (-1..1) of that unit over the tokens, with a colour key
+for each scale. Hovering a word label, a word of the sentence or a cell shows that token's
+values in the tooltip ``#tip`` and draws the bottom row: the retention of that token's write,
+``prod_{r=t+1..s} f_r`` at every later token s (what later forget gates did to it), computed in
+the page for the hovered token only, so the embedded data stays linear in T. Examples may carry
+named marks (``{"subject": [2], "pronoun": [9]}``: coloured word labels, a band above the grid
+and a legend) and highlighted units (marked in the unit selector and listed as buttons). Long
+inputs scroll inside their panel; the sentence above the grid wraps.
 
-Data layout: ``{"examples": [{"words": [...], "i": [[T x H]], "f": ..., "h": ...}], ...}``.
+With an ``ExplorerModel`` the page also runs that LSTM on a sentence the reader types
+(``lstmlab.reports.explorer_model``); the result becomes an example like the built-in ones, and
+its full-precision values are exposed to scripts as ``window.lstmlabExplorer.typed``.
+
+The data is embedded as JSON, every value rounded to 4 decimals, and the page shows them with
+4 decimals, so the tooltip text equals ``format_values`` of the data. Every string is escaped
+for its context and the page carries a Content-Security-Policy (``lstmlab.reports.page``).
+
+Data layout: ``{"examples": [{"words": [...], "view": "", "marks": {...}, "units": [...],
+"i": [[T x H]], "f": ..., "h": ...}], "model": {...} | null, ...}``.
 """
 
 from __future__ import annotations
 
-import html
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from lstmlab.errors import UserError
+from lstmlab.reports.explorer_model import ExplorerModel
+from lstmlab.reports.page import BANNER_STYLE, SMOKE_BANNER, banner, document, text
+
 ROWS = ("i", "f", "g", "o", "c", "h")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExplorerExample:
-    """One input: its tokens and ``values[row]`` (T, H) for every row of ``ROWS``."""
+    """One input: its tokens and ``values[row]`` (T, H) for every row of ``ROWS``.
+
+    ``view``: which view it belongs to (one hidden size per view); ``marks``: named token
+    positions to mark (e.g. ``{"subject": (2,), "pronoun": (9,)}``); ``units``: the units to
+    highlight (e.g. the units that track the subject's gender); ``row_labels``: names shown
+    for rows instead of the LSTM's (e.g. a GRU drawn in these rows: ``{"f": "update z"}``).
+    """
 
     words: tuple[str, ...]
     values: dict[str, np.ndarray]
+    view: str = ""
+    marks: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    units: tuple[int, ...] = ()
+    row_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def _rounded(value: float) -> float:
+    return round(float(value), 4) + 0.0  # + 0.0: -0.0 prints as "-0.0000", JS's -0 as "0.0000"
 
 
 def format_values(words: Sequence[str], values: dict[str, np.ndarray], t: int,
                   unit: int) -> str:
     """The tooltip text for token t of one unit (the page builds the same string)."""
-    numbers = " ".join(f"{row}={round(float(values[row][t][unit]), 4):.4f}" for row in ROWS)
+    numbers = " ".join(f"{row}={_rounded(values[row][t][unit]):.4f}" for row in ROWS)
     return f"t={t} '{words[t]}' unit {unit}: {numbers}"
 
 
@@ -41,162 +71,120 @@ def format_retention(values: dict[str, np.ndarray], t: int, s: int, unit: int) -
     """The tooltip text of the retention row: product of the rounded f, in token order."""
     product = 1.0
     for r in range(t + 1, s + 1):
-        product *= round(float(values["f"][r][unit]), 4)
+        product *= _rounded(values["f"][r][unit])
     return f"retention of t={t}'s write at s={s}, unit {unit}: {product:.4f}"
 
 
-def explorer_data(examples: Sequence[ExplorerExample], title: str) -> dict:
-    hidden = {ex.values["f"].shape[1] for ex in examples}
-    if len(hidden) != 1:
-        raise ValueError(f"examples: expected one hidden size, got {sorted(hidden)}")
+def _example_data(k: int, ex: ExplorerExample) -> dict:
+    steps = len(ex.words)
+    arrays = {}
+    for row in ROWS:
+        if row not in ex.values:
+            raise UserError(f"examples[{k}].values: expected rows {ROWS}, missing {row!r}")
+        array = np.asarray(ex.values[row], dtype=np.float64)
+        if array.ndim != 2 or array.shape[0] != steps:
+            raise UserError(f"examples[{k}].values[{row!r}]: expected shape ({steps}, H), one "
+                            f"row per word, got {array.shape}")
+        bad = int((~np.isfinite(array)).sum())
+        if bad:
+            raise UserError(f"examples[{k}].values[{row!r}]: {bad} non-finite values (NaN or "
+                            "inf); the explorer shows finite values only")
+        arrays[row] = (np.round(array, 4) + 0.0).tolist()
+    hidden = len(arrays["f"][0]) if steps else 0
+    for name, positions in ex.marks.items():
+        if any(not 0 <= int(t) < steps for t in positions):
+            raise UserError(f"examples[{k}].marks[{name!r}]: positions must lie in "
+                            f"0..{steps - 1}, got {list(positions)}")
+    if not set(ex.row_labels) <= set(ROWS):
+        raise UserError(f"examples[{k}].row_labels: expected keys among {ROWS}, got "
+                        f"{sorted(ex.row_labels)}")
+    if any(not 0 <= int(u) < hidden for u in ex.units):
+        raise UserError(f"examples[{k}].units: expected units in 0..{hidden - 1}, got "
+                        f"{list(ex.units)}")
+    return {"words": [str(w) for w in ex.words], "view": str(ex.view),
+            "marks": {str(name): sorted({int(t) for t in positions})
+                      for name, positions in ex.marks.items()},
+            "units": [int(u) for u in ex.units], "hidden_size": hidden,
+            "row_labels": {str(r): str(name) for r, name in ex.row_labels.items()}, **arrays}
+
+
+def explorer_data(examples: Sequence[ExplorerExample], title: str,
+                  model: ExplorerModel | None = None) -> dict:
+    """The page's data: checked (one hidden size per view, finite values, marks in range)."""
+    if not examples:
+        raise UserError("examples: expected at least one example")
+    data = [_example_data(k, ex) for k, ex in enumerate(examples)]
+    hidden: dict[str, set[int]] = {}
+    for ex in data:
+        if not ex["words"]:
+            raise UserError("examples: every example needs at least one word")
+        hidden.setdefault(ex["view"], set()).add(ex["hidden_size"])
+    if model is not None and model.view in hidden:
+        hidden[model.view].add(model.hidden_size)
+    for view, sizes in hidden.items():
+        if len(sizes) != 1:
+            raise UserError(f"examples: expected one hidden size per view, view {view!r} has "
+                            f"{sorted(sizes)}")
+    mark_names = list(dict.fromkeys(name for ex in data for name in ex["marks"]))
     return {
         "title": title,
-        "hidden_size": hidden.pop(),
-        "examples": [
-            {"words": list(ex.words),
-             **{row: np.round(np.asarray(ex.values[row], dtype=np.float64), 4).tolist()
-                for row in ROWS}}
-            for ex in examples
-        ],
+        "hidden_size": data[0]["hidden_size"],
+        "views": list(dict.fromkeys(ex["view"] for ex in data)),
+        "mark_names": mark_names,
+        "examples": data,
+        "model": None if model is None else model.data(),
     }
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
-<style>
-body { font-family: "DejaVu Sans", sans-serif; margin: 1.5em; color: #222; }
-#tip { position: fixed; background: #222; color: #fff; padding: 4px 8px; font-size: 13px;
-       pointer-events: none; display: none; border-radius: 3px; white-space: nowrap; }
-svg text { font-size: 11px; }
-rect.cell { stroke: #fff; stroke-width: 0.5; }
-</style></head><body>
-<h1>__TITLE__</h1>
-<p>Pick an input and a unit. Rows: input gate i, forget gate f, candidate g, output gate o
-(0..1, dark to yellow), cell c (coloured by tanh c) and hidden h (-1..1, blue to red).
-Hover a token: its values, and in the last row, how much of its write i*g later forget gates
+def _asset(name: str) -> str:
+    return resources.files("lstmlab.reports").joinpath(name).read_text(encoding="utf-8")
+
+
+_BODY = """{banner}
+<h1>{title}</h1>
+<p class="intro">Pick an input and a unit. Rows: input gate i, forget gate f and output gate o
+(0 to 1), candidate g, cell state c (coloured by tanh c) and hidden state h (-1 to 1). Hover a
+word or a cell: its values, and in the last row how much of its write i*g later forget gates
 left in the cell (retention: the product of f after it).</p>
+<section id="typed-section" hidden>
+<h2>Type your own sentence</h2>
+<form id="typed-form"><input id="typed" type="text" size="70" autocomplete="off"
+ placeholder="she came out and played with her dog ."> <button id="run" type="submit">run
+</button></form>
+<p id="typed-status"></p>
+<details><summary>How the page reads it, and the words the model knows</summary>
+<p class="intro">The page runs the LSTM on what you type, in this page, with 64-bit floats.
+<span id="tokenizer"></span></p>
+<p id="vocabulary"></p></details>
+</section>
+<div class="controls">
+<label id="view-label">view <select id="view"></select></label>
 <label>input <select id="example"></select></label>
 <label>unit <select id="unit"></select></label>
+</div>
+<div id="units"></div>
+<div id="keys"></div>
+<div class="panel" id="sentence-panel"><p id="sentence"></p></div>
+<div class="panel" id="grid-panel"><svg id="grid" xmlns="http://www.w3.org/2000/svg"></svg></div>
 <p id="status"></p>
-<svg id="grid" xmlns="http://www.w3.org/2000/svg"></svg>
-<div id="tip"></div>
-<script id="data" type="application/json">__DATA__</script>
-<script>
-"use strict";
-const DATA = JSON.parse(document.getElementById("data").textContent);
-const ROWS = ["i", "f", "g", "o", "c", "h"];
-const CELL = 24, LEFT = 90, TOP = 90;
-const exampleSel = document.getElementById("example");
-const unitSel = document.getElementById("unit");
-const svg = document.getElementById("grid");
-const tip = document.getElementById("tip");
-const status = document.getElementById("status");
-let anchor = null;
-
-DATA.examples.forEach((ex, k) => {
-  const option = document.createElement("option");
-  option.value = k; option.textContent = k + ": " + ex.words.slice(0, 8).join(" ") + " ...";
-  exampleSel.appendChild(option);
-});
-for (let u = 0; u < DATA.hidden_size; u++) {
-  const option = document.createElement("option");
-  option.value = u; option.textContent = "unit " + u; unitSel.appendChild(option);
-}
-
-function color(v, gate) {
-  if (gate) {  // 0..1: dark blue to yellow
-    const x = Math.max(0, Math.min(1, v));
-    const r = Math.round(40 + 213 * x), g = Math.round(30 + 201 * x), b = Math.round(120 - 83 * x);
-    return `rgb(${r},${g},${b})`;
-  }
-  const x = Math.max(-1, Math.min(1, v));  // -1..1: blue, white, red
-  return x >= 0 ? `rgb(255,${Math.round(255 * (1 - x))},${Math.round(255 * (1 - x))})`
-                : `rgb(${Math.round(255 * (1 + x))},${Math.round(255 * (1 + x))},255)`;
-}
-
-function element(name, attrs, text) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  svg.appendChild(node);
-  return node;
-}
-
-function values(ex, t, u) {
-  return `t=${t} '${ex.words[t]}' unit ${u}: ` +
-         ROWS.map(r => `${r}=${ex[r][t][u].toFixed(4)}`).join(" ");
-}
-
-function retention(ex, t, s, u) {
-  let product = 1.0;
-  for (let r = t + 1; r <= s; r++) product *= ex.f[r][u];
-  return product;
-}
-
-function showTip(event, text) {
-  tip.textContent = text; tip.style.display = "block";
-  tip.style.left = (event.clientX + 12) + "px"; tip.style.top = (event.clientY + 12) + "px";
-}
-
-function draw() {
-  const ex = DATA.examples[+exampleSel.value], u = +unitSel.value, T = ex.words.length;
-  svg.innerHTML = "";
-  svg.setAttribute("width", LEFT + CELL * T + 20);
-  svg.setAttribute("height", TOP + CELL * (ROWS.length + 1) + 20);
-  ex.words.forEach((w, t) => element("text", {
-    x: LEFT + CELL * t + CELL / 2, y: TOP - 6, "text-anchor": "start",
-    transform: `rotate(-60 ${LEFT + CELL * t + CELL / 2} ${TOP - 6})`,
-    class: "token", "data-t": t}, w));
-  ROWS.forEach((r, k) => {
-    element("text", {x: LEFT - 8, y: TOP + CELL * k + 16, "text-anchor": "end"}, r);
-    for (let t = 0; t < T; t++) {
-      const shown = r === "c" ? Math.tanh(ex[r][t][u]) : ex[r][t][u];
-      const cell = element("rect", {x: LEFT + CELL * t, y: TOP + CELL * k, width: CELL,
-        height: CELL, fill: color(shown, "ifo".includes(r)), class: "cell",
-        "data-row": r, "data-t": t});
-      cell.addEventListener("mousemove", e => {
-        anchor = t; drawRetention(); showTip(e, values(ex, t, u));
-      });
-      cell.addEventListener("mouseleave", () => { tip.style.display = "none"; });
-    }
-  });
-  drawRetention();
-  status.textContent = `input ${exampleSel.value}, unit ${u}, ${T} tokens`;
-}
-
-function drawRetention() {
-  const ex = DATA.examples[+exampleSel.value], u = +unitSel.value, T = ex.words.length;
-  svg.querySelectorAll(".retention").forEach(n => n.remove());
-  const y = TOP + CELL * ROWS.length;
-  element("text", {x: LEFT - 8, y: y + 16, "text-anchor": "end", class: "retention"},
-          anchor === null ? "retention" : `kept from ${anchor}`);
-  if (anchor === null) return;
-  for (let s = anchor; s < T; s++) {
-    const value = retention(ex, anchor, s, u), from = anchor;
-    const cell = element("rect", {x: LEFT + CELL * s, y: y, width: CELL, height: CELL,
-      fill: color(value, true), class: "retention cell", "data-row": "retention", "data-t": s});
-    cell.addEventListener("mousemove", e => showTip(e,
-      `retention of t=${from}'s write at s=${s}, unit ${u}: ${value.toFixed(4)}`));
-    cell.addEventListener("mouseleave", () => { tip.style.display = "none"; });
-  }
-}
-
-exampleSel.addEventListener("change", () => { anchor = null; draw(); });
-unitSel.addEventListener("change", draw);
-unitSel.value = DATA.initial_unit;
-draw();
-</script></body></html>
-"""
+<div id="tip"></div>"""
 
 
 def write_explorer(examples: Sequence[ExplorerExample], path: Path,
-                   title: str = "lstmlab gate explorer", initial_unit: int = 0) -> Path:
-    """Write the explorer page to ``path`` (the data inline as JSON); return ``path``."""
-    data = explorer_data(examples, title)
+                   title: str = "lstmlab gate explorer", initial_unit: int = 0, *,
+                   model: ExplorerModel | None = None, smoke: bool = False,
+                   banner_text: str = "") -> Path:
+    """Write the explorer page to ``path`` (the data inline as JSON); return ``path``.
+
+    ``model``: an LSTM the page runs on sentences the reader types. ``smoke``: the numbers come
+    from a smoke run; the page says so (``banner_text`` when given, else ``SMOKE_BANNER``).
+    """
+    data = explorer_data(examples, title, model)
     data["initial_unit"] = initial_unit
-    # "</" inside the JSON would end the script element early.
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", payload)
+    message = banner_text or (SMOKE_BANNER if smoke else "")
+    body = _BODY.format(banner=banner(message), title=text(title))  # one pass: no re-expansion
+    page = document(title, body, style=_asset("explorer.css") + BANNER_STYLE,
+                    script=_asset("explorer.js"), data=data)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

@@ -1,15 +1,19 @@
 """The tables as an HTML fragment for the report, each with its learning curves inlined.
 
-The fragment has no ``<html>`` or ``<head>``: the report embeds it. Curves are matplotlib PNGs
-written into ``data:`` URIs (base64), so the fragment is one self-contained string.
+The fragment has no ``<html>`` or ``<head>``: a report can embed it; ``html_page`` wraps it into
+the standalone ``results.html`` with the Content-Security-Policy of every lstmlab page
+(``lstmlab.reports.page``: no script, own style only, images as ``data:`` URIs). Curves are
+matplotlib PNGs written into ``data:`` URIs (base64), so the fragment is one self-contained
+string. Every string (method names, titles, cells) is escaped with ``page.text``.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 
+from lstmlab.reports.page import BANNER_STYLE, banner, document
+from lstmlab.reports.page import text as escape
 from lstmlab.reproduce.runner import ExperimentResults, RunResults
 from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
 
@@ -47,17 +51,17 @@ def curves_png(results: ExperimentResults) -> bytes | None:
 
 
 def html_table(results: ExperimentResults) -> str:
-    label = html.escape(f"published {results.experiment.sources}")
+    label = escape(f"published {results.experiment.sources}")
     measured_span = MEASURED_COLUMNS.stop - MEASURED_COLUMNS.start
     published_span = MEASURED_COLUMNS.start - 1
     head = (
         "<tr><th rowspan='2'>method</th>"
         f"<th colspan='{published_span}' class='published'>{label}</th>"
         f"<th colspan='{measured_span}' class='measured'>measured here</th></tr>"
-        "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS[1:]) + "</tr>"
+        "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in HEADERS[1:]) + "</tr>"
     )
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
         for row in table_rows(results)
     )
     return f"<table class='reproduce'><thead>{head}</thead><tbody>{body}</tbody></table>"
@@ -74,14 +78,32 @@ def html_report(results: RunResults) -> str:
         )
     for experiment in results.experiments:
         title = f"Experiment {experiment.experiment.name}: {experiment.experiment.title}"
-        parts.append(f"<h3>{html.escape(title)}</h3>")
+        parts.append(f"<h3>{escape(title)}</h3>")
         parts.append(html_table(experiment))
         png = curves_png(experiment)
         if png is not None:
             encoded = base64.b64encode(png).decode("ascii")
             parts.append(
-                f"<img alt='learning curves, experiment {html.escape(experiment.experiment.name)}'"
+                f"<img alt='learning curves, experiment {escape(experiment.experiment.name)}'"
                 f" src='data:image/png;base64,{encoded}'/>"
             )
     parts.append("</section>")
     return "\n".join(parts) + "\n"
+
+
+_PAGE_STYLE = """
+body { font-family: "DejaVu Sans", sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }
+table.reproduce { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+table.reproduce th, table.reproduce td { border: 1px solid #ccc; padding: 0.25em 0.5em; }
+th.published { background: #eef; } th.measured { background: #efe; }
+img { max-width: 100%; }
+""" + BANNER_STYLE
+
+
+def html_page(results: RunResults) -> str:
+    """``html_report`` as a standalone page (``results.html``) with its policy and style."""
+    warning = banner("Smoke run (--quick): tiny budgets and few trials; these numbers test the "
+                     "pipeline and are not comparable to the published ones.") \
+        if results.quick else ""
+    return document("lstmlab reproduce: results", warning + html_report(results),
+                    style=_PAGE_STYLE)

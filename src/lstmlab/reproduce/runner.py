@@ -218,13 +218,13 @@ def _write_tables(
     wall_time: float,
     store_path: Path,
 ) -> None:
-    from lstmlab.reproduce.html import html_report
+    from lstmlab.reproduce.html import html_page
     from lstmlab.reproduce.tables import markdown_report
 
     partial = RunResults(tuple(collected), wall_time, store_path, config.quick)
     out = Path(config.out)
     _write_atomically(out / "results.md", markdown_report(partial))
-    _write_atomically(out / "results.html", html_report(partial))
+    _write_atomically(out / "results.html", html_page(partial))
 
 
 def _write_atomically(path: Path, text: str) -> None:

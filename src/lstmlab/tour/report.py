@@ -9,7 +9,9 @@ import numpy as np
 from lstmlab.introspection import discarded, retention_matrix
 from lstmlab.reports import figures
 from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
+from lstmlab.reports.explorer_model import ExplorerModel
 from lstmlab.reports.html import Report, ReportFigure, Section, write_report
+from lstmlab.tasks.pronouns import VOCAB
 from lstmlab.tour.analysis import BUCKETS, GATE_NAMES, bucket_label
 from lstmlab.tour.run import TourResult, summary
 
@@ -38,6 +40,13 @@ def figure_example(result: TourResult) -> int:
     return best
 
 
+def example_marks(result: TourResult, n: int) -> dict[str, list[int]]:
+    """Positions of the gendered subjects and of their pronouns in test example n."""
+    data, rows = result.test, result.test.query_example == n
+    return {"subject": sorted(set(data.query_subject[rows].tolist())),
+            "pronoun": sorted(set(data.query_pronoun[rows].tolist()))}
+
+
 def explorer_examples(result: TourResult) -> list[ExplorerExample]:
     count = min(result.config.explorer_examples, result.test.tokens.shape[0])
     first = figure_example(result)
@@ -45,8 +54,15 @@ def explorer_examples(result: TourResult) -> list[ExplorerExample]:
     out = []
     for n in order:
         words, values = _example_values(result, n)
-        out.append(ExplorerExample(tuple(words), values))
+        out.append(ExplorerExample(tuple(words), values, marks=example_marks(result, n),
+                                   units=tuple(result.gates.gender_units)))
     return out
+
+
+def explorer_model(result: TourResult) -> ExplorerModel:
+    """The trained LSTM and its vocabulary, for the explorer's type-your-own-sentence box."""
+    model = result.models["LSTM"]
+    return ExplorerModel.from_lstm(model.recurrent, VOCAB, model.embedding.weight)
 
 
 def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
@@ -57,6 +73,7 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
     example = figure_example(result)
     words, values = _example_values(result, example)
     chosen = {row: v[:, units] for row, v in values.items()}
+    marks = example_marks(result, example)
     top = units[0]
     length = len(words)
     retention = retention_matrix(result.trace, example)[:length, :length, top].numpy()
@@ -80,7 +97,7 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
         Section("Gates on an example", "The gender units' gates and states over a held-out "
                 f"example with a subject change (test example {example}; rows: units).", (
                     ReportFigure("gate_heatmaps", "i, f, g, o, c, h of the gender units",
-                                 figures.gate_heatmaps(words, chosen, units)),)),
+                                 figures.gate_heatmaps(words, chosen, units, marks=marks)),)),
         Section("What the forget gate reads", "f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + "
                 "b_f): the mean forget gate of the gender units at the steps that read each "
                 "word, lowest first.", (
@@ -91,11 +108,11 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
         Section("Forget events", "What each step throws away, |(1 - f_t) * c_{t-1}|, in the "
                 "gender units: subject changes should light up.", (
                     ReportFigure("forget_events", "Discarded content per token and unit",
-                                 figures.forget_events(words, thrown, units)),)),
+                                 figures.forget_events(words, thrown, units, marks=marks)),)),
         Section("Retention", f"How much of each token's write survives in unit {top} at each "
                 "later token: the product of the forget gates in between.", (
                     ReportFigure("retention_map", f"Retention map, unit {top}",
-                                 figures.retention_map(words, retention, top)),)),
+                                 figures.retention_map(words, retention, top, marks=marks)),)),
         Section("Saturation", "Per gate, each unit's fraction of held-out steps below 0.1 "
                 "(left saturated) against above 0.9 (right saturated).", (
                     ReportFigure("saturation", "Gate saturation per unit",
@@ -111,7 +128,8 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
         sections=sections,
         links={"explorer.html": "pick a sentence and a unit, hover a token"},
     )
-    index = write_report(report, out)
+    index = write_report(report, out, smoke=result.config.smoke)
     explorer = write_explorer(explorer_examples(result), out / "explorer.html",
-                              title="lstmlab tour: gate explorer", initial_unit=top)
+                              title="lstmlab tour: gate explorer", initial_unit=top,
+                              model=explorer_model(result), smoke=result.config.smoke)
     return {"index": index, "explorer": explorer}

@@ -47,13 +47,14 @@ class TourConfig:
     lstm: type = LSTM
     rnn: type = RNN
     explorer_examples: int = 4
+    smoke: bool = False  # a smoke run: every printed number says it is not meaningful
 
     @classmethod
     def quick(cls, seed: int = 0) -> TourConfig:
         """A few seconds of training: for tests and a first look (numbers are not meaningful)."""
         return cls(seed=seed, corpus=PronounConfig(sentences_per_example=2, max_clauses=4),
                    train_examples=200, test_examples=60, embedding_size=8,
-                   hidden_size=12, training=TrainConfig(steps=40, batch_size=16))
+                   hidden_size=12, training=TrainConfig(steps=40, batch_size=16), smoke=True)
 
 
 @dataclass(frozen=True)
