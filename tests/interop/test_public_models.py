@@ -179,6 +179,7 @@ def test_bidirectional_projected_batch_first_lstm(tmp_path):
     for label in ("layer 0 · forward", "layer 0 · reverse", "layer 1 · forward",
                   "layer 1 · reverse"):
         assert f"<h2>{label}</h2>" in page
+    assert "o * tanh(c)" in (tmp_path / "r" / "explorer.html").read_text()  # h row: per cell
 
 
 def test_gru_behind_an_embedding(tmp_path):
@@ -201,3 +202,5 @@ def test_gru_behind_an_embedding(tmp_path):
     index = (tmp_path / "r" / "index.html").read_text()
     assert "h_t = (1 - z_t) * n_t + z_t * h_{t-1}" in index
     assert "c_t = f_t * c_{t-1}" not in index
+    explorer = (tmp_path / "r" / "explorer.html").read_text()
+    assert "update z (keep)" in explorer and "layer 1 · reverse" in explorer

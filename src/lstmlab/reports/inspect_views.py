@@ -45,6 +45,7 @@ class View:
     held: Tensor
     thrown: Tensor
     saturation: dict[str, GateSaturation]
+    projected: bool = False
 
     @property
     def label(self) -> str:
@@ -72,7 +73,7 @@ def lstm_view(layer: LayerTrace, module: str, index: int, direction: int) -> Vie
     gates = {name: gate_saturation(getattr(layer, name), mask)
              for name in ("input", "forget", "output")}
     return View(module, "LSTM", index, direction, rows, layer.forget, layer.cell,
-                discarded(layer).abs(), gates)
+                discarded(layer).abs(), gates, hidden is not layer.hidden)
 
 
 def gru_view(layer: GRULayerTrace, module: str, index: int, direction: int) -> View:

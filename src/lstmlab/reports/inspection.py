@@ -126,16 +126,26 @@ def _run(model: nn.Module, model_class: str | None, data: ModelInput) -> list[St
     return stacks
 
 
-def _example(words: list[str], values: dict[str, np.ndarray], view: str,
+GRU_ROW_LABELS = {"i": "1 - z (write)", "f": "update z (keep)", "g": "candidate n",
+                  "o": "reset r", "c": "h", "h": "h"}
+PROJECTED_ROW_LABELS = {"h": "o * tanh(c)"}
+
+
+def _example(words: list[str], values: dict[str, np.ndarray], view: View,
              units: list[int]) -> ExplorerExample:
-    """An explorer example labelled with its view where this version of the explorer has
-    views (``ExplorerExample.view``); without it the views are listed in the report's link."""
+    """An explorer example labelled with its view and, for a GRU or a projected LSTM, with the
+    names of the rows as they are filled (``inspect_views.py``), where this version of the
+    explorer has those fields; without ``view`` the views are listed in the report's link."""
     names = {f.name for f in fields(ExplorerExample)}
     extra: dict[str, Any] = {}
     if "view" in names:
-        extra["view"] = view
+        extra["view"] = view.label
     if "units" in names:
         extra["units"] = tuple(units)
+    labels = GRU_ROW_LABELS if view.kind == "GRU" else \
+        PROJECTED_ROW_LABELS if view.projected else {}
+    if "row_labels" in names and labels:
+        extra["row_labels"] = labels
     return ExplorerExample(tuple(words), values, **extra)
 
 
@@ -183,7 +193,7 @@ def _view_report(view: View, words: list[str]) -> tuple[list[str], Section,
     e_start, e_stop = centred_window(steps, centre, EXPLORER_WINDOW)
     examples = [_example(words[e_start:e_stop],
                          {row: v[e_start:e_stop, b].numpy() for row, v in view.rows.items()},
-                         view.label, units)
+                         view, units)
                 for b in range(min(batch, EXPLORER_SEQUENCES))]
     return lines, section, examples, top
 
