@@ -203,4 +203,4 @@ def test_gru_behind_an_embedding(tmp_path):
     assert "h_t = (1 - z_t) * n_t + z_t * h_{t-1}" in index
     assert "c_t = f_t * c_{t-1}" not in index
     explorer = (tmp_path / "r" / "explorer.html").read_text()
-    assert "update z (keep)" in explorer and "layer 1 · reverse" in explorer
+    assert "update z (keep)" in explorer and "layer 1 \\u00b7 reverse" in explorer
