@@ -20,13 +20,9 @@ takes part in it). Summary numbers cover all T steps.
 
 from __future__ import annotations
 
-import html
 import os
-import re
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from torch import nn
@@ -39,7 +35,7 @@ from lstmlab.introspection import trace, trace_gru, trace_module
 from lstmlab.introspection.trace_module import recurrent_kind
 from lstmlab.reports import figures
 from lstmlab.reports.explorer import ExplorerExample, write_explorer
-from lstmlab.reports.html import Report, ReportFigure, Section, write_report
+from lstmlab.reports.html import EQUATIONS, Report, ReportFigure, Section, write_report
 from lstmlab.reports.inspect_gradients import Stack, gradient_curves
 from lstmlab.reports.inspect_input import (
     InspectError,
@@ -134,19 +130,11 @@ PROJECTED_ROW_LABELS = {"h": "o * tanh(c)"}
 def _example(words: list[str], values: dict[str, np.ndarray], view: View,
              units: list[int]) -> ExplorerExample:
     """An explorer example labelled with its view and, for a GRU or a projected LSTM, with the
-    names of the rows as they are filled (``inspect_views.py``), where this version of the
-    explorer has those fields; without ``view`` the views are listed in the report's link."""
-    names = {f.name for f in fields(ExplorerExample)}
-    extra: dict[str, Any] = {}
-    if "view" in names:
-        extra["view"] = view.label
-    if "units" in names:
-        extra["units"] = tuple(units)
+    names of the rows as they are filled (``inspect_views.py``)."""
     labels = GRU_ROW_LABELS if view.kind == "GRU" else \
         PROJECTED_ROW_LABELS if view.projected else {}
-    if "row_labels" in names and labels:
-        extra["row_labels"] = labels
-    return ExplorerExample(tuple(words), values, **extra)
+    return ExplorerExample(tuple(words), values, view=view.label, units=tuple(units),
+                           row_labels=labels)
 
 
 def _view_report(view: View, words: list[str]) -> tuple[list[str], Section,
@@ -294,14 +282,13 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
     labels = "; ".join(f"{v.label}: inputs {k * min(batch, EXPLORER_SEQUENCES)}.."
                        f"{(k + 1) * min(batch, EXPLORER_SEQUENCES) - 1}"
                        for k, v in enumerate(all_views))
-    names = {f.name for f in fields(ExplorerExample)}
-    link = "pick a view, a sequence and a unit, hover a token" if "view" in names else \
-        f"pick an input and a unit, hover a token ({labels})"
+    link = f"pick a view, a sequence and a unit, hover a token ({labels})"
     title = f"lstmlab inspect: {model_path.name}"
+    kinds = {stack.kind for stack in stacks}
+    equations = GRU_EQUATIONS if kinds == {"GRU"} else \
+        EQUATIONS + "\n\nGRU:\n" + GRU_EQUATIONS if "GRU" in kinds else EQUATIONS
     index = write_report(Report(title=title, summary=tuple(lines), sections=tuple(sections),
-                                links={"explorer.html": link}), Path(out))
-    if any(s.kind == "GRU" for s in stacks):
-        _gru_equations(index, all(s.kind == "GRU" for s in stacks))
+                                links={"explorer.html": link}, equations=equations), Path(out))
     explorer = write_explorer(examples, Path(out) / "explorer.html", title=title,
                               initial_unit=tops[0])
     report("written", total, total)
@@ -319,15 +306,3 @@ def check_out(out: Path) -> None:
         raise InspectError(f"--out {out}: {where} not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise InspectError(f"--out {out}: {existing} is not writable")
-
-
-def _gru_equations(index: Path, only_gru: bool) -> None:
-    """Put the GRU's equations in the page's equations block (beside the LSTM's when the
-    model holds both kinds): ``write_report`` writes the LSTM's."""
-    page = index.read_text(encoding="utf-8")
-    match = re.search(r'(<pre id="equations">)(.*?)(</pre>)', page, flags=re.DOTALL)
-    if match is None:
-        return
-    body = html.escape(GRU_EQUATIONS) if only_gru else \
-        match.group(2) + "\n\nGRU:\n" + html.escape(GRU_EQUATIONS)
-    index.write_text(page[:match.start(2)] + body + page[match.end(2):], encoding="utf-8")
