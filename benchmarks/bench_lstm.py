@@ -14,11 +14,11 @@ Rows:
 - ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
   of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
-- ``standard cell (fast)``: ``fused_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
+- ``standard cell (fast)``: ``compiled_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
   through our own machinery (the peephole kernels with zero peepholes), to see what the
   machinery costs apart from any variant's extra work.
 - peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
-  (``lstmlab.layers.fused.fused_unroll``: one input product for all steps, fused gate kernels,
+  (``lstmlab.layers.compiled.compiled_unroll``: one input product for all steps, fused gate kernels,
   a hand-written backward). The 1997 layer is H one-cell blocks: its recurrent input is the
   whole hidden layer [i, h, o] (3H wide), so it does 2.25x the recurrent flops of the others.
 
@@ -48,7 +48,7 @@ from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
-from lstmlab.layers.fused import fused_unroll
+from lstmlab.layers.compiled import compiled_unroll
 
 SHAPES = [(1, 1000, 8, 8), (32, 100, 64, 128), (64, 100, 512, 512)]
 
@@ -90,10 +90,10 @@ def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tenso
         "cifg": CIFGLSTMCell(input_size, hidden_size),
         "lstm1997": LSTM1997Cell(input_size, hidden_size, 1),
     }
-    rows = {"standard cell (fast)": lambda xs: fused_unroll(cells["standard cell"], xs).outputs}
+    rows = {"standard cell (fast)": lambda xs: compiled_unroll(cells["standard cell"], xs).outputs}
     for name, cell in list(cells.items())[1:]:
         rows[f"{name} (readable)"] = lambda xs, cell=cell: unroll(cell, xs).outputs
-        rows[f"{name} (fast)"] = lambda xs, cell=cell: fused_unroll(cell, xs).outputs
+        rows[f"{name} (fast)"] = lambda xs, cell=cell: compiled_unroll(cell, xs).outputs
     return rows
 
 
