@@ -9,9 +9,9 @@ import shutil
 import pytest
 import torch
 
+from kernels_required import needs_kernels
 from lstmlab import native
 from lstmlab.native import BuildOptions, KernelBuildError
-from kernels_required import needs_kernels
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import logging
 import pytest
 import torch
 
+from kernels_required import needs_kernels
 from lstmlab import native
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.layers import cell_kernels
 from lstmlab.layers.compiled import compiled_unroll
 from lstmlab.layers.unroll import unroll
-from kernels_required import needs_kernels
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import Gates, LSTMState
-from lstmlab.layers import cell_kernels, products
-from lstmlab.layers.products import Product
+from lstmlab.layers.cell_kernels import kernel
+from lstmlab.layers.products import Product, use_onednn_weight_gradients, weight_gradients_onednn
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
 # A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
@@ -125,7 +125,7 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
     cs = xs.new_empty(steps, batch, H)
     y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
     if small:
-        run = cell_kernels.kernel(spec.name + "_sequence", xs.dtype)
+        run = kernel(spec.name + "_sequence", xs.dtype)
         wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
         rec = xs.new_zeros(batch, G)
         if lstm1997:
@@ -133,7 +133,7 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
         else:
             run(steps, *head, xw, wt, y0, c0, extra, rec, cs, ys)
     else:
-        step = cell_kernels.kernel(spec.name + "_forward", xs.dtype)
+        step = kernel(spec.name + "_forward", xs.dtype)
         product = Product(weight_hh, batch) if weight_hh is not None else None
         zeros = xs.new_zeros(batch, G)
         c_prev, y = c0, y0
@@ -154,7 +154,7 @@ def _forward_chunked(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: 
     steps' input projection at a time, each step's gates written over it."""
     steps, batch = xs.shape[:2]
     H = spec.hidden_size
-    step = cell_kernels.kernel(spec.name + "_forward", xs.dtype)
+    step = kernel(spec.name + "_forward", xs.dtype)
     project, product = Product(weight_ih, chunk * batch), Product(weight_hh, batch)
     ys, cs = xs.new_empty(steps, batch, H), xs.new_empty(steps, batch, H)
     c_prev, y = c0, y0
@@ -180,14 +180,14 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
     head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
     if batch * G * R <= SMALL_STEP:
-        run = cell_kernels.kernel(spec.name + "_sequence_backward", xs.dtype)
+        run = kernel(spec.name + "_sequence_backward", xs.dtype)
         w = weight_hh.contiguous() if recurrent else None  # (G, R)
         if lstm1997:
             run(steps, *head, w, dys, dcs, dc, dyr, ys, saved, cs, *spec.squash, dpre)
         else:
             run(steps, *head, w, dys, dcs, dc, dyr, saved, cs, c0, extra, *spec.flags, dpre)
     else:
-        step = cell_kernels.kernel(spec.name + "_backward", xs.dtype)
+        step = kernel(spec.name + "_backward", xs.dtype)
         back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
         for t in range(steps - 1, -1, -1):
             if lstm1997:
@@ -204,9 +204,9 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     if needs[1]:
         dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
     flat_xs = xs.reshape(steps * batch, -1)
-    if products.use_onednn_weight_gradients(flat, flat_xs):
-        dweight_ih, dweight_hh = products.weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
-                                                          needs[5] and weight_hh is not None)
+    if use_onednn_weight_gradients(flat, flat_xs):
+        dweight_ih, dweight_hh = weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
+                                                 needs[5] and weight_hh is not None)
     else:
         dweight_ih = flat.T @ flat_xs if needs[4] else None
         dweight_hh = None
@@ -338,7 +338,7 @@ def _covered(cell: nn.Module, xs: Tensor, spec: Spec | None) -> bool:
         return False
     if any(p.dtype != xs.dtype or p.device.type != "cpu" for p in cell.parameters()):
         return False
-    return cell_kernels.kernel(spec.name + "_forward", xs.dtype) is not None
+    return kernel(spec.name + "_forward", xs.dtype) is not None
 
 
 def _spec(cell: nn.Module) -> Spec | None:

@@ -10,7 +10,7 @@ import base64
 import html
 import io
 
-from lstmlab.reproduce.runner import ExperimentResults, RunResults
+from lstmlab.reproduce.results import ExperimentResults, RunResults
 from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
 
 
