@@ -112,4 +112,5 @@ def test_the_walk_finds_a_cycle_through_a_package_init(tmp_path) -> None:
     (package / "layers" / "kernels.py").write_text("")
     (package / "a.py").write_text("def f():\n    from . import b\n")
     (package / "b.py").write_text("from lstmlab.a import f\n")
-    assert sorted(cycles(import_graph(package))) == [["lstmlab.a", "lstmlab.b"], ["lstmlab.layers", "lstmlab.layers.fast"]]
+    assert sorted(cycles(import_graph(package))) == [["lstmlab.a", "lstmlab.b"],
+                                                     ["lstmlab.layers", "lstmlab.layers.fast"]]
