@@ -2,10 +2,10 @@
 functions included) that fails on the first strongly connected component it finds.
 
 An edge ``a -> b`` is what importing ``a`` makes Python execute or read: ``import b`` (the
-module ``b``), and ``from b import name`` (``b`` itself, i.e. a package's ``__init__``, whose
-namespace is read, plus the submodule ``b.name`` when there is one). The parent packages that
-Python imports along the way are not edges: every submodule has them, and they have run by the
-time a submodule is imported through them.
+module ``b``); ``from b import name`` (``b`` itself, i.e. a package's ``__init__``, whose
+namespace is read, even when it is ``a``'s own package, plus the submodule ``b.name`` when
+there is one); and the packages above ``b`` (``lstmlab.x.y`` runs ``lstmlab/x/__init__.py``
+first), except those above ``a`` itself, which have started by the time ``a`` is imported.
 """
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ def import_graph(root: Path) -> dict[str, set[str]]:
         for target in targets:
             while target and target not in modules:  # lstmlab.a.b.Name -> lstmlab.a.b
                 target = target.rpartition(".")[0]
-            if target and target != name:
-                edges.add(target)
-        graph[name] = edges
+            edges.add(target)
+            parts = target.split(".")
+            edges.update(package for package in (".".join(parts[:n]) for n in range(1, len(parts)))
+                         if not name.startswith(package + "."))  # the packages above it
+        graph[name] = {edge for edge in edges if edge and edge != name}
     return graph
 
 
@@ -103,7 +105,8 @@ def test_the_package_has_no_import_cycles() -> None:
 
 def test_the_walk_finds_a_cycle_through_a_package_init(tmp_path) -> None:
     """A package whose ``__init__`` imports a module that reads the package's namespace back
-    (the shape the package had before), and a cycle through an import inside a function."""
+    (the shape the package had before), a cycle through an import inside a function, and one
+    through the ``__init__`` of a package that is imported on the way to one of its modules."""
     package = tmp_path / "lstmlab"
     (package / "layers").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -112,5 +115,12 @@ def test_the_walk_finds_a_cycle_through_a_package_init(tmp_path) -> None:
     (package / "layers" / "kernels.py").write_text("")
     (package / "a.py").write_text("def f():\n    from . import b\n")
     (package / "b.py").write_text("from lstmlab.a import f\n")
-    assert sorted(cycles(import_graph(package))) == [["lstmlab.a", "lstmlab.b"],
-                                                     ["lstmlab.layers", "lstmlab.layers.fast"]]
+    (package / "reproduce").mkdir()
+    (package / "reproduce" / "__init__.py").write_text("from lstmlab.reproduce import table\n")
+    (package / "reproduce" / "table.py").write_text("import lstmlab.competitors\n")
+    (package / "reproduce" / "criteria.py").write_text("")
+    (package / "competitors.py").write_text("from lstmlab.reproduce.criteria import x\n")
+    assert sorted(cycles(import_graph(package))) == [
+        ["lstmlab.a", "lstmlab.b"], ["lstmlab.competitors", "lstmlab.reproduce",
+                                     "lstmlab.reproduce.table"],
+        ["lstmlab.layers", "lstmlab.layers.fast"]]

@@ -11,7 +11,7 @@ from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
 from lstmlab.reproduce.modern import ModernMethod, ModernSettings
 from lstmlab.reproduce.progress import progress_bar
-from lstmlab.reproduce.registry import METHODS, REGISTRY, build_config, experiments
+from lstmlab.reproduce.registry import REGISTRY, experiments
 from lstmlab.reproduce.runner import (
     ExperimentResults,
     MethodSummary,
@@ -25,7 +25,6 @@ from lstmlab.reproduce.tables import markdown_report, markdown_table, rich_table
 from lstmlab.tasks.published import PublishedRow
 
 __all__ = [
-    "METHODS",
     "REGISTRY",
     "Experiment",
     "ExperimentResults",
@@ -42,7 +41,6 @@ __all__ = [
     "TrialProgress",
     "TrialResult",
     "TrialStore",
-    "build_config",
     "experiments",
     "html_report",
     "markdown_report",
