@@ -19,7 +19,8 @@ one command a reader can rerun by hand (:func:`compile_command`) and debug with 
 Numerics. By default the flags are portable: ``-O3 -ffp-contract=off`` without
 ``-march=native`` (:data:`PORTABLE`), so the compiler neither contracts ``a * b + c`` into FMAs
 nor uses instructions of this particular CPU; a result then depends only on the source and on
-the C library's ``exp`` and ``tanh``. ``LSTMLAB_NATIVE_ARCH=1`` (or
+the C library's ``exp`` and ``tanh`` (which glibc itself may pick by CPU, as torch's own
+kernels do). ``LSTMLAB_NATIVE_ARCH=1`` (or, calling :func:`load` directly,
 ``BuildOptions(native_arch=True)``) opts into ``-march=native`` with FP contraction and glibc's
 vector math library (libmvec): faster (BENCHMARKS.md), but the numbers then differ between CPUs
 in the last bits, so :func:`numerics_tag` becomes part of every stored trial's config hash
@@ -50,7 +51,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,9 +216,9 @@ def prototypes(source: str) -> dict[str, tuple[Parameter, ...]]:
     return found
 
 
-def _length_code(expression: str, known: set[str], where: str):
+def _length_code(expression: str, known: set[str], where: str) -> Callable[[dict], int]:
     """A C length (+ - * and parentheses over integers and the ``long`` names ``known``),
-    checked and compiled once for :func:`eval` over a dict of sizes."""
+    checked once and compiled into a function of the dict of sizes."""
     tree = ast.parse(expression, mode="eval")
     for node in ast.walk(tree):
         allowed = (isinstance(node, ast.Expression | ast.BinOp | ast.Add | ast.Sub | ast.Mult
@@ -226,10 +227,16 @@ def _length_code(expression: str, known: set[str], where: str):
                    or isinstance(node, ast.Name) and node.id in known)
         if not allowed:
             raise ValueError(f"{where}: cannot evaluate the length {expression!r}")
-    return compile(tree, where, "eval")
 
+    class Lookup(ast.NodeTransformer):  # B -> sizes["B"]
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.Subscript(ast.Name("sizes", ast.Load()), ast.Constant(node.id), ast.Load())
 
-_NO_BUILTINS: dict = {"__builtins__": {}}
+    body = Lookup().visit(tree).body
+    function = ast.Expression(ast.Lambda(ast.arguments(
+        posonlyargs=[], args=[ast.arg("sizes")], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body))
+    return eval(compile(ast.fix_missing_locations(function), where, "eval"), {"__builtins__": {}})
 
 
 class Kernel:
@@ -265,7 +272,7 @@ class Kernel:
         them may be anything)."""
         sizes = {name: int(a) for (kind, name, *_), a in zip(self._checks, arguments,
                                                            strict=False) if kind == "long"}
-        return {name: eval(code, _NO_BUILTINS, sizes)
+        return {name: code(sizes)
                 for kind, name, _, code, _ in self._checks if kind == "array"}
 
     def empty(self, parameter: str, *arguments: object, dtype: torch.dtype) -> Tensor:
@@ -281,28 +288,33 @@ class Kernel:
         values: list[object] = []
         for (kind, name, dtype, code, nullable), argument in zip(self._checks, arguments,
                                                                   strict=True):
-            if kind == "long":
+            if kind == "array":
+                if argument is None:
+                    if not nullable:
+                        raise TypeError(f"{self.name}: argument {name} must be a tensor, "
+                                        "received None")
+                    values.append(None)
+                elif (type(argument) is Tensor or isinstance(argument, Tensor)) \
+                        and argument.dtype is dtype and argument.is_cpu \
+                        and argument.is_contiguous() \
+                        and argument.numel() == code(sizes):
+                    values.append(argument.data_ptr())
+                else:
+                    self._refuse(name, dtype, code(sizes), argument)
+            elif kind == "long":
                 if isinstance(argument, float | Tensor) or not hasattr(argument, "__index__"):
                     raise TypeError(f"{self.name}: argument {name} must be an int, received "
                                     f"{type(argument).__name__}")
                 values.append(sizes.setdefault(name, int(argument)))
-            elif kind == "double":
+            else:
                 if isinstance(argument, Tensor) or not isinstance(argument, int | float):
                     raise TypeError(f"{self.name}: argument {name} must be a float, received "
                                     f"{type(argument).__name__}")
                 values.append(float(argument))
-            elif argument is None:
-                if not nullable:
-                    raise TypeError(f"{self.name}: argument {name} must be a tensor, "
-                                    "received None")
-                values.append(None)
-            else:
-                values.append(self._address(name, dtype, eval(code, _NO_BUILTINS, sizes),
-                                            argument))
         self._function(*values)
 
-    def _address(self, name: str, dtype: torch.dtype, expected: int, argument: object) -> int:
-        """The tensor's address once its type, dtype, device, layout and length are right."""
+    def _refuse(self, name: str, dtype: torch.dtype, expected: int, argument: object) -> None:
+        """Raise the error that says what is wrong with the array argument ``name``."""
         where = f"{self.name}: argument {name}"
         if not isinstance(argument, Tensor):
             raise TypeError(f"{where} must be a tensor, received {type(argument).__name__}")
@@ -312,11 +324,9 @@ class Kernel:
             raise ValueError(f"{where} must be on the CPU, received {argument.device}")
         if not argument.is_contiguous():
             raise ValueError(f"{where} must be contiguous")
-        if argument.numel() != expected:
-            length = next(p.length for p in self.parameters if p.name == name)
-            raise ValueError(f"{where} must hold {length} = {expected} elements, received "
-                             f"{argument.numel()} (shape {tuple(argument.shape)})")
-        return argument.data_ptr()
+        length = next(p.length for p in self.parameters if p.name == name)
+        raise ValueError(f"{where} must hold {length} = {expected} elements, received "
+                         f"{argument.numel()} (shape {tuple(argument.shape)})")
 
 
 class Library:

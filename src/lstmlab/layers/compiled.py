@@ -45,16 +45,19 @@ from torch import Tensor, nn
 
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, Squash
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import Gates, LSTMState
-from lstmlab.layers.cell_kernels import kernel
+from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form, kernel
 from lstmlab.layers.products import Product, use_onednn_weight_gradients, weight_gradients_onednn
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-# A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
-_SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
-             id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
+
+def _squash_arguments(squash: Squash) -> tuple[float, float, int]:
+    """A 1997 squash as ``cells.c`` takes it: (a, b, linear) for a * sigmoid(x) + b, or x if
+    linear."""
+    form = SIGMOID_FORMS[squash]
+    return (1.0, 0.0, 1) if form is None else (*form, 0)
 
 
 class Spec(NamedTuple):
@@ -352,9 +355,9 @@ def _spec(cell: nn.Module) -> Spec | None:
     if type(cell) is CIFGLSTMCell:
         return Spec("cifg", H, H, 3 * H, 3 * H, (H,), (), (), False)
     if type(cell) is LSTM1997Cell and cell.weight_ih.dim() == 2 \
-            and id(cell.g) in _SQUASHES and id(cell.h) in _SQUASHES:
+            and has_c_form(cell.g) and has_c_form(cell.h):
         C, S, R = cell.num_blocks, cell.block_size, cell.num_units
-        squash = (*_SQUASHES[id(cell.g)], *_SQUASHES[id(cell.h)])
+        squash = (*_squash_arguments(cell.g), *_squash_arguments(cell.h))
         return Spec("lstm1997", H, R, R, H, (C, S, int(cell.output_gate)), squash, (),
                     cell.truncate_gradient)
     return None

@@ -15,8 +15,8 @@ from lstmlab.reproduce.registry import REGISTRY, experiments
 from lstmlab.reproduce.runner import (
     ExperimentResults,
     MethodSummary,
-    Progress,
     ReproduceConfig,
+    RunProgress,
     RunResults,
     run,
 )
@@ -34,7 +34,7 @@ __all__ = [
     "MethodSummary",
     "ModernMethod",
     "ModernSettings",
-    "Progress",
+    "RunProgress",
     "PublishedRow",
     "ReproduceConfig",
     "RunResults",

@@ -69,7 +69,7 @@ class ReproduceConfig:
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """A progress report: trials done of the current (experiment, method), training sequences
     presented in this run so far, and the best recent training error of any running trial."""
 
@@ -92,7 +92,7 @@ def trial_config_hash(method: Method, experiment: Experiment, budget: int) -> tu
 
 
 def run(
-    config: ReproduceConfig, progress: Callable[[Progress], None] | None = None
+    config: ReproduceConfig, progress: Callable[[RunProgress], None] | None = None
 ) -> RunResults:
     """Run every missing trial of ``config``, storing each as it finishes; return all rows.
 
@@ -122,7 +122,7 @@ def _run_pair(
     store: TrialStore,
     experiment: Experiment,
     method: Method,
-    report: Callable[[Progress], None],
+    report: Callable[[RunProgress], None],
 ) -> MethodSummary:
     budget = config.budget_for(experiment)
     key, description = trial_config_hash(method, experiment, budget)
@@ -135,7 +135,7 @@ def _run_pair(
 
     def emit() -> None:
         report(
-            Progress(
+            RunProgress(
                 experiment.name, method.name, state["done"], len(seeds),
                 state["sequences"], state["best"],
             )

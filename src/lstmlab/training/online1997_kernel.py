@@ -15,7 +15,8 @@ inputs that are zero at that step for every b (one-hot inputs: Exp. 2a's 10,302 
 cost 101 operations per step); the readable code adds the exact zeros instead.
 
 Squashing functions are passed as (kind, a, b): kind 0 the identity, kind 1 ``a * sigmoid + b``
-(logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1), with derivative ``a * s (1 - s)``.
+(logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1; the one table is ``cell_kernels.SIGMOID_FORMS``),
+with derivative ``a * s (1 - s)``.
 """
 
 from __future__ import annotations
@@ -23,14 +24,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, Squash
+from lstmlab.cells.lstm1997 import Squash
+from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
-
-#: The squashing functions the kernel knows, as (kind, a, b).
-SQUASH_CODES: dict[int, tuple[float, float, float]] = {
-    id(IDENTITY): (0.0, 1.0, 0.0), id(LOGISTIC): (1.0, 1.0, 0.0),
-    id(G_1997): (1.0, 4.0, -2.0), id(H_1997): (1.0, 2.0, -1.0)}
 
 #: How much slower the readable torch path is, for the fallback's warning (BENCHMARKS.md).
 SLOWER = "19x-63x slower on the paper's nets (BENCHMARKS.md)"
@@ -46,8 +43,12 @@ def load() -> Library | None:
 
 
 def squash_code(squash: Squash) -> tuple[float, float, float] | None:
-    """(kind, a, b) of a squashing function the kernel knows, else None."""
-    return SQUASH_CODES.get(id(squash))
+    """(kind, a, b) of a squashing function the kernel knows (``cell_kernels.SIGMOID_FORMS``),
+    else None: kind 0 the identity, 1 ``a * sigmoid + b``."""
+    if not has_c_form(squash):
+        return None
+    form = SIGMOID_FORMS[squash]
+    return (0.0, 1.0, 0.0) if form is None else (1.0, *form)
 
 
 def available(dtype: torch.dtype, device: torch.device, squashes: tuple[Squash, ...]) -> bool:
