@@ -58,6 +58,27 @@ def test_portable_by_default() -> None:
 
 
 @needs_kernels(load_online1997, "online1997.c")
+def test_without_libmvec_the_build_uses_plain_libm(fresh_cache, tmp_path, monkeypatch) -> None:
+    """A C library without libmvec (musl, older glibc elsewhere): the link fails, and the
+    builder retries without the vector math declarations."""
+    compiler = native.compile_command(native.SOURCE_DIR / "cells.c", tmp_path / "x.so",
+                                      BuildOptions())[0]
+    fake = tmp_path / "cc-without-libmvec"
+    fake.write_text("#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -lmvec ] && "
+                    "{ echo 'ld: cannot find -lmvec' >&2; exit 1; }; done\n"
+                    f"exec {compiler} \"$@\"\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CC", str(fake))
+    library = native.load("cells.c", "slower", BuildOptions(require=True))
+    assert library is not None
+    assert b"libmvec" not in library.path.read_bytes()  # no NEEDED entry for it
+    monkeypatch.setenv("CC", compiler)
+    native.forget_loaded()
+    with_libmvec = native.load("cells.c", "slower", BuildOptions(require=True))
+    assert b"libmvec" in with_libmvec.path.read_bytes()
+
+
+@needs_kernels(load_online1997, "online1997.c")
 def test_a_broken_source_fails_loudly_when_required(fresh_cache, tmp_path) -> None:
     """The same builder on a copy of online1997.c without one semicolon: with
     LSTMLAB_REQUIRE_KERNELS an error carrying the compiler's message, not a silent fallback."""
