@@ -69,7 +69,7 @@ class Spec(NamedTuple):
     gates: int  # G
     saved: int  # columns saved per step besides y and c: the gates, or g for 1997
     sizes: tuple[int, ...]  # the kernels' size arguments after B: (H,) or (C, S, out)
-    squash: tuple  # the 1997 kernels' (a, s, linear) for g, then h; () for the others
+    squash: tuple  # the 1997 kernels' (a, b, linear) for g, then h; () for the others
     flags: tuple  # the backward kernel's: (full,) for peephole (0: detached peepholes)
     truncated: bool  # no error flows back through y_{t-1} (the 1997 truncation)
 
