@@ -32,7 +32,7 @@ from lstmlab.native import Library
 from lstmlab.native import load as native_load
 
 #: How much slower ``Chunker.train_step`` is, for the fallback's warning (BENCHMARKS.md).
-SLOWER = "30x-300x slower per sequence (BENCHMARKS.md)"
+SLOWER = "40x-80x slower per sequence (BENCHMARKS.md)"
 
 
 def load() -> Library | None:

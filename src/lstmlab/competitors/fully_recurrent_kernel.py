@@ -40,7 +40,7 @@ from lstmlab.native import load as native_load
 from lstmlab.training.bptt import BPTT, TruncatedBPTT
 
 #: How much slower the readable torch paths are, for the fallback's warning (BENCHMARKS.md).
-SLOWER = "30x-300x slower per sequence (BENCHMARKS.md)"
+SLOWER = "17x-260x slower per sequence (BENCHMARKS.md)"
 KINDS = ("rtrl", "bptt", "elman")
 
 

@@ -35,7 +35,7 @@ def has_c_form(squash: object) -> bool:
 
 #: How much slower the readable path (``unroll``) is, for the fallback's warning
 #: (BENCHMARKS.md, the peephole, CIFG and 1997 rows, forward and forward + backward).
-SLOWER = "40x-260x slower at B = 1, H = 8 and 2x-3x at B = 32, H = 128 (BENCHMARKS.md)"
+SLOWER = "125x-400x slower at B = 1, H = 8 and 1.1x-2.6x at B = 32, H = 128 (BENCHMARKS.md)"
 
 
 def load_cells() -> Library | None:
