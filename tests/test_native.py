@@ -183,3 +183,16 @@ def test_the_opt_in_build_is_a_different_library(fresh_cache) -> None:
     portable = native.load("cells.c", "slower", BuildOptions())
     opted = native.load("cells.c", "slower", BuildOptions(native_arch=True))
     assert opted is not None and portable.path != opted.path
+
+
+def test_the_c_lives_in_c_files() -> None:
+    """No C source in Python strings: every kernel is a .c/.h file of lstmlab/_native, and
+    every .c there builds into a library with at least one exported function."""
+    package = native.SOURCE_DIR.parent
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                 if "#" + "include" in path.read_text()]
+    assert offenders == []
+    sources = sorted(path.name for path in native.SOURCE_DIR.glob("*.c"))
+    assert sources == ["cells.c", "chunker.c", "fully_recurrent.c", "online1997.c"]
+    for name in sources:
+        assert native.prototypes(native._expanded(native.SOURCE_DIR / name)), name

@@ -423,12 +423,12 @@ def load(source: str | Path, slower: str, options: BuildOptions | None = None
 
 
 def _expanded(source: Path, seen: frozenset[Path] = frozenset()) -> str:
-    """The text of ``source`` with its local ``#include "..."`` files written in (once each),
+    """The text of ``source`` with the local headers it includes written in (once each),
     where the prototypes of a template are."""
     if source in seen:
         return ""
     seen = seen | {source}
-    return re.sub(r'^#include "([^"]+)"$',
+    return re.sub(r'^#\s*include "([^"]+)"$',
                   lambda match: _expanded(source.parent / match.group(1), seen),
                   source.read_text(), flags=re.M)
 
