@@ -12,6 +12,10 @@ export KERAS_BACKEND := torch
 export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_AUTH_MODE := disabled
 export RAY_USAGE_STATS_ENABLED := 0
+# LSTMLAB_REQUIRE_KERNELS=1 (set by .ci/run, or `make test LSTMLAB_REQUIRE_KERNELS=1`): the C
+# kernels must build; LSTMLAB_NATIVE_ARCH=1 opts into -march=native kernels (lstmlab/native.py).
+export LSTMLAB_REQUIRE_KERNELS
+export LSTMLAB_NATIVE_ARCH
 
 .PHONY: demo test lint bench browser clean
 

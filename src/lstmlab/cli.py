@@ -292,10 +292,9 @@ def version() -> None:
 def _method_factories() -> dict[str, object]:
     """Method names on the command line -> the functions that build them (the one place where
     these names become objects)."""
-    from lstmlab.competitors.methods import COMPETITORS
-    from lstmlab.reproduce import METHODS
+    from lstmlab.reproduce.method_table import METHODS
 
-    return {**METHODS, **COMPETITORS}
+    return METHODS
 
 
 @app.command()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstmlab.reproduce import REGISTRY, TrialStore, build_config, run
+from lstmlab.reproduce import REGISTRY, TrialStore, run
+from lstmlab.reproduce.method_table import build_config
 from lstmlab.reproduce.runner import STORE_NAME
 
 
@@ -40,5 +41,6 @@ def test_quick_mode_runs_every_experiment(tmp_path):
 def test_unknown_names_are_refused_with_the_choices():
     with pytest.raises(ValueError, match="experiment: expected one of 1, 2a"):
         build_config(["7"])
-    with pytest.raises(ValueError, match="method: expected one of lstm1997, modern"):
-        build_config(["1"], ["rtrl"])
+    with pytest.raises(ValueError, match="method: expected one of lstm1997, modern, rtrl, "
+                                         "bptt, elman, rcc, chunker, guess"):
+        build_config(["1"], ["lstm2000"])

@@ -33,7 +33,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.parameters import check_size
-from lstmlab.layers.fused import fused_unroll
+from lstmlab.layers.compiled import compiled_unroll
 from lstmlab.layers.unroll import unroll
 
 
@@ -221,9 +221,9 @@ class RecurrentStack(nn.Module):
                     state = state._replace(**{field: tensor[index] for field, tensor in
                                               zip(self.state_fields, hx, strict=True)})
                 # The standard cell's readable path is the plain reference the fused kernel
-                # is tested against; a variant cell takes fused_unroll (C gate math, the same
+                # is tested against; a variant cell takes compiled_unroll (C gate math, the same
                 # numbers; it falls back to unroll wherever it does not apply).
-                run = unroll if type(cell) is LSTMCell else fused_unroll
+                run = unroll if type(cell) is LSTMCell else compiled_unroll
                 output, final, _ = run(cell, x, state, lengths=lengths, reverse=direction == 1)
                 outputs.append(output)
                 finals.append(final)
