@@ -30,7 +30,8 @@ from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.parameters import check_size
+from lstmlab.errors import UserError
+from lstmlab.layers.arguments import check_bool
 from lstmlab.layers.stack import RecurrentStack
 
 
@@ -46,20 +47,19 @@ class LSTM(RecurrentStack):
         dtype: torch.dtype | None = None, *, cell: Callable[..., nn.Module] = LSTMCell,
         fused: bool | None = None,
     ) -> None:
-        check_size("proj_size", proj_size, minimum=0)
-        if proj_size >= hidden_size:
-            raise ValueError(
-                f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
         standard = cell is LSTMCell
-        if fused and not standard:
-            raise ValueError(f"fused=True needs cell=LSTMCell (torch's kernel), got {cell!r}")
-        projection = {"proj_size": proj_size} if proj_size > 0 else {}
+        if fused is not None:
+            check_bool("fused", fused)
 
         def make_cell(size: int) -> nn.Module:
+            projection = {"proj_size": proj_size} if proj_size > 0 else {}
             return cell(size, hidden_size, bias, **projection, dtype=dtype, device=device)
 
+        # the arguments are checked (torch's checks, in torch's order) before any cell is made
         super().__init__(make_cell, input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size)
+        if fused and not standard:
+            raise UserError(f"fused=True needs cell=LSTMCell (torch's kernel), got {cell!r}")
         self.mode = "LSTM"
         self.cell = cell
         self.fused = standard if fused is None else fused
@@ -78,5 +78,7 @@ class LSTM(RecurrentStack):
     def extra_repr(self) -> str:
         cell = ("" if self.cell is LSTMCell
                 else f", cell={getattr(self.cell, '__name__', self.cell)!r}")
-        return self.options_repr({"num_layers": 1, "bias": True, "batch_first": False,
-                                  "dropout": 0.0, "bidirectional": False, "proj_size": 0}, cell)
+        # torch's order: proj_size first
+        return self.options_repr({"proj_size": 0, "num_layers": 1, "bias": True,
+                                  "batch_first": False, "dropout": 0.0,
+                                  "bidirectional": False}, cell)
