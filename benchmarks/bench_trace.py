@@ -1,10 +1,12 @@
 """What a full trace costs, as a ratio to a plain ``torch.nn.LSTM`` forward in the same run.
 
 Shapes (B, T, I, H): (32, 100, 64, 128) and (64, 100, 512, 512); also (1, 1000, 8, 8), the 1997
-size, where the log-depth scan for c matters. float32, CPU, no grad, torch's default threads.
-Each round times every row once, in turn (interleaved, so a noisy neighbour hits all rows
-alike); the table shows the median over rounds and its ratio to the plain forward's median.
-The goal for ``trace`` is <= 1.3x.
+size, where the log-depth scan for c matters. float32, CPU, no grad, at 1 and at 2 threads
+(``--threads``), all in one run. Each round times every row once, in turn (interleaved, so a
+noisy neighbour hits all rows alike); the table shows the median over rounds and its ratio to
+the plain forward's median. The goals for ``trace`` (issue 17): <= 1.3x the forward at the two
+first shapes, and never slower than the ``LSTMCell`` loop; the summary at the end says which
+held in this run.
 
 Rows:
 - ``nn.LSTM forward``: the reference (oneDNN's fused RNN kernel on CPU).
@@ -14,6 +16,9 @@ Rows:
 - ``trace, reconstructed``: ``read_workspace=False``: the fused forward, then every gate
   recomputed from the returned h in two batched products, then c by the faster exact solver
   (the path for proj_size, float64, GPU).
+- ``oneDNN training-mode layer``: ``torch.ops.aten.mkldnn_rnn_layer`` with ``train=True``
+  alone, the kernel call ``trace`` makes (it keeps the workspace): the floor of a trace by this
+  method; the rest of ``trace`` is its checks and bookkeeping.
 - ``LSTMCell loop``: the usual workaround, one ``nn.LSTMCell`` call a step, keeping h and c
   (a lower bound: it does not even produce the gates, which would cost another pass).
 - ``c by loop`` / ``c by scan``: the two exact solvers of c_t = f_t c_{t-1} + i_t g_t alone.
@@ -35,6 +40,7 @@ import torch
 
 from lstmlab.introspection import loop_recurrence, scan_recurrence, trace
 from lstmlab.introspection.kernel import run_fused, standard_weights
+from lstmlab.introspection.workspace import can_read_workspace
 
 SHAPES = ((32, 100, 64, 128), (64, 100, 512, 512), (1, 1000, 8, 8))
 
@@ -69,16 +75,28 @@ def rows_for(batch: int, steps: int, inputs: int, hidden: int) -> dict[str, Call
             torch.testing.assert_close(getattr(fast, name), getattr(plain, name), rtol=0,
                                        atol=1e-4)
         torch.testing.assert_close(cell_loop()[0], output, rtol=0, atol=1e-4)
-    path = "workspace" if run_fused(standard_weights(model, 0, 0), x, c0.new_zeros(batch, hidden),
+    weights = standard_weights(model, 0, 0)
+    path = "workspace" if run_fused(weights, x, c0.new_zeros(batch, hidden),
                                     c0).gates is not None else "reconstructed"
-    return {
+    rows = {
         "nn.LSTM forward": forward,
         f"trace ({path})": lambda: trace(model, x),
         "trace, reconstructed": lambda: trace(model, x, read_workspace=False),
+    }
+    if can_read_workspace(weights, x):
+        def training_layer() -> object:
+            with torch.enable_grad():  # oneDNN keeps its workspace only with autograd on
+                return torch.ops.aten.mkldnn_rnn_layer(
+                    x, weights.weight_ih, weights.weight_hh, weights.bias_ih, weights.bias_hh,
+                    c0, c0, False, [], 2, hidden, 1, True, False, False, True)
+
+        rows["oneDNN training-mode layer"] = training_layer
+    rows.update({
         "LSTMCell loop": cell_loop,
         "c by loop": lambda: loop_recurrence(f, u, c0),
         "c by scan": lambda: scan_recurrence(f, u, c0),
-    }
+    })
+    return rows
 
 
 def measure(rows: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
@@ -96,17 +114,33 @@ def measure(rows: dict[str, Callable[[], object]], rounds: int) -> dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (well under 60 s)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (about a minute)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="torch thread counts to measure, in this order (default: 1 2)")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{platform.processor() or platform.machine()}, float32, no grad")
-    for shape in SHAPES:
-        rounds = (3 if args.quick else 9) if shape[-1] >= 512 else (7 if args.quick else 21)
-        medians = measure(rows_for(*shape), rounds)
-        reference = medians["nn.LSTM forward"]
-        print(f"\n(B, T, I, H) = {shape}, median of {rounds} interleaved rounds")
-        for name, seconds in medians.items():
-            print(f"  {name:<28} {seconds * 1e3:9.2f} ms  {seconds / reference:6.2f}x")
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, float32, "
+          "no grad")
+    summary = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for shape in SHAPES:
+            rounds = (5 if args.quick else 11) if shape[-1] >= 512 else (9 if args.quick else 21)
+            medians = measure(rows_for(*shape), rounds)
+            reference = medians["nn.LSTM forward"]
+            print(f"\n(B, T, I, H) = {shape}, {threads} thread(s), median of {rounds} "
+                  "interleaved rounds")
+            for name, seconds in medians.items():
+                print(f"  {name:<28} {seconds * 1e3:9.2f} ms  {seconds / reference:6.2f}x")
+            traced = next(v for k, v in medians.items() if k.startswith("trace ("))
+            summary.append((shape, threads, traced / reference,
+                            traced / medians["LSTMCell loop"]))
+    print("\nsummary: trace / forward (goal <= 1.3 at the first two shapes), "
+          "trace / LSTMCell loop (goal <= 1)")
+    for shape, threads, to_forward, to_loop in summary:
+        goal = shape in SHAPES[:2]
+        verdict = ("met" if to_forward <= 1.3 and to_loop <= 1 else "NOT met") if goal else "-"
+        print(f"  {str(shape):<22} {threads} thread(s)  {to_forward:5.2f}x  {to_loop:5.2f}x  "
+              f"{verdict}")
 
 
 if __name__ == "__main__":
