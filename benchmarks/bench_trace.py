@@ -25,6 +25,9 @@ Rows:
   (a lower bound: it does not even produce the gates, which would cost another pass).
 - ``c by loop`` / ``c by scan``: the two exact solvers of c_t = f_t c_{t-1} + i_t g_t alone.
 
+``--faults``: the oneDNN workspace's size and the minor page faults of one kernel call, training
+mode against inference mode (the cost of writing the workspace to fresh memory).
+
 Before timing, the script checks the trace against the forward's output (h of the last step)
 and the two gate paths against each other, so a wrong number is never timed.
 ``--quick``: fewer rounds; the whole run stays well under a minute on 2 cores.
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -120,12 +124,47 @@ def measure(rows: dict[str, Callable[[], object]], rounds: int
             for name, values in times.items()}
 
 
+def page_faults(batch: int, steps: int, inputs: int, hidden: int) -> str:
+    """The oneDNN kernel's workspace size and the minor page faults of one call, training mode
+    (what ``trace`` runs) against inference mode (what a plain forward runs)."""
+    generator = torch.Generator().manual_seed(0)
+    model = torch.nn.LSTM(inputs, hidden)
+    weights = standard_weights(model, 0, 0)
+    x = torch.randn(steps, batch, inputs, generator=generator)
+    zeros = torch.zeros(batch, hidden)
+    if not can_read_workspace(weights, x):
+        return "no oneDNN workspace on this build"
+
+    def call(train: bool) -> tuple[int, int]:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        with torch.set_grad_enabled(train):  # as trace (training) and a forward (inference)
+            result = torch.ops.aten.mkldnn_rnn_layer(
+                x, weights.weight_ih, weights.weight_hh, weights.bias_ih, weights.bias_hh,
+                zeros, zeros, False, [], 2, hidden, 1, train, False, False, True)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        return faults, result[3].numel() if train else 0
+
+    with torch.no_grad():
+        for train in (False, True):  # warm-up: oneDNN builds its primitives once
+            call(train)
+        inference, _ = call(False)
+        training, size = call(True)
+    return (f"workspace {size / 1e6:.1f} MB; minor page faults per call: training "
+            f"{training}, inference {inference}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (about a minute)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="torch thread counts to measure, in this order (default: 1 2)")
+    parser.add_argument("--faults", action="store_true",
+                        help="only the workspace size and page faults of the kernel, per shape")
     args = parser.parse_args()
+    if args.faults:
+        for shape in SHAPES:
+            print(f"(B, T, I, H) = {shape}: {page_faults(*shape)}")
+        return
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, float32, "
           f"no grad, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     summary = []
