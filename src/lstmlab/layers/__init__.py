@@ -1,8 +1,10 @@
 """lstmlab.layers: cells over time (``unroll``) and drop-ins for torch.nn.LSTM/GRU/RNN."""
 
+from lstmlab.layers.arguments import LayerInputError, LayerTypeError
 from lstmlab.layers.gru import GRU
 from lstmlab.layers.lstm import LSTM
 from lstmlab.layers.rnn import RNN
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-__all__ = ["GRU", "LSTM", "RNN", "Recording", "Unrolled", "unroll"]
+__all__ = ["GRU", "LSTM", "RNN", "LayerInputError", "LayerTypeError", "Recording", "Unrolled",
+           "unroll"]
