@@ -229,3 +229,12 @@ def test_variant_layer_takes_the_compiled_kernels_and_equals_unroll(cell_class, 
     torch.testing.assert_close((h, c), (h_ref, c_ref), rtol=0, atol=1e-12)
     for a, b in zip(fast, slow, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["SLSTMCell", "MinLSTMCell", "MinGRUCell"])
+def test_cells_whose_state_is_not_h_c_are_refused_by_name(cell):
+    # sLSTM would silently drop a given c_0 (m_0 = -inf); minLSTM/minGRU have no c at all.
+    import lstmlab.cells
+
+    with pytest.raises(ValueError, match=f"cell={cell}: LSTM carries the state"):
+        LSTM(3, 4, cell=getattr(lstmlab.cells, cell))
