@@ -210,12 +210,15 @@ class RecurrentStack(nn.Module):
             if not isinstance(hx, Tensor):
                 raise LayerInputError(f"hx must be a Tensor h_0, got {type(hx).__name__}")
             return (hx,)
-        if not isinstance(hx, tuple | list) or len(hx) != 2 \
+        count = len(self.state_fields)
+        if not isinstance(hx, tuple | list) or len(hx) != count \
                 or not all(isinstance(t, Tensor) for t in hx):
             received = f"{len(hx)} items" if isinstance(hx, tuple | list) \
                 else type(hx).__name__
-            raise LayerInputError("lstm expects two hidden states: hx must be a tuple "
-                                  f"(h_0, c_0) of two tensors, got {received}")
+            names = ", ".join(f"{field}_0" for field in self.state_fields)
+            words = "two" if count == 2 else str(count)
+            raise LayerInputError(f"{self.mode.lower()} expects {words} hidden states: hx must "
+                                  f"be a tuple ({names}) of {words} tensors, got {received}")
         return tuple(hx)
 
     def _check_hx(self, states: tuple[Tensor, ...], batch_size: int, x: Tensor) -> None:
