@@ -57,7 +57,7 @@ SUBJECT_PRONOUNS = ("he", "she")
 
 
 def _vocabulary() -> tuple[str, ...]:
-    words = [PAD, ".", "and", "the", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS, *FEMALE_NOUNS,
+    words = [PAD, ".", "and", "the", "who", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS, *FEMALE_NOUNS,
              *NEUTRAL_PEOPLE, *OBJECTS]
     for phrase in (*FINALS, *CLAUSES):
         words.extend(w for w in phrase if w != "X")
@@ -74,8 +74,10 @@ class PronounConfig:
 
     sentences_per_example: int = 3
     max_clauses: int = 4
+    min_clauses: int = 0
     distractor_prob: float = 0.5
     pronoun_subject_prob: float = 0.3
+    relative_prob: float = 0.0
 
     def __post_init__(self) -> None:
         if self.sentences_per_example < 1:
@@ -84,7 +86,10 @@ class PronounConfig:
             )
         if self.max_clauses < 0:
             raise ValueError(f"max_clauses must be >= 0, got {self.max_clauses}")
-        for name in ("distractor_prob", "pronoun_subject_prob"):
+        if not 0 <= self.min_clauses <= self.max_clauses:
+            raise ValueError(f"min_clauses must lie in 0..max_clauses={self.max_clauses}, got "
+                             f"{self.min_clauses}")
+        for name in ("distractor_prob", "pronoun_subject_prob", "relative_prob"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
@@ -136,14 +141,20 @@ def _sentence(config: PronounConfig, generator: torch.Generator) -> tuple[list[s
         words, subject = [SUBJECT_PRONOUNS[gender]], 0
     else:
         words, subject = ["the", _pick(own, generator)], 1
-    num_clauses = 1 + int(torch.randint(config.max_clauses + 1, (1,), generator=generator))
+    num_clauses = 1 + config.min_clauses + int(torch.randint(
+        config.max_clauses - config.min_clauses + 1, (1,), generator=generator))
     for k in range(num_clauses):
         if k > 0:
             words.append("and")
         for word in _pick(CLAUSES, generator):
             if word == "X":
-                people = other if _coin(config.distractor_prob, generator) else NEUTRAL_PEOPLE
-                word = _pick(people, generator)
+                attractor = _coin(config.distractor_prob, generator)
+                word = _pick(other if attractor else NEUTRAL_PEOPLE, generator)
+                if attractor and _coin(config.relative_prob, generator):
+                    # the attractor's own possessive, of the other gender
+                    words.extend([word, "who", *_pick(FINALS, generator),
+                                  PRONOUNS[1 - gender]])
+                    word = _pick(OBJECTS, generator)
             words.append(word)
     words.append("and")
     words.extend(_pick(FINALS, generator))

@@ -72,7 +72,7 @@ def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
         logits = model(data.tokens)
     step = logits[data.query_example, data.query_pronoun - 1]
     his, her = WORD_TO_ID["his"], WORD_TO_ID["her"]
-    correct = ((step[:, her] > step[:, his]).long() == data.query_gender).float()
+    correct = ((step[:, her] > step[:, his]).long() == data.query_gender).double()
     accuracy, counts = [], []
     for low, high in BUCKETS:
         inside = (data.distance >= low) & (data.distance <= high)

@@ -105,7 +105,7 @@ def _by_bucket(correct: Tensor, data: PronounData) -> tuple[float, ...]:
     out = []
     for low, high in BUCKETS:
         inside = (data.distance >= low) & (data.distance <= high)
-        out.append(float(correct[inside].float().mean()) if inside.any() else float("nan"))
+        out.append(float(correct[inside].double().mean()) if inside.any() else float("nan"))
     return tuple(out)
 
 
@@ -135,21 +135,21 @@ def intervention_measures(
     for name, value in values.items():
         on_units[name] = correct(Clamp("forget", units, value, where=masks[name]))
         on_control[name] = torch.stack([correct(Clamp("forget", c, value, where=masks[name]))
-                                        for c in controls]).float()  # (draws, Q)
+                                        for c in controls]).double()  # (draws, Q)
     keeps = INTERVENTIONS[:2]
     forget = INTERVENTIONS[2]
     return InterventionMeasures(
         units=tuple(units),
         controls=controls,
-        changed_base=float(base[changed].float().mean()),
-        changed_units={k: float(on_units[k][changed].float().mean()) for k in keeps},
+        changed_base=float(base[changed].double().mean()),
+        changed_units={k: float(on_units[k][changed].double().mean()) for k in keeps},
         changed_control={k: float(on_control[k][:, changed].mean()) for k in keeps},
         bucket_base=_by_bucket(base, data),
         bucket_units=_by_bucket(on_units[forget], data),
         bucket_control=tuple(float(torch.tensor(v).mean()) for v in zip(
             *(_by_bucket(row, data) for row in on_control[forget]), strict=True)),
-        all_base=float(base.float().mean()),
-        all_units=float(on_units[forget].float().mean()),
+        all_base=float(base.double().mean()),
+        all_units=float(on_units[forget].double().mean()),
         all_control=float(on_control[forget].mean()),
     )
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -142,10 +143,22 @@ def run_seed(config: TourConfig, seed: int) -> SeedResult:
     )
 
 
-def _run_seed_in_worker(config: TourConfig, seed: int) -> SeedResult:
-    # Tiny products (batch 32, 64 units): one thread per process; the processes use the cores.
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread, restored after: the products are tiny (batch 32, 64 units), so a
+    second thread only spins and synchronises (on a busy machine, ten times the CPU time); the
+    seeds use the cores as separate processes instead."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    return run_seed(config, seed)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_seed_in_worker(config: TourConfig, seed: int) -> SeedResult:
+    with one_thread():
+        return run_seed(config, seed)
 
 
 @dataclass(frozen=True)
@@ -189,7 +202,8 @@ def run_tour(config: TourConfig = TourConfig(),
     results: dict[int, SeedResult] = {}
     if config.workers == 1:
         for seed in seeds:
-            results[seed] = run_seed(config, seed)
+            with one_thread():
+                results[seed] = run_seed(config, seed)
             if on_seed is not None:
                 on_seed(len(results), len(seeds))
     else:
@@ -207,5 +221,6 @@ def run_tour(config: TourConfig = TourConfig(),
         model = build_model(config, name)
         model.load_state_dict(state)
         models[name] = model.eval()
-    layer = lstm_trace(models["LSTM"], ordered[0].test.tokens, ordered[0].test.lengths)
+    with one_thread():
+        layer = lstm_trace(models["LSTM"], ordered[0].test.tokens, ordered[0].test.lengths)
     return TourResult(config, ordered, time.perf_counter() - start, models, layer)
