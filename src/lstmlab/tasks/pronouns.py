@@ -57,8 +57,8 @@ SUBJECT_PRONOUNS = ("he", "she")
 
 
 def _vocabulary() -> tuple[str, ...]:
-    words = [PAD, ".", "and", "the", "who", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS, *FEMALE_NOUNS,
-             *NEUTRAL_PEOPLE, *OBJECTS]
+    words = [PAD, ".", "and", "the", "who", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS,
+             *FEMALE_NOUNS, *NEUTRAL_PEOPLE, *OBJECTS]
     for phrase in (*FINALS, *CLAUSES):
         words.extend(w for w in phrase if w != "X")
     return tuple(dict.fromkeys(words))
