@@ -120,3 +120,9 @@ def test_bad_config_names_the_argument():
         PronounConfig(distractor_prob=1.5)
     with pytest.raises(ValueError, match="num_examples"):
         generate(0, generator=torch.Generator())
+
+
+def test_attracted_flags_pronouns_with_a_noun_of_the_other_gender_in_between(data):
+    sentences = [s for n in range(len(data.lengths)) for s in _parse(data.words(n))]
+    expected = [any(g != subject for g in between) for subject, _, _, between, _, _ in sentences]
+    assert data.attracted.tolist() == expected

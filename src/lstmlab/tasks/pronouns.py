@@ -66,6 +66,9 @@ def _vocabulary() -> tuple[str, ...]:
 
 VOCAB: tuple[str, ...] = _vocabulary()
 WORD_TO_ID: dict[str, int] = {w: k for k, w in enumerate(VOCAB)}
+# indexed by the subject's gender: the ids of the nouns of the other gender
+ATTRACTOR_IDS = (torch.tensor([WORD_TO_ID[w] for w in FEMALE_NOUNS]),
+                 torch.tensor([WORD_TO_ID[w] for w in MALE_NOUNS]))
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,18 @@ class PronounData:
         """(Q,) tokens from the subject word to its pronoun."""
         return self.query_pronoun - self.query_subject
 
+    @property
+    def attracted(self) -> Tensor:
+        """(Q,) bool: a noun of the other gender (an attractor) lies between the subject and
+        its pronoun."""
+        flags = []
+        for n, s, p, g in zip(self.query_example.tolist(), self.query_subject.tolist(),
+                              self.query_pronoun.tolist(), self.query_gender.tolist(),
+                              strict=True):
+            other = ATTRACTOR_IDS[g]
+            flags.append(bool(torch.isin(self.tokens[n, s + 1 : p], other).any()))
+        return torch.tensor(flags, dtype=torch.bool)
+
     def words(self, example: int) -> list[str]:
         """The words of one example, without padding."""
         return [VOCAB[k] for k in self.tokens[example, : int(self.lengths[example])].tolist()]
@@ -136,7 +151,7 @@ def _coin(prob: float, generator: torch.Generator) -> bool:
 def _sentence(config: PronounConfig, generator: torch.Generator) -> tuple[list[str], int, int, int]:
     """One sentence: its words, the subject word's index, the pronoun's index, the gender."""
     gender = int(torch.randint(2, (1,), generator=generator))
-    own, other = (MALE_NOUNS, FEMALE_NOUNS) if gender == MALE else (FEMALE_NOUNS, MALE_NOUNS)
+    own = MALE_NOUNS if gender == MALE else FEMALE_NOUNS
     if _coin(config.pronoun_subject_prob, generator):
         words, subject = [SUBJECT_PRONOUNS[gender]], 0
     else:
@@ -148,13 +163,18 @@ def _sentence(config: PronounConfig, generator: torch.Generator) -> tuple[list[s
             words.append("and")
         for word in _pick(CLAUSES, generator):
             if word == "X":
-                attractor = _coin(config.distractor_prob, generator)
-                word = _pick(other if attractor else NEUTRAL_PEOPLE, generator)
-                if attractor and _coin(config.relative_prob, generator):
-                    # the attractor's own possessive, of the other gender
-                    words.extend([word, "who", *_pick(FINALS, generator),
-                                  PRONOUNS[1 - gender]])
-                    word = _pick(OBJECTS, generator)
+                if _coin(config.distractor_prob, generator):
+                    # a gendered noun of either gender: its gender tells nothing about the
+                    # subject's, and when it is the other one it is an attractor
+                    noun_gender = int(torch.randint(2, (1,), generator=generator))
+                    word = _pick((MALE_NOUNS, FEMALE_NOUNS)[noun_gender], generator)
+                    if _coin(config.relative_prob, generator):
+                        # the noun's own possessive, agreeing with the noun
+                        words.extend([word, "who", *_pick(FINALS, generator),
+                                      PRONOUNS[noun_gender]])
+                        word = _pick(OBJECTS, generator)
+                else:
+                    word = _pick(NEUTRAL_PEOPLE, generator)
             words.append(word)
     words.append("and")
     words.extend(_pick(FINALS, generator))

@@ -131,6 +131,13 @@ def summary(result: TourResult) -> list[str]:
     rnn_acc = interval([s.rnn.accuracy for s in seeds])
     lines.append(f"Next-pronoun accuracy on {len(first.test.query_gender)} held-out pronouns "
                  f"per seed: LSTM {pct(lstm_acc)}, simple RNN {pct(rnn_acc)}.")
+    attracted = [interval([getattr(s, m).attractor_accuracy for s in seeds])
+                 for m in ("lstm", "rnn")]
+    clean = [interval([getattr(s, m).clean_accuracy for s in seeds]) for m in ("lstm", "rnn")]
+    share = interval([float(s.test.attracted.double().mean()) for s in seeds])
+    lines.append(f"With an attractor (a noun of the other gender) between subject and pronoun "
+                 f"({pct(share)} of pronouns): LSTM {pct(attracted[0])}, RNN "
+                 f"{pct(attracted[1])}; without one: LSTM {pct(clean[0])}, RNN {pct(clean[1])}.")
     lstm_b = [s.lstm.bucket_accuracy for s in seeds]
     rnn_b = [s.rnn.bucket_accuracy for s in seeds]
     parts, ahead = [], []
