@@ -48,7 +48,10 @@ class TourConfig:
     seed: int = 0  # the first seed; the tour runs seed, seed + 1, ..., seed + seeds - 1
     seeds: int = 5
     workers: int = 2  # processes; 1 runs every seed in this process
-    corpus: PronounConfig = PronounConfig(sentences_per_example=2, max_clauses=8)
+    # Distances 5 to ~80 tokens; 70 % of person slots hold a noun of either gender (so the
+    # nouns in between never give the subject away), half of them with their own possessive.
+    corpus: PronounConfig = PronounConfig(sentences_per_example=2, max_clauses=10,
+                                          distractor_prob=0.7, relative_prob=0.5)
     train_examples: int = 3000
     test_examples: int = 400
     embedding_size: int = 32
@@ -77,7 +80,8 @@ class TourConfig:
         """A few seconds in one process, for tests and a first look: float64 (so its printout
         is the same on every machine; the README shows it), numbers not meaningful."""
         return cls(seed=seed, seeds=3, workers=1,
-                   corpus=PronounConfig(sentences_per_example=2, max_clauses=4),
+                   corpus=PronounConfig(sentences_per_example=2, max_clauses=4,
+                                        distractor_prob=0.7, relative_prob=0.5),
                    train_examples=200, test_examples=60, embedding_size=8, hidden_size=12,
                    training=TrainConfig(steps=40, batch_size=16), gender_units=3,
                    control_draws=2, dtype=torch.float64, smoke=True)
