@@ -11,16 +11,27 @@ Grammar (one sentence; ``|`` = choice, ``*`` = repetition, drawn uniformly unles
     SUBJECT  = "he" | "she"                        (probability ``pronoun_subject_prob``)
              | "the" NOUN                           (otherwise; NOUN of the subject's gender)
     CLAUSE   = a verb phrase, some with a person slot: "met the X", "talked to the X", ...
-               X is a noun of the *other* gender with probability ``distractor_prob``
-               (a distractor), else a gender-neutral person ("teacher", "child", ...)
+    X        = NOUN                                 (probability ``distractor_prob``; the
+                                                     noun's gender drawn anew, independent of
+                                                     the subject's: when it is the other one,
+                                                     the noun is an *attractor*)
+               [ "who" FINAL POSSESSIVE OBJECT ]    (probability ``relative_prob``; the
+                                                     possessive agrees with X, not the subject)
+             | a gender-neutral person              (otherwise: "teacher", "child", ...)
     FINAL    = "played with" | "looked for" | "fed" | "washed" | "lost" | "found"
     PRONOUN  = "his" if the subject is male else "her"
     OBJECT   = "dog" | "cat" | "ball" | ...
 
-with k uniform in 0..``max_clauses`` (so subject-pronoun distances vary from 5 to about 35
-tokens with the defaults) and the subject's gender drawn anew for every sentence (a
-subject change across a sentence boundary half of the time). One example is
+with k uniform in ``min_clauses``..``max_clauses`` and the subject's gender drawn anew for
+every sentence (a subject change across a sentence boundary half of the time). One example is
 ``sentences_per_example`` sentences in a row; examples are padded with ``<pad>`` (id 0).
+
+Attractors are the agreement-attraction setting of Linzen, Dupoux & Goldberg (2016, "Assessing
+the ability of LSTMs to learn syntax-sensitive dependencies", TACL 4): a noun of the other
+class between the controller and the agreeing word. Because a noun in between has either
+gender at random, the only way to the right pronoun is to carry the subject's gender across
+the whole sentence: nothing nearer gives it away (``PronounData.attracted`` flags the
+pronouns with an attractor in between).
 
 Every draw uses the ``torch.Generator`` passed in: same seed, same corpus.
 """
