@@ -151,7 +151,8 @@ def summary(result: TourResult) -> list[str]:
     lines.append("By subject-to-pronoun distance in tokens (LSTM vs RNN): " + "; ".join(parts)
                  + ".")
     supported = [label for label, d, _ in ahead if d.low > 0]
-    far_label, far_difference, far_flags = ahead[-1]
+    far_label, far_difference, far_flags = ahead[-1] if ahead else ("any", Interval(
+        math.nan, math.nan, math.nan), [])
     if supported:
         lines.append(
             f"Finding: the LSTM is more accurate than the simple RNN at {', '.join(supported)} "
