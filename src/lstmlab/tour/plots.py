@@ -41,7 +41,7 @@ def interval_lines(labels: Sequence[str], series: dict[str, Sequence[Interval]],
     ax.set_xticklabels(labels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # never over the data
     return fig
 
 
@@ -60,5 +60,5 @@ def interval_bars(groups: Sequence[str], series: dict[str, Sequence[Interval]],
     ax.set_xticklabels(groups, rotation=30 if len(groups) > 4 else 0, ha="right"
                        if len(groups) > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # never over the data
     return fig
