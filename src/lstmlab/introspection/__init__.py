@@ -12,6 +12,8 @@
     rank_units(layer.cell, labels)              # which units track a labelled property
     trace_module(my_model, ids)["rnn"]          # every LSTM/GRU inside your own nn.Module
     trace_gru(gru, x)[0].update                 # a GRU's update gate z (its keep share)
+    gate_terms(model, x)[0][0].input            # W_f x_t of pre_f = W_f x_t + U_f h_{t-1} + b_f
+    patched_run(model, x, Clamp("forget", [3], 1.0, where=steps))  # intervene on a gate
 
 ``trace`` runs torch's fused kernel (no Python loop for the standard cell); gradient flow and
 Jacobians re-run the model step by step with every state in the graph.
@@ -39,6 +41,15 @@ from lstmlab.introspection.gru import (
     trace_gru,
     update_retention,
 )
+from lstmlab.introspection.intervention import (
+    Clamp,
+    GatePatch,
+    PatchedRun,
+    combine,
+    identity_patch,
+    patched_run,
+)
+from lstmlab.introspection.preactivation import GateTerms, gate_terms, previous_hidden
 from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
 from lstmlab.introspection.retention import (
     Decomposition,
@@ -61,6 +72,15 @@ from lstmlab.introspection.tracer import trace
 from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
 
 __all__ = [
+    "Clamp",
+    "GatePatch",
+    "GateTerms",
+    "PatchedRun",
+    "combine",
+    "gate_terms",
+    "identity_patch",
+    "patched_run",
+    "previous_hidden",
     "Decomposition",
     "ExpRetention",
     "ForgetEvent",
