@@ -3,7 +3,8 @@
 A trial (task, cell, seed): Adam on batches of one random length in ``train_lengths`` with a
 cross-entropy loss at every step, gradient norm clipped to 1; every ``eval_every`` steps the
 per-step accuracy on a fixed validation batch of the longest train length, stopping early once
-it reaches ``target``. Then the final-step accuracy (the answer after the whole sequence) on
+it reaches ``target``, or when it has not risen by 0.005 for ``patience`` steps (a cell that
+cannot learn the task stops trying; one still learning goes on to ``max_steps``). Then the final-step accuracy (the answer after the whole sequence) on
 ``test_batch`` fresh sequences of each of ``test_lengths`` (the same sequences for every cell
 of a seed), and the trace statistics of ``trace_stats`` on a recorded run of ``trace_length``
 steps. Each finished trial is appended as one JSON line to the store at once (``run`` skips
@@ -38,6 +39,7 @@ class BenchConfig:
     max_steps: int = 800
     eval_every: int = 50
     target: float = 0.999
+    patience: int = 250
     train_lengths: tuple[int, int] = (3, 40)
     test_lengths: tuple[int, ...] = (40, 64, 128, 256)
     test_batch: int = 128
@@ -47,7 +49,7 @@ class BenchConfig:
     @classmethod
     def quick(cls) -> BenchConfig:
         """A smoke run of the same code in seconds (numbers not meaningful)."""
-        return cls(hidden_size=8, batch_size=8, max_steps=4, eval_every=2,
+        return cls(hidden_size=8, batch_size=8, max_steps=4, eval_every=2, patience=2,
                    train_lengths=(3, 6), test_lengths=(6, 12), test_batch=8,
                    trace_length=12, trace_batch=4)
 
@@ -81,7 +83,7 @@ def run_trial(config: BenchConfig, task_name: str, cell: str, seed: int) -> dict
     data = _generator(task_name, seed, "train")
     low, high = config.train_lengths
     validation = task.draw(high, 4 * config.batch_size, _generator(task_name, seed, "valid"))
-    steps, train_accuracy = 0, 0.0
+    steps, train_accuracy, best, best_step = 0, 0.0, 0.0, 0
     while steps < config.max_steps:
         length = int(torch.randint(low, high + 1, (1,), generator=data))
         batch = task.draw(length, config.batch_size, data)
@@ -96,7 +98,9 @@ def run_trial(config: BenchConfig, task_name: str, cell: str, seed: int) -> dict
             with torch.no_grad():
                 predicted = model(validation.inputs).argmax(-1)
             train_accuracy = float((predicted == validation.labels).double().mean())
-            if train_accuracy >= config.target:
+            if train_accuracy >= best + 0.005:
+                best, best_step = train_accuracy, steps
+            if train_accuracy >= config.target or steps - best_step >= config.patience:
                 break
     accuracy = {}
     for length in config.test_lengths:
