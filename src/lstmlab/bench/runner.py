@@ -34,12 +34,12 @@ class BenchConfig:
     """Sizes of a bench run; every trial of one store shares them (``key``)."""
 
     hidden_size: int = 32
-    batch_size: int = 64
+    batch_size: int = 32
     learning_rate: float = 1e-2
-    max_steps: int = 800
+    max_steps: int = 500
     eval_every: int = 50
     target: float = 0.999
-    patience: int = 250
+    patience: int = 150
     train_lengths: tuple[int, int] = (3, 40)
     test_lengths: tuple[int, ...] = (40, 64, 128, 256)
     test_batch: int = 128
