@@ -39,7 +39,7 @@ class BenchConfig:
     max_steps: int = 500
     eval_every: int = 50
     target: float = 0.999
-    patience: int = 150
+    patience: int = 300
     train_lengths: tuple[int, int] = (3, 40)
     test_lengths: tuple[int, ...] = (40, 64, 128, 256)
     test_batch: int = 128

@@ -252,14 +252,13 @@ class RecurrentStack(nn.Module):
         state = hx[0] if len(hx) == 1 else hx
         arguments = (self._flat_weights, self.bias, self.num_layers, self.dropout,
                      self.training, self.bidirectional)
-        with warnings.catch_warnings():
-            # torch says, once, that oneDNN lacks projections and it falls back to its own
-            # kernel: a fact about speed, nothing a caller can act on (and -W error breaks)
-            warnings.filterwarnings("ignore", "LSTM with projections is not supported")
-            if batch_sizes is None:
-                result = kernel(x, state, *arguments, False)  # x is (T, B, I)
-            else:
-                result = kernel(x, batch_sizes, state, *arguments)
+        # With proj_size on CPU, torch's kernel says once per process (as for nn.LSTM) that
+        # oneDNN has no projections; no per-call warning filter here (it would reset Python's
+        # show-once memory and is not thread-safe)
+        if batch_sizes is None:
+            result = kernel(x, state, *arguments, False)  # x is (T, B, I)
+        else:
+            result = kernel(x, batch_sizes, state, *arguments)
         output, state = result[0], tuple(result[1:])
         if prepared.unsorted_indices is not None:
             state = tuple(t.index_select(1, prepared.unsorted_indices) for t in state)
