@@ -42,11 +42,11 @@ def _cell(estimate: tuple[float, float, float]) -> str:
 
 def _reading(short: float, long: float) -> str:
     """The trace's verdict from the best state field's probe accuracy (train lengths, beyond)."""
-    if short >= 0.95 and long >= 0.95:
-        return "a linear readout of the state recovers it at train lengths and beyond"
-    if short >= 0.95:
-        return "readable from the state at train lengths; the code degrades beyond them"
-    return "the state holds no linearly readable code of it, even at train lengths"
+    if short >= 0.9 and long >= 0.9:
+        return "linearly readable from the state at train lengths and beyond"
+    if short >= 0.9:
+        return "linearly readable at train lengths; the code degrades beyond them"
+    return "not reliably readable from the state (probe < 0.9), even at train lengths"
 
 
 def _average(trials: list[dict], field: str, key: str) -> list[float]:
