@@ -4,11 +4,12 @@ A trial (task, cell, seed): Adam on batches of one random length in ``train_leng
 cross-entropy loss at every step, gradient norm clipped to 1; every ``eval_every`` steps the
 per-step accuracy on a fixed validation batch of the longest train length, stopping early once
 it reaches ``target``, or when it has not risen by 0.005 for ``patience`` steps (a cell that
-cannot learn the task stops trying; one still learning goes on to ``max_steps``). Then the final-step accuracy (the answer after the whole sequence) on
-``test_batch`` fresh sequences of each of ``test_lengths`` (the same sequences for every cell
-of a seed), and the trace statistics of ``trace_stats`` on a recorded run of ``trace_length``
-steps. Each finished trial is appended as one JSON line to the store at once (``run`` skips
-the trials already there: a killed run started again resumes).
+cannot learn the task stops trying; one still learning goes on to ``max_steps``). Then the
+final-step accuracy (the answer after the whole sequence) on ``test_batch`` fresh sequences
+of each of ``test_lengths`` (the same sequences for every cell of a seed), and the trace
+statistics of ``trace_stats`` on a recorded run of ``trace_length`` steps. Each finished
+trial is appended as one JSON line to the store at once (``run`` skips the trials already
+there: a killed run started again resumes).
 """
 
 from __future__ import annotations
