@@ -412,5 +412,53 @@ def store_salvage(
                   f" {report.configs_lost}); {report.source} is unchanged", highlight=False)
 
 
+
+@app.command("bench-tasks")
+def bench_tasks(
+    out: Annotated[Path, typer.Option(help="folder for state_tracking.trials.jsonl (every "
+                                      "finished trial, resumable), state_tracking.md and "
+                                      ".csv")] = Path("results"),
+    seeds: Annotated[int, typer.Option(help="seeds per task and cell")] = 5,
+    task: Annotated[list[str] | None, typer.Option(
+        "--task", help="parity, modular, revision; repeat for several (default: all)")] = None,
+    cell: Annotated[list[str] | None, typer.Option(
+        "--cell", help="lstm, lstm1997, gru, slstm, mlstm, minlstm, mingru, elman; repeat "
+                       "for several (default: all)")] = None,
+    quick: Annotated[bool, typer.Option(help="tiny sizes, a few steps: a smoke run of the "
+                                        "whole pipeline (numbers not meaningful)")] = False,
+    render_only: Annotated[bool, typer.Option(help="train nothing: render the table from "
+                                              "the store in OUT")] = False,
+) -> None:
+    """State tracking and storage revision for the whole family: train each cell on parity,
+    a sum mod 5 and key-value revision at lengths 3-40, test at 40-256, and account for each
+    result from the cell's trace. Writes OUT/state_tracking.md and .csv from the store."""
+    import torch
+
+    from lstmlab.bench.models import CELLS
+    from lstmlab.bench.render import render
+    from lstmlab.bench.runner import BenchConfig, read_store, run
+    from lstmlab.bench.tasks import TASKS
+    from lstmlab.errors import UserError
+
+    torch.set_num_threads(1)  # tiny layers: a second thread only adds synchronisation
+    config = BenchConfig.quick() if quick else BenchConfig()
+    store = out / "state_tracking.trials.jsonl"
+    if render_only:
+        rows = read_store(store)
+        if not rows:
+            raise UserError(f"--render-only: no trials in {store}; run without it first")
+    else:
+        rows = run(config, store, task or list(TASKS), cell or list(CELLS), range(seeds),
+                   on_trial=lambda row: console.print(
+                       f"{row['task']} {row['cell']} seed {row['seed']}: final-step "
+                       f"accuracy {row['accuracy']} after {row['steps']} steps",
+                       highlight=False))
+    markdown, table = render(rows, config.train_lengths[1])
+    (out / "state_tracking.md").write_text(markdown + "\n", encoding="utf-8")
+    (out / "state_tracking.csv").write_text(table, encoding="utf-8")
+    console.print(f"Table: {out / 'state_tracking.md'}, {out / 'state_tracking.csv'}",
+                  highlight=False)
+
+
 if __name__ == "__main__":
     app()

@@ -259,6 +259,10 @@ def compiled_unroll(
     gradients, and with ``lengths``, it is ``unroll``, as is anything else the fast path does
     not cover (module docstring).
     """
+    # torch.compile and torch.export cannot look inside the C kernels (they read data
+    # pointers); the readable loop of the same numbers traces
+    if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+        return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)
     spec = _spec(cell)
     if lengths is not None or not _covered(cell, xs, spec) or (record and _wants_grad(
             cell, xs, state)):
