@@ -84,7 +84,8 @@ def network_config(setup: Setup1997) -> Network1997Config:
         input_to_output=setup.connectivity is Connectivity.B,
         g=_SQUASH[setup.g], h=_SQUASH[setup.h], init_range=setup.init_range,
         input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
-        random_gate_bias=RANDOM_GATE_BIAS if random_bias else None)
+        random_gate_bias=RANDOM_GATE_BIAS if random_bias else None,
+        output_squash=IDENTITY if setup.output_unit == "linear" else LOGISTIC)
 
 
 @dataclass(frozen=True)
