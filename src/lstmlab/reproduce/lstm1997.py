@@ -42,7 +42,7 @@ from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
-from lstmlab.tasks.batch import Batch, concat
+from lstmlab.tasks.batch import Batch, sample_each
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
 from lstmlab.training.network1997 import (
     Network1997,
@@ -187,24 +187,27 @@ class Lstm1997Method:
                 joined = ([weights] if members else []) + [_unsqueeze(m.weights) for m in fresh]
                 weights = _join(joined)
                 members += fresh
-            batch = concat([m.task.sample(1, m.generator) for m in members])
+            batch = sample_each([m.task for m in members], [m.generator for m in members])
             batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
                             targets=batch.targets.to(self.settings.dtype))
-            staged = torch.tensor([m.construction is not None and m.construction.fired_at is None
-                                   for m in members])
+            waiting_for_cells = [m.construction is not None and m.construction.fired_at is None
+                                 for m in members]
+            staged = torch.tensor(waiting_for_cells) if any(waiting_for_cells) else None
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
                 batch.mask.unsqueeze(2), learning_rate=setup.learning_rate,
-                trainable=phase_one_mask(weights, staged) if staged.any() else None)
+                trainable=phase_one_mask(weights, staged) if staged is not None else None)
             weights = result.weights
-            for k in staged.nonzero().flatten().tolist():
+            for k in [] if staged is None else staged.nonzero().flatten().tolist():
                 if members[k].construction.observe(float(result.loss[k])):
                     weights.weight_ho[k] = members[k].held_output
                     logger.info("seed %d: memory cell added after %d sequences", members[k].seed,
                                 members[k].construction.fired_at)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             task = members[0].task
-            correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)
+            # One conversion per step; each member's criterion then works on Python values.
+            correct = task.is_correct(outputs, batch).tolist()
+            errors = task.errors(outputs, batch).tolist()
             presented += len(members)
             steps += 1
             leaving = []
@@ -212,7 +215,8 @@ class Lstm1997Method:
                 def evaluate(check: Batch, k: int = k, weights=weights) -> Tensor:
                     return _evaluate(template, _take(weights, torch.tensor([k])), check)
 
-                met = member.criterion.observe(correct[k : k + 1], errors[k : k + 1], evaluate)
+                met = member.criterion.observe_values(correct[k : k + 1], errors[k : k + 1],
+                                                      evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
                         met = member.criterion.final_success(evaluate)

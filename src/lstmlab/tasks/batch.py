@@ -86,6 +86,22 @@ class Batch:
                      self.lengths.to(device), move(self.labels), move(self.choices))
 
 
+def sample_each(tasks: Sequence[Task], generators: Sequence[torch.Generator]) -> Batch:
+    """Sequence k from ``tasks[k]`` and ``generators[k]``, joined along B:
+    ``concat([task.sample(1, g) for task, g in zip(tasks, generators)])``.
+
+    Where every task has the same ``data_key`` (tasks that draw the same sequences from the same
+    generator state) and a ``sample_each(generators)``, that method makes the batch instead: the
+    same batch, bit for bit, in fewer torch calls (each task's tests check the equality)."""
+    if len(tasks) != len(generators):
+        raise ValueError(f"tasks, generators: expected one task per generator, received "
+                         f"{len(tasks)} and {len(generators)}")
+    keys = {getattr(task, "data_key", None) for task in tasks}
+    if None not in keys and len(keys) == 1 and hasattr(tasks[0], "sample_each"):
+        return tasks[0].sample_each(generators)
+    return concat([task.sample(1, g) for task, g in zip(tasks, generators, strict=True)])
+
+
 def concat(batches: Sequence[Batch]) -> Batch:
     """Join batches along B, padding the shorter ones with zeros (mask False) to the longest T.
 
