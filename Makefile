@@ -13,7 +13,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_AUTH_MODE := disabled
 export RAY_USAGE_STATS_ENABLED := 0
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo test lint bench browser clean results
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# RESULTS.md and results/summary.csv from the trials committed under results/trials/.
+results: $(STAMP)
+	$(BIN)/lstmlab results
 
 clean:
 	rm -rf $(VENV) report .pytest_cache

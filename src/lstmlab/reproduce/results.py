@@ -304,14 +304,22 @@ def _published_cell(row: PublishedRow | None) -> str:
     return f"{rate}{trials}, mean {_count(row.sequences)} ({row.source}, {row.setting})"
 
 
+def _trials_cell(row: Summary) -> str:
+    paper = None if row.published is None else row.published.trials
+    if paper is None or len(row.trials) >= paper:
+        return str(len(row.trials))
+    return f"{len(row.trials)} of the paper's {paper} (partial)"
+
+
 def measured_table(rows: list[Summary]) -> str:
-    lines = ["| experiment | reading | method | key | budget | success (Wilson 95 %) | mean seqs "
-             "to success (bootstrap 95 %) | [H97] | verdict |",
-             "|---|---|---|---|---:|---|---|---|---|"]
+    lines = ["| experiment | reading | method | key | budget | trials | success (Wilson 95 %) | "
+             "mean seqs to success (bootstrap 95 %) | [H97] | verdict |",
+             "|---|---|---|---|---:|---|---|---|---|---|"]
     for row in rows:
         lines.append(
             f"| {split(row.experiment)[0]} | {row.reading} | {row.method} | "
-            f"`{row.config_hash[:8]}` | {_count(row.budget)} | {_rate_cell(row)} | "
+            f"`{row.config_hash[:8]}` | {_count(row.budget)} | {_trials_cell(row)} | "
+            f"{_rate_cell(row)} | "
             f"{_mean_cell(row)} | {_published_cell(row.published)} | **{row.verdict}** |")
     return "\n".join(lines)
 
