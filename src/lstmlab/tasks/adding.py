@@ -91,20 +91,21 @@ def marked_pairs_each(T: int, generators: Sequence[torch.Generator], low: float,
     of networks, each on its own stream, gets its training sequences in a few torch calls
     instead of ~20 per member (tested equal in tests/tasks/test_adding.py)."""
     lengths, raw, firsts, seconds = [], [], [], []
+    longest, spread, one = T + T // 10 + 1, T // 2 - 1, (1,)
     for generator in generators:  # the draws of marked_pairs_batch(T, 1, generator), in order
-        length = torch.randint(T, T + T // 10 + 1, (1,), generator=generator)
-        raw.append(torch.rand(int(length), generator=generator))
-        first, second = mark_pairs(T, 1, generator)
+        length = int(torch.randint(T, longest, one, generator=generator))
         lengths.append(length)
-        firsts.append(first)
-        seconds.append(second)
-    lengths_t = torch.cat(lengths)
-    steps, size = int(lengths_t.max()), len(generators)
+        raw.append(torch.rand(length, generator=generator))
+        firsts.append(torch.randint(10, one, generator=generator))  # mark_pairs' two draws
+        seconds.append(torch.randint(spread, one, generator=generator))
+    lengths_t = torch.tensor(lengths)
+    steps, size = max(lengths), len(generators)
     rows = torch.arange(size)
     valid = torch.arange(steps).unsqueeze(1) < lengths_t
     padded = torch.nn.utils.rnn.pad_sequence(raw)  # (steps, K), zeros after each end
     values = torch.where(valid, low + (1.0 - low) * padded, 0.0)
     first, second = torch.cat(firsts), torch.cat(seconds)
+    second = second + (second >= first).long()  # as mark_pairs
     markers = torch.zeros(steps, size)
     markers[0] = -1.0
     markers[lengths_t - 1, rows] = -1.0
