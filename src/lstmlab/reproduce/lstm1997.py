@@ -44,13 +44,14 @@ from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
 from lstmlab.tasks.batch import Batch, sample_each
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
+from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import (
     Network1997,
     Network1997Config,
     NetworkWeights1997,
     map_weights,
 )
-from lstmlab.training.online1997 import online_sequence
+from lstmlab.training.online1997 import UpdateMode, online_sequence
 
 _SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
@@ -93,7 +94,9 @@ class Lstm1997Settings:
     """How the trials run. ``dtype`` and ``curve_every`` are part of a trial's identity; the
     fields with ``compare=False`` (population size, progress interval, torch threads, how often
     in-flight trials are checkpointed) change only the speed, so they stay out of the store's
-    config hash."""
+    config hash. ``kernel_checks``: stopping sets and test sets are evaluated by the C loop
+    (``online1997_kernel``, no learning) instead of the torch forward; the outputs agree to
+    ~1e-15, not bit for bit, so it is part of the store key."""
 
     population: int = field(default=10, compare=False)
     curve_every: int = 500
@@ -101,6 +104,7 @@ class Lstm1997Settings:
     report_every: int = field(default=50, compare=False)
     dtype: torch.dtype = torch.float64
     checkpoint: CheckpointEvery = field(default=CheckpointEvery(), compare=False)
+    kernel_checks: bool = True
 
 
 class _Member:
@@ -157,7 +161,8 @@ class Lstm1997Method:
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (experiment.setup, network_config(experiment.setup), self.settings.dtype,
-                self.settings.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+                self.settings.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET,
+                ("kernel checks", self.settings.kernel_checks))
 
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
@@ -217,7 +222,8 @@ class Lstm1997Method:
             leaving = []
             for k, member in enumerate(members):
                 def evaluate(check: Batch, k: int = k, weights=weights) -> Tensor:
-                    return _evaluate(template, _take(weights, torch.tensor([k])), check)
+                    return _evaluate(template, _take(weights, torch.tensor([k])), check,
+                                     self.settings.kernel_checks)
 
                 met = member.criterion.observe_values(correct[k : k + 1], errors[k : k + 1],
                                                       evaluate)
@@ -247,8 +253,21 @@ class Lstm1997Method:
 
 
 @torch.no_grad()
-def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch) -> Tensor:
-    """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1)."""
-    inputs = batch.inputs.to(template.weight_ho.dtype).unsqueeze(1)  # (T, 1, N, I)
+def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
+              kernel: bool = False) -> Tensor:
+    """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1): by the C
+    loop where ``kernel`` and it can run (zero mask: no error, no update), else by the torch
+    forward."""
+    dtype = template.weight_ho.dtype
+    inputs = batch.inputs.to(dtype).unsqueeze(1)  # (T, 1, N, I)
+    config = template.config
+    if kernel and online1997_kernel.available(dtype, inputs.device,
+                                              (config.g, config.h, config.output_squash)):
+        steps, _, size, _ = inputs.shape
+        quiet = torch.zeros(steps, 1, size, dtype=dtype)
+        targets = torch.zeros(steps, 1, size, config.output_size, dtype=dtype)
+        result = online_sequence(template, weights, inputs, targets, quiet, learning_rate=0.0,
+                                 mode=UpdateMode.NONE, compiled=True)
+        return result.outputs.squeeze(1)
     outputs, _ = template(inputs, weights=weights)
     return outputs.squeeze(1)
