@@ -104,6 +104,9 @@ def test_export_render_and_the_cli_round_trip(tmp_path):
     assert summary[1]["verdict"] == "differs"  # 1 of 2 and one mean: a point interval
     text = (tmp_path / RESULTS_MD).read_text()
     assert "`4:linear-output`" in text and "1: 1,000 (failed)" in text
+    # the template's {{row 4 lstm1997}} in words, from the same numbers
+    assert "The linear output unit: 2 trials finished, 1 of 2 (50 %;" in text
+    assert "{{" not in text
     assert render(tmp_path)[RESULTS_MD] == text  # the same bytes again
 
 

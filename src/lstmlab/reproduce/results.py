@@ -398,6 +398,21 @@ def not_run(rows: list[Summary]) -> str:
     return "\n".join(head + lines)
 
 
+def _row_sentence(rows: list[Summary], experiment: str, method: str) -> str:
+    """``{{row EXPERIMENT METHOD}}`` in the template: that row in words (all its store keys)."""
+    found = [row for row in rows if row.experiment == experiment and row.method == method]
+    if not found:
+        return f"no committed trial of `{experiment}` ({method})"
+    parts = []
+    for row in found:
+        parts.append(f"{len(row.trials)} trials finished, {_rate_cell(row)} successful, mean "
+                     f"{_mean_cell(row)} sequences (key `{row.config_hash[:8]}`, "
+                     f"{row.verdict})")
+    return "; ".join(parts)
+
+
+ROW_MARKER = re.compile(r"\{\{row ([0-9a-z:-]+) ([0-9a-z_]+)\}\}")
+
 MARKERS = {"{{MEASURED}}": measured_table, "{{READINGS}}": readings_table,
            "{{TRIALS}}": trial_lists, "{{NOT_RUN}}": not_run}
 
@@ -413,6 +428,8 @@ def render(root: Path) -> dict[Path, str]:
         if marker not in template:
             raise ValueError(f"{TEMPLATE}: expected the marker {marker}, found none")
         text = text.replace(marker, build(rows))
+    text = ROW_MARKER.sub(lambda found: _row_sentence(rows, found.group(1), found.group(2)),
+                          text)
     return {RESULTS_MD: text, SUMMARY: summary_csv(rows)}
 
 
