@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -86,36 +87,42 @@ def marked_pairs_batch(T: int, batch_size: int, generator: torch.Generator, low:
 def marked_pairs_each(T: int, generators: Sequence[torch.Generator], low: float,
                       first_pair_value: float, combine: Callable[[Tensor, Tensor], Tensor]
                       ) -> Batch:
-    """``concat([marked_pairs_batch(T, 1, g, ...) for g in generators])``, bit for bit, with
-    one sequence's random draws per generator and the rest of the work batched: a population
-    of networks, each on its own stream, gets its training sequences in a few torch calls
-    instead of ~20 per member (tested equal in tests/tasks/test_adding.py)."""
+    """``concat([marked_pairs_batch(T, 1, g, ...) for g in generators])``, bit for bit: each
+    generator makes one sequence's draws, in ``marked_pairs_batch``'s order; the batch is then
+    assembled once for the population, in numpy (the same float32 operations, one at a time,
+    as the torch code; a numpy call costs ~1 us against torch's ~5-10 us, and a population step
+    needs ~20 of them). ``combine`` must accept numpy arrays too. Tested equal in
+    tests/tasks/test_adding.py."""
     lengths, raw, firsts, seconds = [], [], [], []
     longest, spread, one = T + T // 10 + 1, T // 2 - 1, (1,)
     for generator in generators:  # the draws of marked_pairs_batch(T, 1, generator), in order
         length = int(torch.randint(T, longest, one, generator=generator))
         lengths.append(length)
-        raw.append(torch.rand(length, generator=generator))
-        firsts.append(torch.randint(10, one, generator=generator))  # mark_pairs' two draws
-        seconds.append(torch.randint(spread, one, generator=generator))
-    lengths_t = torch.tensor(lengths)
-    steps, size = max(lengths), len(generators)
-    rows = torch.arange(size)
-    valid = torch.arange(steps).unsqueeze(1) < lengths_t
-    padded = torch.nn.utils.rnn.pad_sequence(raw)  # (steps, K), zeros after each end
-    values = torch.where(valid, low + (1.0 - low) * padded, 0.0)
-    first, second = torch.cat(firsts), torch.cat(seconds)
-    second = second + (second >= first).long()  # as mark_pairs
-    markers = torch.zeros(steps, size)
+        raw.append(torch.rand(length, generator=generator).numpy())
+        firsts.append(int(torch.randint(10, one, generator=generator)))  # mark_pairs' draws
+        seconds.append(int(torch.randint(spread, one, generator=generator)))
+    size, steps = len(generators), max(lengths)
+    ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
+    padded = np.zeros((steps, size), dtype=np.float32)
+    for k, values_k in enumerate(raw):
+        padded[: lengths[k], k] = values_k
+    valid = np.arange(steps)[:, None] <= ends
+    values = np.where(valid, low + (1.0 - low) * padded, np.float32(0.0))
+    first = np.array(firsts, dtype=np.int64)
+    second = np.array(seconds, dtype=np.int64)
+    second = second + (second >= first)  # as mark_pairs
+    markers = np.zeros((steps, size), dtype=np.float32)
     markers[0] = -1.0
-    markers[lengths_t - 1, rows] = -1.0
+    markers[ends, rows] = -1.0
     markers[first, rows] = 1.0
     markers[second, rows] = 1.0
-    values[0] = torch.where(markers[0] == 1.0, first_pair_value, values[0])
-    targets = torch.zeros(steps, size, 1)
-    targets[lengths_t - 1, rows, 0] = combine(values[first, rows], values[second, rows])
-    inputs = torch.stack([values, markers], dim=-1)
-    return Batch(inputs, targets, final_step_mask(lengths_t, steps), lengths_t)
+    values[0] = np.where(markers[0] == 1.0, np.float32(first_pair_value), values[0])
+    targets = np.zeros((steps, size, 1), dtype=np.float32)
+    targets[ends, rows, 0] = combine(values[first, rows], values[second, rows])
+    inputs = np.stack([values, markers], axis=-1)
+    mask = np.arange(steps)[:, None] == ends
+    return Batch(torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(mask),
+                 torch.from_numpy(ends + 1))
 
 
 def pairs_setup(name: str, lr: float, input_gate_bias: tuple[float, ...] | None) -> Setup1997:

@@ -14,6 +14,7 @@ Set-up: as Experiment 4 but learning rate 0.1 and input-gate biases "r" ([H97] T
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -52,7 +53,7 @@ class Multiplication:
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         return marked_pairs_batch(self.T, batch_size, generator, low=0.0, first_pair_value=1.0,
-                                  combine=torch.mul)
+                                  combine=operator.mul)
 
     @property
     def data_key(self) -> tuple:
@@ -62,7 +63,7 @@ class Multiplication:
     def sample_each(self, generators: Sequence[torch.Generator]) -> Batch:
         """One sequence per generator, equal to ``concat([sample(1, g) for g in ...])``."""
         return marked_pairs_each(self.T, generators, low=0.0, first_pair_value=1.0,
-                                 combine=torch.mul)
+                                 combine=operator.mul)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch)
