@@ -300,7 +300,7 @@ def _published_cell(row: PublishedRow | None) -> str:
     if row is None:
         return "—"
     rate = "rate not given" if row.success is None else f"{100 * row.success:.0f} %"
-    trials = "" if row.trials is None else f" of {row.trials}"
+    trials = "" if row.trials is None else f", {row.trials} trials"
     return f"{rate}{trials}, mean {_count(row.sequences)} ({row.source}, {row.setting})"
 
 
@@ -360,6 +360,8 @@ def readings_table(rows: list[Summary]) -> str:
                 kept = "not run"
             elif mine.verdict == "agrees":
                 kept = "kept: agrees with [H97]"
+            elif base is None:
+                kept = "differs from [H97]; the paper's-text row has no trials here (see text)"
             elif base is not None and (mine.successes / len(mine.trials)
                                        > base.successes / len(base.trials)
                                        or (mine.mean is not None and base.mean is not None
