@@ -17,7 +17,7 @@ export RAY_USAGE_STATS_ENABLED := 0
 export LSTMLAB_REQUIRE_KERNELS
 export LSTMLAB_NATIVE_ARCH
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo test lint bench browser clean results
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# RESULTS.md and results/summary.csv from the trials committed under results/trials/.
+results: $(STAMP)
+	$(BIN)/lstmlab results
 
 clean:
 	rm -rf $(VENV) report .pytest_cache

@@ -460,5 +460,28 @@ def bench_tasks(
                   highlight=False)
 
 
+
+@app.command()
+def results(
+    export: Annotated[list[Path] | None, typer.Option(
+        "--export", help="a run's trials.sqlite whose rows are first copied into "
+        "results/trials/*.csv (repeat for several)")] = None,
+    root: Annotated[Path, typer.Option(help="the repository (holds results/ and RESULTS.md)")
+                    ] = Path("."),
+) -> None:
+    """Render RESULTS.md and results/summary.csv from the trials committed under
+    results/trials/ (and results/template.md): the same files, byte for byte, on every run."""
+    from lstmlab.reproduce.results_report import TRIALS_DIR, export_store, write
+
+    try:
+        for store in export or ():
+            added = export_store(store, root / TRIALS_DIR)
+            console.print(f"{store}: {added} new trial rows", highlight=False)
+        for path in write(root):
+            console.print(f"wrote {path}", highlight=False)
+    except (ValueError, OSError) as error:
+        fail(str(error))
+
+
 if __name__ == "__main__":
     app()

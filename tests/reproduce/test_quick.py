@@ -32,6 +32,20 @@ def test_quick_mode_runs_experiment_1_end_to_end(tmp_path):
     _quick(["1"], tmp_path)
 
 
+@pytest.mark.timeout(300)  # 2b judges its 10,000 stopping sequences: ~10 s of one core
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_quick_mode_covers_every_experiment_of_table_10(name, tmp_path):
+    """`lstmlab reproduce --quick`: each experiment of Table 10 end to end with the paper's
+    method (2 trials of a tiny budget, their test sets, the tables), in seconds."""
+    results = run(build_config([name], ("lstm1997",), quick=True, out=tmp_path))
+    (experiment,) = results.experiments
+    (summary,) = experiment.methods
+    assert summary.trials == experiment.experiment.quick_trials
+    assert all(0.0 <= r.test_error <= 1.0 and r.sequences <= experiment.experiment.quick_budget
+               for r in summary.results)
+    assert f"### Experiment {name}:" in (tmp_path / "results.md").read_text()
+
+
 @pytest.mark.slow
 def test_quick_mode_runs_every_experiment(tmp_path):
     results = _quick(list(REGISTRY), tmp_path)

@@ -139,10 +139,14 @@ REGISTRY: dict[str, Callable[[], Experiment]] = {
 
 
 def experiment(name: str) -> Experiment:
-    """The experiment called ``name`` (one of ``REGISTRY``)."""
-    if name not in REGISTRY:
+    """The experiment called ``name`` (one of ``REGISTRY``), or ``"<name>:<reading>"``: that
+    experiment under one of its readings of the paper (``lstmlab.reproduce.readings``)."""
+    from lstmlab.reproduce.readings import split, with_reading
+
+    base, reading = split(name)
+    if base not in REGISTRY:
         raise ValueError(f"experiment: expected one of {', '.join(REGISTRY)}, received {name!r}")
-    return REGISTRY[name]()
+    return REGISTRY[base]() if reading is None else with_reading(REGISTRY[base](), reading)
 
 
 def experiments(names: tuple[str, ...] | list[str] = ()) -> tuple[Experiment, ...]:
