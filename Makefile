@@ -12,8 +12,12 @@ export KERAS_BACKEND := torch
 export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_AUTH_MODE := disabled
 export RAY_USAGE_STATS_ENABLED := 0
+# LSTMLAB_REQUIRE_KERNELS=1 (set by .ci/run, or `make test LSTMLAB_REQUIRE_KERNELS=1`): the C
+# kernels must build; LSTMLAB_NATIVE_ARCH=1 opts into -march=native kernels (lstmlab/native.py).
+export LSTMLAB_REQUIRE_KERNELS
+export LSTMLAB_NATIVE_ARCH
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo test lint bench browser clean results
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +45,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# RESULTS.md and results/summary.csv from the trials committed under results/trials/.
+results: $(STAMP)
+	$(BIN)/lstmlab results
 
 clean:
 	rm -rf $(VENV) report .pytest_cache

@@ -6,8 +6,9 @@ jobs on a shared machine do not count; ``--clock wall`` for wall time):
 1. *step*: ``learn(batch)`` alone, one training sequence at a time, for ``rtrl``, ``bptt``,
    ``elman`` and ``chunker`` on Experiments 1 (embedded Reber) and 2a (p = 100): the torch path
    (``fast=False``: ``WilliamsZipser``, ``BPTT``, ``TruncatedBPTT(1)``, ``Chunker.train_step``)
-   against the kernels of ``fully_recurrent_kernel`` and ``chunker_kernel``, on the same
-   pre-drawn sequences, rounds interleaved, the median round reported;
+   against the kernels of ``fully_recurrent_kernel`` and ``chunker_kernel`` built with the
+   portable default flags and with the opt-in ``-march=native`` (``LSTMLAB_NATIVE_ARCH=1``),
+   on the same pre-drawn sequences, rounds interleaved, the median round reported;
 2. *trial*: a whole trial as ``lstmlab reproduce`` runs it (drawing sequences, the stopping rule's
    checks), before (torch path, the plain task) and after (kernels, ``cached_task`` for 2a).
    Experiment 1's task caches its encodings itself, so there "before" runs on cached strings too.
@@ -19,14 +20,16 @@ machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import statistics
 import time
 
 import torch
 
 from lstmlab.competitors.cached_task import with_cached_encodings
-from lstmlab.competitors.methods import COMPETITORS
+from lstmlab.reproduce.method_table import METHODS as TABLE
 from lstmlab.reproduce.registry import experiment
 from lstmlab.reproduce.trial_loop import train_trials
 
@@ -38,28 +41,48 @@ def clock(kind: str):
 
 
 def learner(name: str, exp, fast: bool, task):
-    method = dataclasses.replace(COMPETITORS[name](), fast=fast)
+    method = dataclasses.replace(TABLE[name](), fast=fast)
     build = method.build(exp) if name != "chunker" else method._learner
     return build(task, torch.Generator().manual_seed(0))[0]
 
 
-def step_rates(exp_name: str, sequences: int, rounds: int, now) -> dict[str, tuple[float, float]]:
-    """Median sequences/s of ``learn`` per method: (torch path, kernel)."""
+@contextlib.contextmanager
+def kernel_build(native_arch: bool):
+    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
+    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
+    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["LSTMLAB_NATIVE_ARCH"]
+        else:
+            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
+
+
+#: The ways a sequence is trained: (fast, native_arch): the torch path, the kernel (portable
+#: build), the kernel (-march=native build).
+WAYS = ((False, False), (True, False), (True, True))
+
+
+def step_rates(exp_name: str, sequences: int, rounds: int, now) -> dict[str, tuple[float, ...]]:
+    """Median sequences/s of ``learn`` per method: torch path, kernel, kernel -march=native."""
     exp = with_cached_encodings(experiment(exp_name))
     task = exp.make_task(0)
     data = torch.Generator().manual_seed(1)
     batches = [task.sample(1, data) for _ in range(sequences)]
-    rates: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in METHODS}
+    rates: dict[str, tuple[list[float], ...]] = {m: ([], [], []) for m in METHODS}
     for _ in range(rounds):
         for name in METHODS:
-            for k, fast in enumerate((False, True)):
-                learn = learner(name, exp, fast, task)
-                learn(batches[0])  # warm-up (kernel build, first dispatch)
-                start = now()
-                for batch in batches:
-                    learn(batch)
-                rates[name][k].append(len(batches) / (now() - start))
-    return {m: (statistics.median(a), statistics.median(b)) for m, (a, b) in rates.items()}
+            for k, (fast, native_arch) in enumerate(WAYS):
+                with kernel_build(native_arch):
+                    learn = learner(name, exp, fast, task)
+                    learn(batches[0])  # warm-up (kernel build, first dispatch)
+                    start = now()
+                    for batch in batches:
+                        learn(batch)
+                    rates[name][k].append(len(batches) / (now() - start))
+    return {m: tuple(statistics.median(way) for way in ways) for m, ways in rates.items()}
 
 
 def trial_rates(exp_name: str, budget: int, now) -> dict[str, tuple[float, float]]:
@@ -70,7 +93,7 @@ def trial_rates(exp_name: str, budget: int, now) -> dict[str, tuple[float, float
     for name in METHODS:
         pair = []
         for fast in (False, True):
-            method = dataclasses.replace(COMPETITORS[name](), fast=fast)
+            method = dataclasses.replace(TABLE[name](), fast=fast)
             build = method.build(exp) if name != "chunker" else method._learner
             start = now()
             (result,) = train_trials(build, with_cached_encodings(exp) if fast else exp, [0],
@@ -80,12 +103,20 @@ def trial_rates(exp_name: str, budget: int, now) -> dict[str, tuple[float, float
     return rates
 
 
-def table(title: str, rates: dict[str, tuple[float, float]]) -> None:
+def table(title: str, rates: dict[str, tuple[float, ...]]) -> None:
     print(f"\n{title}")
-    print("| method | torch path (seq/s) | kernel (seq/s) | speed-up |")
-    print("|---|---:|---:|---:|")
-    for name, (slow, fast) in rates.items():
-        print(f"| {name} | {slow:,.0f} | {fast:,.0f} | {fast / slow:.1f}x |")
+    if len(next(iter(rates.values()))) == 2:
+        print("| method | torch path (seq/s) | kernel (seq/s) | speed-up |")
+        print("|---|---:|---:|---:|")
+        for name, (slow, fast) in rates.items():
+            print(f"| {name} | {slow:,.0f} | {fast:,.0f} | {fast / slow:.1f}x |")
+        return
+    print("| method | torch path (seq/s) | kernel (seq/s) | kernel, -march=native (seq/s) | "
+          "speed-up | native / portable |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (slow, fast, native) in rates.items():
+        print(f"| {name} | {slow:,.0f} | {fast:,.0f} | {native:,.0f} | {fast / slow:.1f}x | "
+              f"{native / fast:.2f}x |")
 
 
 def main() -> None:

@@ -14,13 +14,16 @@ Rows:
 - ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
   of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
-- ``standard cell (fast)``: ``fused_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
+- ``standard cell (fast)``: ``compiled_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
   through our own machinery (the peephole kernels with zero peepholes), to see what the
   machinery costs apart from any variant's extra work.
 - peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
-  (``lstmlab.layers.fused.fused_unroll``: one input product for all steps, fused gate kernels,
-  a hand-written backward). The 1997 layer is H one-cell blocks: its recurrent input is the
-  whole hidden layer [i, h, o] (3H wide), so it does 2.25x the recurrent flops of the others.
+  (``lstmlab.layers.compiled.compiled_unroll``: one input product for all steps, the gate math
+  in C, a hand-written backward), its C kernels built with the portable default flags; and
+  ``fast, -march=native``: the same with the opt-in build (``LSTMLAB_NATIVE_ARCH=1``: this
+  CPU's instructions, FP contraction, glibc's vector math), in the same run. The 1997 layer
+  is H one-cell blocks: its recurrent input is the whole hidden layer [i, h, o] (3H wide), so
+  it does 2.25x the recurrent flops of the others.
 
 Last, the achieved GFLOP/s of ``torch.nn.LSTM``'s forward (all its products: 8 B T H (I + H))
 beside a measured matmul peak on this machine (one big product, and the per-step product with
@@ -34,6 +37,8 @@ time: steadier when other jobs share the machine (waiting for a core is not coun
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import platform
 import statistics
 import time
@@ -48,7 +53,7 @@ from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
-from lstmlab.layers.fused import fused_unroll
+from lstmlab.layers.compiled import compiled_unroll
 
 SHAPES = [(1, 1000, 8, 8), (32, 100, 64, 128), (64, 100, 512, 512)]
 
@@ -90,28 +95,49 @@ def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tenso
         "cifg": CIFGLSTMCell(input_size, hidden_size),
         "lstm1997": LSTM1997Cell(input_size, hidden_size, 1),
     }
-    rows = {"standard cell (fast)": lambda xs: fused_unroll(cells["standard cell"], xs).outputs}
+    rows = {"standard cell (fast)": lambda xs: compiled_unroll(cells["standard cell"], xs).outputs}
     for name, cell in list(cells.items())[1:]:
         rows[f"{name} (readable)"] = lambda xs, cell=cell: unroll(cell, xs).outputs
-        rows[f"{name} (fast)"] = lambda xs, cell=cell: fused_unroll(cell, xs).outputs
+        rows[f"{name} (fast)"] = lambda xs, cell=cell: compiled_unroll(cell, xs).outputs
+        rows[f"{name} {NATIVE_ROW}"] = lambda xs, cell=cell: compiled_unroll(cell, xs).outputs
     return rows
+
+
+#: Rows whose name ends so run with the opt-in -march=native kernels (``timed`` sets
+#: LSTMLAB_NATIVE_ARCH around the forward and the backward pass).
+NATIVE_ROW = "(fast, -march=native)"
+
+
+@contextlib.contextmanager
+def kernel_build(native_arch: bool):
+    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
+    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
+    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["LSTMLAB_NATIVE_ARCH"]
+        else:
+            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
 
 
 CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting for a core
 
 
-def timed(run: Callable[[], object], backward: bool) -> float:
+def timed(run: Callable[[], object], backward: bool, native_arch: bool = False) -> float:
     # A row that frees thousands of small tensors (a Python loop's autograd graph) leaves
     # glibc's fast bins full; the next large malloc consolidates them, ~1 ms charged to
     # whichever row runs next. One small untimed allocation settles the heap first.
     torch.empty(4096)
-    start = CLOCK()
-    if backward:
-        run().sum().backward()
-    else:
-        with torch.no_grad():
-            run()
-    return CLOCK() - start
+    with kernel_build(native_arch):
+        start = CLOCK()
+        if backward:
+            run().sum().backward()
+        else:
+            with torch.no_grad():
+                run()
+        return CLOCK() - start
 
 
 def measure(shape: tuple[int, int, int, int], rounds: int, budget: float, warmups: int = 2
@@ -122,19 +148,19 @@ def measure(shape: tuple[int, int, int, int], rounds: int, budget: float, warmup
     xs = torch.randn(steps, batch, input_size, generator=generator)
     xs_grad = xs.clone().requires_grad_(True)
     rows = standard_rows(input_size, hidden_size) | variant_rows(input_size, hidden_size)
-    runs = {(name, mode): (lambda fn=fn, grad=grad: fn(xs_grad if grad else xs), grad)
+    runs = {(name, mode): (lambda fn=fn, grad=grad: fn(xs_grad if grad else xs), grad,
+                           name.endswith(NATIVE_ROW))
             for name, fn in rows.items()
             for mode, grad in (("fwd", False), ("fwd+bwd", True))
             if not (grad and name in FORWARD_ONLY)}
-    first = {key: min(timed(run, grad) for _ in range(warmups))
-             for key, (run, grad) in runs.items()}
+    first = {key: min(timed(*run) for _ in range(warmups)) for key, run in runs.items()}
     # as many rounds as the budget allows, at least 3 and at most ``rounds``
     total = sum(first.values())
     rounds = max(3, min(rounds, int(budget / max(total, 1e-9))))
     samples: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
     for _ in range(rounds):
-        for key, (run, grad) in runs.items():
-            samples[key].append(timed(run, grad))
+        for key, run in runs.items():
+            samples[key].append(timed(*run))
     medians: dict[str, dict[str, float]] = {}
     spreads = []
     for (name, mode), values in sorted(samples.items(), key=lambda item: list(rows).index(

@@ -6,18 +6,23 @@ of 2 cells, 7 inputs and outputs, T = 12; Exp. 4: 2 blocks of 2 cells, T = 110),
 thread. Three ways:
 
 1. ``online_sequence(..., compiled=False)``: the readable torch code (the reference);
-2. ``online_sequence(..., compiled=True)``: ``online1997_kernel``, the same equations in C;
+2. ``online_sequence(..., compiled=True)``: ``online1997_kernel``, the same equations in C,
+   built with the portable default flags, and again with the opt-in ``-march=native`` build
+   (``LSTMLAB_NATIVE_ARCH=1``), in the same run;
 3. torch.nn.LSTM (hidden size = the 1997 net's cells) + nn.Linear, forward + backward + SGD step
    per sequence for each member in turn: what "just use torch" would cost. It is not the same
    algorithm (full BPTT, one update per sequence, not one per step); it is the yardstick the
    project measures speed against.
 
-Prints member-sequences per second and the ratios. ``--quick``: fewer repetitions.
+Prints member-sequences per second and the ratios. ``--quick``: fewer repetitions. ``--clock
+cpu`` counts this thread's CPU time instead of wall time (steadier on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import time
 
 import torch
@@ -30,26 +35,46 @@ from lstmlab.training.online1997 import online_sequence
 F64 = torch.float64
 
 
+@contextlib.contextmanager
+def kernel_build(native_arch: bool):
+    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
+    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
+    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["LSTMLAB_NATIVE_ARCH"]
+        else:
+            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
+
+
+CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting for a core
+
+
 def per_second(work, count: int, seconds: float = 1.0) -> float:
     """Runs of ``work`` per second (each does ``count`` member-sequences), timed >= seconds."""
     work()
-    runs, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
+    runs, start = 0, CLOCK()
+    while (elapsed := CLOCK() - start) < seconds:
         work()
         runs += 1
     return runs * count / elapsed
 
 
 def rates(config, T: int, K: int, seconds: float) -> list[float]:
-    """Member-sequences / s: torch code, C loop, torch.nn.LSTM one member at a time."""
+    """Member-sequences / s: torch code, C loop (portable), C loop (-march=native),
+    torch.nn.LSTM one member at a time."""
     network = Network1997(config, dtype=F64)
     weights = population_weights(network, [torch.Generator().manual_seed(k) for k in range(K)])
     gen = torch.Generator().manual_seed(0)
     inputs = torch.rand(T, K, 1, config.input_size, generator=gen, dtype=F64)
     targets = torch.rand(T, K, 1, config.output_size, generator=gen, dtype=F64)
-    measured = [per_second(lambda c=compiled: online_sequence(
-        network, weights, inputs, targets, learning_rate=0.1, compiled=c), K, seconds)
-        for compiled in (False, True)]
+    measured = []
+    for compiled, native_arch in ((False, False), (True, False), (True, True)):
+        with kernel_build(native_arch):
+            measured.append(per_second(lambda c=compiled: online_sequence(
+                network, weights, inputs, targets, learning_rate=0.1, compiled=c), K, seconds))
     lstm = nn.LSTM(config.input_size, network.cell.hidden_size, dtype=F64)
     head = nn.Linear(network.cell.hidden_size, config.output_size, dtype=F64)
     optimizer = torch.optim.SGD([*lstm.parameters(), *head.parameters()], lr=0.1)
@@ -69,18 +94,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--population", type=int, default=10)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: this thread's CPU time, for comparisons on a busy machine")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.perf_counter if args.clock == "wall" else time.thread_time
     torch.set_num_threads(1)
     seconds = 0.3 if args.quick else 2.0
     K = args.population
-    print(f"K = {K} members, one sequence each, float64, 1 thread; member-sequences / s")
-    print(f"{'network':<20}{'torch code':>12}{'C loop':>12}{'nn.LSTM':>12}"
-          f"{'C / torch':>11}{'C / nn.LSTM':>13}")
+    print(f"K = {K} members, one sequence each, float64, 1 thread, {args.clock} clock; "
+          "member-sequences / s")
+    print("| network | torch code | C loop | C loop, -march=native | nn.LSTM | C / torch | "
+          "C / nn.LSTM | native / portable C |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, config, T in (("Exp 1 (3x2), T=12", EXPERIMENT_1_3X2, 12),
                             ("Exp 4 (2x2), T=110", EXPERIMENT_4, 110)):
-        torch_code, c_loop, torch_lstm = rates(config, T, K, seconds)
-        print(f"{name:<20}{torch_code:>12,.0f}{c_loop:>12,.0f}{torch_lstm:>12,.0f}"
-              f"{c_loop / torch_code:>10.1f}x{c_loop / torch_lstm:>12.1f}x")
+        torch_code, c_loop, c_native, torch_lstm = rates(config, T, K, seconds)
+        print(f"| {name} | {torch_code:,.0f} | {c_loop:,.0f} | {c_native:,.0f} | "
+              f"{torch_lstm:,.0f} | {c_loop / torch_code:.1f}x | {c_loop / torch_lstm:.1f}x | "
+              f"{c_native / c_loop:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -1,108 +1,295 @@
 """The command line: parse, build a config, call one function, say where the output went.
 
 Every command is a plain function registered on ``app``; add a command by writing one more.
-Errors the user can fix (a wrong file, a mismatched input) print one line and exit with code 2.
+
+Errors: one path for every command (:class:`_OneErrorPath`, the app's group class).
+- A failure the user can fix prints one line, ``error: ...`` naming the argument or file and
+  what was expected, on stderr, and exits with code 2: a :class:`~lstmlab.errors.UserError`
+  from anywhere in lstmlab, a wrong command line (click's usage errors, made one line), and the
+  operating system refusing a path of the user's (permission denied, not a folder, disk full).
+  Options that name a folder to write (``--out``) are checked when parsed, before any work.
+- Anything else is a bug in lstmlab: the traceback, then one line saying so, exit code 1. The
+  traceback is always shown because the run that crashed may have taken hours to get there.
+- ``lstmlab --debug COMMAND`` (or ``LSTMLAB_DEBUG=1``) also prints the traceback of the errors a
+  user can fix, for whoever wants to see where they were raised.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+from typer.core import TyperGroup
+
+from lstmlab.errors import UserError
+
+# What the operating system says about a user's path: their folder, their disk, their rights.
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST,
+                errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.ELOOP,
+                errno.EFBIG}
+
+# Seeds reach torch.Generator.manual_seed (at most 2**64 - 1), some plus a small offset; 32 bits
+# is the range every generator accepts (numpy's legacy one included).
+MAX_SEED = 2**32 - 1
+# Far above any reproduction (the paper ran at most 30 trials of at most 5,000,000 sequences),
+# small enough that the seeds' list and the store's integers stay bounded.
+MAX_TRIALS = 100_000
+MAX_BUDGET = 10**12
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def _user_message(error: BaseException) -> str | None:
+    """The one line for an error the user can fix, or None for a bug."""
+    if isinstance(error, UserError):
+        return _one_line(str(error))
+    if isinstance(error, OSError) and error.errno in _USER_ERRNOS and error.filename:
+        paths = " -> ".join(str(name) for name in (error.filename, error.filename2) if name)
+        return f"{paths}: {error.strerror or error}"
+    if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # click's usage errors
+        context = getattr(error, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        return _one_line(error.format_message()) + hint
+    return None
+
+
+def _say(message: str, exit_code: int) -> NoReturn:
+    line = Text("error: ", style="bold red")
+    line.append(message)
+    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+    raise typer.Exit(code=exit_code)
+
+
+class _OneErrorPath(TyperGroup):
+    """The app's group: runs the command and turns whatever it raises into one line (a user's
+    error, exit 2) or a bug report (traceback and one line, exit 1); see the module docstring."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            _say("interrupted", 130)
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # the reader of our output went away (| head)
+                raise
+            self._report(ctx, error)
+        except Exception as error:
+            self._report(ctx, error)
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: typer.Context | None = None, **extra: Any) -> typer.Context:
+        # The app's own options (`lstmlab --bogus`) are parsed here, before invoke.
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as error:
+            message = _user_message(error)
+            if message is None or type(error).__name__ == "NoArgsIsHelpError":
+                raise  # `lstmlab` alone: typer prints the help
+            _say(message, 2)
+
+    @staticmethod
+    def _report(ctx: typer.Context, error: Exception) -> None:
+        message = _user_message(error)
+        if message is None:
+            from lstmlab import __version__
+
+            traceback.print_exception(error)
+            _say(f"internal error, a bug in lstmlab {__version__}: {type(error).__name__}: "
+                 f"{_one_line(str(error))}. Please report it with the traceback above.", 1)
+        if ctx.params.get("debug"):
+            traceback.print_exception(error)
+        _say(message, 2)
+
 
 app = typer.Typer(
+    cls=_OneErrorPath,
     help="lstmlab: the LSTM laboratory. `tour` trains a small LSTM and shows how its forget "
     "gate discards information; `inspect` writes the same report for your own LSTM.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
 )
 console = Console()
 
 OUT_HELP = "folder for the report (index.html, explorer.html, figures/*.png|svg)"
 
 
-def fail(message: str) -> None:
-    """One clear line on stderr and exit code 2 (a usage or input error, not a crash)."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code=2)
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="LSTMLAB_DEBUG",
+        help="print the traceback of every error, also of those a user can fix "
+        "(crashes always show theirs)")] = False,
+) -> None:
+    """lstmlab: the LSTM laboratory."""
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2 (a usage or input error, not a crash): raises
+    the UserError that the app's error path prints."""
+    raise UserError(message)
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if path.is_file():
+        return "a file"
+    if path.is_char_device() or path.is_block_device():
+        return "a device"
+    return "not a folder"
+
+
+def folder_to_write(path: Path) -> Path:
+    """Check, before any work, that ``path`` is a folder we can write into or can create.
+
+    A parameter callback (``typer.Option(callback=folder_to_write)``): a wrong ``--out`` fails
+    when the command line is parsed, not after minutes of training. Writability is tried, not
+    deduced from permission bits (which root ignores): a temporary file is created in the folder
+    (or in the nearest existing folder above it) and removed at once.
+    """
+    if os.path.lexists(path) and not path.is_dir():
+        raise typer.BadParameter(f"expected a folder to write into, but {path} is {_kind(path)}")
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise typer.BadParameter(f"expected a folder to write into, but {path} lies below "
+                                 f"{existing}, which is {_kind(existing)}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        where = "" if existing == path else f" ({existing}, where it would be created)"
+        raise typer.BadParameter(f"cannot write into {path}{where}: "
+                                 f"{error.strerror or error}") from error
+    return path
 
 
 @app.command()
 def tour(
-    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
-    seed: Annotated[int, typer.Option(help="seed of the corpus, the weights and the batches")] = 0,
-    quick: Annotated[bool, typer.Option(help="a few seconds of training (numbers not "
+    out: Annotated[Path, typer.Option(help=OUT_HELP, callback=folder_to_write)] = Path("report"),
+    seed: Annotated[int, typer.Option(help="the first seed (of the corpus, the weights and the "
+                                      "batches); the tour runs SEEDS seeds from it",
+                                      min=0, max=MAX_SEED)] = 0,
+    seeds: Annotated[int | None, typer.Option(help="how many seeds of each model (default 5; "
+                                              "3 with --quick)", min=2)] = None,
+    workers: Annotated[int | None, typer.Option(help="processes that train the seeds (default 2;"
+                                                " 1 with --quick)", min=1)] = None,
+    quick: Annotated[bool, typer.Option(help="a smoke run of a few seconds (numbers not "
                                         "meaningful)")] = False,
 ) -> None:
-    """Train an LSTM and a simple RNN on pronoun agreement ("she ... her dog") in front of you,
-    then show how the LSTM's forget gate decides what is discarded.
+    """Train an LSTM and a simple RNN on pronoun agreement ("she ... her dog") over several
+    seeds, then show how the LSTM's forget gate decides what is discarded.
 
-    Prints a short summary (each sentence a measured number) and writes OUT/index.html (the
-    self-contained report: equations, gate heatmaps, gender units, retention, forget events,
-    saturation, gradient flow), OUT/explorer.html (the interactive gate explorer) and
-    OUT/figures/.
+    Prints a short summary (each number a mean over seeds with its 95 % interval; a finding only
+    where the interval supports it) and writes OUT/index.html (the self-contained report),
+    OUT/explorer.html (the interactive gate explorer) and OUT/figures/.
     """
+    import dataclasses
+    import time
+
     import torch
 
     from lstmlab.tour import TourConfig, run_tour, summary
     from lstmlab.tour.report import write_tour_report
 
-    # The products are tiny (batch 32, 64 units): a second thread only adds synchronisation,
-    # and one thread keeps the run steady when the machine is shared.
+    # The products are tiny (batch 32, 64 units): a second thread only adds synchronisation;
+    # the seeds run in separate processes instead.
     torch.set_num_threads(1)
     config = TourConfig.quick(seed) if quick else TourConfig(seed=seed)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[loss]}"),
-                  TimeElapsedColumn(), console=console) as progress:
-        tasks: dict[str, int] = {}
+    changes = {k: v for k, v in (("seeds", seeds), ("workers", workers)) if v is not None}
+    config = dataclasses.replace(config, **changes)
+    start = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task(f"training {config.seeds} seeds x 2 models", total=config.seeds)
 
-        def on_step(name: str, step: int, total: int, loss: float) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(f"training {name}", total=total, loss="")
-            progress.update(tasks[name], completed=step + 1, loss=f"loss {loss:.3f}")
+        def on_seed(done: int, total: int) -> None:
+            progress.update(task, completed=done)
 
-        result = run_tour(config, on_step=on_step)
+        result = run_tour(config, on_seed=on_seed)
     for line in summary(result):
         console.print("• " + line, highlight=False)
     paths = write_tour_report(result, out)
     console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False)
+    console.print(f"(took {time.perf_counter() - start:.0f} s with {config.workers} "
+                  f"process{'es' if config.workers > 1 else ''}; times vary by machine)",
+                  highlight=False)
 
 
 @app.command()
 def inspect(
-    model: Annotated[Path, typer.Argument(help="a torch.nn.LSTM state dict (.pt/.pth) or a "
-                                          "Keras LSTM (.keras, .weights.h5)")],
+    model: Annotated[Path, typer.Argument(help="a torch.nn.LSTM or GRU state dict (.pt/.pth; "
+                                          "a whole model's state dict works too) or a Keras "
+                                          "LSTM (.keras, .weights.h5)")],
     text: Annotated[str | None, typer.Option(
-        help="whitespace-separated tokens to feed the model (one-hot per distinct token if it "
-        "fits the input width, else a fixed random embedding drawn from --seed)")] = None,
+        help="whitespace-separated tokens to feed the model: through its own embedding with "
+        "--vocab when the file holds one; else one-hot per distinct token if that fits the "
+        "input width, else a fixed random vector drawn from --seed (made-up inputs, the report "
+        "says so)")] = None,
+    ids: Annotated[str | None, typer.Option(
+        "--ids", help="token ids such as '5 17 3' for the model's own embedding")] = None,
+    vocab: Annotated[Path | None, typer.Option(
+        help="the model's vocabulary for --text: one token per line, JSON token -> id, or the "
+        "corpus the model was trained on (read as PyTorch's word-language-model example's "
+        "data.Corpus: words plus <eos> per line, ids in order of first appearance)")] = None,
+    vocab_format: Annotated[str, typer.Option(
+        help="auto, tokens, json or corpus (auto: .json is json; one distinct token per line "
+        "is tokens; anything else corpus)")] = "auto",
     input: Annotated[Path | None, typer.Option(
         "--input", help="an array (T, I) or (B, T, I) in a .npy or .pt file: the model's real "
-        "inputs")] = None,
-    out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("report"),
-    seed: Annotated[int, typer.Option(help="seed of the --text embedding")] = 0,
+        "inputs (or integer token ids (T,) / (B, T) for a model with an embedding)")] = None,
+    model_class: Annotated[str | None, typer.Option(
+        help="package.module:Class, your own nn.Module: built with --model-args, loaded with "
+        "MODEL (a state dict; never unpickled) and run with its own forward; every LSTM and "
+        "GRU inside it is traced on the input it receives")] = None,
+    model_args: Annotated[str | None, typer.Option(
+        help="the constructor arguments of --model-class as JSON: an object for keyword "
+        "arguments, a list for positional ones")] = None,
+    out: Annotated[Path, typer.Option(help=OUT_HELP, callback=folder_to_write)] = Path("report"),
+    seed: Annotated[int, typer.Option(help="seed of the made-up --text vectors")] = 0,
 ) -> None:
-    """Write the tour's report for your own LSTM: gate heatmaps, retention, forget events,
-    saturation and gradient flow on your input.
+    """Write the tour's report for your own LSTM or GRU: every layer and direction's gates,
+    retention, forget events, saturation and gradient flow on your input.
 
     Reads MODEL with torch.load(weights_only=True) (a state dict; a whole pickled module is
     refused: save model.state_dict() instead) or with h5py (Keras). Writes OUT/index.html,
-    OUT/explorer.html and OUT/figures/.
+    OUT/explorer.html and OUT/figures/. Give exactly one of --text, --ids and --input.
     """
-    from lstmlab.interop import InteropError
-    from lstmlab.reports.inspection import InspectError, inspect_model
+    from lstmlab.reports.inspection import inspect_model
 
-    if (text is None) == (input is None):
-        fail("give exactly one of --text and --input")
-    try:
-        paths, lines = inspect_model(model, text=text, input_path=input, out=out, seed=seed)
-    except (InteropError, InspectError) as error:
-        fail(str(error))
+    # a UserError (wrong file, vocabulary, input) leaves through the app's one error path
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("inspect: loading and tracing", total=None)
+
+        def on_stage(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"inspect: {stage}", completed=done, total=total)
+
+        paths, lines = inspect_model(
+            model, text=text, input_path=input, ids=ids, vocab=vocab, vocab_format=vocab_format,
+            model_class=model_class, model_args=model_args, out=out, seed=seed,
+            progress=on_stage)
     for line in lines:
-        console.print("• " + line, highlight=False)
-    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False)
+        console.print("• " + line, highlight=False, markup=False)
+    console.print(f"Report: {paths['index']}  Explorer: {paths['explorer']}", highlight=False,
+                  markup=False)
 
 
 @app.command()
@@ -116,10 +303,9 @@ def version() -> None:
 def _method_factories() -> dict[str, object]:
     """Method names on the command line -> the functions that build them (the one place where
     these names become objects)."""
-    from lstmlab.competitors.methods import COMPETITORS
-    from lstmlab.reproduce import METHODS
+    from lstmlab.reproduce.method_table import METHODS
 
-    return {**METHODS, **COMPETITORS}
+    return METHODS
 
 
 @app.command()
@@ -131,18 +317,23 @@ def reproduce(
         "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
         "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'")] = None,
     trials: Annotated[int | None, typer.Option(help="trials per experiment and method "
-                                               "(default: the paper's)")] = None,
+                                               "(default: the paper's)",
+                                               min=1, max=MAX_TRIALS)] = None,
     budget: Annotated[int | None, typer.Option(help="training sequences at most per trial "
-                                               "(default: the experiment's cap)")] = None,
+                                               "(default: the experiment's cap)",
+                                               min=1, max=MAX_BUDGET)] = None,
     quick: Annotated[bool, typer.Option(help="2 trials of 200 sequences: a smoke run of the "
                                         "whole pipeline, not a reproduction")] = False,
     out: Annotated[Path, typer.Option(help="folder for trials.sqlite (every finished trial, "
-                                      "resumable), results.md and results.html")
+                                      "resumable), results.md and results.html",
+                                      callback=folder_to_write)
                    ] = Path("reproduce"),
     ray: Annotated[str | None, typer.Option(
         "--ray", help="run the trials as Ray tasks: 'local' starts Ray on this machine (one "
-        "trial per core), or a cluster address ('auto', 'ray://HOST:10001'); the stored "
-        "results are the same as without")] = None,
+        "trial per core); 'auto' joins the cluster Ray finds; HOST:PORT joins a cluster by its "
+        "GCS address (e.g. 10.0.0.5:6379), ray://HOST:10001 through Ray Client. An address that "
+        "cannot be reached fails within 30 s. The stored results are the same as without")
+    ] = None,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
@@ -161,8 +352,14 @@ def reproduce(
         chosen = experiments(tuple(experiment or ()))
         methods = tuple(factories[name]() for name in names)
         if ray is not None:
-            from lstmlab.reproduce.on_ray import OnRay
+            try:
+                import ray as _  # noqa: F401
+            except ImportError:
+                fail("--ray: needs the package ray (pip install 'lstmlab[ray]')")
+            from lstmlab.reproduce.on_ray import OnRay, check_address
 
+            if ray != "local":
+                check_address(ray)  # seconds, before any work: ray.init would wait for ever
             methods = tuple(OnRay(m, address=None if ray == "local" else ray) for m in methods)
         config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
                                  out=out)
@@ -174,3 +371,117 @@ def reproduce(
         console.print(table)
     console.print(f"Trials: {out / 'trials.sqlite'}  Tables: {out / 'results.md'}, "
                   f"{out / 'results.html'}", highlight=False)
+
+
+store_app = typer.Typer(
+    help="Check a trial store (OUT/trials.sqlite of `reproduce`) or copy the readable rows of a "
+    "damaged one into a new store.",
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("check")
+def store_check(
+    path: Annotated[Path, typer.Argument(help="the store, e.g. reproduce/trials.sqlite")],
+) -> None:
+    """Check every page and index of a trial store (SQLite's integrity_check, read-only).
+    Prints the number of trials when it is intact; exit code 2 and the salvage command when it
+    is damaged."""
+    from lstmlab.reproduce.store import check_store
+
+    trials = check_store(path, thorough=True)
+    console.print(f"{path}: intact (integrity_check ok), {trials} trials", highlight=False)
+
+
+@store_app.command("salvage")
+def store_salvage(
+    path: Annotated[Path, typer.Argument(help="the damaged store (read, never written)")],
+    new: Annotated[Path, typer.Argument(help="the new store to create (must not exist)")],
+) -> None:
+    """Copy every readable trial of a damaged store into a new one, and say how many were saved
+    and lost. Put NEW in place of the damaged store and `reproduce` runs only the lost trials
+    again."""
+    from lstmlab.reproduce.salvage import salvage
+
+    report = salvage(path, new)
+    at_least = "" if report.lost_is_exact else "at least "
+    console.print(f"{report.target}: saved {report.saved} trials, lost {at_least}{report.lost}"
+                  f" (config descriptions: saved {report.configs_saved}, lost"
+                  f" {report.configs_lost}); {report.source} is unchanged", highlight=False)
+
+
+
+@app.command("bench-tasks")
+def bench_tasks(
+    out: Annotated[Path, typer.Option(help="folder for state_tracking.trials.jsonl (every "
+                                      "finished trial, resumable), state_tracking.md and "
+                                      ".csv")] = Path("results"),
+    seeds: Annotated[int, typer.Option(help="seeds per task and cell")] = 5,
+    task: Annotated[list[str] | None, typer.Option(
+        "--task", help="parity, modular, revision; repeat for several (default: all)")] = None,
+    cell: Annotated[list[str] | None, typer.Option(
+        "--cell", help="lstm, lstm1997, gru, slstm, mlstm, minlstm, mingru, elman; repeat "
+                       "for several (default: all)")] = None,
+    quick: Annotated[bool, typer.Option(help="tiny sizes, a few steps: a smoke run of the "
+                                        "whole pipeline (numbers not meaningful)")] = False,
+    render_only: Annotated[bool, typer.Option(help="train nothing: render the table from "
+                                              "the store in OUT")] = False,
+) -> None:
+    """State tracking and storage revision for the whole family: train each cell on parity,
+    a sum mod 5 and key-value revision at lengths 3-40, test at 40-256, and account for each
+    result from the cell's trace. Writes OUT/state_tracking.md and .csv from the store."""
+    import torch
+
+    from lstmlab.bench.models import CELLS
+    from lstmlab.bench.render import render
+    from lstmlab.bench.runner import BenchConfig, read_store, run
+    from lstmlab.bench.tasks import TASKS
+    from lstmlab.errors import UserError
+
+    torch.set_num_threads(1)  # tiny layers: a second thread only adds synchronisation
+    config = BenchConfig.quick() if quick else BenchConfig()
+    store = out / "state_tracking.trials.jsonl"
+    if render_only:
+        rows = read_store(store)
+        if not rows:
+            raise UserError(f"--render-only: no trials in {store}; run without it first")
+    else:
+        rows = run(config, store, task or list(TASKS), cell or list(CELLS), range(seeds),
+                   on_trial=lambda row: console.print(
+                       f"{row['task']} {row['cell']} seed {row['seed']}: final-step "
+                       f"accuracy {row['accuracy']} after {row['steps']} steps",
+                       highlight=False))
+    markdown, table = render(rows, config.train_lengths[1])
+    (out / "state_tracking.md").write_text(markdown + "\n", encoding="utf-8")
+    (out / "state_tracking.csv").write_text(table, encoding="utf-8")
+    console.print(f"Table: {out / 'state_tracking.md'}, {out / 'state_tracking.csv'}",
+                  highlight=False)
+
+
+
+@app.command()
+def results(
+    export: Annotated[list[Path] | None, typer.Option(
+        "--export", help="a run's trials.sqlite whose rows are first copied into "
+        "results/trials/*.csv (repeat for several)")] = None,
+    root: Annotated[Path, typer.Option(help="the repository (holds results/ and RESULTS.md)")
+                    ] = Path("."),
+) -> None:
+    """Render RESULTS.md and results/summary.csv from the trials committed under
+    results/trials/ (and results/template.md): the same files, byte for byte, on every run."""
+    from lstmlab.reproduce.results_report import TRIALS_DIR, export_store, write
+
+    try:
+        for store in export or ():
+            added = export_store(store, root / TRIALS_DIR)
+            console.print(f"{store}: {added} new trial rows", highlight=False)
+        for path in write(root):
+            console.print(f"wrote {path}", highlight=False)
+    except (ValueError, OSError) as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    app()

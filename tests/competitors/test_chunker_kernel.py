@@ -3,13 +3,14 @@
 import pytest
 import torch
 
+from kernels_required import needs_kernels
 from lstmlab.competitors import chunker_kernel
 from lstmlab.competitors.chunker import Chunker, ChunkerConfig
 from lstmlab.tasks.batch import Batch
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber
 
-needs_kernel = pytest.mark.skipif(chunker_kernel.load() is None, reason="no C compiler")
+needs_kernel = needs_kernels(chunker_kernel.load, "chunker.c")
 
 
 @needs_kernel

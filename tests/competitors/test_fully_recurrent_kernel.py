@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from kernels_required import needs_kernels
 from lstmlab.competitors import fully_recurrent_kernel as kernels
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.williams_zipser import WilliamsZipser
@@ -12,7 +13,7 @@ from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
 
 ALGORITHMS = {"rtrl": WilliamsZipser(online=True), "bptt": BPTT(), "elman": TruncatedBPTT(1)}
-needs_kernel = pytest.mark.skipif(kernels.load() is None, reason="no C compiler")
+needs_kernel = needs_kernels(kernels.load, "fully_recurrent.c")
 
 
 def _double(batch):

@@ -7,12 +7,13 @@ import torch
 
 from lstmlab.competitors import methods
 from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
-from lstmlab.competitors.methods import COMPETITORS, RCCMethod, meets_rule, paper_settings
+from lstmlab.competitors.methods import RCCMethod, meets_rule, paper_settings
 from lstmlab.competitors.rcc import PhaseConfig, RCCConfig
 from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.method_table import COMPETITORS, METHODS
 from lstmlab.tasks.adding import Adding
 from lstmlab.tasks.batch import fresh_batches
 from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
@@ -32,7 +33,7 @@ def short_2a(p=4, budget=30):
 
 @pytest.mark.parametrize("name", sorted(COMPETITORS))
 def test_each_competitor_runs_in_the_runner_and_repeats_itself(name, tmp_path):
-    method = COMPETITORS[name]()
+    method = METHODS[name]()
     first = run(ReproduceConfig((short_2a(),), (method,), out=tmp_path / "a", trials=2))
     again = run(ReproduceConfig((short_2a(),), (method,), out=tmp_path / "b", trials=2))
     rows = first.experiments[0].methods[0].results
@@ -77,7 +78,7 @@ def test_a_successful_guess_is_tested(tmp_path):
     experiment = Experiment(name="2a", title="2a, always right",
                             make_task=lambda seed: AlwaysRightLongLag(), setup=SETUP_2A,
                             published=(), trials=1, budget=5)
-    result = run(ReproduceConfig((experiment,), (COMPETITORS["guess"](),), out=tmp_path,
+    result = run(ReproduceConfig((experiment,), (METHODS["guess"](),), out=tmp_path,
                                  trials=1))
     (row,) = result.experiments[0].methods[0].results
     assert (row.success, row.sequences, row.test_error) == (True, 1, 0.0)
@@ -88,7 +89,7 @@ def test_guessing_progress_counts_every_guess_of_the_call():
                             make_task=lambda seed: AlwaysRightLongLag(), setup=SETUP_2A,
                             published=(), trials=2, budget=5)
     reports = []
-    rows = list(COMPETITORS["guess"]().run_trials(experiment, [0, 1], 5,
+    rows = list(METHODS["guess"]().run_trials(experiment, [0, 1], 5,
                                                   lambda seen, _: reports.append(seen)))
     assert [row.sequences for row in rows] == [1, 1] and reports == [1, 2]
 
@@ -109,7 +110,7 @@ def test_the_guessing_screen_is_no_stricter_than_the_rule(tmp_path):
     experiment = Experiment(name="2a", title="2a, one wrong per batch",
                             make_task=lambda seed: FirstOfEachBatchWrong(), setup=SETUP_2A,
                             published=(), trials=1, budget=5)
-    result = run(ReproduceConfig((experiment,), (COMPETITORS["guess"](),), out=tmp_path,
+    result = run(ReproduceConfig((experiment,), (METHODS["guess"](),), out=tmp_path,
                                  trials=1))
     (row,) = result.experiments[0].methods[0].results
     assert (row.success, row.sequences) == (True, 1)
@@ -123,7 +124,7 @@ def test_stopping_and_test_sets_are_drawn_in_the_experiments_batches(name, tmp_p
     experiment = Experiment(name="2a", title="2a, recorded",
                             make_task=lambda seed: RecordingLongLag(sizes), setup=SETUP_2A,
                             published=(), trials=1, budget=12, eval_batch_size=7)
-    run(ReproduceConfig((experiment,), (COMPETITORS[name](),), out=tmp_path, trials=1))
+    run(ReproduceConfig((experiment,), (METHODS[name](),), out=tmp_path, trials=1))
     assert sizes and set(sizes) == {7}
 
 
@@ -204,7 +205,7 @@ def test_gradient_competitors_train_the_papers_net_with_their_algorithm(name, al
     three algorithms give three different nets, so a swapped algorithm fails here."""
     task = NoiseFreeLongLag(p=4)
     batch = task.sample(1, torch.Generator().manual_seed(5))
-    learn, evaluate = COMPETITORS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
+    learn, evaluate = METHODS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
     outputs = learn(batch)
     model = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
                                 generator=torch.Generator().manual_seed(3))
@@ -234,7 +235,7 @@ def test_fast_path_gives_the_torch_paths_trials(name):
     """The C kernel (``fast``) and the torch path train the same trials: same stopping point,
     same learning curve and test error (float64, to rounding)."""
     experiment = short_2a(p=4, budget=40)
-    fast = COMPETITORS[name]()
+    fast = METHODS[name]()
     slow = dataclasses.replace(fast, fast=False)
     assert fast.fast and fast.fingerprint(experiment) == slow.fingerprint(experiment)
     ours = list(fast.run_trials(experiment, [0, 1], 40, lambda *_: None))
@@ -248,7 +249,7 @@ def test_fast_path_gives_the_torch_paths_trials(name):
 
 def test_chunker_fast_path_gives_train_steps_trials():
     experiment = short_2a(p=4, budget=40)
-    fast = COMPETITORS["chunker"]()
+    fast = METHODS["chunker"]()
     slow = dataclasses.replace(fast, fast=False)
     assert fast.fast and fast.fingerprint(experiment) == slow.fingerprint(experiment)
     ours = list(fast.run_trials(experiment, [0, 1], 40, lambda *_: None))
@@ -262,7 +263,7 @@ def test_chunker_fast_path_gives_train_steps_trials():
 
 def test_settings_replace_the_papers_net():
     experiment = short_2a()
-    paper = COMPETITORS["rtrl"]()
+    paper = METHODS["rtrl"]()
     other = dataclasses.replace(paper, settings=methods.NetSettings(3, 0.05))
     assert paper.net_settings(experiment) == paper_settings("rtrl", "2a")
     assert other.net_settings(experiment) == methods.NetSettings(3, 0.05)

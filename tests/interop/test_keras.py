@@ -80,3 +80,21 @@ def test_non_lstm_and_unsupported_models_are_refused(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
     with pytest.raises(InteropError, match="neither"):
         load_lstm(tmp_path / "junk.h5")
+
+
+def test_layer_order_when_config_names_differ_from_the_file(tmp_path):
+    """A model built after another in one session: its config names are lstm_1, lstm_2 while
+    the weights file says lstm, lstm_1; both layers are imported, in order."""
+    keras.utils.clear_session()  # the name counters start again: the first LSTM is "lstm"
+    keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(2)])
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.LSTM(4, return_sequences=True),
+                              keras.layers.LSTM(4, return_sequences=True)])
+    _random_weights(model, 5)
+    model.save(tmp_path / "late.keras")
+    x = np.random.default_rng(6).normal(size=(2, 6, 3)).astype("float32")
+    lstm = load_lstm(tmp_path / "late.keras")
+    assert lstm.num_layers == 2
+    with torch.no_grad():
+        output, _ = lstm(torch.from_numpy(x))
+    torch.testing.assert_close(output, torch.from_numpy(np.asarray(model.predict(x, verbose=0))),
+                               atol=1e-5, rtol=1e-5)

@@ -43,7 +43,7 @@ def test_non_lstm_and_wrong_files(tmp_path):
     with pytest.raises(InteropError, match="a GRU, not an LSTM"):
         load_lstm(tmp_path / "gru.pt")
     torch.save(torch.nn.Linear(2, 3).state_dict(), tmp_path / "linear.pt")
-    with pytest.raises(InteropError, match="no LSTM weights"):
+    with pytest.raises(InteropError, match="no LSTM or GRU weights"):
         load_lstm(tmp_path / "linear.pt")
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(InteropError, match="not a torch file"):

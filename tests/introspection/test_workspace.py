@@ -92,6 +92,7 @@ def test_a_misread_workspace_falls_back_to_reconstruction(monkeypatch, lstm_refe
     is computed the plain way: still the right numbers."""
     from lstmlab.introspection import trace, workspace
 
+    monkeypatch.setattr(workspace, "_CELL_STARTS", {})  # no place remembered from before
     if break_what == "gate layout":
         monkeypatch.setattr(workspace, "good_ld", lambda width, itemsize: width + 48)
     else:
@@ -106,3 +107,26 @@ def test_a_misread_workspace_falls_back_to_reconstruction(monkeypatch, lstm_refe
     layer, reference = trace(model, x)[0], lstm_reference(model, x)[(0, 0)]
     torch.testing.assert_close(layer.cell, reference["c"], rtol=0, atol=1e-5)
     torch.testing.assert_close(layer.forget, reference["f"], rtol=0, atol=1e-5)
+
+
+@needs_workspace
+def test_a_remembered_cell_section_is_checked_before_use(monkeypatch):
+    """The search for the cell section runs once per layout; a remembered start that does not
+    check out (here: a wrong one planted) is passed over and the search finds the right one."""
+    from lstmlab.introspection import workspace
+
+    generator = torch.Generator().manual_seed(4)
+    model = torch.nn.LSTM(3, 8)
+    x = torch.randn(7, 5, 3, generator=generator)
+    c0 = torch.randn(5, 8, generator=generator)
+    weights = standard_weights(model, 0, 0)
+    monkeypatch.setattr(workspace, "_CELL_STARTS", {})
+    found = run_fused(weights, x, torch.zeros(5, 8), c0)
+    (layout, start), = workspace._CELL_STARTS.items()
+    workspace._CELL_STARTS[layout] = start + 1024  # one page off
+    again = run_fused(weights, x, torch.zeros(5, 8), c0)
+    assert workspace._CELL_STARTS[layout] == start
+    i, f, g, _ = again.gates.chunk(4, dim=-1)
+    expected = loop_recurrence(f, i * g, c0)
+    torch.testing.assert_close(found.cell, expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(again.cell, expected, rtol=0, atol=1e-6)

@@ -206,9 +206,9 @@ def test_functional_call_reaches_both_paths(fused):
 
 
 @pytest.mark.parametrize("cell_class", [PeepholeLSTMCell, CIFGLSTMCell])
-def test_variant_layer_takes_the_fused_kernels_and_equals_unroll(cell_class, monkeypatch):
-    """A variant layer runs fused_unroll; the numbers and gradients are unroll's."""
-    from lstmlab.layers import fused, stack
+def test_variant_layer_takes_the_compiled_kernels_and_equals_unroll(cell_class, monkeypatch):
+    """A variant layer runs compiled_unroll; the numbers and gradients are unroll's."""
+    from lstmlab.layers import compiled, stack
 
     torch.manual_seed(3)
     layer = LSTM(3, 4, num_layers=2, bidirectional=True, cell=cell_class, dtype=torch.float64)
@@ -217,15 +217,24 @@ def test_variant_layer_takes_the_fused_kernels_and_equals_unroll(cell_class, mon
             parameter.uniform_(-0.8, 0.8)
     x = torch.randn(7, 2, 3, dtype=torch.float64, requires_grad=True)
     calls = []
-    monkeypatch.setattr(stack, "fused_unroll",
-                        lambda *a, **k: calls.append(1) or fused.fused_unroll(*a, **k))
+    monkeypatch.setattr(stack, "compiled_unroll",
+                        lambda *a, **k: calls.append(1) or compiled.compiled_unroll(*a, **k))
     output, (h, c) = layer(x)
     fast = torch.autograd.grad(output.square().sum() + c.sum(), [x, *layer.parameters()])
     assert len(calls) == 4
-    monkeypatch.setattr(stack, "fused_unroll", unroll)
+    monkeypatch.setattr(stack, "compiled_unroll", unroll)
     output_ref, (h_ref, c_ref) = layer(x)
     slow = torch.autograd.grad(output_ref.square().sum() + c_ref.sum(), [x, *layer.parameters()])
     torch.testing.assert_close(output, output_ref, rtol=0, atol=1e-12)
     torch.testing.assert_close((h, c), (h_ref, c_ref), rtol=0, atol=1e-12)
     for a, b in zip(fast, slow, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["SLSTMCell", "MinLSTMCell", "MinGRUCell"])
+def test_cells_whose_state_is_not_h_c_are_refused_by_name(cell):
+    # sLSTM would silently drop a given c_0 (m_0 = -inf); minLSTM/minGRU have no c at all.
+    import lstmlab.cells
+
+    with pytest.raises(ValueError, match=f"cell={cell}: LSTM carries the state"):
+        LSTM(3, 4, cell=getattr(lstmlab.cells, cell))

@@ -42,6 +42,6 @@ def test_constructor_is_torchs():
     assert_close(ours.state_dict(), theirs.state_dict(), rtol=0, atol=0)
     for name in ("nonlinearity", "mode", "bias", "num_layers", "_flat_weights_names"):
         assert getattr(ours, name) == getattr(theirs, name), name
-    with pytest.raises(ValueError, match=r"nonlinearity must be one of \['relu', 'tanh'\], "
-                                         r"got 'sigmoid'"):
+    with pytest.raises(ValueError, match=r"Unknown nonlinearity 'sigmoid'. Select from 'tanh' "
+                                         r"or 'relu'."):
         RNN(3, 4, nonlinearity="sigmoid")

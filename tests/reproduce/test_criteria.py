@@ -70,3 +70,32 @@ def test_a_met_rule_sees_the_whole_set():
     met = Criterion(task, torch.Generator().manual_seed(0), batch_size=8).check(
         lambda batch: calls.append(batch) or batch.inputs)
     assert met and len(calls) == 4
+
+
+def test_the_criterions_window_decides_as_the_tensor_tracker_does_sequence_by_sequence():
+    """Criterion keeps ST3's window in plain Python (``_Window``); WindowTracker, the tensor
+    reference, must agree at every sequence, including the mean-error half at its boundary."""
+    from lstmlab.reproduce.criteria import _Window
+    from lstmlab.tasks.stopping import RecentWindowRule
+
+    rule = RecentWindowRule("test", window=50, max_wrong=1, max_mean_error=0.01)
+    reference, window = rule.tracker(1), _Window(rule)
+    generator = torch.Generator().manual_seed(0)
+    decisions = []
+    for k in range(3000):
+        # errors hover around the 0.01 bound; wrong verdicts come in bursts and die out
+        error = float(0.0098 + 0.0004 * torch.rand((), generator=generator, dtype=torch.float64))
+        right = not (k % 700 < 3 and k < 2000)
+        reference.update(torch.tensor([right]), torch.tensor([error], dtype=torch.float64))
+        window.update(right, error)
+        expected = bool(reference.is_met()[0])
+        assert window.is_met() == expected, k
+        decisions.append(expected)
+    assert any(decisions) and not all(decisions)  # the bound was crossed both ways
+    state = window.state_dict()
+    for name in ("correct", "errors", "seen"):
+        assert torch.equal(state[name], getattr(reference, name))
+    restored = _Window(rule)
+    restored.load_state_dict(state)
+    assert (restored.wrong, restored.seen, restored.is_met()) == (window.wrong, window.seen,
+                                                                  window.is_met())

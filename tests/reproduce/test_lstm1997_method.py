@@ -98,3 +98,20 @@ def test_forget_gate_setups_are_refused():
 
     with pytest.raises(ValueError, match="setup: expected a 1997 set-up without forget gates"):
         network_config(replace(BIT_SETUP, forget_gate_bias=(1.0, 1.0)))
+
+
+@pytest.mark.parametrize("name", ["1", "2a", "2c", "4:linear-output", "6b"])
+def test_checks_by_the_kernel_equal_the_torch_forward(name):
+    """Stopping and test sets are judged from the C loop's outputs (no learning) by default:
+    the reference is the torch forward of the same weights."""
+    from lstmlab.reproduce.lstm1997 import _evaluate, network_config
+    from lstmlab.reproduce.registry import experiment
+    from lstmlab.training.network1997 import Network1997, population_weights
+
+    exp = experiment(name)
+    template = Network1997(network_config(exp.setup), dtype=torch.float64)
+    weights = population_weights(template, [torch.Generator().manual_seed(1)])
+    batch = exp.make_task(0).sample(40, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(_evaluate(template, weights, batch, kernel=True),
+                               _evaluate(template, weights, batch, kernel=False),
+                               rtol=0, atol=1e-13)

@@ -1,10 +1,20 @@
-"""A method's trials on a local Ray instance store exactly what a local run stores."""
+"""A method's trials on a local Ray instance store exactly what a local run stores; an
+address that cannot be reached fails within seconds, naming the address and the reason."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 
 import pytest
 
+from cli_cases import assert_user_error
 from lstmlab.competitors.methods import GuessMethod
+from lstmlab.errors import UserError
 from lstmlab.reproduce import ReproduceConfig, run
-from lstmlab.reproduce.on_ray import OnRay
+from lstmlab.reproduce.on_ray import OnRay, RayAddressError
 from lstmlab.reproduce.registry import experiment
 from lstmlab.reproduce.runner import trial_config_hash
 
@@ -31,3 +41,109 @@ def test_trials_on_ray_equal_local_trials_and_share_the_config_hash(tmp_path):
 def test_seeds_per_task_must_be_positive():
     with pytest.raises(ValueError, match="seeds_per_task"):
         OnRay(GuessMethod(), seeds_per_task=0)
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:  # the OS hands out a free port; closed, nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(("address", "reason"), [
+    ("127.0.0.1:{port}", "cannot connect to 127.0.0.1 port {port} (Connection refused)"),
+    ("ray://127.0.0.1:{port}", "cannot connect to 127.0.0.1 port {port} (Connection refused)"),
+    # .invalid never resolves (RFC 6761): no address outside this machine is contacted.
+    ("no-such-host.invalid:6379", "cannot resolve the host 'no-such-host.invalid'"),
+    ("bogus-address", "expected 'local', 'auto', HOST:PORT"),
+    ("127.0.0.1:99999", "expected 'local', 'auto', HOST:PORT"),
+])
+def test_an_unreachable_address_fails_within_seconds_naming_it_and_why(address, reason,
+                                                                       tmp_path):
+    port = _unused_port()
+    address, reason = address.format(port=port), reason.format(port=port)
+    config = ReproduceConfig((experiment("3a"),), (OnRay(GuessMethod(), address=address),),
+                             trials=1, budget=5, out=tmp_path, write_tables=False)
+    started = time.monotonic()
+    with pytest.raises(RayAddressError) as refused:
+        run(config)
+    assert time.monotonic() - started < 30
+    assert str(refused.value).startswith(f"Ray address {address!r}: {reason}")
+    assert isinstance(refused.value, UserError)
+
+
+def test_reproduce_with_an_unreachable_ray_is_one_line_before_any_work(tmp_path):
+    port = _unused_port()
+    assert_user_error(["reproduce", "3a", "--method", "guess", "--trials", "1", "--ray",
+                       f"127.0.0.1:{port}", "--out", tmp_path],
+                      f"Ray address '127.0.0.1:{port}'", "Connection refused")
+    assert not (tmp_path / "trials.sqlite").exists()
+
+
+LISTENER_THAT_IS_NOT_RAY = """
+import socket, sys, threading, time
+from lstmlab.reproduce import on_ray
+
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+threading.Thread(target=lambda: [server.accept() for _ in iter(int, 1)], daemon=True).start()
+on_ray.CONNECT_TIMEOUT_S = 4.0
+address = f"127.0.0.1:{server.getsockname()[1]}"
+started = time.monotonic()
+try:
+    on_ray._connect(address)
+except on_ray.RayAddressError as error:
+    print(round(time.monotonic() - started), error)
+    sys.exit(0)
+sys.exit(f"expected RayAddressError, connected to {address}")
+"""
+
+
+def test_an_address_where_something_else_listens_is_given_up_in_time():
+    """ray.init waits for ever on a port that accepts connections but is no Ray cluster; the
+    wait is bounded (here lowered to 4 s), and the process still exits at once afterwards."""
+    started = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", LISTENER_THAT_IS_NOT_RAY],
+                           capture_output=True, text=True, timeout=120, env=os.environ)
+    assert child.returncode == 0, child.stdout + child.stderr
+    seconds, message = child.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert 3 <= int(seconds) <= 6
+    assert "no Ray cluster answered within 4 s" in message
+    assert time.monotonic() - started < 60
+
+
+JOIN_BY_ADDRESS = """
+import sys, tempfile
+from pathlib import Path
+from lstmlab.competitors.methods import GuessMethod
+from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce.on_ray import OnRay
+from lstmlab.reproduce.registry import experiment
+results = run(ReproduceConfig((experiment("3a"),), (OnRay(GuessMethod(), address=sys.argv[1]),),
+                              trials=3, budget=40, out=Path(sys.argv[2]), write_tables=False))
+for r in results.experiments[0].methods[0].results:
+    print(r.seed, r.success, r.sequences, r.test_error)
+"""
+
+
+@pytest.mark.slow
+def test_joining_a_running_cluster_by_address_stores_the_local_rows(tmp_path):
+    """The path of `--ray HOST:PORT`: a second process joins a cluster started here (loopback)
+    by its address, through the bounded connection, and stores what a local run stores."""
+    import ray
+
+    local = run(ReproduceConfig((experiment("3a"),), (GuessMethod(),), trials=3, budget=40,
+                                out=tmp_path / "local", write_tables=False))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _temp_dir=tempfile.mkdtemp(prefix="ray"))
+    try:
+        address = ray.get_runtime_context().gcs_address
+        child = subprocess.run([sys.executable, "-c", JOIN_BY_ADDRESS, address,
+                                str(tmp_path / "joined")], capture_output=True, text=True,
+                               timeout=300, env=os.environ)
+    finally:
+        ray.shutdown()
+    assert child.returncode == 0, child.stderr[-3000:]
+    expected = [f"{r.seed} {r.success} {r.sequences} {r.test_error}"
+                for r in local.experiments[0].methods[0].results]
+    assert child.stdout.strip().splitlines() == expected

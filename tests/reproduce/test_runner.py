@@ -51,6 +51,18 @@ def test_changed_settings_do_not_reuse_old_rows(tmp_path):
     assert len({trial_config_hash(method, e, 5000)[0] for e in (experiment, changed)}) == 2
 
 
+def test_native_arch_kernels_are_part_of_the_config_hash(monkeypatch):
+    """LSTMLAB_NATIVE_ARCH=1 builds the kernels for this CPU only: their trials never share a
+    key with the portable build's (the default, whose key is what it always was)."""
+    method, experiment = FakeMethod(), fake_experiment()
+    monkeypatch.delenv("LSTMLAB_NATIVE_ARCH", raising=False)
+    portable, description = trial_config_hash(method, experiment, 100)
+    assert "march" not in description
+    monkeypatch.setenv("LSTMLAB_NATIVE_ARCH", "1")
+    native, description = trial_config_hash(method, experiment, 100)
+    assert native != portable and "-march=native cpu=" in description
+
+
 def test_quick_mode_uses_the_tiny_trials_and_budget(tmp_path):
     calls: list = []
     run(ReproduceConfig((fake_experiment(),), (FakeMethod(calls=calls),), quick=True, out=tmp_path))

@@ -130,3 +130,29 @@ def test_st3_and_n_seq_window_rules():
 def test_bad_T():
     with pytest.raises(ValueError, match="T"):
         Adding(T=21)
+
+
+def _bits(tensor):
+    # bitwise equality, so that 0.0 and -0.0 differ
+    return tensor.view(torch.int32) if tensor.dtype == torch.float32 else tensor
+
+
+@pytest.mark.parametrize("T", [22, 100, 1000])
+def test_sample_each_equals_one_sample_per_generator_bit_for_bit(T):
+    from lstmlab.tasks.batch import concat, sample_each
+    from lstmlab.tasks.multiplication import Multiplication
+
+    for task in (Adding(T), Multiplication(T)):
+        seeds = [3, 0, 17, 5, 11, 2, 8]
+        fast = sample_each([task] * len(seeds), [torch.Generator().manual_seed(s) for s in seeds])
+        slow = concat([task.sample(1, torch.Generator().manual_seed(s)) for s in seeds])
+        for name in ("inputs", "targets", "mask", "lengths"):
+            assert torch.equal(_bits(getattr(fast, name)), _bits(getattr(slow, name))), name
+        # and the generators moved exactly as one sample each moves them
+        after_fast = [torch.Generator().manual_seed(s) for s in seeds]
+        sample_each([task] * len(seeds), after_fast)
+        after_slow = [torch.Generator().manual_seed(s) for s in seeds]
+        for g in after_slow:
+            task.sample(1, g)
+        assert all(torch.equal(a.get_state(), b.get_state())
+                   for a, b in zip(after_fast, after_slow, strict=True))

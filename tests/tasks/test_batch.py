@@ -104,3 +104,33 @@ def test_test_and_stopping_sets_have_the_papers_sizes():
     assert sum(b.batch_size for b in Adding(30).test_batches(g, batch_size=1000)) == 2560
     erg = EmbeddedReber(train_size=16, test_size=16)
     assert sum(b.batch_size for b in erg.stopping_batches(g, batch_size=10)) == 32
+
+
+def test_concat_of_single_sequences_equals_padding_each_and_joining():
+    """concat's fast path (one pad_sequence per field for one-sequence batches) against the
+    definition written out: pad every batch with zeros to the longest, then cat along B."""
+    from lstmlab.tasks.long_lags import VeryLongLag
+    from lstmlab.tasks.reber import EmbeddedReber
+    from lstmlab.tasks.temporal_order import TemporalOrder
+
+    for task in (EmbeddedReber("1-5", 0), TemporalOrder("6a"), VeryLongLag(q=50, p=50)):
+        parts = [task.sample(1, torch.Generator().manual_seed(seed)) for seed in range(7)]
+        joined = concat(parts)
+        steps = max(p.steps for p in parts)
+
+        def pad(x, steps=steps):
+            extra = steps - x.shape[0]
+            return torch.cat([x, x.new_zeros((extra, *x.shape[1:]))]) if extra else x
+
+        for name in ("inputs", "targets", "mask", "choices"):
+            ours = getattr(joined, name)
+            if ours is None:
+                assert getattr(parts[0], name) is None
+                continue
+            expected = torch.cat([pad(getattr(p, name)) for p in parts], dim=1)
+            assert ours.dtype == expected.dtype and torch.equal(ours, expected), name
+            if ours.is_floating_point():  # +0.0 padding, not -0.0
+                assert torch.equal(torch.signbit(ours), torch.signbit(expected)), name
+        assert torch.equal(joined.lengths, torch.cat([p.lengths for p in parts]))
+        if parts[0].labels is not None:
+            assert torch.equal(joined.labels, torch.cat([p.labels for p in parts]))

@@ -24,7 +24,13 @@ def _parse(words):
         sentence = words[start:end]
         s = 0 if sentence[0] in ("he", "she") else 1
         assert s == 0 or sentence[0] == "the"
-        (p,) = [k for k, w in enumerate(sentence) if w in ("his", "her")]
+        # the sentence's own possessive is its last one; an earlier one belongs to an
+        # attractor's relative clause ("the queen who lost her hat") and agrees with it
+        p = max(k for k, w in enumerate(sentence) if w in ("his", "her"))
+        for k, w in enumerate(sentence[:p]):
+            if w in ("his", "her"):
+                who = max(j for j in range(k) if sentence[j] == "who")
+                assert GENDER[sentence[who - 1]] == GENDER[w]
         between = [GENDER[w] for w in sentence[s + 1 : p] if w in GENDER]
         out.append((GENDER[sentence[s]], GENDER[sentence[p]], p - s, between, start + s, start + p))
         start = end + 1
@@ -79,8 +85,44 @@ def test_same_seed_same_corpus_and_padding():
         assert (a.subject_gender[n, a.lengths[n]:] == -1).all()
 
 
+def test_attractors_carry_their_own_possessive():
+    """relative_prob: an attractor noun of the other gender with "who ... his/her OBJECT"; the
+    possessive there agrees with the attractor, the sentence's last one with the subject."""
+    data = generate(200, PronounConfig(distractor_prob=1.0, relative_prob=1.0, min_clauses=2),
+                    generator=torch.Generator().manual_seed(3))
+    relatives = 0
+    for n in range(len(data.lengths)):
+        words = data.words(n)
+        for subject, pronoun, *_ in _parse(words):
+            assert subject == pronoun
+        for k, word in enumerate(words):
+            if word == "who":
+                noun = words[k - 1]
+                (own,) = [w for w in words[k + 1 : k + 4] if w in ("his", "her")]
+                assert GENDER[own] == GENDER[noun]
+                relatives += 1
+    assert relatives > 200
+    counts = data.query_pronoun - data.query_subject
+    assert int(counts.min()) >= 1 + 2 * 2  # at least min_clauses + 1 clauses in between
+
+
+def test_min_clauses_bounds_the_distance():
+    short = generate(100, PronounConfig(max_clauses=3), generator=torch.Generator().manual_seed(0))
+    long = generate(100, PronounConfig(min_clauses=3, max_clauses=3),
+                    generator=torch.Generator().manual_seed(0))
+    assert int(long.distance.min()) > int(short.distance.min())
+    with pytest.raises(ValueError, match="min_clauses"):
+        PronounConfig(min_clauses=5, max_clauses=2)
+
+
 def test_bad_config_names_the_argument():
     with pytest.raises(ValueError, match="distractor_prob"):
         PronounConfig(distractor_prob=1.5)
     with pytest.raises(ValueError, match="num_examples"):
         generate(0, generator=torch.Generator())
+
+
+def test_attracted_flags_pronouns_with_a_noun_of_the_other_gender_in_between(data):
+    sentences = [s for n in range(len(data.lengths)) for s in _parse(data.words(n))]
+    expected = [any(g != subject for g in between) for subject, _, _, between, _, _ in sentences]
+    assert data.attracted.tolist() == expected

@@ -7,6 +7,7 @@ import torch
 from test_online1997 import CONFIGS as TORCH_TEST_CONFIGS
 from torch.testing import assert_close
 
+from kernels_required import kernels_or_skip
 from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import (
     Network1997,
@@ -18,7 +19,7 @@ from lstmlab.training.network1997 import (
 from lstmlab.training.network1997_table10 import EXPERIMENT_3
 from lstmlab.training.online1997 import UpdateMode, online_sequence
 
-pytestmark = pytest.mark.skipif(online1997_kernel.load() is None, reason="no C compiler")
+kernels_or_skip(online1997_kernel.load(), "online1997.c")
 F64 = torch.float64
 
 # The small wirings of the torch code's tests, plus cell biases (Exp. 3).

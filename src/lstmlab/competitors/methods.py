@@ -368,14 +368,3 @@ class GuessMethod:
                 yield TrialResult(seed=seed, success=result.success, sequences=result.trials,
                                   test_error=test_error,
                                   wall_time=time.perf_counter() - started)
-
-
-#: The competitors by their command-line names (the CLI turns a name into a method here).
-COMPETITORS: dict[str, Callable[[], object]] = {
-    "rtrl": rtrl_method,
-    "bptt": bptt_method,
-    "elman": elman_method,
-    "rcc": RCCMethod,
-    "chunker": ChunkerMethod,
-    "guess": GuessMethod,
-}

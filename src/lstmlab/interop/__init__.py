@@ -1,14 +1,22 @@
 """lstmlab.interop: LSTMs from other tools' files into ``lstmlab.layers.LSTM``.
 
 ``load_lstm(path)`` picks the reader by the file: ``.keras`` / ``.h5`` (Keras, read with h5py),
-anything else a torch state dict (``torch.load(weights_only=True)``).
+anything else a torch state dict (``torch.load(weights_only=True)``). ``load_model(path)``
+also reads GRU state dicts and the embedding that feeds the stack (``model_file.py``).
 """
 
 from pathlib import Path
 
 from lstmlab.interop.errors import InteropError
-from lstmlab.interop.keras import load_keras_lstm, read_keras_lstm
-from lstmlab.interop.torch_state import load_torch_lstm, lstm_from_state_dict, read_state_dict
+from lstmlab.interop.keras import load_keras_lstm, read_keras, read_keras_lstm
+from lstmlab.interop.model_file import Embedding, LoadedModel, find_embedding, load_model
+from lstmlab.interop.torch_state import (
+    check_weights,
+    load_torch_lstm,
+    lstm_from_state_dict,
+    read_state_dict,
+    recurrent_from_state_dict,
+)
 from lstmlab.layers import LSTM
 
 
@@ -20,5 +28,7 @@ def load_lstm(path: str | Path) -> LSTM:
     return load_torch_lstm(path)
 
 
-__all__ = ["InteropError", "load_keras_lstm", "load_lstm", "load_torch_lstm",
-           "lstm_from_state_dict", "read_keras_lstm", "read_state_dict"]
+__all__ = ["Embedding", "InteropError", "LoadedModel", "check_weights", "find_embedding",
+           "load_keras_lstm", "load_lstm", "load_model", "load_torch_lstm",
+           "lstm_from_state_dict", "read_keras", "read_keras_lstm", "read_state_dict",
+           "recurrent_from_state_dict"]

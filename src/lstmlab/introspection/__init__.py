@@ -10,6 +10,10 @@
     saturation(layer)["forget"].right           # how often each forget gate is > 0.9
     gradient_flow(model, x, loss_fn)[0].cell    # dL/dc_t for every t, one backward pass
     rank_units(layer.cell, labels)              # which units track a labelled property
+    trace_module(my_model, ids)["rnn"]          # every LSTM/GRU inside your own nn.Module
+    trace_gru(gru, x)[0].update                 # a GRU's update gate z (its keep share)
+    gate_terms(model, x)[0][0].input            # W_f x_t of pre_f = W_f x_t + U_f h_{t-1} + b_f
+    patched_run(model, x, Clamp("forget", [3], 1.0, where=steps))  # intervene on a gate
 
 ``trace`` runs torch's fused kernel (no Python loop for the standard cell); gradient flow and
 Jacobians re-run the model step by step with every state in the graph.
@@ -29,6 +33,23 @@ from lstmlab.introspection.gradient_flow import (
     gradient_flow,
     jacobian_norms,
 )
+from lstmlab.introspection.gru import (
+    GRULayerTrace,
+    GRUTrace,
+    decompose_hidden,
+    overwritten,
+    trace_gru,
+    update_retention,
+)
+from lstmlab.introspection.intervention import (
+    Clamp,
+    GatePatch,
+    PatchedRun,
+    combine,
+    identity_patch,
+    patched_run,
+)
+from lstmlab.introspection.preactivation import GateTerms, gate_terms, previous_hidden
 from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
 from lstmlab.introspection.retention import (
     Decomposition,
@@ -38,24 +59,47 @@ from lstmlab.introspection.retention import (
     retention_matrix,
 )
 from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
-from lstmlab.introspection.trace import LayerTrace, Trace, final_cell, previous_cell, step_mask
+from lstmlab.introspection.trace import (
+    LayerTrace,
+    Trace,
+    TraceError,
+    final_cell,
+    previous_cell,
+    step_mask,
+)
+from lstmlab.introspection.trace_module import ModuleTrace, TracedCall, trace_module
 from lstmlab.introspection.tracer import trace
 from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
 
 __all__ = [
+    "Clamp",
+    "GatePatch",
+    "GateTerms",
+    "PatchedRun",
+    "combine",
+    "gate_terms",
+    "identity_patch",
+    "patched_run",
+    "previous_hidden",
     "Decomposition",
     "ExpRetention",
     "ForgetEvent",
     "GateSaturation",
+    "GRULayerTrace",
+    "GRUTrace",
     "GradientFlow",
     "JacobianNorms",
     "LayerTrace",
+    "ModuleTrace",
     "SLSTMLayerTrace",
     "StateGradients",
     "Trace",
+    "TraceError",
+    "TracedCall",
     "UnitRanking",
     "auc",
     "decompose",
+    "decompose_hidden",
     "discarded",
     "exp_retention",
     "final_cell",
@@ -66,6 +110,7 @@ __all__ = [
     "jacobian_norms",
     "linear_recurrence",
     "loop_recurrence",
+    "overwritten",
     "point_biserial",
     "previous_cell",
     "rank_units",
@@ -75,5 +120,8 @@ __all__ = [
     "scan_recurrence",
     "step_mask",
     "trace",
+    "trace_gru",
+    "trace_module",
+    "update_retention",
     "trace_slstm",
 ]

@@ -13,8 +13,6 @@ ones the kernel's h sequence implies.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import Tensor
 
@@ -48,11 +46,10 @@ def run_fused(
             params += [weights.bias_ih, weights.bias_hh]
         if weights.weight_hr is not None:
             params.append(weights.weight_hr)
-        with warnings.catch_warnings():
-            # torch notes once that oneDNN lacks projections: speed, nothing a caller can act on
-            warnings.filterwarnings("ignore", "LSTM with projections is not supported")
-            hidden, _, _ = torch._VF.lstm(
-                x, (h0.unsqueeze(0), c0.unsqueeze(0)), params, has_biases, 1, 0.0, False, False,
-                False,
-            )
+        # with a projection on CPU torch notes once per process (as for nn.LSTM) that oneDNN
+        # has none; no per-call warning filter (it resets Python's show-once memory)
+        hidden, _, _ = torch._VF.lstm(
+            x, (h0.unsqueeze(0), c0.unsqueeze(0)), params, has_biases, 1, 0.0, False, False,
+            False,
+        )
     return FusedResult(hidden, None)

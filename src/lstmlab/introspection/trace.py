@@ -13,6 +13,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmlab.errors import UserError
+
+
+class TraceError(UserError):
+    """A model or input that cannot be traced (not a recurrent stack, wrong shape, a forward
+    that calls none of its recurrent modules), said in one line."""
+
 
 @dataclass(frozen=True)
 class LayerTrace:

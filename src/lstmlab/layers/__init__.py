@@ -1,5 +1,6 @@
 """lstmlab.layers: cells over time (``unroll``) and drop-ins for torch.nn.LSTM/GRU/RNN."""
 
+from lstmlab.layers.arguments import LayerInputError, LayerTypeError
 from lstmlab.layers.gru import GRU
 from lstmlab.layers.lstm import LSTM
 from lstmlab.layers.min_rnn import MinGRU, MinLSTM
@@ -9,6 +10,6 @@ from lstmlab.layers.slstm import SLSTM
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
 __all__ = [
-    "GRU", "LSTM", "MLSTM", "SLSTM", "MinGRU", "MinLSTM", "RNN", "Recording", "Unrolled",
-    "unroll",
+    "GRU", "LSTM", "MLSTM", "SLSTM", "LayerInputError", "LayerTypeError", "MinGRU", "MinLSTM",
+    "RNN", "Recording", "Unrolled", "unroll",
 ]

@@ -1,7 +1,8 @@
 """``GRU``: a drop-in for ``torch.nn.GRU`` with a readable path over ``GRUCell``.
 
-Same constructor, call, return, attributes and ``state_dict`` keys as ``torch.nn.GRU``
-(``weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0``, ``*_reverse``). Shapes: T time,
+Same constructor (``proj_size`` refused with torch's message), call, return, attributes and
+``state_dict`` keys as ``torch.nn.GRU`` (``weight_ih_l0, weight_hh_l0, bias_ih_l0,
+bias_hh_l0``, ``*_reverse``). Shapes: T time,
 B batch, I input, H hidden, L ``num_layers``, D = 2 if ``bidirectional`` else 1.
 
     output, h_n = gru(input, h_0)      input (T, B, I), (B, T, I) with batch_first, (T, I)
@@ -20,6 +21,7 @@ from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells.gru import GRUCell
+from lstmlab.layers.arguments import check_bool, check_no_projection
 from lstmlab.layers.stack import RecurrentStack
 
 
@@ -32,8 +34,11 @@ class GRU(RecurrentStack):
         self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
         batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
         device: torch.device | str | None = None, dtype: torch.dtype | None = None, *,
-        fused: bool = True,
+        fused: bool = True, proj_size: object = None,
     ) -> None:
+        check_no_projection(proj_size)
+        check_bool("fused", fused)
+
         def make_cell(size: int) -> nn.Module:
             return GRUCell(size, hidden_size, bias, dtype=dtype, device=device)
 

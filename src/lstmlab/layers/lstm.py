@@ -30,7 +30,8 @@ from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.parameters import check_size
+from lstmlab.errors import UserError
+from lstmlab.layers.arguments import check_bool
 from lstmlab.layers.stack import RecurrentStack
 
 
@@ -46,20 +47,30 @@ class LSTM(RecurrentStack):
         dtype: torch.dtype | None = None, *, cell: Callable[..., nn.Module] = LSTMCell,
         fused: bool | None = None,
     ) -> None:
-        check_size("proj_size", proj_size, minimum=0)
-        if proj_size >= hidden_size:
-            raise ValueError(
-                f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
         standard = cell is LSTMCell
-        if fused and not standard:
-            raise ValueError(f"fused=True needs cell=LSTMCell (torch's kernel), got {cell!r}")
-        projection = {"proj_size": proj_size} if proj_size > 0 else {}
+        if fused is not None:
+            check_bool("fused", fused)
 
         def make_cell(size: int) -> nn.Module:
-            return cell(size, hidden_size, bias, **projection, dtype=dtype, device=device)
+            projection = {"proj_size": proj_size} if proj_size > 0 else {}
+            made = cell(size, hidden_size, bias, **projection, dtype=dtype, device=device)
+            # hx is nn.LSTM's (h, c); other state fields start from the cell's initial_state
+            # (the 1997 cell's gate bookkeeping, reset per sequence by the paper). A cell without
+            # c (minLSTM) cannot fill hx, and sLSTM's n = 0 and m = -inf would make its first
+            # forget weight exp(log f + m_0 - m_1) = 0, silently discarding a given c_0: such
+            # cells have layers of their own.
+            fields = getattr(made.initial_state(1), "_fields", ())
+            if fields[:2] != ("h", "c") or "n" in fields:
+                raise UserError(f"cell={getattr(cell, '__name__', cell)}: LSTM carries the "
+                                f"state (h, c) alone, this cell's state is {fields}; use its "
+                                f"own layer (lstmlab.layers.SLSTM, MLSTM, MinLSTM, MinGRU)")
+            return made
 
+        # the arguments are checked (torch's checks, in torch's order) before any cell is made
         super().__init__(make_cell, input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size)
+        if fused and not standard:
+            raise UserError(f"fused=True needs cell=LSTMCell (torch's kernel), got {cell!r}")
         self.mode = "LSTM"
         self.cell = cell
         self.fused = standard if fused is None else fused
@@ -78,5 +89,7 @@ class LSTM(RecurrentStack):
     def extra_repr(self) -> str:
         cell = ("" if self.cell is LSTMCell
                 else f", cell={getattr(self.cell, '__name__', self.cell)!r}")
-        return self.options_repr({"num_layers": 1, "bias": True, "batch_first": False,
-                                  "dropout": 0.0, "bidirectional": False, "proj_size": 0}, cell)
+        # torch's order: proj_size first
+        return self.options_repr({"proj_size": 0, "num_layers": 1, "bias": True,
+                                  "batch_first": False, "dropout": 0.0,
+                                  "bidirectional": False}, cell)

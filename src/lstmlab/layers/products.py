@@ -1,11 +1,11 @@
 """The fast path's matrix products: oneDNN with packed weights, or MKL through ``torch.mm``.
 
 On the AMD CPUs we run on, MKL takes a slow code path, and oneDNN's ``_linear_pointwise`` with a
-weight packed once by ``_reorder_linear_weight`` runs a product about twice as fast per flop
-(``/work/shared/notes/cpu-performance.md``). Both ops are private to torch and have no
-autograd, which the fast path does not need (it writes its backward pass out); when they are
-missing, or for float64, other devices and small products, ``torch.mm`` does the work. Shapes:
-a weight (N, K), y (M, K), products (M, N).
+weight packed once by ``_reorder_linear_weight`` runs a product faster per flop (BENCHMARKS.md:
+the GFLOP/s table's per-step peaks, MKL's addmm beside oneDNN packed). Both ops are private to
+torch and have no autograd, which the fast path does not need (it writes its backward pass
+out); when they are missing, or for float64, other devices and small products, ``torch.mm``
+does the work. Shapes: a weight (N, K), y (M, K), products (M, N).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ONEDNN_MIN = 1 << 22
 class Product:
     """``y @ weight.T (+ bias)`` for a fixed weight (N, K) and about ``rows`` rows of y: oneDNN
     with the weight packed once (``_linear_pointwise``) for float32 on CPU, else ``torch.mm``.
-    No autograd: ``fused`` uses it inside the forward and backward passes it writes out."""
+    No autograd: ``compiled`` uses it inside the forward and backward passes it writes out."""
 
     def __init__(self, weight: Tensor, rows: int) -> None:
         self.weight, self.packed = weight, None

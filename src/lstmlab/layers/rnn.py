@@ -1,6 +1,7 @@
 """``RNN``: a drop-in for ``torch.nn.RNN`` (the simple / Elman net) over ``ElmanCell``.
 
-Same constructor (``nonlinearity`` "tanh" or "relu", 4th positional as in torch), call,
+Same constructor (``nonlinearity`` "tanh" or "relu", 4th positional as in torch; ``proj_size``
+refused with torch's message), call,
 return, attributes and ``state_dict`` keys as ``torch.nn.RNN``. Shapes: T time, B batch,
 I input, H hidden, L ``num_layers``, D = 2 if ``bidirectional`` else 1.
 
@@ -20,6 +21,8 @@ from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells.elman import NONLINEARITIES, ElmanCell
+from lstmlab.errors import UserError
+from lstmlab.layers.arguments import check_bool, check_no_projection
 from lstmlab.layers.stack import RecurrentStack
 
 KERNELS = {"tanh": _VF.rnn_tanh, "relu": _VF.rnn_relu}
@@ -34,11 +37,13 @@ class RNN(RecurrentStack):
         self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
         bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
         bidirectional: bool = False, device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None, *, fused: bool = True,
+        dtype: torch.dtype | None = None, *, fused: bool = True, proj_size: object = None,
     ) -> None:
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(
-                f"nonlinearity must be one of {sorted(NONLINEARITIES)}, got {nonlinearity!r}")
+        check_no_projection(proj_size)
+        if not isinstance(nonlinearity, str) or nonlinearity not in NONLINEARITIES:
+            raise UserError(f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or "
+                            "'relu'.")
+        check_bool("fused", fused)
 
         def make_cell(size: int) -> nn.Module:
             return ElmanCell(size, hidden_size, bias, nonlinearity, dtype=dtype, device=device)

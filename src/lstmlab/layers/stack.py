@@ -22,7 +22,6 @@ is unpacked to a padded batch with ``lengths``, so states freeze past each seque
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -31,10 +30,21 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from lstmlab.cells.elman import ElmanCell
+from lstmlab.cells.gru import GRUCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.parameters import check_size
-from lstmlab.layers.fused import fused_unroll
+from lstmlab.errors import UserError
+from lstmlab.layers.arguments import (
+    LayerInputError,
+    LayerTypeError,
+    check_constructor,
+    check_hx_ranks,
+)
+from lstmlab.layers.compiled import compiled_unroll
 from lstmlab.layers.unroll import unroll
+
+# The cells whose parameters cuDNN's flat layout describes (torch's own equations).
+_CUDNN_CELLS = (LSTMCell, GRUCell, ElmanCell)
 
 
 class Prepared(NamedTuple):
@@ -62,15 +72,8 @@ class RecurrentStack(nn.Module):
         proj_size: int = 0,
     ) -> None:
         super().__init__()
-        check_size("input_size", input_size)
-        check_size("hidden_size", hidden_size)
-        check_size("num_layers", num_layers)
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) \
-                or not 0 <= dropout <= 1:
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        if dropout > 0 and num_layers == 1:
-            warnings.warn("dropout acts between layers, so with num_layers=1 it does nothing "
-                          f"(got dropout={dropout})", UserWarning, stacklevel=3)
+        check_constructor(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                          bidirectional, proj_size)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
         self.dropout, self.proj_size = float(dropout), proj_size
@@ -111,9 +114,18 @@ class RecurrentStack(nn.Module):
 
     @property
     def all_weights(self) -> list[list[Tensor]]:
-        """Per layer and direction, its parameters (torch's ``all_weights``)."""
-        return [[getattr(self, n) for n in names.values() if n in self._parameters]
+        """Per layer and direction, its weights (torch's ``all_weights``), also while one is
+        reparametrized (e.g. ``torch.nn.utils.weight_norm``: then a plain tensor)."""
+        flat = set(self._flat_weights_names)
+        return [[getattr(self, n) for n in names.values() if n in flat]
                 for _, names in self._cells]
+
+    def flatten_parameters(self) -> None:
+        """torch's ``flatten_parameters``: on CUDA with cuDNN, put the weights of the standard
+        cell into one contiguous buffer (cuDNN's layout); otherwise, as in torch, nothing.
+        Training code (DataParallel, after ``.cuda()``) calls it on every recurrent layer."""
+        if getattr(self, "fused", False) and type(self._cells[0][0]) in _CUDNN_CELLS:
+            nn.RNNBase.flatten_parameters(self)  # type: ignore[arg-type]
 
     def bound_cell(self, index: int) -> nn.Module:
         """Cell ``index`` = layer * D + direction, holding the stack's current tensors."""
@@ -121,7 +133,9 @@ class RecurrentStack(nn.Module):
         for name, stack_name in names.items():
             owner, _, leaf = name.rpartition(".")
             module = cell.get_submodule(owner)
-            table = module._parameters if stack_name in self._parameters else module._buffers
+            # the cell's own registration decides the table: the stack's entry may have become
+            # a plain tensor (weight_norm, parametrize, functional_call) and must still win
+            table = module._parameters if leaf in module._parameters else module._buffers
             table[leaf] = getattr(self, stack_name)
         return cell
 
@@ -133,59 +147,95 @@ class RecurrentStack(nn.Module):
 
     def prepare(self, input: Tensor | PackedSequence, hx: Tensor | tuple | None
                 ) -> tuple[Prepared, tuple[Tensor, ...] | None]:
-        """Validate ``input`` and ``hx``; return the canonical input and ``hx`` (L*D, B, .)."""
-        reference = self._flat_weights[0]
+        """Validate ``input`` and ``hx`` as ``torch.nn.RNNBase.forward`` does (same checks,
+        order and exception types, see ``arguments``); return the canonical input and ``hx``
+        as (L*D, B, .) tensors, or None."""
+        kind = "RNN" if self.mode.startswith("RNN") else self.mode
+        states = self._hx_tuple(hx)
         if isinstance(input, PackedSequence):
             x, batch_sizes, sorted_indices, unsorted_indices = input
             unbatched, batch_size = False, int(batch_sizes[0])
-            if x.dim() != 2 or x.shape[1] != self.input_size:
-                raise ValueError(f"input (packed) must hold data of shape (N, {self.input_size}),"
-                                 f" got {tuple(x.shape)}")
+            self._check_input(x, 2)
         else:
+            if not isinstance(input, Tensor):
+                raise LayerTypeError("input must be a Tensor or a PackedSequence, got "
+                                     f"{type(input).__name__}")
+            if input.dim() not in (2, 3):
+                layout = "(batch, time, I)" if self.batch_first else "(time, batch, I)"
+                raise UserError(f"{kind}: Expected input to be 2D or 3D, got {input.dim()}D "
+                                f"instead: {layout} or, unbatched, (time, I)")
             batch_sizes = sorted_indices = unsorted_indices = None
-            size = self.input_size
-            batched = f"(batch, time, {size})" if self.batch_first else f"(time, batch, {size})"
-            if not isinstance(input, Tensor) or input.dim() not in (2, 3) \
-                    or input.shape[-1] != size:
-                received = tuple(input.shape) if isinstance(input, Tensor) else type(input)
-                raise ValueError(f"input must have shape {batched} or, unbatched, "
-                                 f"(time, {size}), got {received}")
             unbatched = input.dim() == 2
+            if states is not None:
+                check_hx_ranks(kind, states, batched=not unbatched)
+                if unbatched:
+                    states = tuple(t.unsqueeze(1) for t in states)
             x = input.unsqueeze(1) if unbatched else input
             x = x.transpose(0, 1) if self.batch_first and not unbatched else x
+            self._check_input(x, 3)
             batch_size = x.shape[1]
-        if x.dtype != reference.dtype or x.device != reference.device:
-            raise ValueError(
-                f"input must have the parameters' dtype {reference.dtype} and device "
-                f"{reference.device}, got {x.dtype} on {x.device}"
-            )
+            if x.shape[0] == 0:
+                raise LayerInputError("Expected sequence length to be larger than 0 in RNN, "
+                                      f"got input of shape {tuple(input.shape)}")
         prepared = Prepared(x, batch_sizes, sorted_indices, unsorted_indices, unbatched)
-        return prepared, self._check_hx(hx, batch_size, unbatched, x)
+        if states is not None:
+            self._check_hx(states, batch_size, x)
+        return prepared, states
 
-    def _check_hx(self, hx: Tensor | tuple | None, batch_size: int, unbatched: bool,
-                  x: Tensor) -> tuple[Tensor, ...] | None:
-        """``hx`` as a tuple of (L*D, B, size) tensors; ValueError naming the bad entry."""
+    def _check_input(self, x: Tensor, rank: int) -> None:
+        """torch's ``check_input``: dtype (ValueError), rank and width (RuntimeError), and the
+        device (RuntimeError, from torch's kernel)."""
+        reference = self._flat_weights[0]
+        if x.dtype != reference.dtype:
+            raise UserError(
+                f"RNN input dtype ({x.dtype}) does not match weight dtype ({reference.dtype}). "
+                f"Convert input: input.to({reference.dtype}), or convert model: "
+                f"model.to({x.dtype})")
+        if x.dim() != rank:
+            raise LayerInputError(f"input must have {rank} dimensions, got {x.dim()}")
+        if x.shape[-1] != self.input_size:
+            raise LayerInputError("input.size(-1) must be equal to input_size. Expected "
+                                  f"{self.input_size}, got {x.shape[-1]}")
+        if x.device != reference.device:
+            raise LayerInputError("Input and parameter tensors are not at the same device, "
+                                  f"found input tensor at {x.device} and parameter tensor at "
+                                  f"{reference.device}")
+
+    def _hx_tuple(self, hx: Tensor | tuple | list | None) -> tuple[Tensor, ...] | None:
+        """``hx`` as a tuple of ``state_fields`` tensors: ``(h_0, c_0)`` for an LSTM, ``h_0``
+        alone otherwise (``LayerInputError`` for anything else)."""
         if hx is None:
             return None
-        single = len(self.state_fields) == 1
-        tensors = (hx,) if single else hx
-        if not isinstance(tensors, tuple | list) or len(tensors) != len(self.state_fields):
-            raise ValueError(f"hx must be a tuple of {len(self.state_fields)} tensors "
-                             f"{self.state_fields}, got {type(hx).__name__}")
-        directions = 2 if self.bidirectional else 1
-        result = []
-        for k, (tensor, size) in enumerate(zip(tensors, self.state_sizes, strict=True)):
-            name = "hx" if single else f"hx[{k}]"
-            expected = (self.num_layers * directions,) + (() if unbatched else (batch_size,)) \
-                + (size,)
-            if not isinstance(tensor, Tensor) or tuple(tensor.shape) != expected:
-                received = tuple(tensor.shape) if isinstance(tensor, Tensor) else type(tensor)
-                raise ValueError(f"{name} must have shape {expected}, got {received}")
+        if len(self.state_fields) == 1:
+            if not isinstance(hx, Tensor):
+                raise LayerInputError(f"hx must be a Tensor h_0, got {type(hx).__name__}")
+            return (hx,)
+        count = len(self.state_fields)
+        if not isinstance(hx, tuple | list) or len(hx) != count \
+                or not all(isinstance(t, Tensor) for t in hx):
+            received = f"{len(hx)} items" if isinstance(hx, tuple | list) \
+                else type(hx).__name__
+            names = ", ".join(f"{field}_0" for field in self.state_fields)
+            words = "two" if count == 2 else str(count)
+            raise LayerInputError(f"{self.mode.lower()} expects {words} hidden states: hx must "
+                                  f"be a tuple ({names}) of {words} tensors, got {received}")
+        return tuple(hx)
+
+    def _check_hx(self, states: tuple[Tensor, ...], batch_size: int, x: Tensor) -> None:
+        """torch's ``check_hidden_size`` for each state (L*D, B, size), then its kernel's
+        dtype and device checks; ``LayerInputError`` naming the state."""
+        rows = self.num_layers * (2 if self.bidirectional else 1)
+        single = len(states) == 1
+        for k, (tensor, size) in enumerate(zip(states, self.state_sizes, strict=True)):
+            name = "hidden" if single else f"hidden[{k}]"
+            expected = (rows, batch_size, size)
+            if tuple(tensor.shape) != expected:
+                raise LayerInputError(f"Expected {name} size {expected}, got "
+                                      f"{list(tensor.shape)}")
             if tensor.dtype != x.dtype or tensor.device != x.device:
-                raise ValueError(f"{name} must have the input's dtype {x.dtype} and device "
-                                 f"{x.device}, got {tensor.dtype} on {tensor.device}")
-            result.append(tensor.unsqueeze(1) if unbatched else tensor)
-        return tuple(result)
+                raise LayerInputError(f"Expected {name} to have the input's dtype {x.dtype} "
+                                      f"and device {x.device}, got {tensor.dtype} on "
+                                      f"{tensor.device}")
 
     def finish(self, prepared: Prepared, output: Tensor, state: tuple[Tensor, ...]
                ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, ...]]:
@@ -221,9 +271,9 @@ class RecurrentStack(nn.Module):
                     state = state._replace(**{field: tensor[index] for field, tensor in
                                               zip(self.state_fields, hx, strict=True)})
                 # The standard cell's readable path is the plain reference the fused kernel
-                # is tested against; a variant cell takes fused_unroll (C gate math, the same
+                # is tested against; a variant cell takes compiled_unroll (C gate math, the same
                 # numbers; it falls back to unroll wherever it does not apply).
-                run = unroll if type(cell) is LSTMCell else fused_unroll
+                run = unroll if type(cell) is LSTMCell else compiled_unroll
                 output, final, _ = run(cell, x, state, lengths=lengths, reverse=direction == 1)
                 outputs.append(output)
                 finals.append(final)
@@ -252,14 +302,13 @@ class RecurrentStack(nn.Module):
         state = hx[0] if len(hx) == 1 else hx
         arguments = (self._flat_weights, self.bias, self.num_layers, self.dropout,
                      self.training, self.bidirectional)
-        with warnings.catch_warnings():
-            # torch says, once, that oneDNN lacks projections and it falls back to its own
-            # kernel: a fact about speed, nothing a caller can act on (and -W error breaks)
-            warnings.filterwarnings("ignore", "LSTM with projections is not supported")
-            if batch_sizes is None:
-                result = kernel(x, state, *arguments, False)  # x is (T, B, I)
-            else:
-                result = kernel(x, batch_sizes, state, *arguments)
+        # With proj_size on CPU, torch's kernel says once per process (as for nn.LSTM) that
+        # oneDNN has no projections; no per-call warning filter here (it would reset Python's
+        # show-once memory and is not thread-safe)
+        if batch_sizes is None:
+            result = kernel(x, state, *arguments, False)  # x is (T, B, I)
+        else:
+            result = kernel(x, batch_sizes, state, *arguments)
         output, state = result[0], tuple(result[1:])
         if prepared.unsorted_indices is not None:
             state = tuple(t.index_select(1, prepared.unsorted_indices) for t in state)

@@ -180,3 +180,20 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]],
     if len(series) > 1:
         fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return fig
+
+
+def share_heatmap(words: Sequence[str], shares: np.ndarray, units: Sequence[int],
+                  label: str) -> Figure:
+    """``shares`` (T, U) in [0, 1]: entry (t, u) is what step t's write is worth to unit u at
+    the last step (e.g. an sLSTM's share of c_T / n_T, or a product of forget gates)."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.22 * len(words)), 0.25 * len(units) + 1.8),
+                           layout="constrained")
+    image = ax.imshow(np.asarray(shares).T, aspect="auto", interpolation="nearest",
+                      cmap="magma", vmin=0, vmax=1)
+    ax.set_yticks(range(len(units)))
+    ax.set_yticklabels([str(u) for u in units], fontsize=6)
+    ax.set_ylabel("unit")
+    _token_axis(ax, words)
+    key = fig.colorbar(image, ax=ax, pad=0.01, fraction=0.03)
+    key.set_label(label, fontsize=8)
+    return fig

@@ -68,6 +68,7 @@ class Report:
     sections: tuple[Section, ...] = ()
     links: dict[str, str] = field(default_factory=dict)  # file name -> what it is
     banner: str = ""  # a warning shown above everything (e.g. page.SMOKE_BANNER)
+    equations: str = EQUATIONS  # the model's equations (a GRU report shows the GRU's)
 
 
 _STYLE = """
@@ -101,7 +102,7 @@ def write_report(report: Report, out: Path, *, smoke: bool = False) -> Path:
         banner(message),
         f"<h1>{text(report.title)}</h1>", "<h2>Summary</h2>", '<ul id="summary">',
         *(f"<li>{text(line)}</li>" for line in report.summary), "</ul>",
-        "<h2>The equations</h2>", f'<pre id="equations">{text(EQUATIONS)}</pre>',
+        "<h2>The equations</h2>", f'<pre id="equations">{text(report.equations)}</pre>',
     ]
     if report.links:
         parts.append("<p>" + " ".join(

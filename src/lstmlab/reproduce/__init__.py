@@ -11,12 +11,12 @@ from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
 from lstmlab.reproduce.modern import ModernMethod, ModernSettings
 from lstmlab.reproduce.progress import progress_bar
-from lstmlab.reproduce.registry import METHODS, REGISTRY, build_config, experiments
+from lstmlab.reproduce.registry import REGISTRY, experiments
 from lstmlab.reproduce.runner import (
     ExperimentResults,
     MethodSummary,
-    Progress,
     ReproduceConfig,
+    RunProgress,
     RunResults,
     run,
 )
@@ -25,7 +25,6 @@ from lstmlab.reproduce.tables import markdown_report, markdown_table, rich_table
 from lstmlab.tasks.published import PublishedRow
 
 __all__ = [
-    "METHODS",
     "REGISTRY",
     "Experiment",
     "ExperimentResults",
@@ -35,14 +34,13 @@ __all__ = [
     "MethodSummary",
     "ModernMethod",
     "ModernSettings",
-    "Progress",
+    "RunProgress",
     "PublishedRow",
     "ReproduceConfig",
     "RunResults",
     "TrialProgress",
     "TrialResult",
     "TrialStore",
-    "build_config",
     "experiments",
     "html_report",
     "markdown_report",

@@ -15,7 +15,7 @@ paper does not say how often it checked) and one sequence for window rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -39,8 +39,7 @@ class Criterion:
         self.rule = task.stopping[-1] if task.stopping else None
         self.generator = generator
         self.batch_size = batch_size
-        self.tracker = (self.rule.tracker(1) if isinstance(self.rule, RecentWindowRule)
-                        else None)
+        self.tracker = _Window(self.rule) if isinstance(self.rule, RecentWindowRule) else None
         self.sequences = 0
         self.curve_every = curve_every
         self.curve: list[tuple[int, float]] = []
@@ -51,19 +50,25 @@ class Criterion:
                 evaluate: Callable[[Batch], Tensor]) -> bool:
         """Record ``correct`` (N,) and ``errors`` (N,) of the N training sequences just
         presented; return True when the stopping rule is met (then ``sequences`` is final)."""
+        return self.observe_values(correct.tolist(), errors.tolist(), evaluate)
+
+    def observe_values(self, correct: Sequence[bool], errors: Sequence[float],
+                       evaluate: Callable[[Batch], Tensor]) -> bool:
+        """:meth:`observe` with the verdicts and errors as plain Python values (a population
+        converts its (K,) tensors once per step, not once per member)."""
         met = False
-        for k in range(correct.shape[0]):
+        for right, error in zip(correct, errors, strict=True):
             self.sequences += 1
-            self._error_sum += float(errors[k])
+            self._error_sum += error
             self._error_count += 1
             if self._error_count == self.curve_every:
                 self._close_curve_point()
             if self.tracker is not None:
-                self.tracker.update(correct[k : k + 1], errors[k : k + 1])
-                met = met or bool(self.tracker.is_met()[0])
+                self.tracker.update(bool(right), float(error))
+                met = met or self.tracker.is_met()
             if met:
                 break
-        if isinstance(self.rule, TestSetRule) and self._due(correct.shape[0]):
+        if isinstance(self.rule, TestSetRule) and self._due(len(correct)):
             met = self.check(evaluate)
         if met and self._error_count:
             self._close_curve_point()
@@ -101,9 +106,7 @@ class Criterion:
         """Everything that decides how this trial's judging goes on, as tensors and plain
         types (for ``torch.load(weights_only=True)``): counts, curve, the error sums of the
         open curve point, the stopping-set generator and the recent-window tracker."""
-        tracker = None if self.tracker is None else {
-            "correct": self.tracker.correct.clone(), "errors": self.tracker.errors.clone(),
-            "seen": self.tracker.seen.clone()}
+        tracker = None if self.tracker is None else self.tracker.state_dict()
         return {"sequences": self.sequences, "curve": [list(point) for point in self.curve],
                 "error_sum": self._error_sum, "error_count": self._error_count,
                 "recent_error": self.recent_error, "generator": self.generator.get_state(),
@@ -118,8 +121,8 @@ class Criterion:
                              f"recent-window tracker for rule {self.rule!r}, received "
                              f"{'none' if tracker is None else 'one'}")
         if tracker is not None:
-            for name in ("correct", "errors", "seen"):
-                mine, saved = getattr(self.tracker, name), tracker[name]
+            for name, mine in self.tracker.state_dict().items():
+                saved = tracker[name]
                 if saved.shape != mine.shape or saved.dtype != mine.dtype:
                     raise ValueError(f"state['tracker'][{name!r}]: expected {mine.dtype} of "
                                      f"shape {tuple(mine.shape)}, received {saved.dtype} of "
@@ -129,8 +132,7 @@ class Criterion:
         curve = [(int(sequences), float(error)) for sequences, error in state["curve"]]
         self.generator.set_state(generator.get_state())
         if tracker is not None:
-            for name in ("correct", "errors", "seen"):
-                getattr(self.tracker, name).copy_(tracker[name])
+            self.tracker.load_state_dict(tracker)
         self.sequences, self.curve = int(state["sequences"]), curve
         self._error_sum, self._error_count = float(state["error_sum"]), int(state["error_count"])
         self.recent_error = float(state["recent_error"])
@@ -162,3 +164,46 @@ def _verdicts(task: Task, batches: Iterable[Batch],
         correct.append(task.is_correct(outputs, batch))
         errors.append(task.errors(outputs, batch))
     return torch.cat(correct), torch.cat(errors)
+
+
+class _Window:
+    """One network's :class:`~lstmlab.tasks.stopping.WindowTracker`, in plain Python.
+
+    A whole run observes every training sequence of every member, so the tracker's tensor
+    operations (a (1, window) sum and mean per sequence) dominated a run's time; here an update
+    is O(1) and the count of wrong sequences is kept as a number. The decision is the
+    tracker's exactly: the mean error is computed by the same torch reduction of the same
+    (1, window) float64 values in the same slot order, and only when the count allows success.
+    ``state_dict`` has the tracker's tensors (checkpoints are interchangeable)."""
+
+    def __init__(self, rule: RecentWindowRule) -> None:
+        self.rule = rule
+        self.correct = [True] * rule.window
+        self.errors = [0.0] * rule.window
+        self.seen = 0
+        self.wrong = 0
+
+    def update(self, correct: bool, error: float) -> None:
+        slot = self.seen % self.rule.window
+        self.wrong += (not correct) - (not self.correct[slot])
+        self.correct[slot], self.errors[slot] = correct, error
+        self.seen += 1
+
+    def is_met(self) -> bool:
+        if self.seen < self.rule.window or self.wrong > self.rule.max_wrong:
+            return False
+        if self.rule.max_mean_error is None:
+            return True
+        mean = torch.tensor([self.errors], dtype=torch.float64).mean(dim=1)
+        return bool(mean[0] < self.rule.max_mean_error)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"correct": torch.tensor([self.correct], dtype=torch.bool),
+                "errors": torch.tensor([self.errors], dtype=torch.float64),
+                "seen": torch.tensor([self.seen], dtype=torch.long)}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.correct = [bool(v) for v in state["correct"][0].tolist()]
+        self.errors = [float(v) for v in state["errors"][0].tolist()]
+        self.seen = int(state["seen"][0])
+        self.wrong = self.correct.count(False)

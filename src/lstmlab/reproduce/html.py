@@ -14,7 +14,7 @@ import io
 
 from lstmlab.reports.page import BANNER_STYLE, banner, document
 from lstmlab.reports.page import text as escape
-from lstmlab.reproduce.runner import ExperimentResults, RunResults
+from lstmlab.reproduce.results import ExperimentResults, RunResults
 from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
 
 

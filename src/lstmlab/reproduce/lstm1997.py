@@ -42,15 +42,16 @@ from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
-from lstmlab.tasks.batch import Batch, concat
+from lstmlab.tasks.batch import Batch, sample_each
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
+from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import (
     Network1997,
     Network1997Config,
     NetworkWeights1997,
     map_weights,
 )
-from lstmlab.training.online1997 import online_sequence
+from lstmlab.training.online1997 import UpdateMode, online_sequence
 
 _SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
@@ -84,7 +85,8 @@ def network_config(setup: Setup1997) -> Network1997Config:
         input_to_output=setup.connectivity is Connectivity.B,
         g=_SQUASH[setup.g], h=_SQUASH[setup.h], init_range=setup.init_range,
         input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
-        random_gate_bias=RANDOM_GATE_BIAS if random_bias else None)
+        random_gate_bias=RANDOM_GATE_BIAS if random_bias else None,
+        output_squash=IDENTITY if setup.output_unit == "linear" else LOGISTIC)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ class Lstm1997Settings:
     """How the trials run. ``dtype`` and ``curve_every`` are part of a trial's identity; the
     fields with ``compare=False`` (population size, progress interval, torch threads, how often
     in-flight trials are checkpointed) change only the speed, so they stay out of the store's
-    config hash."""
+    config hash. ``kernel_checks``: stopping sets and test sets are evaluated by the C loop
+    (``online1997_kernel``, no learning) instead of the torch forward (not for 2a/2b, see
+    ``Lstm1997Method._kernel_checks``); the outputs agree to ~1e-15, not bit for bit, so
+    whether it applies is part of the store key."""
 
     population: int = field(default=10, compare=False)
     curve_every: int = 500
@@ -100,6 +105,7 @@ class Lstm1997Settings:
     report_every: int = field(default=50, compare=False)
     dtype: torch.dtype = torch.float64
     checkpoint: CheckpointEvery = field(default=CheckpointEvery(), compare=False)
+    kernel_checks: bool = True
 
 
 class _Member:
@@ -156,17 +162,30 @@ class Lstm1997Method:
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (experiment.setup, network_config(experiment.setup), self.settings.dtype,
-                self.settings.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET)
+                self.settings.curve_every, CHECK_SEED_OFFSET, TEST_SEED_OFFSET,
+                ("kernel checks", self._kernel_checks(experiment)))
+
+    def _kernel_checks(self, experiment: Experiment) -> bool:
+        """Whether this experiment's checks run in the C loop: ``kernel_checks``, except where
+        the outputs also read the inputs (2a/2b, 101 x 102 output weights): the loop does those
+        products one by one, and on 2b's 10,000 random sequences BLAS's batched products in
+        the torch forward are ~3x faster."""
+        return self.settings.kernel_checks and not network_config(experiment.setup).input_to_output
 
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
+        # 2a has two distinct sequences: its 10,000-sequence checks judge those two
+        # (competitors.cached_task; the training draws are the task's, draw for draw).
+        from lstmlab.competitors.cached_task import with_cached_encodings
+
         with torch_threads(self.settings.threads):
-            yield from self._run(experiment, seeds, budget, progress)
+            yield from self._run(with_cached_encodings(experiment), seeds, budget, progress)
 
     def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
              progress: TrialProgress) -> Iterator[TrialResult]:
         setup = experiment.setup
         template = Network1997(network_config(setup), dtype=self.settings.dtype)
+        kernel_checks = self._kernel_checks(experiment)
         waiting = list(seeds)
         members: list[_Member] = []
         weights: NetworkWeights1997 | None = None
@@ -186,32 +205,37 @@ class Lstm1997Method:
                 joined = ([weights] if members else []) + [_unsqueeze(m.weights) for m in fresh]
                 weights = _join(joined)
                 members += fresh
-            batch = concat([m.task.sample(1, m.generator) for m in members])
+            batch = sample_each([m.task for m in members], [m.generator for m in members])
             batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
                             targets=batch.targets.to(self.settings.dtype))
-            staged = torch.tensor([m.construction is not None and m.construction.fired_at is None
-                                   for m in members])
+            waiting_for_cells = [m.construction is not None and m.construction.fired_at is None
+                                 for m in members]
+            staged = torch.tensor(waiting_for_cells) if any(waiting_for_cells) else None
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
                 batch.mask.unsqueeze(2), learning_rate=setup.learning_rate,
-                trainable=phase_one_mask(weights, staged) if staged.any() else None)
+                trainable=phase_one_mask(weights, staged) if staged is not None else None)
             weights = result.weights
-            for k in staged.nonzero().flatten().tolist():
+            for k in [] if staged is None else staged.nonzero().flatten().tolist():
                 if members[k].construction.observe(float(result.loss[k])):
                     weights.weight_ho[k] = members[k].held_output
                     logger.info("seed %d: memory cell added after %d sequences", members[k].seed,
                                 members[k].construction.fired_at)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             task = members[0].task
-            correct, errors = task.is_correct(outputs, batch), task.errors(outputs, batch)
+            # One conversion per step; each member's criterion then works on Python values.
+            correct = task.is_correct(outputs, batch).tolist()
+            errors = task.errors(outputs, batch).tolist()
             presented += len(members)
             steps += 1
             leaving = []
             for k, member in enumerate(members):
                 def evaluate(check: Batch, k: int = k, weights=weights) -> Tensor:
-                    return _evaluate(template, _take(weights, torch.tensor([k])), check)
+                    return _evaluate(template, _take(weights, torch.tensor([k])), check,
+                                     kernel_checks)
 
-                met = member.criterion.observe(correct[k : k + 1], errors[k : k + 1], evaluate)
+                met = member.criterion.observe_values(correct[k : k + 1], errors[k : k + 1],
+                                                      evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
                         met = member.criterion.final_success(evaluate)
@@ -238,8 +262,21 @@ class Lstm1997Method:
 
 
 @torch.no_grad()
-def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch) -> Tensor:
-    """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1)."""
-    inputs = batch.inputs.to(template.weight_ho.dtype).unsqueeze(1)  # (T, 1, N, I)
+def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
+              kernel: bool = False) -> Tensor:
+    """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1): by the C
+    loop where ``kernel`` and it can run (zero mask: no error, no update), else by the torch
+    forward."""
+    dtype = template.weight_ho.dtype
+    inputs = batch.inputs.to(dtype).unsqueeze(1)  # (T, 1, N, I)
+    config = template.config
+    if kernel and online1997_kernel.available(dtype, inputs.device,
+                                              (config.g, config.h, config.output_squash)):
+        steps, _, size, _ = inputs.shape
+        quiet = torch.zeros(steps, 1, size, dtype=dtype)
+        targets = torch.zeros(steps, 1, size, config.output_size, dtype=dtype)
+        result = online_sequence(template, weights, inputs, targets, quiet, learning_rate=0.0,
+                                 mode=UpdateMode.NONE, compiled=True)
+        return result.outputs.squeeze(1)
     outputs, _ = template(inputs, weights=weights)
     return outputs.squeeze(1)

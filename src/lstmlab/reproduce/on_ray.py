@@ -11,15 +11,25 @@ hash: the two can even share a store, and a killed Ray run resumes locally or on
 per CPU); ``"auto"`` or ``"ray://host:10001"`` joins an existing cluster. A local instance is
 kept on the loopback interface (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) without token
 authentication, and is shut down when the trials are done.
+
+An address that cannot be reached fails within seconds with :class:`RayAddressError` naming the
+address and the reason (``ray.init`` itself retries an unreachable cluster for ever): the host
+must resolve and accept a TCP connection (:func:`check_address`), and ``ray.init`` must return
+within ``CONNECT_TIMEOUT_S`` (something that listens but is no Ray cluster, e.g. the client port
+10001 given as the cluster's port, would keep it waiting).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from lstmlab.errors import UserError
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
 
@@ -28,6 +38,75 @@ _LOCAL_RAY = {
     "RAY_AUTH_MODE": "disabled",
     "RAY_USAGE_STATS_ENABLED": "0",
 }
+
+CONNECT_TIMEOUT_S = 25.0  # the whole connection: resolve, TCP, ray.init
+
+
+class RayAddressError(UserError):
+    """A Ray address that is malformed or cannot be reached; the message names the address and
+    the reason."""
+
+
+def check_address(address: str, timeout: float = 10.0) -> None:
+    """Raise :class:`RayAddressError` unless ``address`` ('auto', 'HOST:PORT' or
+    'ray://HOST:PORT') names a host that resolves and accepts a TCP connection on PORT.
+    'auto' is Ray's own look-up of a running cluster and is left to ``ray.init``."""
+    if address == "auto":
+        return
+    where = address.removeprefix("ray://")
+    host, _, port_text = where.rpartition(":")
+    host = host.strip("[]")  # [::1]:6379
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise RayAddressError(f"Ray address {address!r}: expected 'local', 'auto', HOST:PORT "
+                              "(the cluster's GCS, e.g. 10.0.0.5:6379) or ray://HOST:PORT")
+    port = int(port_text)
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise RayAddressError(f"Ray address {address!r}: cannot resolve the host {host!r} "
+                              f"({reason})") from error
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        reason = error.strerror or (f"no answer within {timeout:g} s"
+                                    if isinstance(error, TimeoutError) else str(error))
+        raise RayAddressError(f"Ray address {address!r}: cannot connect to {host} port {port} "
+                              f"({reason})") from error
+
+
+def _connect(address: str) -> None:
+    """``ray.init(address)``, given up after what is left of ``CONNECT_TIMEOUT_S``.
+
+    ray.init waits for ever on an address where no Ray cluster answers; it runs in a daemon
+    thread so that the wait can be bounded (a thread that never returns is left behind and does
+    not keep the process alive).
+    """
+    import ray
+
+    started = time.monotonic()
+    check_address(address)
+    outcome: dict[str, BaseException | None] = {}
+
+    def connect() -> None:
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            outcome["error"] = None
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=connect, name="ray-connect", daemon=True)
+    thread.start()
+    thread.join(max(1.0, CONNECT_TIMEOUT_S - (time.monotonic() - started)))
+    if "error" not in outcome:
+        raise RayAddressError(f"Ray address {address!r}: no Ray cluster answered within "
+                              f"{CONNECT_TIMEOUT_S:g} s (something listens there: is it the "
+                              "cluster's GCS port, usually 6379?)")
+    error = outcome["error"]
+    if isinstance(error, (ConnectionError, ValueError)):  # no cluster found; a bad address
+        raise RayAddressError(f"Ray address {address!r}: {error}") from error
+    if error is not None:
+        raise error
 
 
 def _run_seeds(method: Method, experiment: Experiment, seeds: Sequence[int],
@@ -64,10 +143,11 @@ class OnRay:
         import ray
 
         started_here = not ray.is_initialized()
-        if started_here:
-            ray.init(address=self.address, num_cpus=self.num_cpus, include_dashboard=False,
-                     log_to_driver=False,
-                     _temp_dir=None if self.address else tempfile.mkdtemp(prefix="ray"))
+        if started_here and self.address is not None:
+            _connect(self.address)
+        elif started_here:
+            ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
+                     _temp_dir=tempfile.mkdtemp(prefix="ray"))
         try:
             task = ray.remote(num_cpus=1)(_run_seeds)
             chunks = [seeds[k:k + self.seeds_per_task]

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lstmlab.reproduce.runner import Progress as RunProgress
+from lstmlab.reproduce.runner import RunProgress
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The experiments of [H97] and the methods the runner knows, by their command-line names.
+"""The experiments of [H97], by their command-line names (the methods: ``method_table``).
 
 Each entry binds a task of ``lstmlab.tasks`` to the paper's protocol: the set-up of the
 published row it reproduces (the row measured here sits beside it in the tables), the number of
@@ -15,14 +15,9 @@ randomly generated pairs of training and test sets ... 10 trials each", [H97] §
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.lstm1997 import Lstm1997Method
-from lstmlab.reproduce.method import Method
-from lstmlab.reproduce.modern import ModernMethod
-from lstmlab.reproduce.runner import ReproduceConfig
 from lstmlab.tasks.published import PublishedRow
 
 
@@ -144,44 +139,16 @@ REGISTRY: dict[str, Callable[[], Experiment]] = {
 
 
 def experiment(name: str) -> Experiment:
-    """The experiment called ``name`` (one of ``REGISTRY``)."""
-    if name not in REGISTRY:
+    """The experiment called ``name`` (one of ``REGISTRY``), or ``"<name>:<reading>"``: that
+    experiment under one of its readings of the paper (``lstmlab.reproduce.readings``)."""
+    from lstmlab.reproduce.readings import split, with_reading
+
+    base, reading = split(name)
+    if base not in REGISTRY:
         raise ValueError(f"experiment: expected one of {', '.join(REGISTRY)}, received {name!r}")
-    return REGISTRY[name]()
+    return REGISTRY[base]() if reading is None else with_reading(REGISTRY[base](), reading)
 
 
 def experiments(names: tuple[str, ...] | list[str] = ()) -> tuple[Experiment, ...]:
     """The experiments called ``names``, or all of them when none are given."""
     return tuple(experiment(name) for name in (names or tuple(REGISTRY)))
-
-
-#: name -> a function building the Method; competitors (RTRL, BPTT, ...) register here too.
-METHODS: dict[str, Callable[[], Method]] = {
-    "lstm1997": Lstm1997Method,
-    "modern": ModernMethod,
-}
-
-
-def method(name: str) -> Method:
-    """The method called ``name`` (one of ``METHODS``)."""
-    if name not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, received {name!r}")
-    return METHODS[name]()
-
-
-def build_config(
-    experiment_names: Sequence[str] = (),
-    method_names: Sequence[str] = ("lstm1997",),
-    *,
-    trials: int | None = None,
-    quick: bool = False,
-    out: Path | str = Path("reproduce"),
-    budget: int | None = None,
-) -> ReproduceConfig:
-    """The config of ``lstmlab reproduce [EXPERIMENT ...] [--method ...] [--trials N] [--quick]
-    [--out DIR]``: names become objects here, at the command-line boundary. No experiment
-    names means all of them."""
-    return ReproduceConfig(
-        experiments=experiments(tuple(experiment_names)),
-        methods=tuple(method(name) for name in method_names),
-        trials=trials, budget=budget, quick=quick, out=Path(out))

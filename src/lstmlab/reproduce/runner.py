@@ -17,10 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmlab.native import numerics_tag
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.fingerprint import canonical, code_version, config_hash
-from lstmlab.reproduce.method import Method, TrialResult
+from lstmlab.reproduce.html import html_page
+from lstmlab.reproduce.method import Method
+from lstmlab.reproduce.results import ExperimentResults, MethodSummary, RunResults
 from lstmlab.reproduce.store import TrialStore
+from lstmlab.reproduce.tables import markdown_report
 
 STORE_NAME = "trials.sqlite"
 CHECKPOINT_DIR = "checkpoints"
@@ -65,7 +69,7 @@ class ReproduceConfig:
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """A progress report: trials done of the current (experiment, method), training sequences
     presented in this run so far, and the best recent training error of any running trial."""
 
@@ -77,70 +81,18 @@ class Progress:
     best_error: float
 
 
-@dataclass(frozen=True)
-class MethodSummary:
-    """The measured row of one method on one experiment (over the stored trials)."""
-
-    method: str
-    budget: int
-    config_hash: str
-    results: tuple[TrialResult, ...]
-
-    @property
-    def trials(self) -> int:
-        return len(self.results)
-
-    @property
-    def successes(self) -> int:
-        return sum(result.success for result in self.results)
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.successes / self.trials if self.trials else None
-
-    @property
-    def mean_sequences(self) -> float | None:
-        """Mean training sequences until success, over the successful trials (as [H97])."""
-        done = [result.sequences for result in self.results if result.success]
-        return sum(done) / len(done) if done else None
-
-    @property
-    def mean_test_error(self) -> float | None:
-        errors = [result.test_error for result in self.results if result.success]
-        return sum(errors) / len(errors) if errors else None
-
-    @property
-    def wall_time(self) -> float:
-        """Mean wall time of a trial, seconds. In a population a trial's wall time is shared
-        with the members that ran beside it, so K trials in lockstep each count the whole."""
-        if not self.results:
-            return 0.0
-        return sum(result.wall_time for result in self.results) / self.trials
-
-
-@dataclass(frozen=True)
-class ExperimentResults:
-    experiment: Experiment
-    methods: tuple[MethodSummary, ...]
-
-
-@dataclass(frozen=True)
-class RunResults:
-    experiments: tuple[ExperimentResults, ...]
-    wall_time: float
-    store: Path
-    quick: bool
-
-
 def trial_config_hash(method: Method, experiment: Experiment, budget: int) -> tuple[str, str]:
     """The store key of every setting that changes a trial's numbers, and its description."""
     parts = (experiment.name, experiment.setup, experiment.eval_batch_size, method.name,
              method.fingerprint(experiment), budget)
+    tag = numerics_tag()
+    if tag is not None:  # kernels built with -march=native: numbers of this CPU only
+        parts += (tag,)
     return config_hash(*parts), canonical(parts)
 
 
 def run(
-    config: ReproduceConfig, progress: Callable[[Progress], None] | None = None
+    config: ReproduceConfig, progress: Callable[[RunProgress], None] | None = None
 ) -> RunResults:
     """Run every missing trial of ``config``, storing each as it finishes; return all rows.
 
@@ -170,7 +122,7 @@ def _run_pair(
     store: TrialStore,
     experiment: Experiment,
     method: Method,
-    report: Callable[[Progress], None],
+    report: Callable[[RunProgress], None],
 ) -> MethodSummary:
     budget = config.budget_for(experiment)
     key, description = trial_config_hash(method, experiment, budget)
@@ -183,7 +135,7 @@ def _run_pair(
 
     def emit() -> None:
         report(
-            Progress(
+            RunProgress(
                 experiment.name, method.name, state["done"], len(seeds),
                 state["sequences"], state["best"],
             )
@@ -218,9 +170,6 @@ def _write_tables(
     wall_time: float,
     store_path: Path,
 ) -> None:
-    from lstmlab.reproduce.html import html_page
-    from lstmlab.reproduce.tables import markdown_report
-
     partial = RunResults(tuple(collected), wall_time, store_path, config.quick)
     out = Path(config.out)
     _write_atomically(out / "results.md", markdown_report(partial))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from lstmlab.reproduce.experiment import PublishedRow
-from lstmlab.reproduce.runner import ExperimentResults, MethodSummary, RunResults
+from lstmlab.reproduce.results import ExperimentResults, MethodSummary, RunResults
 
 HEADERS = (
     "method",

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
 
 if TYPE_CHECKING:
     from lstmlab.tasks.published import PublishedRow
@@ -86,6 +87,45 @@ class Batch:
                      self.lengths.to(device), move(self.labels), move(self.choices))
 
 
+def _concat_singles(batches: Sequence[Batch]) -> Batch:
+    """``concat`` of one-sequence batches (a population's step), one ``pad_sequence`` per
+    field instead of a pad and a cat per batch: the same tensors (zero padding)."""
+    def join(name: str) -> Tensor | None:
+        parts = [getattr(b, name) for b in batches]
+        if all(p is None for p in parts):
+            return None
+        if any(p is None for p in parts):
+            raise ValueError(f"batches: {name} is set in some batches and None in others")
+        # (T_b, 1, ...) each -> (T, N, 1, ...) -> (T, N, ...)
+        return pad_sequence([p.squeeze(1) for p in parts])
+
+    labels = [b.labels for b in batches]
+    if any(label is None for label in labels) and not all(label is None for label in labels):
+        raise ValueError("batches: labels is set in some batches and None in others")
+    return Batch(
+        inputs=join("inputs"), targets=join("targets"), mask=join("mask"),
+        lengths=torch.cat([b.lengths for b in batches]),
+        labels=None if labels[0] is None else torch.cat(labels),
+        choices=join("choices"),
+    )
+
+
+def sample_each(tasks: Sequence[Task], generators: Sequence[torch.Generator]) -> Batch:
+    """Sequence k from ``tasks[k]`` and ``generators[k]``, joined along B:
+    ``concat([task.sample(1, g) for task, g in zip(tasks, generators)])``.
+
+    Where every task has the same ``data_key`` (tasks that draw the same sequences from the same
+    generator state) and a ``sample_each(generators)``, that method makes the batch instead: the
+    same batch, bit for bit, in fewer torch calls (each task's tests check the equality)."""
+    if len(tasks) != len(generators):
+        raise ValueError(f"tasks, generators: expected one task per generator, received "
+                         f"{len(tasks)} and {len(generators)}")
+    keys = {getattr(task, "data_key", None) for task in tasks}
+    if None not in keys and len(keys) == 1 and hasattr(tasks[0], "sample_each"):
+        return tasks[0].sample_each(generators)
+    return concat([task.sample(1, g) for task, g in zip(tasks, generators, strict=True)])
+
+
 def concat(batches: Sequence[Batch]) -> Batch:
     """Join batches along B, padding the shorter ones with zeros (mask False) to the longest T.
 
@@ -94,6 +134,8 @@ def concat(batches: Sequence[Batch]) -> Batch:
     """
     if not batches:
         raise ValueError("batches: expected at least one Batch, received none")
+    if all(b.batch_size == 1 for b in batches):
+        return _concat_singles(batches)
     steps = max(b.steps for b in batches)
 
     def pad(x: Tensor) -> Tensor:

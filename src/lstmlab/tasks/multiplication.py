@@ -14,12 +14,13 @@ Set-up: as Experiment 4 but learning rate 0.1 and input-gate biases "r" ([H97] T
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
 
-from lstmlab.tasks.adding import marked_pairs_batch, pairs_setup
+from lstmlab.tasks.adding import marked_pairs_batch, marked_pairs_each, pairs_setup
 from lstmlab.tasks.batch import Batch, final_abs_error, fresh_batches
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.stopping import RecentWindowRule
@@ -52,7 +53,17 @@ class Multiplication:
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         return marked_pairs_batch(self.T, batch_size, generator, low=0.0, first_pair_value=1.0,
-                                  combine=lambda x1, x2: x1 * x2)
+                                  combine=operator.mul)
+
+    @property
+    def data_key(self) -> tuple:
+        """Tasks with equal keys draw the same sequences from the same generator state."""
+        return ("multiplication", self.T)
+
+    def sample_each(self, generators: Sequence[torch.Generator]) -> Batch:
+        """One sequence per generator, equal to ``concat([sample(1, g) for g in ...])``."""
+        return marked_pairs_each(self.T, generators, low=0.0, first_pair_value=1.0,
+                                 combine=operator.mul)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch)

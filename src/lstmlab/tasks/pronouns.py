@@ -11,16 +11,27 @@ Grammar (one sentence; ``|`` = choice, ``*`` = repetition, drawn uniformly unles
     SUBJECT  = "he" | "she"                        (probability ``pronoun_subject_prob``)
              | "the" NOUN                           (otherwise; NOUN of the subject's gender)
     CLAUSE   = a verb phrase, some with a person slot: "met the X", "talked to the X", ...
-               X is a noun of the *other* gender with probability ``distractor_prob``
-               (a distractor), else a gender-neutral person ("teacher", "child", ...)
+    X        = NOUN                                 (probability ``distractor_prob``; the
+                                                     noun's gender drawn anew, independent of
+                                                     the subject's: when it is the other one,
+                                                     the noun is an *attractor*)
+               [ "who" FINAL POSSESSIVE OBJECT ]    (probability ``relative_prob``; the
+                                                     possessive agrees with X, not the subject)
+             | a gender-neutral person              (otherwise: "teacher", "child", ...)
     FINAL    = "played with" | "looked for" | "fed" | "washed" | "lost" | "found"
     PRONOUN  = "his" if the subject is male else "her"
     OBJECT   = "dog" | "cat" | "ball" | ...
 
-with k uniform in 0..``max_clauses`` (so subject-pronoun distances vary from 5 to about 35
-tokens with the defaults) and the subject's gender drawn anew for every sentence (a
-subject change across a sentence boundary half of the time). One example is
+with k uniform in ``min_clauses``..``max_clauses`` and the subject's gender drawn anew for
+every sentence (a subject change across a sentence boundary half of the time). One example is
 ``sentences_per_example`` sentences in a row; examples are padded with ``<pad>`` (id 0).
+
+Attractors are the agreement-attraction setting of Linzen, Dupoux & Goldberg (2016, "Assessing
+the ability of LSTMs to learn syntax-sensitive dependencies", TACL 4): a noun of the other
+class between the controller and the agreeing word. Because a noun in between has either
+gender at random, the only way to the right pronoun is to carry the subject's gender across
+the whole sentence: nothing nearer gives it away (``PronounData.attracted`` flags the
+pronouns with an attractor in between).
 
 Every draw uses the ``torch.Generator`` passed in: same seed, same corpus.
 """
@@ -57,8 +68,8 @@ SUBJECT_PRONOUNS = ("he", "she")
 
 
 def _vocabulary() -> tuple[str, ...]:
-    words = [PAD, ".", "and", "the", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS, *FEMALE_NOUNS,
-             *NEUTRAL_PEOPLE, *OBJECTS]
+    words = [PAD, ".", "and", "the", "who", *SUBJECT_PRONOUNS, *PRONOUNS, *MALE_NOUNS,
+             *FEMALE_NOUNS, *NEUTRAL_PEOPLE, *OBJECTS]
     for phrase in (*FINALS, *CLAUSES):
         words.extend(w for w in phrase if w != "X")
     return tuple(dict.fromkeys(words))
@@ -66,6 +77,9 @@ def _vocabulary() -> tuple[str, ...]:
 
 VOCAB: tuple[str, ...] = _vocabulary()
 WORD_TO_ID: dict[str, int] = {w: k for k, w in enumerate(VOCAB)}
+# indexed by the subject's gender: the ids of the nouns of the other gender
+ATTRACTOR_IDS = (torch.tensor([WORD_TO_ID[w] for w in FEMALE_NOUNS]),
+                 torch.tensor([WORD_TO_ID[w] for w in MALE_NOUNS]))
 
 
 @dataclass(frozen=True)
@@ -74,8 +88,10 @@ class PronounConfig:
 
     sentences_per_example: int = 3
     max_clauses: int = 4
+    min_clauses: int = 0
     distractor_prob: float = 0.5
     pronoun_subject_prob: float = 0.3
+    relative_prob: float = 0.0
 
     def __post_init__(self) -> None:
         if self.sentences_per_example < 1:
@@ -84,7 +100,10 @@ class PronounConfig:
             )
         if self.max_clauses < 0:
             raise ValueError(f"max_clauses must be >= 0, got {self.max_clauses}")
-        for name in ("distractor_prob", "pronoun_subject_prob"):
+        if not 0 <= self.min_clauses <= self.max_clauses:
+            raise ValueError(f"min_clauses must lie in 0..max_clauses={self.max_clauses}, got "
+                             f"{self.min_clauses}")
+        for name in ("distractor_prob", "pronoun_subject_prob", "relative_prob"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
@@ -115,6 +134,18 @@ class PronounData:
         """(Q,) tokens from the subject word to its pronoun."""
         return self.query_pronoun - self.query_subject
 
+    @property
+    def attracted(self) -> Tensor:
+        """(Q,) bool: a noun of the other gender (an attractor) lies between the subject and
+        its pronoun."""
+        flags = []
+        for n, s, p, g in zip(self.query_example.tolist(), self.query_subject.tolist(),
+                              self.query_pronoun.tolist(), self.query_gender.tolist(),
+                              strict=True):
+            other = ATTRACTOR_IDS[g]
+            flags.append(bool(torch.isin(self.tokens[n, s + 1 : p], other).any()))
+        return torch.tensor(flags, dtype=torch.bool)
+
     def words(self, example: int) -> list[str]:
         """The words of one example, without padding."""
         return [VOCAB[k] for k in self.tokens[example, : int(self.lengths[example])].tolist()]
@@ -131,19 +162,30 @@ def _coin(prob: float, generator: torch.Generator) -> bool:
 def _sentence(config: PronounConfig, generator: torch.Generator) -> tuple[list[str], int, int, int]:
     """One sentence: its words, the subject word's index, the pronoun's index, the gender."""
     gender = int(torch.randint(2, (1,), generator=generator))
-    own, other = (MALE_NOUNS, FEMALE_NOUNS) if gender == MALE else (FEMALE_NOUNS, MALE_NOUNS)
+    own = MALE_NOUNS if gender == MALE else FEMALE_NOUNS
     if _coin(config.pronoun_subject_prob, generator):
         words, subject = [SUBJECT_PRONOUNS[gender]], 0
     else:
         words, subject = ["the", _pick(own, generator)], 1
-    num_clauses = 1 + int(torch.randint(config.max_clauses + 1, (1,), generator=generator))
+    num_clauses = 1 + config.min_clauses + int(torch.randint(
+        config.max_clauses - config.min_clauses + 1, (1,), generator=generator))
     for k in range(num_clauses):
         if k > 0:
             words.append("and")
         for word in _pick(CLAUSES, generator):
             if word == "X":
-                people = other if _coin(config.distractor_prob, generator) else NEUTRAL_PEOPLE
-                word = _pick(people, generator)
+                if _coin(config.distractor_prob, generator):
+                    # a gendered noun of either gender: its gender tells nothing about the
+                    # subject's, and when it is the other one it is an attractor
+                    noun_gender = int(torch.randint(2, (1,), generator=generator))
+                    word = _pick((MALE_NOUNS, FEMALE_NOUNS)[noun_gender], generator)
+                    if _coin(config.relative_prob, generator):
+                        # the noun's own possessive, agreeing with the noun
+                        words.extend([word, "who", *_pick(FINALS, generator),
+                                      PRONOUNS[noun_gender]])
+                        word = _pick(OBJECTS, generator)
+                else:
+                    word = _pick(NEUTRAL_PEOPLE, generator)
             words.append(word)
     words.append("and")
     words.extend(_pick(FINALS, generator))

@@ -97,6 +97,10 @@ class ErrorPlateau:
             raise ValueError(f"min_decrease: expected in [0, 1), received {self.min_decrease}")
 
 
+#: The output units' squashing a ``Setup1997`` may name (``output_unit``).
+OUTPUT_UNITS = ("logistic", "linear")
+
+
 @dataclass(frozen=True)
 class Setup1997:
     """One row of [H97] Tables 10-11 (or the [G00] set-up), plus the protocol around it.
@@ -109,7 +113,10 @@ class Setup1997:
     ``reset_each_sequence`` is False (the continual task of [G00]). ``add_cells_after``, where
     given, is the sequential construction of Experiments 2a/2b (§5.2): the net first trains
     without its memory cells (only the direct input-to-output weights) and gets them when the
-    error has stopped decreasing by that rule.
+    error has stopped decreasing by that rule. ``output_unit`` is the squashing f_k of the
+    output units: ``"logistic"`` (the paper's text, §5 intro: "logistic sigmoids as activation
+    functions"; trained with eq. 19's f_k') or ``"linear"`` (f_k the identity, f_k' = 1), a
+    reading of ours for Experiment 4 (``lstmlab.reproduce.readings``).
     """
 
     experiment: str
@@ -136,8 +143,12 @@ class Setup1997:
     online: bool = True
     reset_each_sequence: bool = True
     add_cells_after: ErrorPlateau | None = None
+    output_unit: str = "logistic"
 
     def __post_init__(self) -> None:
+        if self.output_unit not in OUTPUT_UNITS:
+            raise ValueError(f"output_unit: expected one of {', '.join(OUTPUT_UNITS)}, "
+                             f"received {self.output_unit!r}")
         for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
             value = getattr(self, name)
             if value is not None and len(value) != self.blocks:

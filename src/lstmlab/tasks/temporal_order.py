@@ -23,11 +23,12 @@ were classified correctly"; then 2,560 fresh test sequences.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
+from torch.nn.utils.rnn import pad_sequence
 
 from lstmlab.tasks.batch import (
     Batch,
@@ -104,6 +105,44 @@ class TemporalOrder:
         targets = torch.zeros(steps, batch_size, self.output_size)
         targets[lengths - 1, rows, labels] = 1.0
         return Batch(inputs, targets, final_step_mask(lengths, steps), lengths, labels=labels)
+
+    @property
+    def data_key(self) -> tuple:
+        """Tasks with equal keys draw the same sequences from the same generator state."""
+        return ("temporal order", self.variant, self.min_length, self.max_length)
+
+    def sample_each(self, generators: Sequence[torch.Generator]) -> Batch:
+        """One sequence per generator, equal to ``concat([sample(1, g) for g in ...])`` bit
+        for bit: each generator makes the draws of ``sample(1, g)`` in their order, and the
+        rest is done once for the population (tests/tasks/test_temporal_order.py)."""
+        intervals = INTERVALS[self.variant]
+        lengths, raws, positions, bits = [], [], [], []
+        one = (1,)
+        for generator in generators:
+            length = int(torch.randint(self.min_length, self.max_length + 1, one,
+                                       generator=generator))
+            lengths.append(length)
+            raws.append(torch.randint(4, (length,), generator=generator))
+            for low, high in intervals:
+                positions.append(torch.randint(low, high + 1, one, generator=generator))
+                bits.append(torch.randint(2, one, generator=generator))
+        size, steps = len(generators), max(lengths)
+        lengths_t, rows = torch.tensor(lengths), torch.arange(size)
+        symbols = 2 + pad_sequence(raws)  # (steps, K): a, b, c, d
+        symbols[0] = 0  # E
+        position = torch.cat(positions).view(size, len(intervals)) - 1
+        bit = torch.cat(bits).view(size, len(intervals))
+        labels = torch.zeros(size, dtype=torch.long)
+        for j in range(len(intervals)):
+            symbols[position[:, j], rows] = 6 + bit[:, j]
+            labels = 2 * labels + bit[:, j]
+        symbols[lengths_t - 1, rows] = 1  # B, the trigger
+        real = torch.arange(steps).unsqueeze(1) < lengths_t
+        inputs = one_hot(symbols, len(SYMBOLS)).float() * real.unsqueeze(-1)
+        targets = torch.zeros(steps, size, self.output_size)
+        targets[lengths_t - 1, rows, labels] = 1.0
+        return Batch(inputs, targets, final_step_mask(lengths_t, steps), lengths_t,
+                     labels=labels)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_mean_abs_error(outputs, batch)

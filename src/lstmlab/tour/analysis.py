@@ -48,6 +48,8 @@ class ModelMeasures:
     bucket_counts: tuple[int, ...]
     gradient_by_lag: Tensor
     gradient_at_subject: tuple[float, ...]  # (K,) mean ||dL/dh_s|| / ||dL/dh_{p-1}|| by bucket
+    attractor_accuracy: float  # on pronouns with a noun of the other gender in between
+    clean_accuracy: float  # on pronouns without one
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,20 @@ def pronoun_accuracy(model: LanguageModel, data: PronounData) -> ModelMeasures:
         logits = model(data.tokens)
     step = logits[data.query_example, data.query_pronoun - 1]
     his, her = WORD_TO_ID["his"], WORD_TO_ID["her"]
-    correct = ((step[:, her] > step[:, his]).long() == data.query_gender).float()
+    correct = ((step[:, her] > step[:, his]).long() == data.query_gender).double()
     accuracy, counts = [], []
     for low, high in BUCKETS:
         inside = (data.distance >= low) & (data.distance <= high)
         counts.append(int(inside.sum()))
         accuracy.append(float(correct[inside].mean()) if inside.any() else float("nan"))
     curve, at_subject = gradient_by_lag(model, data)
+    attracted = data.attracted
+
+    def share(rows: Tensor) -> float:
+        return float(correct[rows].mean()) if rows.any() else float("nan")
+
     return ModelMeasures(float(correct.mean()), tuple(accuracy), tuple(counts), curve,
-                         at_subject)
+                         at_subject, share(attracted), share(~attracted))
 
 
 def gradient_by_lag(model: LanguageModel, data: PronounData,

@@ -12,8 +12,15 @@ from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
 from lstmlab.reports.explorer_model import ExplorerModel
 from lstmlab.reports.html import Report, ReportFigure, Section, write_report
 from lstmlab.tasks.pronouns import VOCAB
-from lstmlab.tour.analysis import BUCKETS, GATE_NAMES, bucket_label
-from lstmlab.tour.run import TourResult, summary
+from lstmlab.tour.analysis import GATE_NAMES
+from lstmlab.tour.plots import interval_bars, interval_lines
+from lstmlab.tour.run import TourResult
+from lstmlab.tour.summary import (
+    accuracy_by_distance,
+    intervention_drops,
+    split_by_word,
+    summary,
+)
 
 _FIELDS = dict(zip(ROWS, ("input", "forget", "candidate", "output", "cell", "hidden"),
                    strict=True))
@@ -80,45 +87,63 @@ def write_tour_report(result: TourResult, out: Path) -> dict[str, Path]:
     thrown = discarded(result.trace)[:length, example][:, units].abs().numpy()
     lag_curves = {"LSTM": result.lstm.gradient_by_lag.numpy(),
                   "simple RNN": result.rnn.gradient_by_lag.numpy()}
+    seed = result.first.seed
+    seeds = len(result.seeds)
+    labels, curves = accuracy_by_distance(result)
+    groups, drops = intervention_drops(result)
+    words_split, terms = split_by_word(result)
     sections = (
-        Section("Agreement", "Next-pronoun accuracy on held-out sentences: the agreeing pronoun "
-                "must get a higher logit than the other one.", (
+        Section("Agreement", f"Next-pronoun accuracy on held-out sentences, mean over {seeds} "
+                "seeds with its 95 % bootstrap interval (band): the agreeing pronoun must get a "
+                "higher logit than the other one.", (
                     ReportFigure("accuracy_by_distance", "Accuracy by subject-to-pronoun distance",
-                                 figures.grouped_bars(
-                                     [bucket_label(b) for b in BUCKETS],
-                                     {"LSTM": result.lstm.bucket_accuracy,
-                                      "simple RNN": result.rnn.bucket_accuracy},
-                                     "accuracy")),)),
+                                 interval_lines(labels, curves, "distance (tokens)", "accuracy",
+                                                chance=0.5)),)),
+        Section("Interventions", "Accuracy drop when the forget gate of the gender units (or "
+                "of as many random units, the control) is clamped inside the recurrence: "
+                "f = 1 at subject words or across the sentence boundary (accuracy after a "
+                "subject change), f = 0 between subject and pronoun (all pronouns). Mean over "
+                "seeds, 95 % interval.", (
+                    ReportFigure("interventions", "Accuracy drop, gender units vs random units",
+                                 interval_bars(groups, drops, "accuracy drop")),)),
+        Section("What the forget gate reads", "pre_f = W_f x_t + U_f h_{t-1} + b_f, mean over "
+                "the gender units: its change at subject words and at some words, relative to "
+                "its mean between subject and pronoun, split into the input term (the word) "
+                "and the recurrent term (the context). Mean over seeds, 95 % interval.", (
+                    ReportFigure("forget_split", "Change of pre_f: input vs recurrent term",
+                                 interval_bars(words_split, terms, "change of pre_f")),)),
         Section("The gender units", "Correlation of each unit's cell state c_t with the gender "
-                "of the subject in force (held-out steps); red: the units examined below.", (
+                f"of the subject in force (held-out steps, seed {seed}; each seed has its own "
+                "units); red: the units examined below.", (
                     ReportFigure("gender_units", "Correlation of c_t with the subject's gender",
                                  figures.unit_scores(g.gender_correlation.numpy(), units,
                                                      "correlation")),)),
         Section("Gates on an example", "The gender units' gates and states over a held-out "
-                f"example with a subject change (test example {example}; rows: units).", (
+                f"example with a subject change (seed {seed}, test example {example}; rows: "
+                "units).", (
                     ReportFigure("gate_heatmaps", "i, f, g, o, c, h of the gender units",
                                  figures.gate_heatmaps(words, chosen, units, marks=marks)),)),
-        Section("What the forget gate reads", "f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + "
-                "b_f): the mean forget gate of the gender units at the steps that read each "
-                "word, lowest first.", (
+        Section("The forget gate by word", "f_t = sigmoid(x_t @ W_f.T + h_{t-1} @ U_f.T + "
+                f"b_f): the mean forget gate of the gender units at the steps that read each "
+                f"word, lowest first (seed {seed}).", (
                     ReportFigure("forget_by_word", "Mean f of the gender units by word read",
                                  figures.grouped_bars(list(g.forget_by_word),
                                                       {"mean f": list(g.forget_by_word.values())},
                                                       "forget gate f")),)),
         Section("Forget events", "What each step throws away, |(1 - f_t) * c_{t-1}|, in the "
-                "gender units: subject changes should light up.", (
+                f"gender units (seed {seed}): where they discard, whatever the word.", (
                     ReportFigure("forget_events", "Discarded content per token and unit",
                                  figures.forget_events(words, thrown, units, marks=marks)),)),
         Section("Retention", f"How much of each token's write survives in unit {top} at each "
-                "later token: the product of the forget gates in between.", (
+                f"later token: the product of the forget gates in between (seed {seed}).", (
                     ReportFigure("retention_map", f"Retention map, unit {top}",
                                  figures.retention_map(words, retention, top, marks=marks)),)),
         Section("Saturation", "Per gate, each unit's fraction of held-out steps below 0.1 "
-                "(left saturated) against above 0.9 (right saturated).", (
+                f"(left saturated) against above 0.9 (right saturated); seed {seed}.", (
                     ReportFigure("saturation", "Gate saturation per unit",
                                  figures.saturation_scatter(g.saturation.numpy(), GATE_NAMES)),)),
         Section("Gradient flow", "Mean norm of dL/dh_{t-k} for the pronoun's loss L at the "
-                "prediction step t, against k, for both models.", (
+                f"prediction step t, against k, for both models (seed {seed}).", (
                     ReportFigure("gradient_flow", "||dL/dh|| by steps back",
                                  figures.gradient_curves(lag_curves, "mean ||dL/dh||")),)),
     )

@@ -1,166 +1,230 @@
-"""The tour: train an LSTM and a simple RNN on the pronoun corpus, then look inside the LSTM.
+"""The tour: train an LSTM and a simple RNN on the pronoun corpus, then look inside the LSTM,
+over several seeds.
 
-``run_tour(config)`` returns every measured number (``TourResult``); ``summary(result)`` turns
-them into the sentences the CLI prints and the report shows, each carrying a number.
+``run_tour(config)`` trains ``config.seeds`` seeds of both models (each seed draws its own
+corpus, initial weights and batches), in ``config.workers`` processes, and measures each seed
+(``SeedResult``); ``lstmlab.tour.summary`` turns the seeds into sentences with 95 % intervals.
+The first seed is also looked at in detail (its trace and models feed the report's figures).
 """
 
 from __future__ import annotations
 
-import math
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-from torch import Tensor
 
 from lstmlab.introspection.trace import LayerTrace
 from lstmlab.layers import LSTM, RNN
 from lstmlab.tasks.pronouns import VOCAB, PronounConfig, PronounData, generate
 from lstmlab.tour.analysis import (
-    BUCKETS,
     GateMeasures,
     ModelMeasures,
-    bucket_label,
     gate_measures,
     lstm_trace,
     pronoun_accuracy,
 )
+from lstmlab.tour.causal import (
+    ForgetSplit,
+    InterventionMeasures,
+    forget_split,
+    intervention_measures,
+)
 from lstmlab.tour.model import LanguageModel, TrainConfig, train
 
-# on_step(model_name, step, total_steps, loss)
-ProgressCallback = Callable[[str, int, int, float], None]
+# on_seed(seeds done, seeds in all): the CLI draws its progress bar with it
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class TourConfig:
-    """Sizes of the tour. The defaults train both models in well under 3 minutes on 2 cores."""
+    """Sizes of the tour. The defaults (5 seeds of both models in 2 processes) finish `make
+    demo` in the time the README states, on 2 cores."""
 
-    seed: int = 0
-    # Two sentences per example (one subject change or not), distances up to about 50 tokens.
-    corpus: PronounConfig = PronounConfig(sentences_per_example=2, max_clauses=8)
+    seed: int = 0  # the first seed; the tour runs seed, seed + 1, ..., seed + seeds - 1
+    seeds: int = 5
+    workers: int = 2  # processes; 1 runs every seed in this process
+    # Distances 5 to ~80 tokens; 70 % of person slots hold a noun of either gender (so the
+    # nouns in between never give the subject away), half of them with their own possessive.
+    corpus: PronounConfig = PronounConfig(sentences_per_example=2, max_clauses=10,
+                                          distractor_prob=0.7, relative_prob=0.5)
     train_examples: int = 3000
     test_examples: int = 400
     embedding_size: int = 32
     hidden_size: int = 64
     training: TrainConfig = field(default_factory=TrainConfig)
+    gender_units: int = 4  # the top units by correlation with the subject's gender
+    control_draws: int = 3  # random unit sets per seed for the intervention control
+    dtype: torch.dtype = torch.float32
     lstm: type = LSTM
     rnn: type = RNN
     explorer_examples: int = 4
     smoke: bool = False  # a smoke run: every printed number says it is not meaningful
 
+    def __post_init__(self) -> None:
+        if self.seeds < 2:
+            raise ValueError(f"seeds must be >= 2 (an interval needs two), got {self.seeds}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + self.seeds))
+
     @classmethod
     def quick(cls, seed: int = 0) -> TourConfig:
-        """A few seconds of training: for tests and a first look (numbers are not meaningful)."""
-        return cls(seed=seed, corpus=PronounConfig(sentences_per_example=2, max_clauses=4),
-                   train_examples=200, test_examples=60, embedding_size=8,
-                   hidden_size=12, training=TrainConfig(steps=40, batch_size=16), smoke=True)
+        """A few seconds in one process, for tests and a first look: float64 (so its printout
+        is the same on every machine; the README shows it), numbers not meaningful."""
+        return cls(seed=seed, seeds=3, workers=1,
+                   corpus=PronounConfig(sentences_per_example=2, max_clauses=4,
+                                        distractor_prob=0.7, relative_prob=0.5),
+                   train_examples=200, test_examples=60, embedding_size=8, hidden_size=12,
+                   training=TrainConfig(steps=40, batch_size=16), gender_units=3,
+                   control_draws=2, dtype=torch.float64, smoke=True)
 
 
 @dataclass(frozen=True)
-class TourResult:
-    config: TourConfig
+class SeedResult:
+    """Everything measured on one seed (its own corpus, weights and batches)."""
+
+    seed: int
     test: PronounData
     lstm: ModelMeasures
     rnn: ModelMeasures
     gates: GateMeasures
-    trace: LayerTrace  # the LSTM over the test set, (T, N, H)
+    interventions: InterventionMeasures
+    split: ForgetSplit
     train_seconds: dict[str, float]
     losses: dict[str, list[float]]
     parameters: dict[str, int]
-    models: dict[str, LanguageModel]
+    state_dicts: dict[str, dict[str, torch.Tensor]]
 
 
-def run_tour(config: TourConfig = TourConfig(),
-             on_step: ProgressCallback | None = None) -> TourResult:
-    """Generate the corpus, train both models the same way, measure. Deterministic in the seed."""
-    generator = torch.Generator().manual_seed(config.seed)
+def build_model(config: TourConfig, name: str) -> LanguageModel:
+    recurrent = config.lstm if name == "LSTM" else config.rnn
+    model = LanguageModel(recurrent, len(VOCAB), config.embedding_size, config.hidden_size)
+    return model.to(config.dtype)
+
+
+def run_seed(config: TourConfig, seed: int) -> SeedResult:
+    """Generate seed's corpus, train both models the same way, measure. Deterministic."""
+    generator = torch.Generator().manual_seed(seed)
     train_data = generate(config.train_examples, config.corpus, generator=generator)
     test_data = generate(config.test_examples, config.corpus, generator=generator)
     models, seconds, losses = {}, {}, {}
-    for name, recurrent in (("LSTM", config.lstm), ("simple RNN", config.rnn)):
-        torch.manual_seed(config.seed)  # same initial embedding and read-out for both
-        model = LanguageModel(recurrent, len(VOCAB), config.embedding_size, config.hidden_size)
-        batches = torch.Generator().manual_seed(config.seed + 1)  # same batches for both
-
-        def report(step: int, loss: float, name: str = name) -> None:
-            if on_step is not None:
-                on_step(name, step, config.training.steps, loss)
-
+    for name in ("LSTM", "simple RNN"):
+        torch.manual_seed(seed)  # same initial embedding and read-out for both
+        model = build_model(config, name)
+        batches = torch.Generator().manual_seed(seed + 1)  # same batches for both
         start = time.perf_counter()
-        losses[name] = train(model, train_data, config.training, generator=batches,
-                             on_step=report)
+        losses[name] = train(model, train_data, config.training, generator=batches)
         seconds[name] = time.perf_counter() - start
         model.eval()
         models[name] = model
-    trace = lstm_trace(models["LSTM"], test_data.tokens, test_data.lengths)
-    return TourResult(
-        config=config,
+    lstm = models["LSTM"]
+    layer = lstm_trace(lstm, test_data.tokens, test_data.lengths)
+    gates = gate_measures(layer, test_data, top=config.gender_units)
+    controls = torch.Generator().manual_seed(seed + 2)
+    return SeedResult(
+        seed=seed,
         test=test_data,
-        lstm=pronoun_accuracy(models["LSTM"], test_data),
+        lstm=pronoun_accuracy(lstm, test_data),
         rnn=pronoun_accuracy(models["simple RNN"], test_data),
-        gates=gate_measures(trace, test_data),
-        trace=trace,
+        gates=gates,
+        interventions=intervention_measures(lstm, test_data, gates.gender_units,
+                                            draws=config.control_draws, generator=controls),
+        split=forget_split(lstm, test_data, layer, gates.gender_units),
         train_seconds=seconds,
         losses=losses,
         parameters={k: sum(p.numel() for p in m.recurrent.parameters())
                     for k, m in models.items()},
-        models=models,
+        state_dicts={k: {n: t.detach().clone() for n, t in m.state_dict().items()}
+                     for k, m in models.items()},
     )
 
 
-def _pct(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.1%}"
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread, restored after: the products are tiny (batch 32, 64 units), so a
+    second thread only spins and synchronises (on a busy machine, ten times the CPU time); the
+    seeds use the cores as separate processes instead."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
-def gradient_ratio(curve: Tensor, lag: int) -> float:
-    """||dL/dh|| ``lag`` steps before the prediction, as a fraction of its size at lag 0."""
-    return float(curve[lag] / curve[0])
+def _run_seed_in_worker(config: TourConfig, seed: int) -> SeedResult:
+    with one_thread():
+        return run_seed(config, seed)
 
 
-def summary(result: TourResult) -> list[str]:
-    """Short sentences, each with a measured number, in the order of the argument."""
-    g, cfg = result.gates, result.config
-    lag = min(20, len(result.lstm.gradient_by_lag) - 1)
-    buckets = "; ".join(
-        f"{bucket_label(b)} tokens: {_pct(a)} vs {_pct(r)} (n={n})"
-        for b, a, r, n in zip(BUCKETS, result.lstm.bucket_accuracy, result.rnn.bucket_accuracy,
-                              result.lstm.bucket_counts, strict=True))
-    retention = "; ".join(f"{bucket_label(b)}: {r:.3f}"
-                          for b, r in zip(BUCKETS, g.retention_by_bucket, strict=True)
-                          if not math.isnan(r))
-    units = ", ".join(f"{u} (r={float(g.gender_correlation[u]):+.2f})" for u in g.gender_units)
-    forget_sat = result.gates.saturation[1].mean(0)
-    return [
-        f"Trained an LSTM ({result.parameters['LSTM']} recurrent weights) and a simple RNN "
-        f"({result.parameters['simple RNN']}), both with {cfg.hidden_size} hidden units, for "
-        f"{cfg.training.steps} steps each: {result.train_seconds['LSTM']:.1f} s and "
-        f"{result.train_seconds['simple RNN']:.1f} s.",
-        f"Next-pronoun accuracy on {len(result.test.query_gender)} held-out pronouns: "
-        f"LSTM {_pct(result.lstm.accuracy)}, simple RNN {_pct(result.rnn.accuracy)}.",
-        f"By subject-to-pronoun distance (LSTM vs RNN): {buckets}.",
-        f"The cell states that track the subject's gender best are units {units}.",
-        f"In those units the forget gate averages f = {g.forget_at_change:.3f} at a subject "
-        f"that changes the gender, {g.forget_at_keep:.3f} at one that keeps it and "
-        f"{g.forget_between:.3f} between subject and pronoun.",
-        "The gate reads the current word: in those units f is lowest at "
-        + ", ".join(f"'{w}' ({f:.3f})" for w, f in list(g.forget_by_word.items())[:3])
-        + " and highest at "
-        + ", ".join(f"'{w}' ({f:.3f})" for w, f in list(g.forget_by_word.items())[-3:]) + ".",
-        f"So a subject change discards |(1 - f) * c| = {g.discarded_at_change:.3f} per unit "
-        f"and step, against {g.discarded_between:.3f} between subject and pronoun.",
-        f"The subject's write survives to the pronoun with retention prod f = {retention} "
-        f"(by distance).",
-        f"The pronoun's gradient ||dL/dh|| {lag} steps back is "
-        f"{gradient_ratio(result.lstm.gradient_by_lag, lag):.3g} times its size at the pronoun "
-        f"in the LSTM and {gradient_ratio(result.rnn.gradient_by_lag, lag):.3g} times in the "
-        "simple RNN.",
-        "From the pronoun back to its subject, ||dL/dh|| keeps this fraction of its size at the "
-        "prediction step (LSTM vs RNN, by distance): " + "; ".join(
-            f"{bucket_label(b)}: {a:.3g} vs {r:.3g}"
-            for b, a, r in zip(BUCKETS, result.lstm.gradient_at_subject,
-                               result.rnn.gradient_at_subject, strict=True)
-            if not math.isnan(a)) + ".",
-        f"Forget gates sit above 0.9 for {float(forget_sat[1]):.1%} of steps and below 0.1 for "
-        f"{float(forget_sat[0]):.1%}.",
-    ]
+@dataclass(frozen=True)
+class TourResult:
+    """All seeds, and the first seed looked at in detail: its models, test set and the trace of
+    its LSTM over the test set (T, N, H), for the report's figures and explorer."""
+
+    config: TourConfig
+    seeds: tuple[SeedResult, ...]
+    wall_seconds: float
+    models: dict[str, LanguageModel]
+    trace: LayerTrace
+
+    @property
+    def first(self) -> SeedResult:
+        return self.seeds[0]
+
+    @property
+    def test(self) -> PronounData:
+        return self.first.test
+
+    @property
+    def gates(self) -> GateMeasures:
+        return self.first.gates
+
+    @property
+    def lstm(self) -> ModelMeasures:
+        return self.first.lstm
+
+    @property
+    def rnn(self) -> ModelMeasures:
+        return self.first.rnn
+
+
+def run_tour(config: TourConfig = TourConfig(),
+             on_seed: ProgressCallback | None = None) -> TourResult:
+    """Every seed of ``config.seed_list``, in ``config.workers`` processes (spawned, so the
+    parent's threads and state never leak into them). Deterministic in the seeds."""
+    start = time.perf_counter()
+    seeds = config.seed_list
+    results: dict[int, SeedResult] = {}
+    if config.workers == 1:
+        for seed in seeds:
+            with one_thread():
+                results[seed] = run_seed(config, seed)
+            if on_seed is not None:
+                on_seed(len(results), len(seeds))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(config.workers, len(seeds)), mp_context=context) as pool:
+            futures = [pool.submit(_run_seed_in_worker, config, seed) for seed in seeds]
+            for future in as_completed(futures):
+                one = future.result()
+                results[one.seed] = one
+                if on_seed is not None:
+                    on_seed(len(results), len(seeds))
+    ordered = tuple(results[s] for s in seeds)
+    models = {}
+    for name, state in ordered[0].state_dicts.items():
+        model = build_model(config, name)
+        model.load_state_dict(state)
+        models[name] = model.eval()
+    with one_thread():
+        layer = lstm_trace(models["LSTM"], ordered[0].test.tokens, ordered[0].test.lengths)
+    return TourResult(config, ordered, time.perf_counter() - start, models, layer)

@@ -6,7 +6,7 @@ Shapes: T time, B batch, I input, P the cell's output size (``state.h``), O outp
     y_t        = squash(state_t.h @ W.T + b)       readout = nn.Linear(P, O), squash optional
 
 The output at step t reads the hidden units of step t, as in the 1997 paper's three processing
-steps per time step ([H97] App. A.1; see /work/shared/papers/lstm1997-experiments.md §1.1).
+steps per time step ([H97] App. A.1).
 The 1997 nets use logistic output units (``squash=torch.sigmoid``); cross-entropy wants logits
 (``squash=None``).
 """

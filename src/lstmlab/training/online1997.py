@@ -39,8 +39,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+import lstmlab.training.online1997_kernel as online1997_kernel
 from lstmlab.cells.lstm1997 import LSTM1997Weights
-from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import Network1997, NetworkWeights1997
 
 

@@ -1,4 +1,4 @@
-"""The fast path (``fused_unroll``) against the readable one (``unroll``): outputs, final
+"""The compiled path (``compiled_unroll``) against the readable one (``unroll``): outputs, final
 states, recordings and the gradients of every parameter, the input and the initial state, for
 the standard, peephole, CIFG and 1997 cells: to 1e-10 in float64 and 1e-5 in float32."""
 
@@ -10,16 +10,16 @@ import pytest
 import torch
 from torch import nn
 
+from kernels_required import kernels_or_skip
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.layers import fused, fused_kernels, products
-from lstmlab.layers.fused import fused_unroll
+from lstmlab.layers import cell_kernels, compiled, products
+from lstmlab.layers.compiled import compiled_unroll
 from lstmlab.layers.unroll import unroll
 
-pytestmark = pytest.mark.skipif(fused_kernels.load() is None,
-                                reason="no C compiler: fused_unroll is unroll itself here")
+kernels_or_skip(cell_kernels.load_cells(), "cells.c")
 
 TOLERANCE = {torch.float64: {"rtol": 1e-10, "atol": 1e-10},
              torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
@@ -59,7 +59,7 @@ def random_state(cell: nn.Module, batch: int, dtype: torch.dtype):
 
 def took_fast_path(tensor: torch.Tensor) -> bool:
     """Whether the autograd graph of ``tensor`` holds the fast path's sequence node (so a test
-    cannot pass by ``fused_unroll`` quietly falling back to ``unroll``)."""
+    cannot pass by ``compiled_unroll`` quietly falling back to ``unroll``)."""
     stack = [tensor.grad_fn]
     for _ in range(4):
         stack = [fn for node in stack if node is not None for fn, _ in node.next_functions]
@@ -75,7 +75,7 @@ def run(path, cell, xs, state, weights):
     xs = xs.detach().requires_grad_(True)
     state = type(state)(*(t.detach().requires_grad_(True) for t in state))
     outputs, final, _ = path(cell, xs, state)
-    assert took_fast_path(outputs) == (path is fused_unroll)
+    assert took_fast_path(outputs) == (path is compiled_unroll)
     loss = (outputs * weights[0]).sum() + sum((t * w).sum() for t, w in
                                               zip(final, weights[1:], strict=False))
     loss.backward()
@@ -91,7 +91,7 @@ def use_loop(monkeypatch, loop: str) -> None:
     layers), and a Python loop of products and C gate kernels ("python-loop": oneDNN for the
     large float32 products; "-mkl": torch.mm everywhere; "-onednn-all": oneDNN for the weight
     gradients too). The oneDNN variants only differ in float32."""
-    monkeypatch.setattr(fused, "SMALL_STEP", 10**9 if loop == "c-loop" else 0)
+    monkeypatch.setattr(compiled, "SMALL_STEP", 10**9 if loop == "c-loop" else 0)
     monkeypatch.setattr(products, "ONEDNN", loop != "python-loop-mkl")
     monkeypatch.setattr(products, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
     monkeypatch.setattr(products, "ONEDNN_WEIGHT_GRADIENTS", loop == "python-loop-onednn-all")
@@ -117,7 +117,7 @@ def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype, monkeypa
     weights = [torch.randn(reference.outputs.shape, generator=generator, dtype=dtype)]
     weights += [torch.randn(t.shape, generator=generator, dtype=dtype) for t in reference.state]
     expected = run(unroll, cell, xs, state, weights)
-    actual = run(fused_unroll, cell, xs, state, weights)
+    actual = run(compiled_unroll, cell, xs, state, weights)
     tolerance = TOLERANCE[dtype]
     torch.testing.assert_close(actual[0], expected[0], **tolerance)
     for got, want in zip(actual[1], expected[1], strict=True):
@@ -137,7 +137,7 @@ def test_zero_initial_state_and_long_sequence(loop: str, monkeypatch) -> None:
     use_loop(monkeypatch, loop)
     cell = make("peephole", torch.float64)
     xs = torch.randn(200, 3, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    expected, actual = unroll(cell, xs), fused_unroll(cell, xs)
+    expected, actual = unroll(cell, xs), compiled_unroll(cell, xs)
     torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(actual.state.c, expected.state.c, rtol=1e-10, atol=1e-10)
 
@@ -149,7 +149,7 @@ def test_reverse(name: str, loop: str, monkeypatch) -> None:
     use_loop(monkeypatch, loop)
     cell = make(name, torch.float64)
     xs = torch.randn(6, 3, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    expected, actual = unroll(cell, xs, reverse=True), fused_unroll(cell, xs, reverse=True)
+    expected, actual = unroll(cell, xs, reverse=True), compiled_unroll(cell, xs, reverse=True)
     assert took_fast_path(actual.outputs)
     torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
     for got, want in zip(actual.state, expected.state, strict=True):
@@ -169,14 +169,14 @@ def test_recording_without_grad_is_fast_and_equal(name: str, dtype: torch.dtype,
         expected = [unroll(cell, xs, state, record=True, reverse=r) for r in (False, True)]
 
     def refuse(*args, **kwargs):
-        raise AssertionError("fused_unroll fell back to unroll")
+        raise AssertionError("compiled_unroll fell back to unroll")
 
-    monkeypatch.setattr(fused, "unroll", refuse)
+    monkeypatch.setattr(compiled, "unroll", refuse)
     for small in (10**9, 0):
-        monkeypatch.setattr(fused, "SMALL_STEP", small)
+        monkeypatch.setattr(compiled, "SMALL_STEP", small)
         for reverse, want in zip((False, True), expected, strict=True):
             with torch.no_grad():
-                got = fused_unroll(cell, xs, state, record=True, reverse=reverse)
+                got = compiled_unroll(cell, xs, state, record=True, reverse=reverse)
             pairs = [(got.outputs, want.outputs), *zip(got.state, want.state, strict=True)]
             for got_part, want_part in zip(got.recording, want.recording, strict=True):
                 pairs += zip(got_part, want_part, strict=True)
@@ -190,12 +190,12 @@ def test_no_grad_forward_in_chunks(name: str, dtype: torch.dtype, monkeypatch) -
     """Without gradients the input projection goes chunk by chunk (here 2 steps, the last
     chunk short): outputs and final state as unroll's."""
     use_loop(monkeypatch, "python-loop")
-    monkeypatch.setattr(fused, "CHUNK_ROWS", 8)  # B = 4: two steps a chunk, T = 9
+    monkeypatch.setattr(compiled, "CHUNK_ROWS", 8)  # B = 4: two steps a chunk, T = 9
     cell = make(name, dtype)
     xs = torch.randn(9, 4, 5, generator=torch.Generator().manual_seed(6), dtype=dtype)
     state = random_state(cell, 4, dtype)
     with torch.no_grad():
-        expected, actual = unroll(cell, xs, state), fused_unroll(cell, xs, state)
+        expected, actual = unroll(cell, xs, state), compiled_unroll(cell, xs, state)
     torch.testing.assert_close(actual.outputs, expected.outputs, **TOLERANCE[dtype])
     for got, want in zip(actual.state, expected.state, strict=True):
         torch.testing.assert_close(got, want, **TOLERANCE[dtype])
@@ -206,7 +206,7 @@ def test_record_with_grad_and_lengths_go_to_unroll() -> None:
     xs = torch.randn(5, 2, 5, dtype=torch.float64)
     for kwargs in ({"lengths": [5, 3]}, {}):
         expected = unroll(cell, xs, record=True, **kwargs)
-        actual = fused_unroll(cell, xs, record=True, **kwargs)
+        actual = compiled_unroll(cell, xs, record=True, **kwargs)
         assert not took_fast_path(actual.outputs)
         torch.testing.assert_close(actual.outputs, expected.outputs, rtol=0, atol=0)
         torch.testing.assert_close(actual.recording.gates.input,
@@ -216,7 +216,7 @@ def test_record_with_grad_and_lengths_go_to_unroll() -> None:
 def test_uncovered_cells_fall_back_to_unroll() -> None:
     cell = LSTMCell(5, 7, proj_size=3, dtype=torch.float64)
     xs = torch.randn(4, 2, 5, dtype=torch.float64, requires_grad=True)
-    actual = fused_unroll(cell, xs).outputs
+    actual = compiled_unroll(cell, xs).outputs
     assert not took_fast_path(actual)
     torch.testing.assert_close(actual, unroll(cell, xs).outputs, rtol=0, atol=0)
 
@@ -227,8 +227,8 @@ def test_bad_state_names_the_argument() -> None:
     state = cell.initial_state(3, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"state\.h must be \(2, 7\) torch.float64 on cpu, "
                                          r"got \(3, 7\)"):
-        fused_unroll(cell, xs, state)
+        compiled_unroll(cell, xs, state)
     wide = cell.initial_state(2, dtype=torch.float64)._replace(c=torch.zeros(2, 8,
                                                                              dtype=torch.float64))
     with pytest.raises(ValueError, match=r"state\.c must be \(2, 7\)"):
-        fused_unroll(cell, xs, wide)
+        compiled_unroll(cell, xs, wide)

@@ -1,44 +1,12 @@
-"""The gate math of one step, forward and backward, as small C loops: one call per step.
-
-The fast path (``lstmlab.layers.fused``) does a step of a variant cell as one matrix product
-(torch) and one call of a kernel below, instead of ten or so small torch operations, each with
-its own dispatch, allocation and pass over memory. The kernels compute exactly the equations of
-the cells' docstrings (``lstmlab.cells.peephole``, ``cifg``, ``lstm1997``); the backward kernels
-are their derivatives, written out. Shapes: B batch, H hidden, G gate rows (4H peephole, 3H
-CIFG, R = 2C + H for the 1997 cell: C blocks of S cells), all row-major and contiguous.
-
-Building: ``lstmlab.native`` (compiled once per machine, cached; ``load()`` returns None
-when no compiler or libmvec is there and the caller falls back to the readable path).
-"""
-
-from __future__ import annotations
-
-import ctypes
-from functools import cache
-
-import torch
-from torch import Tensor
-
-from lstmlab import native
-
-_HEADER = r"""
-#include <math.h>
-/* glibc's vector variants (libmvec), declared as <math.h> does under -ffast-math */
-__attribute__((__simd__("notinbranch"))) float expf(float);
-__attribute__((__simd__("notinbranch"))) float tanhf(float);
-__attribute__((__simd__("notinbranch"))) double exp(double);
-__attribute__((__simd__("notinbranch"))) double tanh(double);
-"""
-
-# Compiled twice: real = float (suffix _f) and real = double (suffix _d).
-_BODY = r"""
+/* The body of cells.c, included once per real type (float, double): see cells.c. */
 static inline real NAME(sig)(real x) { return 1 / (1 + EXP(-x)); }
 
 /* peephole: xg (B, 4H) in: the input part of pre (x_t @ weight_ih.T + bias), out: the gates
    i, f, g, o (in place: a step's input part is not needed after the step); p (3, H) = p_i, p_f,
    p_o; rec (B, 4H) = h_{t-1} @ weight_hh.T. */
-void NAME(peephole_forward)(long B, long H, real *restrict xg, const real *restrict rec,
-    const real *restrict c_prev, const real *restrict p, real *restrict c, real *restrict h) {
+LSTMLAB_EXPORT void NAME(peephole_forward)(long B, long H, real xg[restrict B * 4 * H],
+    const real rec[restrict B * 4 * H], const real c_prev[restrict B * H],
+    const real p[restrict 3 * H], real c[restrict B * H], real h[restrict B * H]) {
   for (long b = 0; b < B; b++) {
     const real *r = rec + b * 4 * H, *cp = c_prev + b * H;
     real *q = xg + b * 4 * H, *cb = c + b * H, *hb = h + b * H;
@@ -57,10 +25,11 @@ void NAME(peephole_forward)(long B, long H, real *restrict xg, const real *restr
 
 /* dy, dyr: dL/dh_t from the outputs and from step t+1; dce: dL/dc_t from outside; dc: in
    dL/dc_t carried from step t+1, out dL/dc_{t-1}; full = 0 detaches the peepholes' c. */
-void NAME(peephole_backward)(long B, long H, const real *restrict dy, const real *restrict dyr,
-    const real *restrict dce, real *restrict dc, const real *restrict gates,
-    const real *restrict c, const real *restrict c_prev, const real *restrict p, double full,
-    real *restrict dpre) {
+LSTMLAB_EXPORT void NAME(peephole_backward)(long B, long H, const real dy[restrict B * H],
+    const real dyr[restrict B * H], const real dce[restrict B * H], real dc[restrict B * H],
+    const real gates[restrict B * 4 * H], const real c[restrict B * H],
+    const real c_prev[restrict B * H], const real p[restrict 3 * H], double full,
+    real dpre[restrict B * 4 * H]) {
   for (long b = 0; b < B; b++) {
     const real *q = gates + b * 4 * H, *cb = c + b * H, *cp = c_prev + b * H;
     const real *d1 = dy + b * H, *d2 = dyr + b * H, *d3 = dce + b * H;
@@ -79,8 +48,9 @@ void NAME(peephole_backward)(long B, long H, const real *restrict dy, const real
 
 /* CIFG: xg (B, 3H) in: input part, out: gates i, g, o (f = 1 - i); p (2, H) = p_i, p_o (zeros
    without peepholes) */
-void NAME(cifg_forward)(long B, long H, real *restrict xg, const real *restrict rec,
-    const real *restrict c_prev, const real *restrict p, real *restrict c, real *restrict h) {
+LSTMLAB_EXPORT void NAME(cifg_forward)(long B, long H, real xg[restrict B * 3 * H],
+    const real rec[restrict B * 3 * H], const real c_prev[restrict B * H],
+    const real p[restrict 2 * H], real c[restrict B * H], real h[restrict B * H]) {
   for (long b = 0; b < B; b++) {
     const real *r = rec + b * 3 * H, *cp = c_prev + b * H;
     real *q = xg + b * 3 * H, *cb = c + b * H, *hb = h + b * H;
@@ -96,10 +66,11 @@ void NAME(cifg_forward)(long B, long H, real *restrict xg, const real *restrict 
   }
 }
 
-void NAME(cifg_backward)(long B, long H, const real *restrict dy, const real *restrict dyr,
-    const real *restrict dce, real *restrict dc, const real *restrict gates,
-    const real *restrict c, const real *restrict c_prev, const real *restrict p,
-    real *restrict dpre) {
+LSTMLAB_EXPORT void NAME(cifg_backward)(long B, long H, const real dy[restrict B * H],
+    const real dyr[restrict B * H], const real dce[restrict B * H], real dc[restrict B * H],
+    const real gates[restrict B * 3 * H], const real c[restrict B * H],
+    const real c_prev[restrict B * H], const real p[restrict 2 * H],
+    real dpre[restrict B * 3 * H]) {
   for (long b = 0; b < B; b++) {
     const real *q = gates + b * 3 * H, *cb = c + b * H, *cp = c_prev + b * H;
     const real *d1 = dy + b * H, *d2 = dyr + b * H, *d3 = dce + b * H;
@@ -130,10 +101,11 @@ void NAME(cifg_backward)(long B, long H, const real *restrict dy, const real *re
       real g = SQ(net, NAME(sig)(net), ga_, gs_, gl_); \
       real cc = cp[j] + yb[K] * g; \
       gb[j] = g; cb[j] = cc; yb[C + j] = (O) * SQ(cc, NAME(sig)(cc), ha_, hs_, hl_); }
-void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, real *restrict xy,
-    const real *restrict rec, const real *restrict c_prev, double ga, double gs, long glin,
-    double ha, double hs, long hlin, real *restrict gsave, real *restrict c) {
-  long H = C * S;
+LSTMLAB_EXPORT void NAME(lstm1997_forward)(long B, long C, long S, long out,
+    real xy[restrict B * (C + C * S + out * C)], const real rec[restrict B * (C + C * S + out * C)],
+    const real c_prev[restrict B * C * S], double ga, double gs, long glin, double ha,
+    double hs, long hlin, real gsave[restrict B * C * S], real c[restrict B * C * S]) {
+  const long H = C * S, R = C + H + out * C;
   real ga_ = ga, gs_ = gs, gl_ = glin, ha_ = ha, hs_ = hs, hl_ = hlin;
   for (long b = 0; b < B; b++) {
     const real *r = rec + b * R, *cp = c_prev + b * H;
@@ -160,11 +132,13 @@ void NAME(lstm1997_forward)(long B, long C, long S, long R, long out, real *rest
       da[K] += dcc * g; \
       da[C + j] = dcc * yb[K] * SQD(sg, ga_, gl_); \
       dcb[j] = dcc; }
-void NAME(lstm1997_backward)(long B, long C, long S, long R, long out, const real *restrict dy,
-    const real *restrict dyr, const real *restrict dce, real *restrict dc,
-    const real *restrict y, const real *restrict gsave, const real *restrict c, double ga,
-    double gs, long glin, double ha, double hs, long hlin, real *restrict dpre) {
-  long H = C * S;
+LSTMLAB_EXPORT void NAME(lstm1997_backward)(long B, long C, long S, long out,
+    const real dy[restrict B * (C + C * S + out * C)], const real dyr[restrict B * (C + C * S + out * C)],
+    const real dce[restrict B * C * S], real dc[restrict B * C * S],
+    const real y[restrict B * (C + C * S + out * C)], const real gsave[restrict B * C * S],
+    const real c[restrict B * C * S], double ga, double gs, long glin, double ha, double hs,
+    long hlin, real dpre[restrict B * (C + C * S + out * C)]) {
+  const long H = C * S, R = C + H + out * C;
   real ga_ = ga, gs_ = gs, gl_ = glin, ha_ = ha, hs_ = hs, hl_ = hlin;
   for (long b = 0; b < B; b++) {
     const real *d1 = dy + b * R, *d2 = dyr + b * R, *d3 = dce + b * H, *yb = y + b * R;
@@ -206,12 +180,13 @@ static void NAME(small_matmul)(long B, long N, long K, const real *restrict x,
   }
 }
 
-/* Whole sequences for small layers: the per-step loops of fused.py, in C. wt = weight_hh.T
+/* Whole sequences for small layers: the per-step loops of compiled.py, in C. wt = weight_hh.T
    (R, G) for the forward product, w = weight_hh (G, R) for the backward one; NULL: no
    recurrent product (the 1997 cell without recurrence, or with truncated gradients). rec, dyr:
    scratch (B, G) and (B, R), dyr zeroed by the caller; on return dyr = dL/dy_0, dc = dL/dc_0. */
-void NAME(peephole_sequence)(long T, long B, long H, real *xg, const real *wt,
-    const real *y0, const real *c0, const real *p, real *rec, real *c, real *h) {
+LSTMLAB_EXPORT void NAME(peephole_sequence)(long T, long B, long H, real xg[T * B * 4 * H],
+    const real wt[H * 4 * H], const real y0[B * H], const real c0[B * H], const real p[3 * H],
+    real rec[B * 4 * H], real c[T * B * H], real h[T * B * H]) {
   long G = 4 * H;
   for (long t = 0; t < T; t++) {
     const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
@@ -220,9 +195,10 @@ void NAME(peephole_sequence)(long T, long B, long H, real *xg, const real *wt,
   }
 }
 
-void NAME(peephole_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
-    const real *dce, real *dc, real *dyr, const real *gates, const real *c,
-    const real *c0, const real *p, double full, real *dpre) {
+LSTMLAB_EXPORT void NAME(peephole_sequence_backward)(long T, long B, long H,
+    const real w[4 * H * H], const real dy[T * B * H], const real dce[T * B * H],
+    real dc[B * H], real dyr[B * H], const real gates[T * B * 4 * H], const real c[T * B * H],
+    const real c0[B * H], const real p[3 * H], double full, real dpre[T * B * 4 * H]) {
   long G = 4 * H;
   for (long t = T - 1; t >= 0; t--) {
     const real *cp = t ? c + (t - 1) * B * H : c0;
@@ -232,8 +208,9 @@ void NAME(peephole_sequence_backward)(long T, long B, long H, const real *w, con
   }
 }
 
-void NAME(cifg_sequence)(long T, long B, long H, real *xg, const real *wt,
-    const real *y0, const real *c0, const real *p, real *rec, real *c, real *h) {
+LSTMLAB_EXPORT void NAME(cifg_sequence)(long T, long B, long H, real xg[T * B * 3 * H],
+    const real wt[H * 3 * H], const real y0[B * H], const real c0[B * H], const real p[2 * H],
+    real rec[B * 3 * H], real c[T * B * H], real h[T * B * H]) {
   long G = 3 * H;
   for (long t = 0; t < T; t++) {
     const real *yp = t ? h + (t - 1) * B * H : y0, *cp = t ? c + (t - 1) * B * H : c0;
@@ -242,9 +219,10 @@ void NAME(cifg_sequence)(long T, long B, long H, real *xg, const real *wt,
   }
 }
 
-void NAME(cifg_sequence_backward)(long T, long B, long H, const real *w, const real *dy,
-    const real *dce, real *dc, real *dyr, const real *gates, const real *c,
-    const real *c0, const real *p, real *dpre) {
+LSTMLAB_EXPORT void NAME(cifg_sequence_backward)(long T, long B, long H,
+    const real w[3 * H * H], const real dy[T * B * H], const real dce[T * B * H],
+    real dc[B * H], real dyr[B * H], const real gates[T * B * 3 * H], const real c[T * B * H],
+    const real c0[B * H], const real p[2 * H], real dpre[T * B * 3 * H]) {
   long G = 3 * H;
   for (long t = T - 1; t >= 0; t--) {
     const real *cp = t ? c + (t - 1) * B * H : c0;
@@ -254,75 +232,33 @@ void NAME(cifg_sequence_backward)(long T, long B, long H, const real *w, const r
   }
 }
 
-void NAME(lstm1997_sequence)(long T, long B, long C, long S, long R, long out, real *xy,
-    const real *wt, const real *y0, const real *c0, double ga, double gs, long glin, double ha,
-    double hs, long hlin, real *rec, real *gsave, real *c) {
-  long H = C * S;
+LSTMLAB_EXPORT void NAME(lstm1997_sequence)(long T, long B, long C, long S, long out,
+    real xy[T * B * (C + C * S + out * C)], const real wt[LSTMLAB_NULLABLE (C + C * S + out * C) * (C + C * S + out * C)],
+    const real y0[B * (C + C * S + out * C)], const real c0[B * C * S], double ga, double gs, long glin,
+    double ha, double hs, long hlin, real rec[B * (C + C * S + out * C)], real gsave[T * B * C * S],
+    real c[T * B * C * S]) {
+  const long H = C * S, R = C + H + out * C;
   for (long n = 0; n < B * R; n++) rec[n] = 0;
   for (long t = 0; t < T; t++) {
     const real *yp = t ? xy + (t - 1) * B * R : y0, *cp = t ? c + (t - 1) * B * H : c0;
     if (wt) NAME(small_matmul)(B, R, R, yp, wt, rec);
-    NAME(lstm1997_forward)(B, C, S, R, out, xy + t * B * R, rec, cp, ga, gs, glin, ha, hs,
+    NAME(lstm1997_forward)(B, C, S, out, xy + t * B * R, rec, cp, ga, gs, glin, ha, hs,
                            hlin, gsave + t * B * H, c + t * B * H);
   }
 }
 
-void NAME(lstm1997_sequence_backward)(long T, long B, long C, long S, long R, long out,
-    const real *w, const real *dy, const real *dce, real *dc, real *dyr, const real *y,
-    const real *gsave, const real *c, double ga, double gs, long glin, double ha, double hs,
-    long hlin, real *dpre) {
-  long H = C * S;
+LSTMLAB_EXPORT void NAME(lstm1997_sequence_backward)(long T, long B, long C, long S, long out,
+    const real w[LSTMLAB_NULLABLE (C + C * S + out * C) * (C + C * S + out * C)], const real dy[T * B * (C + C * S + out * C)],
+    const real dce[T * B * C * S], real dc[B * C * S], real dyr[B * (C + C * S + out * C)],
+    const real y[T * B * (C + C * S + out * C)], const real gsave[T * B * C * S], const real c[T * B * C * S],
+    double ga, double gs, long glin, double ha, double hs, long hlin,
+    real dpre[T * B * (C + C * S + out * C)]) {
+  const long H = C * S, R = C + H + out * C;
   for (long t = T - 1; t >= 0; t--) {
-    NAME(lstm1997_backward)(B, C, S, R, out, dy + t * B * R, dyr, dce + t * B * H, dc,
+    NAME(lstm1997_backward)(B, C, S, out, dy + t * B * R, dyr, dce + t * B * H, dc,
                             y + t * B * R, gsave + t * B * H, c + t * B * H, ga, gs, glin, ha,
                             hs, hlin, dpre + t * B * R);
     if (w) NAME(small_matmul)(B, R, R, dpre + t * B * R, w, dyr);
   }
 }
 #undef SQ
-"""
-
-_VARIANTS = {
-    torch.float32: "#define real float\n#define NAME(n) n##_f\n"
-                   "#define EXP expf\n#define TANH tanhf\n",
-    torch.float64: "#define real double\n#define NAME(n) n##_d\n"
-                   "#define EXP exp\n#define TANH tanh\n",
-}
-_UNDEF = "#undef real\n#undef NAME\n#undef EXP\n#undef TANH\n"
-SOURCE = _HEADER + "".join(defines + _BODY + _UNDEF for defines in _VARIANTS.values())
-_P, _L, _D = native.POINTER, native.LONG, native.DOUBLE
-_SIGNATURES = {
-    "peephole_forward": [_L, _L, _P, _P, _P, _P, _P, _P],
-    "peephole_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _D, _P],
-    "cifg_forward": [_L, _L, _P, _P, _P, _P, _P, _P],
-    "cifg_backward": [_L, _L, _P, _P, _P, _P, _P, _P, _P, _P, _P],
-    "lstm1997_forward": [_L] * 5 + [_P] * 3 + [_D, _D, _L, _D, _D, _L] + [_P] * 2,
-    "lstm1997_backward": [_L] * 5 + [_P] * 7 + [_D, _D, _L, _D, _D, _L] + [_P],
-    "peephole_sequence": [_L] * 3 + [_P] * 8,
-    "peephole_sequence_backward": [_L] * 3 + [_P] * 9 + [_D, _P],
-    "cifg_sequence": [_L] * 3 + [_P] * 8,
-    "cifg_sequence_backward": [_L] * 3 + [_P] * 10,
-    "lstm1997_sequence": [_L] * 6 + [_P] * 4 + [_D, _D, _L, _D, _D, _L] + [_P] * 3,
-    "lstm1997_sequence_backward": [_L] * 6 + [_P] * 8 + [_D, _D, _L, _D, _D, _L] + [_P],
-}
-
-
-@cache
-def load() -> ctypes.CDLL | None:
-    """The compiled kernels (built on first use, then cached on disk), or None if unavailable."""
-    return native.build_library("lstmlab_kernels", SOURCE, {
-        name + suffix: arguments for name, arguments in _SIGNATURES.items()
-        for suffix in ("_f", "_d")})
-
-
-def kernel(name: str, dtype: torch.dtype):
-    """The C function ``name`` for ``dtype`` (float32 or float64); None if unavailable."""
-    library = load()
-    if library is None or dtype not in _VARIANTS:
-        return None
-    return getattr(library, name + ("_f" if dtype == torch.float32 else "_d"))
-
-
-def ptr(tensor: Tensor) -> int:
-    """The address of a contiguous CPU tensor, for a kernel argument."""
-    return tensor.data_ptr()

@@ -1,16 +1,21 @@
-"""``fused_unroll(cell, xs, state)``: the variant cells' fast path, the numbers of ``unroll``.
+"""``compiled_unroll(cell, xs, state)``: the variant cells' compiled path, ``unroll``'s numbers.
+
+(Compiled, not "fused": in lstmlab "fused" names torch's own LSTM kernel, ``torch._VF.lstm``,
+which ``lstmlab.layers.LSTM`` calls for the standard cell.)
 
 For ``PeepholeLSTMCell``, ``CIFGLSTMCell``, ``LSTM1997Cell`` (2-D weights), and the standard
 ``LSTMCell`` without projection (the peephole kernels with zero peepholes; ``LSTM`` has torch's
 own kernel for it, this is for comparison and for the small sizes where the C loop wins).
-Shapes: T time, B batch, I input, H hidden, G gate rows (4H peephole, 3H CIFG, R = 2C + H for
-the 1997 cell), R the recurrent input's width (H, or the 1997 hidden layer [i, h, o]).
+Shapes: T time, B batch, I input, H hidden, G gate rows (4H peephole, 3H CIFG, R = C + H (+ C
+with output gates) for the 1997 cell), R the recurrent input's width (H, or the 1997 hidden
+layer [i, h, o]).
 
 What makes it fast, with the cell's equations unchanged (they are in each cell's docstring):
 1. the input part of every gate for all steps is one product,
    ``xw = xs @ weight_ih.T + bias`` (T*B, G), instead of T small ones;
 2. a step is one product ``y_{t-1} @ weight_hh.T`` plus one call of a C kernel that does all
-   the gate math (``fused_kernels``): no per-step tensors, no autograd graph of T * 10 nodes;
+   the gate math (``cell_kernels``: ``lstmlab/_native/cells.c``): no per-step tensors, no
+   autograd graph of T * 10 nodes;
 3. the backward pass is written out (backpropagation through time): per step one kernel call
    for the gate derivatives ``dpre_t`` and one product ``dpre_t @ weight_hh`` for dL/dy_{t-1};
    the weight gradients are then three big products over all steps at once:
@@ -18,16 +23,16 @@ What makes it fast, with the cell's equations unchanged (they are in each cell's
    (y_prev = [y_0, y_1, .., y_{T-2}] with y_0 the initial state's), and peephole gradients are
    sums over all steps, e.g. dp_i = sum_{t,b} dpre_i * c_{t-1}.
 Products (``products``): on CPU in float32, the large ones (``products.ONEDNN_MIN``) go through
-oneDNN with the weight packed once per call (``torch.ops.mkldnn._linear_pointwise``), about 2x
-MKL's speed per flop on the AMD machines we run on (``/work/shared/notes/cpu-performance.md``);
-the rest through ``torch.mm``. Small layers (at most ``SMALL_STEP`` multiply-adds a step, the
-1997 sizes) run the whole sequence, products included, in C: there a BLAS call and a Python
-iteration cost more than the arithmetic.
+oneDNN with the weight packed once per call (``torch.ops.mkldnn._linear_pointwise``),
+faster per flop than MKL on the AMD machines we run on (BENCHMARKS.md, the GFLOP/s table's
+per-step peaks); the rest through ``torch.mm``. Small layers (at most ``SMALL_STEP``
+multiply-adds a step, the 1997 sizes) run the whole sequence, products included, in C: there
+a BLAS call and a Python iteration cost more than the arithmetic.
 
-The readable path (``unroll``) is the reference: ``tests/layers/test_fused.py`` checks outputs,
+The readable path (``unroll``) is the reference: ``tests/layers/test_compiled.py`` checks outputs,
 final states and every gradient against it, for each way of running the steps. Whatever this
 path does not cover (other cells, ``record``, ``lengths``, population weights, other dtypes or
-devices, no C compiler) goes to ``unroll``: ``fused_unroll`` can replace ``unroll`` anywhere.
+devices, no C compiler) goes to ``unroll``: ``compiled_unroll`` can replace ``unroll`` anywhere.
 """
 
 from __future__ import annotations
@@ -40,17 +45,19 @@ from torch import Tensor, nn
 
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, LSTM1997Cell, LSTM1997State
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, Squash
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.state import Gates, LSTMState
-from lstmlab.layers import fused_kernels, products
-from lstmlab.layers.fused_kernels import ptr
-from lstmlab.layers.products import Product
+from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form, kernel
+from lstmlab.layers.products import Product, use_onednn_weight_gradients, weight_gradients_onednn
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
-# A 1997 squash as the kernels take it: (a, s, linear) for a * sigmoid(x) + s, or x if linear.
-_SQUASHES = {id(LOGISTIC): (1.0, 0.0, 0), id(G_1997): (4.0, -2.0, 0),
-             id(H_1997): (2.0, -1.0, 0), id(IDENTITY): (1.0, 0.0, 1)}
+
+def _squash_arguments(squash: Squash) -> tuple[float, float, int]:
+    """A 1997 squash as ``cells.c`` takes it: (a, b, linear) for a * sigmoid(x) + b, or x if
+    linear."""
+    form = SIGMOID_FORMS[squash]
+    return (1.0, 0.0, 1) if form is None else (*form, 0)
 
 
 class Spec(NamedTuple):
@@ -61,8 +68,8 @@ class Spec(NamedTuple):
     width: int  # R, the recurrent input y
     gates: int  # G
     saved: int  # columns saved per step besides y and c: the gates, or g for 1997
-    sizes: tuple[int, ...]  # the kernels' size arguments after B: (H,) or (C, S, R, out)
-    squash: tuple  # the 1997 kernels' (a, s, linear) for g, then h; () for the others
+    sizes: tuple[int, ...]  # the kernels' size arguments after B: (H,) or (C, S, out)
+    squash: tuple  # the 1997 kernels' (a, b, linear) for g, then h; () for the others
     flags: tuple  # the backward kernel's: (full,) for peephole (0: detached peepholes)
     truncated: bool  # no error flows back through y_{t-1} (the 1997 truncation)
 
@@ -121,33 +128,25 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
     cs = xs.new_empty(steps, batch, H)
     y0, c0, extra = y0.contiguous(), c0.contiguous(), extra.contiguous()
     if small:
-        run = fused_kernels.kernel(spec.name + "_sequence", xs.dtype)
+        run = kernel(spec.name + "_sequence", xs.dtype)
         wt = None if weight_hh is None else weight_hh.T.contiguous()  # (R, G)
-        at_wt = None if wt is None else ptr(wt)
         rec = xs.new_zeros(batch, G)
         if lstm1997:
-            run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), *spec.squash, ptr(rec),
-                ptr(saved), ptr(cs))
+            run(steps, *head, xw, wt, y0, c0, *spec.squash, rec, saved, cs)
         else:
-            run(steps, *head, ptr(xw), at_wt, ptr(y0), ptr(c0), ptr(extra), ptr(rec),
-                ptr(cs), ptr(ys))
+            run(steps, *head, xw, wt, y0, c0, extra, rec, cs, ys)
     else:
-        step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+        step = kernel(spec.name + "_forward", xs.dtype)
         product = Product(weight_hh, batch) if weight_hh is not None else None
         zeros = xs.new_zeros(batch, G)
-        # addresses of step t's rows: base + t * (bytes per step), no per-step views
-        item = xs.element_size()
-        at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
-        c_prev, y = ptr(c0), y0
+        c_prev, y = c0, y0
         for t in range(steps):
-            rec = product(y) if product is not None else zeros  # kept alive: C reads it
-            row_y, row_c = at_y + t * batch * R * item, at_c + t * batch * H * item
-            row_saved = at_saved + t * batch * spec.saved * item
+            rec = product(y) if product is not None else zeros
             if lstm1997:
-                step(*head, row_y, ptr(rec), c_prev, *spec.squash, row_saved, row_c)
+                step(*head, ys[t], rec, c_prev, *spec.squash, saved[t], cs[t])
             else:
-                step(*head, row_saved, ptr(rec), c_prev, ptr(extra), row_c, row_y)
-            c_prev, y = row_c, ys[t]
+                step(*head, saved[t], rec, c_prev, extra, cs[t], ys[t])
+            c_prev, y = cs[t], ys[t]
     return ys, cs, saved, y0, c0, extra
 
 
@@ -157,21 +156,18 @@ def _forward_chunked(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: 
     """``_forward`` for the peephole kernels and CIFG without keeping the gates: ``chunk``
     steps' input projection at a time, each step's gates written over it."""
     steps, batch = xs.shape[:2]
-    G, H = spec.gates, spec.hidden_size
-    step = fused_kernels.kernel(spec.name + "_forward", xs.dtype)
+    H = spec.hidden_size
+    step = kernel(spec.name + "_forward", xs.dtype)
     project, product = Product(weight_ih, chunk * batch), Product(weight_hh, batch)
     ys, cs = xs.new_empty(steps, batch, H), xs.new_empty(steps, batch, H)
-    item = xs.element_size()
-    at_y, at_c = ptr(ys), ptr(cs)
-    c_prev, y = ptr(c0), y0
+    c_prev, y = c0, y0
     for first in range(0, steps, chunk):
         block = project(xs[first:first + chunk].reshape(-1, xs.shape[2]), bias)  # (n*B, G)
         for t in range(first, min(first + chunk, steps)):
-            rec = product(y)  # kept alive: C reads it
-            row_c = at_c + t * batch * H * item
-            step(batch, H, ptr(block) + (t - first) * batch * G * item, ptr(rec), c_prev,
-                 ptr(extra), row_c, at_y + t * batch * H * item)
-            c_prev, y = row_c, ys[t]
+            row = t - first
+            step(batch, H, block[row * batch:(row + 1) * batch], product(y), c_prev, extra,
+                 cs[t], ys[t])
+            c_prev, y = cs[t], ys[t]
     return ys, cs, None, y0, c0, extra
 
 
@@ -187,32 +183,22 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
     head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
     if batch * G * R <= SMALL_STEP:
-        run = fused_kernels.kernel(spec.name + "_sequence_backward", xs.dtype)
-        w = weight_hh.contiguous() if recurrent else None  # (G, R), alive through the call
-        at_w = None if w is None else ptr(w)
+        run = kernel(spec.name + "_sequence_backward", xs.dtype)
+        w = weight_hh.contiguous() if recurrent else None  # (G, R)
         if lstm1997:
-            run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(ys),
-                ptr(saved), ptr(cs), *spec.squash, ptr(dpre))
+            run(steps, *head, w, dys, dcs, dc, dyr, ys, saved, cs, *spec.squash, dpre)
         else:
-            run(steps, *head, at_w, ptr(dys), ptr(dcs), ptr(dc), ptr(dyr), ptr(saved),
-                ptr(cs), ptr(c0), ptr(extra), *spec.flags, ptr(dpre))
+            run(steps, *head, w, dys, dcs, dc, dyr, saved, cs, c0, extra, *spec.flags, dpre)
     else:
-        step = fused_kernels.kernel(spec.name + "_backward", xs.dtype)
+        step = kernel(spec.name + "_backward", xs.dtype)
         back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
-        item = xs.element_size()
-        at_dy, at_dc, at_dpre = ptr(dys), ptr(dcs), ptr(dpre)
-        at_y, at_c, at_saved = ptr(ys), ptr(cs), ptr(saved)
         for t in range(steps - 1, -1, -1):
-            row_y, row_c = t * batch * R * item, t * batch * H * item
-            c_prev = at_c + row_c - batch * H * item if t else ptr(c0)
-            row_saved, row_dpre = t * batch * spec.saved * item, t * batch * G * item
             if lstm1997:
-                step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc), at_y + row_y,
-                     at_saved + row_saved, at_c + row_c, *spec.squash, at_dpre + row_dpre)
+                step(*head, dys[t], dyr, dcs[t], dc, ys[t], saved[t], cs[t], *spec.squash,
+                     dpre[t])
             else:
-                step(*head, at_dy + row_y, ptr(dyr), at_dc + row_c, ptr(dc),
-                     at_saved + row_saved, at_c + row_c, c_prev, ptr(extra),
-                     *spec.flags, at_dpre + row_dpre)
+                step(*head, dys[t], dyr, dcs[t], dc, saved[t], cs[t], cs[t - 1] if t else c0,
+                     extra, *spec.flags, dpre[t])
             if back is not None:
                 dyr = back(dpre[t])
     flat = dpre.view(steps * batch, G)
@@ -221,9 +207,9 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     if needs[1]:
         dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
     flat_xs = xs.reshape(steps * batch, -1)
-    if products.use_onednn_weight_gradients(flat, flat_xs):
-        dweight_ih, dweight_hh = products.weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
-                                                          needs[5] and weight_hh is not None)
+    if use_onednn_weight_gradients(flat, flat_xs):
+        dweight_ih, dweight_hh = weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
+                                                 needs[5] and weight_hh is not None)
     else:
         dweight_ih = flat.T @ flat_xs if needs[4] else None
         dweight_hh = None
@@ -260,7 +246,7 @@ def _zero_state(cell: nn.Module, batch: int, xs: Tensor):
     return cell.initial_state(batch, dtype=xs.dtype, device=xs.device)
 
 
-def fused_unroll(
+def compiled_unroll(
     cell: nn.Module, xs: Tensor, state: NamedTuple | None = None, *, record: bool = False,
     lengths: Tensor | Sequence[int] | None = None, reverse: bool = False,
 ) -> Unrolled:
@@ -273,6 +259,10 @@ def fused_unroll(
     gradients, and with ``lengths``, it is ``unroll``, as is anything else the fast path does
     not cover (module docstring).
     """
+    # torch.compile and torch.export cannot look inside the C kernels (they read data
+    # pointers); the readable loop of the same numbers traces
+    if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+        return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)
     spec = _spec(cell)
     if lengths is not None or not _covered(cell, xs, spec) or (record and _wants_grad(
             cell, xs, state)):
@@ -355,7 +345,7 @@ def _covered(cell: nn.Module, xs: Tensor, spec: Spec | None) -> bool:
         return False
     if any(p.dtype != xs.dtype or p.device.type != "cpu" for p in cell.parameters()):
         return False
-    return fused_kernels.kernel(spec.name + "_forward", xs.dtype) is not None
+    return kernel(spec.name + "_forward", xs.dtype) is not None
 
 
 def _spec(cell: nn.Module) -> Spec | None:
@@ -369,9 +359,9 @@ def _spec(cell: nn.Module) -> Spec | None:
     if type(cell) is CIFGLSTMCell:
         return Spec("cifg", H, H, 3 * H, 3 * H, (H,), (), (), False)
     if type(cell) is LSTM1997Cell and cell.weight_ih.dim() == 2 \
-            and id(cell.g) in _SQUASHES and id(cell.h) in _SQUASHES:
+            and has_c_form(cell.g) and has_c_form(cell.h):
         C, S, R = cell.num_blocks, cell.block_size, cell.num_units
-        squash = (*_SQUASHES[id(cell.g)], *_SQUASHES[id(cell.h)])
-        return Spec("lstm1997", H, R, R, H, (C, S, R, int(cell.output_gate)), squash, (),
+        squash = (*_squash_arguments(cell.g), *_squash_arguments(cell.h))
+        return Spec("lstm1997", H, R, R, H, (C, S, int(cell.output_gate)), squash, (),
                     cell.truncate_gradient)
     return None

@@ -1,0 +1,14 @@
+"""lstmlab.bench: the state-tracking and storage-revision bench of the whole cell family.
+
+``tasks`` (parity, modular sum, key-value revision), ``models`` (one layer of each cell and a
+readout), ``runner`` (trials into a resumable store), ``trace_stats`` (how the trace solves or
+fails), ``render`` (the table, byte for byte from the store). Command: ``lstmlab bench-tasks``.
+"""
+
+from lstmlab.bench.models import CELLS, BenchModel
+from lstmlab.bench.render import render
+from lstmlab.bench.runner import BenchConfig, read_store, run, run_trial
+from lstmlab.bench.tasks import TASKS
+
+__all__ = ["CELLS", "TASKS", "BenchConfig", "BenchModel", "read_store", "render", "run",
+           "run_trial"]

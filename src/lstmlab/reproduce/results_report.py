@@ -1,0 +1,456 @@
+"""RESULTS.md and results/summary.csv, rendered from the trials committed under ``results/``.
+
+The repository keeps every finished trial of the long runs as text, one CSV per experiment
+(``results/trials/<experiment>.csv``; a reading ``4:linear-output`` is the file
+``4_linear-output.csv``), and the store keys' descriptions in ``results/trials/configs.csv``.
+:func:`export_store` copies a run's ``trials.sqlite`` there (``lstmlab results --export DIR``);
+:func:`render` turns the CSVs into RESULTS.md (the prose of ``results/template.md`` around the
+generated tables) and ``results/summary.csv``; :func:`write` writes both. ``lstmlab results``
+(and ``make results``) is ``write``: the committed RESULTS.md is exactly its output, which
+``tests/reproduce/test_results.py`` checks.
+
+One summary row per (experiment, method, store key): trials, successes with the Wilson 95 %
+interval of the success rate, the mean number of training sequences of the successful trials
+with its seeded bootstrap 95 % interval, the published row it is compared with and a verdict:
+
+    agrees   the published success rate (where given) is within ``RATE_TOLERANCE`` (10 points)
+             of ours, and the published mean (where given) lies inside our 95 % interval;
+    differs  otherwise;
+    no published number  where the paper gives neither.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstmlab.reproduce.readings import READINGS, split
+from lstmlab.stats import bootstrap_mean_interval, wilson_interval
+from lstmlab.tasks.published import PublishedRow
+
+RATE_TOLERANCE = 0.10
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
+TRIALS_DIR = Path("results") / "trials"
+TEMPLATE = Path("results") / "template.md"
+SUMMARY = Path("results") / "summary.csv"
+RESULTS_MD = Path("RESULTS.md")
+CONFIGS = "configs.csv"
+TRIAL_FIELDS = ("experiment", "method", "seed", "config_hash", "success", "sequences",
+                "test_error", "wall_time", "code_version", "finished_at", "curve")
+SUMMARY_FIELDS = ("experiment", "reading", "method", "config_hash", "budget", "trials",
+                  "successes", "success_rate", "success_low", "success_high", "mean_sequences",
+                  "mean_low", "mean_high", "published_setting", "published_trials",
+                  "published_success", "published_mean", "published_source", "verdict")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One committed trial row."""
+
+    experiment: str
+    method: str
+    seed: int
+    config_hash: str
+    success: bool
+    sequences: int
+    test_error: float
+    wall_time: float
+    code_version: str
+    finished_at: str
+    curve: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One row of results/summary.csv (see the module docstring)."""
+
+    experiment: str
+    method: str
+    config_hash: str
+    budget: int | None
+    trials: tuple[Trial, ...]
+    published: PublishedRow | None
+
+    @property
+    def reading(self) -> str:
+        return split(self.experiment)[1] or "paper's text"
+
+    @property
+    def successes(self) -> int:
+        return sum(t.success for t in self.trials)
+
+    @property
+    def rate(self) -> float:
+        return self.successes / len(self.trials)
+
+    @property
+    def rate_interval(self) -> tuple[float, float]:
+        _, low, high = wilson_interval(self.successes, len(self.trials), CONFIDENCE)
+        return low, high
+
+    @property
+    def done(self) -> list[int]:
+        return [t.sequences for t in self.trials if t.success]
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.done) / len(self.done) if self.done else None
+
+    @property
+    def mean_interval(self) -> tuple[float, float] | None:
+        if len(self.done) < 2:  # one success has a mean but no interval
+            return None
+        _, low, high = bootstrap_mean_interval([float(s) for s in self.done], CONFIDENCE,
+                                               BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED)
+        return low, high
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.published, self.successes, len(self.trials), self.mean_interval)
+
+
+def verdict(published: PublishedRow | None, successes: int, trials: int,
+            mean_interval: tuple[float, float] | None) -> str:
+    """``agrees`` / ``differs`` / ``no published number`` by the rule of the module docstring."""
+    if published is None or (published.success is None and published.sequences is None):
+        return "no published number"
+    if published.success is not None and abs(successes / trials - published.success) > (
+            RATE_TOLERANCE + 1e-12):
+        return "differs"
+    if published.sequences is not None and (
+            mean_interval is None or not mean_interval[0] <= published.sequences
+            <= mean_interval[1]):
+        return "differs"
+    return "agrees"
+
+
+def file_name(experiment: str) -> str:
+    """The CSV of an experiment's trials: ``"4:linear-output"`` -> ``"4_linear-output.csv"``."""
+    if not re.fullmatch(r"[0-9a-z]+(:[0-9a-z-]+)?", experiment):
+        raise ValueError(f"experiment: expected a name like '4' or '4:linear-output', "
+                         f"received {experiment!r}")
+    return experiment.replace(":", "_") + ".csv"
+
+
+def _trial(row: dict[str, str]) -> Trial:
+    return Trial(row["experiment"], row["method"], int(row["seed"]), row["config_hash"],
+                 row["success"] == "1", int(row["sequences"]), float(row["test_error"]),
+                 float(row["wall_time"]), row["code_version"], row["finished_at"], row["curve"])
+
+
+def _row(trial: Trial) -> list[str]:
+    return [trial.experiment, trial.method, str(trial.seed), trial.config_hash,
+            str(int(trial.success)), str(trial.sequences), repr(trial.test_error),
+            repr(trial.wall_time), trial.code_version, trial.finished_at, trial.curve]
+
+
+def load_trials(trials_dir: Path) -> list[Trial]:
+    """Every committed trial under ``trials_dir`` (all ``*.csv`` but configs.csv)."""
+    trials = []
+    for path in sorted(Path(trials_dir).glob("*.csv")):
+        if path.name == CONFIGS:
+            continue
+        with path.open(newline="") as handle:
+            trials += [_trial(row) for row in csv.DictReader(handle)]
+    return trials
+
+
+def load_configs(trials_dir: Path) -> dict[str, str]:
+    """Store key -> the canonical description of its settings."""
+    path = Path(trials_dir) / CONFIGS
+    if not path.exists():
+        return {}
+    with path.open(newline="") as handle:
+        return {row["config_hash"]: row["description"] for row in csv.DictReader(handle)}
+
+
+def _write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(header))
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue())
+
+
+def export_store(store: Path, trials_dir: Path) -> int:
+    """Merge every trial of the sqlite ``store`` into the CSVs under ``trials_dir`` (a trial
+    already there, same experiment, method, seed and key, is kept); return the rows added."""
+    store = Path(store)
+    if not store.is_file():
+        raise ValueError(f"store: expected a trials.sqlite file, received {store}")
+    trials_dir = Path(trials_dir)
+    trials_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT experiment, method, seed, config_hash, success, sequences,"
+                          " test_error, wall_time, code_version, finished_at, curve FROM trials"
+                          ).fetchall()
+        described = dict(db.execute("SELECT config_hash, description FROM configs"))
+    fresh = [Trial(e, m, s, h, bool(ok), n, err, wall, version, at, curve)
+             for e, m, s, h, ok, n, err, wall, version, at, curve in rows]
+    existing = load_trials(trials_dir)
+    known = {(t.experiment, t.method, t.seed, t.config_hash) for t in existing}
+    added = [t for t in fresh if (t.experiment, t.method, t.seed, t.config_hash) not in known]
+    by_file: dict[str, list[Trial]] = defaultdict(list)
+    for trial in existing + added:
+        by_file[file_name(trial.experiment)].append(trial)
+    for name, trials in by_file.items():
+        trials.sort(key=lambda t: (t.experiment, t.method, t.config_hash, t.seed))
+        _write_csv(trials_dir / name, TRIAL_FIELDS, (_row(t) for t in trials))
+    configs = load_configs(trials_dir)
+    used = {t.config_hash for t in existing + added}
+    configs.update({key: text for key, text in described.items() if key in used})
+    _write_csv(trials_dir / CONFIGS, ("config_hash", "description"),
+               ([key, configs[key]] for key in sorted(configs)))
+    return len(added)
+
+
+def budget_of(description: str) -> int | None:
+    """The budget of a store key's description (its last element, see
+    ``runner.trial_config_hash``), or None when the description is unknown."""
+    found = re.search(r", (\d+)\)$", description)
+    return int(found.group(1)) if found else None
+
+
+def _experiment_order() -> list[str]:
+    from lstmlab.reproduce.registry import REGISTRY
+
+    order = []
+    for name in REGISTRY:
+        order.append(name)
+        order += [f"{name}:{reading}" for reading in READINGS.get(name, {})]
+    return order
+
+
+def _published(experiment: str, method: str) -> PublishedRow | None:
+    """The published row a measured row sits beside: the experiment's first row of that
+    method (the registry puts the compared setting first)."""
+    from lstmlab.reproduce.registry import experiment as build
+
+    rows = build(split(experiment)[0]).published
+    return next((row for row in rows if row.method == method), None)
+
+
+def summaries(trials: list[Trial], configs: dict[str, str]) -> list[Summary]:
+    """One Summary per (experiment, method, store key), in Table 10's order."""
+    groups: dict[tuple[str, str, str], list[Trial]] = defaultdict(list)
+    for trial in trials:
+        groups[(trial.experiment, trial.method, trial.config_hash)].append(trial)
+    order = _experiment_order()
+
+    def key(group: tuple[str, str, str]) -> tuple:
+        name = group[0]
+        return (order.index(name) if name in order else len(order), name, group[1] != "lstm1997",
+                group[1], budget_of(configs.get(group[2], "")) or 0, group[2])
+
+    return [Summary(e, m, h, budget_of(configs.get(h, "")),
+                    tuple(sorted(groups[(e, m, h)], key=lambda t: t.seed)), _published(e, m))
+            for e, m, h in sorted(groups, key=key)]
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def summary_csv(rows: list[Summary]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_FIELDS)
+    for row in rows:
+        low, high = row.rate_interval
+        mean_low, mean_high = row.mean_interval or (None, None)
+        pub = row.published
+        writer.writerow([
+            split(row.experiment)[0], row.reading, row.method, row.config_hash,
+            "" if row.budget is None else row.budget, len(row.trials), row.successes,
+            _number(row.rate, 4), _number(low, 4), _number(high, 4), _number(row.mean, 1),
+            _number(mean_low, 1), _number(mean_high, 1),
+            "" if pub is None else pub.setting,
+            "" if pub is None or pub.trials is None else pub.trials,
+            "" if pub is None or pub.success is None else pub.success,
+            "" if pub is None or pub.sequences is None else f"{pub.sequences:.0f}",
+            "" if pub is None else pub.source, row.verdict])
+    return buffer.getvalue()
+
+
+def _count(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _rate_cell(row: Summary) -> str:
+    low, high = row.rate_interval
+    return (f"{row.successes} of {len(row.trials)} ({100 * row.rate:.0f} %; "
+            f"{100 * low:.0f}-{100 * high:.0f} %)")
+
+
+def _mean_cell(row: Summary) -> str:
+    if row.mean is None:
+        return "—"
+    if row.mean_interval is None:  # one success: a mean, no interval
+        return f"{row.mean:,.0f} (one trial, no interval)"
+    low, high = row.mean_interval
+    return f"{row.mean:,.0f} ({low:,.0f}-{high:,.0f})"
+
+
+def _published_cell(row: PublishedRow | None) -> str:
+    if row is None:
+        return "—"
+    rate = "rate not given" if row.success is None else f"{100 * row.success:.0f} %"
+    trials = "" if row.trials is None else f", {row.trials} trials"
+    return f"{rate}{trials}, mean {_count(row.sequences)} ({row.source}, {row.setting})"
+
+
+def _trials_cell(row: Summary) -> str:
+    paper = None if row.published is None else row.published.trials
+    if paper is None or len(row.trials) >= paper:
+        return str(len(row.trials))
+    return f"{len(row.trials)} of the paper's {paper} (partial)"
+
+
+def measured_table(rows: list[Summary]) -> str:
+    lines = ["| experiment | reading | method | key | budget | trials | success (Wilson 95 %) | "
+             "mean seqs to success (bootstrap 95 %) | [H97] | verdict |",
+             "|---|---|---|---|---:|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(
+            f"| {split(row.experiment)[0]} | {row.reading} | {row.method} | "
+            f"`{row.config_hash[:8]}` | {_count(row.budget)} | {_trials_cell(row)} | "
+            f"{_rate_cell(row)} | "
+            f"{_mean_cell(row)} | {_published_cell(row.published)} | **{row.verdict}** |")
+    return "\n".join(lines)
+
+
+def trial_lists(rows: list[Summary]) -> str:
+    """Every trial in words: seed, sequences, success, test error, code version."""
+    out = []
+    for row in rows:
+        versions = sorted({t.code_version for t in row.trials})
+        items = ", ".join(
+            f"{t.seed}: {t.sequences:,}{'' if t.success else ' (failed)'}" for t in row.trials)
+        wrong = [t.test_error for t in row.trials]
+        out.append(
+            f"- **{row.experiment}, {row.method}** (key `{row.config_hash}`, code "
+            f"{', '.join(versions)}): seed: sequences = {items}. Test sequences wrong after "
+            f"training: {100 * min(wrong):.2f}-{100 * max(wrong):.2f} % (mean "
+            f"{100 * sum(wrong) / len(wrong):.2f} %); wall time per trial "
+            f"{sum(t.wall_time for t in row.trials) / len(row.trials):,.0f} s.")
+    return "\n".join(out)
+
+
+def readings_table(rows: list[Summary]) -> str:
+    """Each reading against the paper's-text set-up of the same experiment (lstm1997)."""
+    by_name = {}
+    for row in rows:
+        if row.method == "lstm1997":
+            by_name.setdefault(row.experiment, row)
+    lines = ["| reading | rests on | paper's text: success, mean | reading: success, mean | "
+             "[H97] | verdict of the reading | kept? |", "|---|---|---|---|---|---|---|"]
+    for experiment, readings in READINGS.items():
+        for name, reading in readings.items():
+            base, mine = by_name.get(experiment), by_name.get(f"{experiment}:{name}")
+
+            def cells(row: Summary | None) -> str:
+                return "not run" if row is None else f"{_rate_cell(row)}, {_mean_cell(row)}"
+
+            if mine is None:
+                kept = "not run"
+            elif mine.verdict == "agrees":
+                kept = "kept: agrees with [H97]"
+            elif base is None:
+                kept = "differs from [H97]; the paper's-text row has no trials here (see text)"
+            elif base is not None and (mine.successes / len(mine.trials)
+                                       > base.successes / len(base.trials)
+                                       or (mine.mean_interval is not None
+                                           and base.mean_interval is not None
+                                           and mine.mean_interval[1] < base.mean_interval[0])):
+                kept = "narrows the gap, does not close it"
+            else:
+                kept = "rejected"
+            lines.append(f"| `{experiment}:{name}`: {reading.change} | {reading.rests_on} | "
+                         f"{cells(base)} | {cells(mine)} | "
+                         f"{_published_cell(_published(experiment, 'lstm1997'))} | "
+                         f"{'—' if mine is None else mine.verdict} | {kept} |")
+    return "\n".join(lines)
+
+
+def not_run(rows: list[Summary]) -> str:
+    """The experiments and published rows with no committed trial, with the command to run."""
+    from lstmlab.reproduce.registry import REGISTRY
+    from lstmlab.reproduce.registry import experiment as build
+
+    measured = {(row.experiment, row.method) for row in rows}
+    lines = []
+    for name in REGISTRY:
+        exp = build(name)
+        for published in exp.published:
+            compared = published is _published(name, published.method)
+            if compared and (name, published.method) in measured:
+                continue
+            why = ("no trial committed yet" if compared else
+                   "a setting the `reproduce` registry does not run yet")
+            command = (f"`lstmlab reproduce {name} --method {published.method}`" if compared
+                       else "—")
+            lines.append(f"| {name} | {published.method} | {published.setting} | "
+                         f"{_published_cell(published)} | {why} | {command} |")
+    head = ["| experiment | method | [H97] setting | [H97] | why not here | command |",
+            "|---|---|---|---|---|---|"]
+    return "\n".join(head + lines)
+
+
+def _row_sentence(rows: list[Summary], experiment: str, method: str) -> str:
+    """``{{row EXPERIMENT METHOD}}`` in the template: that row in words (all its store keys)."""
+    found = [row for row in rows if row.experiment == experiment and row.method == method]
+    if not found:
+        return f"no committed trial of `{experiment}` ({method})"
+    parts = []
+    for row in found:
+        parts.append(f"{len(row.trials)} trials finished, {_rate_cell(row)} successful, mean "
+                     f"{_mean_cell(row)} sequences (key `{row.config_hash[:8]}`, "
+                     f"{row.verdict})")
+    return "; ".join(parts)
+
+
+ROW_MARKER = re.compile(r"\{\{row ([0-9a-z:-]+) ([0-9a-z_]+)\}\}")
+
+MARKERS = {"{{MEASURED}}": measured_table, "{{READINGS}}": readings_table,
+           "{{TRIALS}}": trial_lists, "{{NOT_RUN}}": not_run}
+
+
+def render(root: Path) -> dict[Path, str]:
+    """RESULTS.md and results/summary.csv as text, from ``root``'s committed trials and
+    template (paths relative to ``root``)."""
+    root = Path(root)
+    template = (root / TEMPLATE).read_text()
+    rows = summaries(load_trials(root / TRIALS_DIR), load_configs(root / TRIALS_DIR))
+    text = template
+    for marker, build in MARKERS.items():
+        if marker not in template:
+            raise ValueError(f"{TEMPLATE}: expected the marker {marker}, found none")
+        text = text.replace(marker, build(rows))
+    text = ROW_MARKER.sub(lambda found: _row_sentence(rows, found.group(1), found.group(2)),
+                          text)
+    return {RESULTS_MD: text, SUMMARY: summary_csv(rows)}
+
+
+def write(root: Path) -> list[Path]:
+    """Render and write RESULTS.md and results/summary.csv under ``root``; return the paths."""
+    written = []
+    for relative, text in render(Path(root)).items():
+        path = Path(root) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def curve(trial: Trial) -> list[tuple[int, float]]:
+    """A committed trial's learning curve: (sequences seen, mean training error) pairs."""
+    return [(int(s), float(e)) for s, e in json.loads(trial.curve)]

@@ -1,0 +1,118 @@
+"""RESULTS.md and results/summary.csv: rendered from the committed trials, byte for byte."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lstmlab.cli import app
+from lstmlab.reproduce.method import TrialResult
+from lstmlab.reproduce.results_report import (
+    RESULTS_MD,
+    SUMMARY,
+    TEMPLATE,
+    TRIALS_DIR,
+    export_store,
+    load_trials,
+    render,
+    verdict,
+)
+from lstmlab.reproduce.store import TrialStore
+from lstmlab.stats import bootstrap_mean_interval, wilson_interval
+from lstmlab.tasks.published import PublishedRow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_results_equal_their_rendering():
+    rendered = render(ROOT)
+    for relative in (RESULTS_MD, SUMMARY):
+        assert (ROOT / relative).read_text() == rendered[relative], (
+            f"{relative} is stale: run `lstmlab results` (or `make results`) and commit it")
+
+
+def test_results_name_no_machine_path():
+    for relative in (RESULTS_MD, SUMMARY, TEMPLATE):
+        text = (ROOT / relative).read_text()
+        assert not re.search(r"(/work/|/tmp/|/opt/|/home/|/root/)", text), relative
+
+
+def test_every_committed_trial_is_in_the_summary():
+    trials = load_trials(ROOT / TRIALS_DIR)
+    with (ROOT / SUMMARY).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sum(int(row["trials"]) for row in rows) == len(trials)
+
+
+PUBLISHED = PublishedRow("lstm1997", "x", 10, 1.0, 8_000, "", "[H97] Table 0")
+
+
+@pytest.mark.parametrize(("published", "successes", "trials", "interval", "expected"), [
+    (PUBLISHED, 10, 10, (6_000.0, 9_000.0), "agrees"),
+    (PUBLISHED, 9, 10, (6_000.0, 9_000.0), "agrees"),        # 90 %: exactly 10 points off
+    (PUBLISHED, 8, 10, (6_000.0, 9_000.0), "differs"),       # 20 points off
+    (PUBLISHED, 10, 10, (8_500.0, 9_000.0), "differs"),      # mean outside our interval
+    (PUBLISHED, 0, 10, None, "differs"),
+    (PublishedRow("lstm1997", "x", 10, None, 74_000), 3, 3, (70_000.0, 80_000.0), "agrees"),
+    (PublishedRow("rtrl", "x", 18, 0.0, None), 0, 18, None, "agrees"),
+    (PublishedRow("rtrl", "x", None, None, None), 1, 2, (5.0, 5.0), "no published number"),
+    (None, 1, 2, (5.0, 5.0), "no published number"),
+])
+def test_verdict_rule(published, successes, trials, interval, expected):
+    assert verdict(published, successes, trials, interval) == expected
+
+
+def _store(path: Path, rows) -> Path:
+    with TrialStore(path) as store:
+        for experiment, seed, success, sequences in rows:
+            key = "k" + experiment.replace(":", "")
+            store.describe_config(key, f"('{experiment}', 'settings', {1000})")
+            store.add(experiment, "lstm1997", seed, key,
+                      TrialResult(seed, success, sequences, 0.25 * seed, 1.5,
+                                  curve=((500, 0.5),)), "0.1.0+gabc")
+    return path
+
+
+def test_export_render_and_the_cli_round_trip(tmp_path):
+    (tmp_path / TEMPLATE).parent.mkdir(parents=True)
+    shutil.copy(ROOT / TEMPLATE, tmp_path / TEMPLATE)
+    rows = [("4", s, True, 72_000 + 1_000 * s) for s in range(4)] + [
+        ("4:linear-output", 0, True, 90_000), ("4:linear-output", 1, False, 1000)]
+    store = _store(tmp_path / "trials.sqlite", rows)
+    assert export_store(store, tmp_path / TRIALS_DIR) == 6
+    assert export_store(store, tmp_path / TRIALS_DIR) == 0  # already there
+    assert sorted(p.name for p in (tmp_path / TRIALS_DIR).iterdir()) == [
+        "4.csv", "4_linear-output.csv", "configs.csv"]
+    result = CliRunner().invoke(app, ["results", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = list(csv.DictReader(io.StringIO((tmp_path / SUMMARY).read_text())))
+    assert [(r["experiment"], r["reading"], r["trials"], r["successes"]) for r in summary] == [
+        ("4", "paper's text", "4", "4"), ("4", "linear-output", "2", "1")]
+    _, low, high = wilson_interval(4, 4)
+    _, mean_low, mean_high = bootstrap_mean_interval([72_000.0, 73_000.0, 74_000.0, 75_000.0])
+    first = summary[0]
+    assert (first["success_low"], first["success_high"]) == (f"{low:.4f}", f"{high:.4f}")
+    assert (first["mean_low"], first["mean_high"]) == (f"{mean_low:.1f}", f"{mean_high:.1f}")
+    assert first["budget"] == "1000" and first["published_mean"] == "74000"
+    assert mean_low <= 74_000 <= mean_high and first["verdict"] == "agrees"
+    assert summary[1]["verdict"] == "differs"  # 1 of 2 and one mean: no interval
+    text = (tmp_path / RESULTS_MD).read_text()
+    assert "`4:linear-output`" in text and "1: 1,000 (failed)" in text
+    # the template's {{row 4 lstm1997}} in words, from the same numbers
+    assert "The linear output unit: 2 trials finished, 1 of 2 (50 %;" in text
+    assert "{{" not in text
+    assert render(tmp_path)[RESULTS_MD] == text  # the same bytes again
+
+
+def test_the_cli_refuses_a_missing_store_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["results", "--root", str(tmp_path), "--export",
+                                      str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 2
+    assert "store: expected a trials.sqlite file" in result.output
+    assert "Traceback" not in result.output
