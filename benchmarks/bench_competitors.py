@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from lstmlab.competitors.cached_task import with_cached_encodings
+from lstmlab.reproduce.cached_task import with_cached_encodings
 from lstmlab.reproduce.method_table import METHODS as TABLE
 from lstmlab.reproduce.registry import experiment
 from lstmlab.reproduce.trial_loop import train_trials

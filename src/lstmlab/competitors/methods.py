@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from lstmlab.competitors.cached_task import with_cached_encodings
 from lstmlab.competitors.chunker import Chunker, ChunkerConfig
 from lstmlab.competitors.chunker_kernel import train_chunker
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
@@ -44,6 +43,7 @@ from lstmlab.competitors.guess import guess
 from lstmlab.competitors.kept import KEEP, train_trials_kept
 from lstmlab.competitors.rcc import RCCConfig, train_rcc
 from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.reproduce.cached_task import with_cached_encodings
 from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET

@@ -175,8 +175,8 @@ class Lstm1997Method:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a has two distinct sequences: its 10,000-sequence checks judge those two
-        # (competitors.cached_task; the training draws are the task's, draw for draw).
-        from lstmlab.competitors.cached_task import with_cached_encodings
+        # (reproduce.cached_task; the training draws are the task's, draw for draw).
+        from lstmlab.reproduce.cached_task import with_cached_encodings
 
         with torch_threads(self.settings.threads):
             yield from self._run(with_cached_encodings(experiment), seeds, budget, progress)

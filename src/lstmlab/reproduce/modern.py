@@ -88,7 +88,7 @@ class ModernMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a's 10,000-sequence checks judge its two distinct sequences (as lstm1997 does).
-        from lstmlab.competitors.cached_task import with_cached_encodings
+        from lstmlab.reproduce.cached_task import with_cached_encodings
 
         experiment = with_cached_encodings(experiment)
         with torch_threads(self.settings.threads):

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from lstmlab.competitors.cached_task import CachedLongLag, DrawnPair, with_cached_encodings
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
+from lstmlab.reproduce.cached_task import CachedLongLag, DrawnPair, with_cached_encodings
 from lstmlab.reproduce.registry import experiment
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber

@@ -1,4 +1,4 @@
-"""Experiment 2a with its two distinct sequences built once, for the competitors.
+"""Experiment 2a with its two distinct sequences built once (the competitors, lstm1997 and modern).
 
 (Experiment 1 needs no wrapper: ``EmbeddedReber`` itself encodes each of its fixed strings
 once, for every method.)
