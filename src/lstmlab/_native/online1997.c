@@ -12,8 +12,10 @@
    - dot products run four rows at a time, each row summed in its own order (q ascending, as
      before), so their results are bit for bit those of one row at a time; only the add
      latency chains overlap;
-   - the step's update is one fused pass (column mask, gradient sum, weight change) with the
-     branches on the trainable mask and the update mode hoisted out of it. */
+   - the step's buffers are written by their first term instead of being zeroed and then
+     added to (0 + a x kept, so the numbers are the same bit for bit), and the update is one
+     fused pass (column mask, gradient sum, weight change) with the branches on the trainable
+     mask and the update mode hoisted out of it. */
 #include "lstmlab_native.h"
 
 typedef struct { double kind, a, b; } squash;
@@ -50,6 +52,14 @@ static inline void matvec(long rows, long n, const double *restrict Wt, const do
     for (long q = 0; q < n; q++) a0 += z[q] * w0[q];
     out[r] = a0;
   }
+}
+
+/* y += a x over n entries, or (fresh) y = 0 + a x: what the zeroed buffer plus its first term
+   gives, bit for bit (signed zeros included), without zeroing the buffer first. */
+static inline void axpy(int fresh, long n, double a, const double *restrict x,
+                        double *restrict y) {
+  if (fresh) for (long i = 0; i < n; i++) y[i] = 0 + a * x[i];
+  else for (long i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 /* y = q(x) from sv = logistic(x) (kind 1: a sv + b; kind 0, the identity: x), and its
@@ -176,9 +186,9 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
         if (mask[(t * K + k) * B + b] != 0) error = 1;
       }
       if (!error) continue;
-      /* backward pass, truncated (eqs. 19-28) */
-      memset(stW, 0, sizeof(double) * (R * M + O * H));
-      memset(stbo, 0, sizeof(double) * O);
+      /* backward pass, truncated (eqs. 19-28); the step's buffers stW, stho, stbo are
+         written by their first term (b = 0), not zeroed first (S > 0 covers every row) */
+      if (S == 0) memset(stW, 0, sizeof(double) * R * M);
       if (has_io)
         for (long o = 0; o < O; o++) for (long n = 0; n < n_nz; n++) stio[o * I + nz[n]] = 0;
       for (long b = 0; b < B; b++) {
@@ -215,24 +225,18 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           eout[j] = y_out[j] * (1 - y_out[j]) * acc_out;
         }
         for (long j = 0; j < C; j++) {
-          double *restrict row_in = stW + j * M;
           for (long v = 0; v < S; v++) {
             const long c = j * S + v;
-            const double *ti = tr_in + c * M, *tc = tr_cell + c * M;
-            double *restrict row_c = stW + (C + c) * M;
-            for (long q = 0; q < M; q++) { row_in[q] += es[c] * ti[q]; row_c[q] += es[c] * tc[q]; }
+            axpy(b == 0 && v == 0, M, es[c], tr_in + c * M, stW + j * M);
+            axpy(b == 0, M, es[c], tr_cell + c * M, stW + (C + c) * M);
           }
-          if (og) {
-            double *restrict row_out = stW + (C + H + j) * M;
-            for (long q = 0; q < M; q++) row_out[q] += eout[j] * z[q];
-          }
+          if (og) axpy(b == 0, M, eout[j], z, stW + (C + H + j) * M);
         }
         for (long o = 0; o < O; o++) {
-          double *restrict row = stho + o * H;
-          for (long c = 0; c < H; c++) row[c] += ek[o] * yc[c];
+          axpy(b == 0, H, ek[o], yc, stho + o * H);
           if (has_io)
             for (long n = 0; n < n_nz; n++) stio[o * I + nz[n]] += ek[o] * x[nz[n]];
-          if (has_bo) stbo[o] += ek[o];
+          if (has_bo) stbo[o] = (b == 0 ? 0 : stbo[o]) + ek[o];
         }
       }
       /* the step: masked to the wired connections, summed into the gradient, and (mode 0)
