@@ -1,17 +1,78 @@
 /* [H97]'s online truncated-gradient algorithm as one C loop: lstmlab/training/
-   online1997_kernel.py binds it; online1997.py's readable torch code is its reference. */
+   online1997_kernel.py binds it; online1997.py's readable torch code is its reference.
+
+   Speed (BENCHMARKS.md, "µs per member-step"). A step of the paper's nets is ~1,500 flops and
+   ~25 exponentials, so what costs is latency and call overhead, not arithmetic. The loop is
+   therefore written in phases over small contiguous arrays, each either vectorizable (the
+   portable build has SSE2 and glibc's 2-wide libmvec exp, see lstmlab_native.h) or made of
+   independent dependency chains:
+   - every logistic is computed once per step, in a branch-free loop over a whole vector
+     (libmvec's exp), and kept: the derivatives f'(x) = a s (1 - s) reuse it instead of calling
+     exp again (the first version computed 44 exponentials per Exp. 1 step, now 25);
+   - dot products run four rows at a time, each row summed in its own order (q ascending, as
+     before), so their results are bit for bit those of one row at a time; only the add
+     latency chains overlap;
+   - the step's buffers are written by their first term instead of being zeroed and then
+     added to (0 + a x kept, so the numbers are the same bit for bit), and the update is one
+     fused pass (column mask, gradient sum, weight change) with the branches on the trainable
+     mask and the update mode hoisted out of it. */
 #include "lstmlab_native.h"
 
 typedef struct { double kind, a, b; } squash;
 
-static inline double sig(double x) { return 1 / (1 + exp(-x)); }
-static inline double fn(const squash *q, double x) {
-  return q->kind == 0 ? x : q->a * sig(x) + q->b;
+
+/* sv[i] = logistic(x[i]) for n entries; a plain loop that the compiler vectorizes through
+   libmvec's exp (2 lanes in the portable build). */
+static inline void logistic(long n, const double *restrict x, double *restrict sv) {
+  for (long i = 0; i < n; i++) sv[i] = 1 / (1 + exp(-x[i]));
 }
-static inline double dfn(const squash *q, double x) {
-  if (q->kind == 0) return 1;
-  double s = sig(x);
-  return q->a * (s * (1 - s));
+
+/* out[r] = sum_q Wt[r * n + q] * z[q] for r < rows, each sum in order q = 0, 1, ...; four rows
+   share one pass over z so that four add chains are in flight instead of one. */
+static inline void matvec(long rows, long n, const double *restrict Wt, const double *restrict z,
+                          double *restrict out) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const double *w0 = Wt + r * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (long q = 0; q < n; q++) {
+      a0 += z[q] * w0[q]; a1 += z[q] * w1[q]; a2 += z[q] * w2[q]; a3 += z[q] * w3[q];
+    }
+    out[r] = a0; out[r + 1] = a1; out[r + 2] = a2; out[r + 3] = a3;
+  }
+  for (; r + 2 <= rows; r += 2) {
+    const double *w0 = Wt + r * n, *w1 = w0 + n;
+    double a0 = 0, a1 = 0;
+    for (long q = 0; q < n; q++) { a0 += z[q] * w0[q]; a1 += z[q] * w1[q]; }
+    out[r] = a0; out[r + 1] = a1;
+  }
+  for (; r < rows; r++) {
+    const double *w0 = Wt + r * n;
+    double a0 = 0;
+    for (long q = 0; q < n; q++) a0 += z[q] * w0[q];
+    out[r] = a0;
+  }
+}
+
+/* y += a x over n entries, or (fresh) y = 0 + a x: what the zeroed buffer plus its first term
+   gives, bit for bit (signed zeros included), without zeroing the buffer first. */
+static inline void axpy(int fresh, long n, double a, const double *restrict x,
+                        double *restrict y) {
+  if (fresh) for (long i = 0; i < n; i++) y[i] = 0 + a * x[i];
+  else for (long i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* y = q(x) from sv = logistic(x) (kind 1: a sv + b; kind 0, the identity: x), and its
+   derivative d = a sv (1 - sv) (kind 0: 1), for n entries. */
+static inline void squash_apply(const squash *q, long n, const double *restrict x,
+                                const double *restrict sv, double *restrict y) {
+  if (q->kind == 0) for (long i = 0; i < n; i++) y[i] = x[i];
+  else for (long i = 0; i < n; i++) y[i] = q->a * sv[i] + q->b;
+}
+static inline void squash_derivative(const squash *q, long n, const double *restrict sv,
+                                     double *restrict d) {
+  if (q->kind == 0) for (long i = 0; i < n; i++) d[i] = 1;
+  else for (long i = 0; i < n; i++) d[i] = q->a * (sv[i] * (1 - sv[i]));
 }
 
 /* One sequence presented to each of K members: for k, for t, for b (online1997.py's
@@ -40,8 +101,10 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
   const squash *g = (const squash *)sq, *h = g + 1, *f = g + 2;
   const long H = C * S, R = C + H + (og ? C : 0), M = I + (recurrent ? R : 0) + has_bias;
   /* per (b): z (M), net (R), y_in (C), y_out (C), gc (H), s (H), hs (H), yc (H), netk (O),
-     yk (O), ek (O), es (H), eout (C), trace_in (H*M), trace_cell (H*M) */
-  const long per_b = M + R + 2 * C + 5 * H + 3 * O + C + 2 * H * M;
+     yk (O), ek (O), es (H), eout (C), trace_in (H*M), trace_cell (H*M), and the cached
+     logistics and derivatives: sgate (R) = logistic(net), dg (H) = g'(net_c), sh (H) =
+     logistic(s), sk (O) = logistic(net_k), delta (H) */
+  const long per_b = M + R + 2 * C + 5 * H + 3 * O + C + 2 * H * M + R + 3 * H + O;
   double *work = malloc(sizeof(double) * (B * per_b + R * M + O * H + O * I + O));
   /* the inputs nonzero at this step for some b: the input-to-output products and updates
      skip the others (one-hot inputs: Exp. 2a's 101 x 101 weights cost 101 per step) */
@@ -72,7 +135,8 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
         double *z = work + b * per_b, *net = z + M, *y_in = net + R, *y_out = y_in + C,
                *gc = y_out + C, *s = gc + H, *hs = s + H, *yc = hs + H, *netk = yc + H,
                *yk = netk + O, *ek = yk + O, *es = ek + O, *eout = es + H,
-               *tr_in = eout + C, *tr_cell = tr_in + H * M;
+               *tr_in = eout + C, *tr_cell = tr_in + H * M, *sgate = tr_cell + H * M,
+               *dg = sgate + R, *sh = dg + H, *sk = sh + H;
         const double *x = inputs + ((t * K + k) * B + b) * I;
         /* z(t) = [x(t), y^in(t-1), y^c(t-1), y^out(t-1), 1] */
         long m = 0;
@@ -83,112 +147,124 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           if (og) for (long j = 0; j < C; j++) z[m++] = y_out[j];
         }
         if (has_bias) z[m++] = 1;
-        for (long r = 0; r < R; r++) {
-          const double *w = Wk + r * M;
-          double acc = 0;
-          for (long q = 0; q < M; q++) acc += z[q] * w[q];
-          net[r] = acc;
-        }
+        matvec(R, M, Wk, z, net);
+        /* every row's logistic at once: the gates use it, g is a sv + b of it (rows of g
+           when g is the identity compute a logistic nobody reads, cheaper than a branch) */
+        logistic(R, net, sgate);
         for (long j = 0; j < C; j++) {
-          y_in[j] = sig(net[j]);
-          if (og) y_out[j] = sig(net[C + H + j]);
+          y_in[j] = sgate[j];
+          if (og) y_out[j] = sgate[C + H + j];
         }
+        squash_apply(g, H, net + C, sgate + C, gc);
+        squash_derivative(g, H, sgate + C, dg);
+        for (long c = 0; c < H; c++) s[c] = s[c] + y_in[c / S] * gc[c];
+        logistic(H, s, sh);
+        squash_apply(h, H, s, sh, hs);
+        for (long c = 0; c < H; c++) yc[c] = y_out[c / S] * hs[c];
+        /* traces (eqs. 25, 27) */
         for (long j = 0; j < C; j++) {
           const double din = y_in[j] * (1 - y_in[j]);
           for (long v = 0; v < S; v++) {
             const long c = j * S + v;
-            const double netc = net[C + c];
-            gc[c] = fn(g, netc);
-            s[c] = s[c] + y_in[j] * gc[c];
-            hs[c] = fn(h, s[c]);
-            yc[c] = y_out[j] * hs[c];
-            /* traces (eqs. 25, 27) */
-            const double a_in = gc[c] * din, a_cell = y_in[j] * dfn(g, netc);
-            double *ti = tr_in + c * M, *tc = tr_cell + c * M;
+            const double a_in = gc[c] * din, a_cell = y_in[j] * dg[c];
+            double *restrict ti = tr_in + c * M, *restrict tc = tr_cell + c * M;
             for (long q = 0; q < M; q++) { ti[q] += a_in * z[q]; tc[q] += a_cell * z[q]; }
           }
         }
-        double *out = outputs + ((t * K + k) * B + b) * O;
-        for (long o = 0; o < O; o++) {
-          double acc = 0;
-          for (long c = 0; c < H; c++) acc += yc[c] * Whok[o * H + c];
-          if (has_io) {
+        matvec(O, H, Whok, yc, netk);
+        if (has_io)
+          for (long o = 0; o < O; o++) {
             double acc_io = 0;
             for (long n = 0; n < n_nz; n++) acc_io += x[nz[n]] * Wiok[o * I + nz[n]];
-            acc = acc + acc_io;
+            netk[o] = netk[o] + acc_io;
           }
-          if (has_bo) acc = acc + bok[o];
-          netk[o] = acc;
-          yk[o] = fn(f, acc);
-          out[o] = yk[o];
-        }
+        if (has_bo) for (long o = 0; o < O; o++) netk[o] = netk[o] + bok[o];
+        logistic(O, netk, sk);
+        squash_apply(f, O, netk, sk, yk);
+        double *out = outputs + ((t * K + k) * B + b) * O;
+        for (long o = 0; o < O; o++) out[o] = yk[o];
         if (mask[(t * K + k) * B + b] != 0) error = 1;
       }
       if (!error) continue;
-      /* backward pass, truncated (eqs. 19-28) */
-      memset(stW, 0, sizeof(double) * (R * M + O * H));
-      memset(stbo, 0, sizeof(double) * O);
+      /* backward pass, truncated (eqs. 19-28); the step's buffers stW, stho, stbo are
+         written by their first term (b = 0), not zeroed first (S > 0 covers every row) */
+      if (S == 0) memset(stW, 0, sizeof(double) * R * M);
       if (has_io)
         for (long o = 0; o < O; o++) for (long n = 0; n < n_nz; n++) stio[o * I + nz[n]] = 0;
       for (long b = 0; b < B; b++) {
         double *z = work + b * per_b, *net = z + M, *y_in = net + R, *y_out = y_in + C,
                *gc = y_out + C, *s = gc + H, *hs = s + H, *yc = hs + H, *netk = yc + H,
                *yk = netk + O, *ek = yk + O, *es = ek + O, *eout = es + H,
-               *tr_in = eout + C, *tr_cell = tr_in + H * M;
+               *tr_in = eout + C, *tr_cell = tr_in + H * M, *sgate = tr_cell + H * M,
+               *dg = sgate + R, *sh = dg + H, *sk = sh + H, *delta = sk + O;
         const double *x = inputs + ((t * K + k) * B + b) * I;
         const double *tg = targets + ((t * K + k) * B + b) * O;
         const double mk = mask[(t * K + k) * B + b];
-        (void)gc;
+        (void)gc; (void)s;
         double sq_sum = 0;
+        squash_derivative(f, O, sk, ek);  /* f'(net_k), then times the miss */
         for (long o = 0; o < O; o++) {
           const double miss = (tg[o] - yk[o]) * mk;
           sq_sum += miss * miss;
-          ek[o] = dfn(f, netk[o]) * miss;
+          ek[o] = ek[o] * miss;
         }
         loss[k] += 0.5 * sq_sum;
+        /* delta_c = sum_o e_k W_ho[o, c], in order o = 0, 1, ... for each c; over c it is
+           a contiguous (vectorizable) row of W_ho */
+        for (long c = 0; c < H; c++) delta[c] = 0;
+        for (long o = 0; o < O; o++)
+          for (long c = 0; c < H; c++) delta[c] += ek[o] * Whok[o * H + c];
+        squash_derivative(h, H, sh, es);  /* h'(s_c), then times y_out delta */
         for (long j = 0; j < C; j++) {
           double acc_out = 0;
           for (long v = 0; v < S; v++) {
             const long c = j * S + v;
-            double delta = 0;
-            for (long o = 0; o < O; o++) delta += ek[o] * Whok[o * H + c];
-            es[c] = y_out[j] * dfn(h, s[c]) * delta;
-            acc_out += hs[c] * delta;
+            es[c] = y_out[j] * es[c] * delta[c];
+            acc_out += hs[c] * delta[c];
           }
           eout[j] = y_out[j] * (1 - y_out[j]) * acc_out;
         }
         for (long j = 0; j < C; j++) {
-          double *row_in = stW + j * M;
           for (long v = 0; v < S; v++) {
             const long c = j * S + v;
-            const double *ti = tr_in + c * M, *tc = tr_cell + c * M;
-            double *row_c = stW + (C + c) * M;
-            for (long q = 0; q < M; q++) { row_in[q] += es[c] * ti[q]; row_c[q] += es[c] * tc[q]; }
+            axpy(b == 0 && v == 0, M, es[c], tr_in + c * M, stW + j * M);
+            axpy(b == 0, M, es[c], tr_cell + c * M, stW + (C + c) * M);
           }
-          if (og) {
-            double *row_out = stW + (C + H + j) * M;
-            for (long q = 0; q < M; q++) row_out[q] += eout[j] * z[q];
-          }
+          if (og) axpy(b == 0, M, eout[j], z, stW + (C + H + j) * M);
         }
         for (long o = 0; o < O; o++) {
-          for (long c = 0; c < H; c++) stho[o * H + c] += ek[o] * yc[c];
+          axpy(b == 0, H, ek[o], yc, stho + o * H);
           if (has_io)
             for (long n = 0; n < n_nz; n++) stio[o * I + nz[n]] += ek[o] * x[nz[n]];
-          if (has_bo) stbo[o] += ek[o];
+          if (has_bo) stbo[o] = (b == 0 ? 0 : stbo[o]) + ek[o];
         }
       }
-      for (long q = 0; q < R * M; q++) stW[q] *= colmask[q];
-      for (long q = 0; q < R * M; q++) gWk[q] += stW[q];
+      /* the step: masked to the wired connections, summed into the gradient, and (mode 0)
+         applied at once, W += alpha * step (* the trainable mask), in one pass */
+      const double *m1 = tW ? tW + k * R * M : NULL, *m2 = tho ? tho + k * O * H : NULL;
+      const double *m3 = tio ? tio + k * O * I : NULL, *m4 = tbo ? tbo + k * O : NULL;
+      if (mode != 0)
+        for (long q = 0; q < R * M; q++) gWk[q] += stW[q] * colmask[q];
+      else if (m1)
+        for (long q = 0; q < R * M; q++) {
+          const double st = stW[q] * colmask[q];
+          gWk[q] += st;
+          Wk[q] += ak * st * m1[q];
+        }
+      else
+        for (long q = 0; q < R * M; q++) {
+          const double st = stW[q] * colmask[q];
+          gWk[q] += st;
+          Wk[q] += ak * st;
+        }
       for (long q = 0; q < O * H; q++) ghok[q] += stho[q];
       if (has_io)
         for (long o = 0; o < O; o++)
           for (long n = 0; n < n_nz; n++) giok[o * I + nz[n]] += stio[o * I + nz[n]];
       if (has_bo) for (long q = 0; q < O; q++) gbok[q] += stbo[q];
       if (mode == 0) {
-        const double *m1 = tW ? tW + k * R * M : NULL, *m2 = tho ? tho + k * O * H : NULL;
-        const double *m3 = tio ? tio + k * O * I : NULL, *m4 = tbo ? tbo + k * O : NULL;
-        for (long q = 0; q < R * M; q++) Wk[q] += m1 ? ak * stW[q] * m1[q] : ak * stW[q];
-        for (long q = 0; q < O * H; q++) Whok[q] += m2 ? ak * stho[q] * m2[q] : ak * stho[q];
+        if (m2) for (long q = 0; q < O * H; q++) Whok[q] += ak * stho[q] * m2[q];
+        else for (long q = 0; q < O * H; q++) Whok[q] += ak * stho[q];
         if (has_io)
           for (long o = 0; o < O; o++)
             for (long n = 0; n < n_nz; n++) {

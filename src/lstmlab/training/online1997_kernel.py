@@ -30,7 +30,7 @@ from lstmlab.native import Library
 from lstmlab.native import load as native_load
 
 #: How much slower the readable torch path is, for the fallback's warning (BENCHMARKS.md).
-SLOWER = "15x-70x slower on the paper's nets (BENCHMARKS.md)"
+SLOWER = "18x-100x slower on the paper's nets (BENCHMARKS.md)"
 #: ``dims``' names, in the C function's order.
 DIMS = ("T", "K", "B", "I", "C", "S", "O", "recurrent", "output_gate", "has_bias", "has_io",
         "has_bo", "mode")
