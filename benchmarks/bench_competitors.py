@@ -20,14 +20,13 @@ machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import os
 import statistics
 import time
 
 import torch
 
+from kernel_build import kernel_build
 from lstmlab.reproduce.cached_task import with_cached_encodings
 from lstmlab.reproduce.method_table import METHODS as TABLE
 from lstmlab.reproduce.registry import experiment
@@ -44,20 +43,6 @@ def learner(name: str, exp, fast: bool, task):
     method = dataclasses.replace(TABLE[name](), fast=fast)
     build = method.build(exp) if name != "chunker" else method._learner
     return build(task, torch.Generator().manual_seed(0))[0]
-
-
-@contextlib.contextmanager
-def kernel_build(native_arch: bool):
-    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
-    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
-    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["LSTMLAB_NATIVE_ARCH"]
-        else:
-            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
 
 
 #: The ways a sequence is trained: (fast, native_arch): the torch path, the kernel (portable

@@ -37,8 +37,6 @@ time: steadier when other jobs share the machine (waiting for a core is not coun
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import platform
 import statistics
 import time
@@ -47,6 +45,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from kernel_build import kernel_build
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
@@ -106,20 +105,6 @@ def variant_rows(input_size: int, hidden_size: int) -> dict[str, Callable[[Tenso
 #: Rows whose name ends so run with the opt-in -march=native kernels (``timed`` sets
 #: LSTMLAB_NATIVE_ARCH around the forward and the backward pass).
 NATIVE_ROW = "(fast, -march=native)"
-
-
-@contextlib.contextmanager
-def kernel_build(native_arch: bool):
-    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
-    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
-    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["LSTMLAB_NATIVE_ARCH"]
-        else:
-            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
 
 
 CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting for a core

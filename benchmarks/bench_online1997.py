@@ -29,34 +29,19 @@ time (steadier on a shared machine).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import statistics
 import time
 
 import torch
 from torch import nn
 
+from kernel_build import kernel_build
 from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import Network1997, population_weights
 from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, EXPERIMENT_4
 from lstmlab.training.online1997 import online_sequence
 
 F64 = torch.float64
-
-
-@contextlib.contextmanager
-def kernel_build(native_arch: bool):
-    """The kernels lstmlab loads while inside: the portable default, or -march=native."""
-    previous = os.environ.get("LSTMLAB_NATIVE_ARCH")
-    os.environ["LSTMLAB_NATIVE_ARCH"] = "1" if native_arch else "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["LSTMLAB_NATIVE_ARCH"]
-        else:
-            os.environ["LSTMLAB_NATIVE_ARCH"] = previous
 
 
 CLOCK = time.perf_counter  # --clock cpu: time.thread_time, immune to waiting for a core
