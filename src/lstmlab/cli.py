@@ -473,14 +473,11 @@ def results(
     results/trials/ (and results/template.md): the same files, byte for byte, on every run."""
     from lstmlab.reproduce.results_report import TRIALS_DIR, export_store, write
 
-    try:
-        for store in export or ():
-            added = export_store(store, root / TRIALS_DIR)
-            console.print(f"{store}: {added} new trial rows", highlight=False)
-        for path in write(root):
-            console.print(f"wrote {path}", highlight=False)
-    except (ValueError, OSError) as error:
-        fail(str(error))
+    for store in export or ():
+        added = export_store(store, root / TRIALS_DIR)
+        console.print(f"{store}: {added} new trial rows", highlight=False)
+    for path in write(root):
+        console.print(f"wrote {path}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -117,3 +117,11 @@ def test_the_cli_refuses_a_missing_store_in_one_line(tmp_path):
     assert result.exit_code == 2
     assert "store: expected a trials.sqlite file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_results_export_of_a_missing_store_is_one_line(tmp_path):
+    from cli_cases import assert_user_error
+
+    line = assert_user_error(["results", "--export", str(tmp_path / "none.sqlite"), "--root",
+                              str(tmp_path)], "store: expected a trials.sqlite file")
+    assert "none.sqlite" in line

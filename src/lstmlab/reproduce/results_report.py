@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmlab.errors import UserError
 from lstmlab.reproduce.readings import READINGS, split
 from lstmlab.stats import bootstrap_mean_interval, wilson_interval
 from lstmlab.tasks.published import PublishedRow
@@ -136,7 +137,7 @@ def verdict(published: PublishedRow | None, successes: int, trials: int,
 def file_name(experiment: str) -> str:
     """The CSV of an experiment's trials: ``"4:linear-output"`` -> ``"4_linear-output.csv"``."""
     if not re.fullmatch(r"[0-9a-z]+(:[0-9a-z-]+)?", experiment):
-        raise ValueError(f"experiment: expected a name like '4' or '4:linear-output', "
+        raise UserError(f"experiment: expected a name like '4' or '4:linear-output', "
                          f"received {experiment!r}")
     return experiment.replace(":", "_") + ".csv"
 
@@ -186,7 +187,7 @@ def export_store(store: Path, trials_dir: Path) -> int:
     already there, same experiment, method, seed and key, is kept); return the rows added."""
     store = Path(store)
     if not store.is_file():
-        raise ValueError(f"store: expected a trials.sqlite file, received {store}")
+        raise UserError(f"store: expected a trials.sqlite file, received {store}")
     trials_dir = Path(trials_dir)
     trials_dir.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
@@ -433,7 +434,7 @@ def render(root: Path) -> dict[Path, str]:
     text = template
     for marker, build in MARKERS.items():
         if marker not in template:
-            raise ValueError(f"{TEMPLATE}: expected the marker {marker}, found none")
+            raise UserError(f"{TEMPLATE}: expected the marker {marker}, found none")
         text = text.replace(marker, build(rows))
     text = ROW_MARKER.sub(lambda found: _row_sentence(rows, found.group(1), found.group(2)),
                           text)
