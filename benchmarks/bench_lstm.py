@@ -11,14 +11,14 @@ Rows:
 - ``torch.nn.LSTM``: the reference (oneDNN's fused RNN kernel on CPU).
 - ``LSTM``: lstmlab's drop-in, standard cell, fused path (torch's kernel) and readable path
   (``fused=False``: ``unroll`` over ``LSTMCell``, a Python loop over time).
-- ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
+- ``trace (fwd only)``: ``lstmlab.introspection._trace`` of the ``nn.LSTM`` (every gate and state
   of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
 - ``standard cell (fast)``: ``compiled_unroll`` on our ``LSTMCell``: the same math as nn.LSTM
   through our own machinery (the peephole kernels with zero peepholes), to see what the
   machinery costs apart from any variant's extra work.
 - peephole, CIFG, 1997 cells: readable (``unroll``, autograd through the loop) and fast
-  (``lstmlab.layers.compiled.compiled_unroll``: one input product for all steps, the gate math
+  (``lstmlab.layers._compiled.compiled_unroll``: one input product for all steps, the gate math
   in C, a hand-written backward), its C kernels built with the portable default flags; and
   ``fast, -march=native``: the same with the opt-in build (``LSTMLAB_NATIVE_ARCH=1``: this
   CPU's instructions, FP contraction, glibc's vector math), in the same run. The 1997 layer
@@ -46,13 +46,13 @@ import torch
 from torch import Tensor, nn
 
 from kernel_build import kernel_build
-from lstmlab.cells.cifg import CIFGLSTMCell
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._cifg import CIFGLSTMCell
+from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._peephole import PeepholeLSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
-from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
-from lstmlab.layers.compiled import compiled_unroll
+from lstmlab.layers._compiled import compiled_unroll
 
 SHAPES = [(1, 1000, 8, 8), (32, 100, 64, 128), (64, 100, 512, 512)]
 

@@ -25,8 +25,8 @@ import time
 import torch
 from torch import nn
 
-from lstmlab.cells.elman import ElmanCell
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._elman import ElmanCell
+from lstmlab.cells._lstm import LSTMCell
 from lstmlab.training import (
     RTRL,
     SGD,

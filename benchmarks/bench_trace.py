@@ -12,7 +12,7 @@ says which held in this run.
 
 Rows:
 - ``nn.LSTM forward``: the reference (oneDNN's fused RNN kernel on CPU).
-- ``trace``: ``lstmlab.introspection.trace`` as a user calls it: the fused kernel in training
+- ``trace``: ``lstmlab.introspection._trace`` as a user calls it: the fused kernel in training
   mode, gates and cell states read from oneDNN's workspace (each checked against a recomputation
   at the first and last step).
 - ``trace, reconstructed``: ``read_workspace=False``: the fused forward, then every gate
@@ -46,8 +46,8 @@ from collections.abc import Callable
 import torch
 
 from lstmlab.introspection import loop_recurrence, scan_recurrence, trace
+from lstmlab.introspection._workspace import can_read_workspace
 from lstmlab.introspection.kernel import run_fused, standard_weights
-from lstmlab.introspection.workspace import can_read_workspace
 
 SHAPES = ((32, 100, 64, 128), (64, 100, 512, 512), (1, 1000, 8, 8))
 

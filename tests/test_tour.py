@@ -16,8 +16,8 @@ from lstmlab.cli import app
 from lstmlab.stats import Interval
 from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
 from lstmlab.tour import TourConfig, run_tour, summary
-from lstmlab.tour.causal import query_steps, subject_changed
-from lstmlab.tour.summary import fmt, interval, pct
+from lstmlab.tour._causal import query_steps, subject_changed
+from lstmlab.tour._summary import fmt, interval, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +152,7 @@ def test_gate_numbers_recomputed_from_the_trace(result):
 
 def test_gradient_at_the_subject_by_plain_autograd(result):
     """dL/dh_s for one pronoun, by backpropagating through torch's LSTMCell with h_s nudged."""
-    from lstmlab.tour.analysis import gradient_by_lag
+    from lstmlab.tour._analysis import gradient_by_lag
 
     data, model = result.test, result.models["LSTM"]
     n, s, p = (int(data.query_example[0]), int(data.query_subject[0]),
@@ -195,7 +195,7 @@ def test_every_number_carries_an_interval_and_findings_exclude_zero(result):
 
 
 def test_a_finding_needs_its_interval():
-    from lstmlab.tour.summary import _causal_finding
+    from lstmlab.tour._summary import _causal_finding
 
     assert _causal_finding(Interval(0.2, 0.1, 0.3), "X").startswith("Finding: X")
     assert _causal_finding(Interval(0.2, -0.1, 0.3), "X").startswith(
@@ -310,8 +310,8 @@ def test_tour_index_renders_offline(cli_run, page):
 @pytest.mark.browser
 def test_tour_explorer_shows_the_trace(cli_run, result, page):
     """The tour's explorer: hovering shows the trace's own numbers for the figure example."""
-    from lstmlab.reports.explorer import format_values
-    from lstmlab.tour.report import figure_example
+    from lstmlab.reports._explorer import format_values
+    from lstmlab.tour._report import figure_example
 
     _, out = cli_run
     page.goto((out / "explorer.html").as_uri())

@@ -207,7 +207,7 @@ def tour(
     import torch
 
     from lstmlab.tour import TourConfig, run_tour, summary
-    from lstmlab.tour.report import write_tour_report
+    from lstmlab.tour._report import write_tour_report
 
     # The products are tiny (batch 32, 64 units): a second thread only adds synchronisation;
     # the seeds run in separate processes instead.
@@ -434,10 +434,10 @@ def bench_tasks(
     result from the cell's trace. Writes OUT/state_tracking.md and .csv from the store."""
     import torch
 
-    from lstmlab.bench.models import CELLS
-    from lstmlab.bench.render import render
-    from lstmlab.bench.runner import BenchConfig, read_store, run
-    from lstmlab.bench.tasks import TASKS
+    from lstmlab.bench._models import CELLS
+    from lstmlab.bench._render import render
+    from lstmlab.bench._runner import BenchConfig, read_store, run
+    from lstmlab.bench._tasks import TASKS
     from lstmlab.errors import UserError
 
     torch.set_num_threads(1)  # tiny layers: a second thread only adds synchronisation

@@ -7,10 +7,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from lstmlab.bench import runner as runner_module
-from lstmlab.bench.models import CELLS, BenchModel
-from lstmlab.bench.render import render
-from lstmlab.bench.runner import BenchConfig, read_store, run
+from lstmlab.bench import _runner as runner_module
+from lstmlab.bench._models import CELLS, BenchModel
+from lstmlab.bench._render import render
+from lstmlab.bench._runner import BenchConfig, read_store, run
 from lstmlab.cli import app
 from lstmlab.errors import UserError
 

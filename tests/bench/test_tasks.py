@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstmlab.bench.tasks import TASKS, modular, parity, revision
+from lstmlab.bench._tasks import TASKS, modular, parity, revision
 
 
 def _generator(seed: int = 0) -> torch.Generator:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstmlab.bench.trace_stats import correlation_ratio, field_report, probe_accuracy
+from lstmlab.bench._trace_stats import correlation_ratio, field_report, probe_accuracy
 
 
 def test_correlation_ratio_equals_the_textbook_formula():

@@ -7,7 +7,7 @@ import importlib
 import pytest
 import torch
 
-from lstmlab.cells.state import Cell
+from lstmlab.cells._state import Cell
 
 BATCH, STEPS, INPUT, HIDDEN = 2, 3, 3, 3
 F64 = {"dtype": torch.float64}
@@ -16,29 +16,29 @@ F64 = {"dtype": torch.float64}
 # configuration: the truncated ones (detach_peepholes, truncate_gradient) differ from finite
 # differences on purpose and are tested in their own files.
 CELLS = [
-    ("LSTMCell", "lstmlab.cells.lstm", lambda m: m.LSTMCell(INPUT, HIDDEN, **F64)),
-    ("LSTMCell-proj", "lstmlab.cells.lstm",
+    ("LSTMCell", "lstmlab.cells._lstm", lambda m: m.LSTMCell(INPUT, HIDDEN, **F64)),
+    ("LSTMCell-proj", "lstmlab.cells._lstm",
      lambda m: m.LSTMCell(INPUT, HIDDEN, proj_size=2, **F64)),
-    ("GRUCell", "lstmlab.cells.gru", lambda m: m.GRUCell(INPUT, HIDDEN, **F64)),
-    ("ElmanCell", "lstmlab.cells.elman", lambda m: m.ElmanCell(INPUT, HIDDEN, **F64)),
+    ("GRUCell", "lstmlab.cells._gru", lambda m: m.GRUCell(INPUT, HIDDEN, **F64)),
+    ("ElmanCell", "lstmlab.cells._elman", lambda m: m.ElmanCell(INPUT, HIDDEN, **F64)),
     ("LSTM1997Cell", "lstmlab.cells.lstm1997",
      lambda m: m.LSTM1997Cell(INPUT, num_blocks=2, block_size=2, cell_bias=True, **F64)),
     ("LSTM1997Cell-no-output-gate", "lstmlab.cells.lstm1997",
      lambda m: m.LSTM1997Cell(INPUT, num_blocks=2, output_gate=False, **F64)),
-    ("PeepholeLSTMCell", "lstmlab.cells.peephole",
+    ("PeepholeLSTMCell", "lstmlab.cells._peephole",
      lambda m: m.PeepholeLSTMCell(INPUT, HIDDEN, **F64)),
-    ("PeepholeLSTMCell-no-bias", "lstmlab.cells.peephole",
+    ("PeepholeLSTMCell-no-bias", "lstmlab.cells._peephole",
      lambda m: m.PeepholeLSTMCell(INPUT, HIDDEN, bias=False, **F64)),
-    ("CIFGLSTMCell", "lstmlab.cells.cifg", lambda m: m.CIFGLSTMCell(INPUT, HIDDEN, **F64)),
-    ("CIFGLSTMCell-no-peepholes", "lstmlab.cells.cifg",
+    ("CIFGLSTMCell", "lstmlab.cells._cifg", lambda m: m.CIFGLSTMCell(INPUT, HIDDEN, **F64)),
+    ("CIFGLSTMCell-no-peepholes", "lstmlab.cells._cifg",
      lambda m: m.CIFGLSTMCell(INPUT, HIDDEN, peepholes=False, **F64)),
-    ("NIGLSTMCell", "lstmlab.cells.greff", lambda m: m.NIGLSTMCell(INPUT, HIDDEN, **F64)),
-    ("NFGLSTMCell", "lstmlab.cells.greff", lambda m: m.NFGLSTMCell(INPUT, HIDDEN, **F64)),
-    ("NOGLSTMCell", "lstmlab.cells.greff", lambda m: m.NOGLSTMCell(INPUT, HIDDEN, **F64)),
-    ("NIAFLSTMCell", "lstmlab.cells.greff", lambda m: m.NIAFLSTMCell(INPUT, HIDDEN, **F64)),
-    ("NOAFLSTMCell", "lstmlab.cells.greff", lambda m: m.NOAFLSTMCell(INPUT, HIDDEN, **F64)),
-    ("NPLSTMCell", "lstmlab.cells.greff", lambda m: m.NPLSTMCell(INPUT, HIDDEN, **F64)),
-    ("FGRLSTMCell", "lstmlab.cells.fgr", lambda m: m.FGRLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NIGLSTMCell", "lstmlab.cells._greff", lambda m: m.NIGLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NFGLSTMCell", "lstmlab.cells._greff", lambda m: m.NFGLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NOGLSTMCell", "lstmlab.cells._greff", lambda m: m.NOGLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NIAFLSTMCell", "lstmlab.cells._greff", lambda m: m.NIAFLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NOAFLSTMCell", "lstmlab.cells._greff", lambda m: m.NOAFLSTMCell(INPUT, HIDDEN, **F64)),
+    ("NPLSTMCell", "lstmlab.cells._greff", lambda m: m.NPLSTMCell(INPUT, HIDDEN, **F64)),
+    ("FGRLSTMCell", "lstmlab.cells._fgr", lambda m: m.FGRLSTMCell(INPUT, HIDDEN, **F64)),
 ]
 
 
@@ -68,7 +68,7 @@ def test_gradcheck_float64(module, build):
 
 def test_gradcheck_catches_a_truncated_gradient():
     """The harness can fail: detached peepholes drop a true gradient path on purpose."""
-    from lstmlab.cells.peephole import PeepholeLSTMCell
+    from lstmlab.cells._peephole import PeepholeLSTMCell
 
     assert not _gradcheck(PeepholeLSTMCell(INPUT, HIDDEN, detach_peepholes=True, **F64))
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells.greff import (
+from lstmlab.cells._greff import (
     NFGLSTMCell,
     NIAFLSTMCell,
     NIGLSTMCell,
@@ -13,9 +13,9 @@ from lstmlab.cells.greff import (
     NOGLSTMCell,
     NPLSTMCell,
 )
-from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.cells.state import LSTMState
+from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells._state import LSTMState
 
 B, I, H, T = 3, 5, 4, 6
 EXACT = {"atol": 1e-12, "rtol": 1e-12}

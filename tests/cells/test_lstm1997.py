@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from lstmlab.cells._state import Cell
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
@@ -14,7 +15,6 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997Cell,
     LSTM1997Weights,
 )
-from lstmlab.cells.state import Cell
 
 F64 = torch.float64
 # The default float64 tolerance (1e-7) is far looser than these identities need.

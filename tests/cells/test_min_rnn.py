@@ -6,8 +6,8 @@ import torch
 from torch.testing import assert_close
 
 from lstmlab.cells import MinGRUCell, MinLSTMCell
-from lstmlab.cells.min_rnn import gpos, scan_linear, scan_log
-from lstmlab.cells.state import HiddenState
+from lstmlab.cells._min_rnn import gpos, scan_linear, scan_log
+from lstmlab.cells._state import HiddenState
 from lstmlab.layers import MinGRU, MinLSTM, unroll
 
 B, I, H = 3, 4, 6

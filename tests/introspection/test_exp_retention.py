@@ -8,7 +8,7 @@ from torch.testing import assert_close
 
 from lstmlab.cells import SLSTMCell, SLSTMState
 from lstmlab.introspection import decompose
-from lstmlab.introspection.exp_retention import exp_retention, trace_slstm
+from lstmlab.introspection._exp_retention import exp_retention, trace_slstm
 from lstmlab.layers import SLSTM, unroll
 
 B, T, I, H = 3, 9, 4, 6

@@ -7,7 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstmlab.introspection import trace
-from lstmlab.introspection.intervention import Clamp, combine, patched_run
+from lstmlab.introspection._intervention import Clamp, combine, patched_run
 from lstmlab.layers import LSTM
 
 FIELDS = ("input", "forget", "candidate", "output", "cell", "hidden")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lstmlab.introspection import trace
-from lstmlab.introspection.preactivation import gate_terms
+from lstmlab.introspection._preactivation import gate_terms
 from lstmlab.layers import LSTM
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lstmlab.introspection._reconstruct import reconstruct_gates
+from lstmlab.introspection._recurrence import loop_recurrence
 from lstmlab.introspection.kernel import run_fused, standard_weights, step_gates
-from lstmlab.introspection.reconstruct import reconstruct_gates
-from lstmlab.introspection.recurrence import loop_recurrence
 
 needs_workspace = pytest.mark.skipif(
     not (hasattr(torch.ops.aten, "mkldnn_rnn_layer") and torch.backends.mkldnn.is_available()),
@@ -90,7 +90,8 @@ def test_a_misread_workspace_falls_back_to_reconstruction(monkeypatch, lstm_refe
                                                           break_what):
     """If oneDNN ever lays its workspace out differently, the checks reject it and the trace
     is computed the plain way: still the right numbers."""
-    from lstmlab.introspection import trace, workspace
+    from lstmlab.introspection import _workspace as workspace
+    from lstmlab.introspection import trace
 
     monkeypatch.setattr(workspace, "_CELL_STARTS", {})  # no place remembered from before
     if break_what == "gate layout":
@@ -113,7 +114,7 @@ def test_a_misread_workspace_falls_back_to_reconstruction(monkeypatch, lstm_refe
 def test_a_remembered_cell_section_is_checked_before_use(monkeypatch):
     """The search for the cell section runs once per layout; a remembered start that does not
     check out (here: a wrong one planted) is passed over and the search finds the right one."""
-    from lstmlab.introspection import workspace
+    from lstmlab.introspection import _workspace as workspace
 
     generator = torch.Generator().manual_seed(4)
     model = torch.nn.LSTM(3, 8)

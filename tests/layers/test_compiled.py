@@ -11,13 +11,15 @@ import torch
 from torch import nn
 
 from kernels_required import kernels_or_skip
-from lstmlab.cells.cifg import CIFGLSTMCell
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._cifg import CIFGLSTMCell
+from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._peephole import PeepholeLSTMCell
 from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
-from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.layers import cell_kernels, compiled, products
-from lstmlab.layers.compiled import compiled_unroll
-from lstmlab.layers.unroll import unroll
+from lstmlab.layers import _cell_kernels as cell_kernels
+from lstmlab.layers import _compiled as compiled
+from lstmlab.layers import _products as products
+from lstmlab.layers._compiled import compiled_unroll
+from lstmlab.layers._unroll import unroll
 
 kernels_or_skip(cell_kernels.load_cells(), "cells.c")
 

@@ -8,11 +8,11 @@ import torch
 from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
-from lstmlab.cells.cifg import CIFGLSTMCell
-from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.layers.lstm import LSTM
-from lstmlab.layers.unroll import unroll
+from lstmlab.cells._cifg import CIFGLSTMCell
+from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.layers._lstm import LSTM
+from lstmlab.layers._unroll import unroll
 
 # torch.nn.LSTM itself warns (once) that oneDNN has no projections; ours does not
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
@@ -208,7 +208,8 @@ def test_functional_call_reaches_both_paths(fused):
 @pytest.mark.parametrize("cell_class", [PeepholeLSTMCell, CIFGLSTMCell])
 def test_variant_layer_takes_the_compiled_kernels_and_equals_unroll(cell_class, monkeypatch):
     """A variant layer runs compiled_unroll; the numbers and gradients are unroll's."""
-    from lstmlab.layers import compiled, stack
+    from lstmlab.layers import _compiled as compiled
+    from lstmlab.layers import stack
 
     torch.manual_seed(3)
     layer = LSTM(3, 4, num_layers=2, bidirectional=True, cell=cell_class, dtype=torch.float64)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstmlab.layers import products
-from lstmlab.layers.products import Product, weight_gradients_onednn
+from lstmlab.layers import _products as products
+from lstmlab.layers._products import Product, weight_gradients_onednn
 
 
 @pytest.mark.parametrize("onednn", [True, False])

@@ -7,7 +7,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmlab.errors import UserError
 from lstmlab.layers import GRU, LSTM, RNN
-from lstmlab.layers.arguments import LayerInputError, LayerTypeError
+from lstmlab.layers._arguments import LayerInputError, LayerTypeError
 
 
 @pytest.mark.parametrize("layer_class", [LSTM, GRU, RNN])

@@ -9,7 +9,7 @@ import torch
 
 from lstmlab.errors import UserError
 from lstmlab.introspection import trace
-from lstmlab.reports.explorer import (
+from lstmlab.reports._explorer import (
     ROWS,
     ExplorerExample,
     explorer_data,

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from lstmlab.errors import UserError
-from lstmlab.reports.explorer import ROWS, ExplorerExample, write_explorer
-from lstmlab.reports.explorer_model import ExplorerModel, tokenize
+from lstmlab.reports._explorer import ROWS, ExplorerExample, write_explorer
+from lstmlab.reports._explorer_model import ExplorerModel, tokenize
 
 VOCABULARY = ("<unk>", ".", ",", "she", "he", "came", "out", "and", "played", "with", "her",
               "his", "dog")

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from lstmlab.reports import figures
+import lstmlab.reports._figures as figures
 
 WORDS = "she came out and played with her dog . the king met the girl and fed his cat .".split()
 MARKS = {"subject": [0, 9], "pronoun": [6, 15]}

@@ -1,4 +1,4 @@
-"""Escaping for each context and the Content-Security-Policy of every page (lstmlab.reports.page).
+"""Escaping for each context and the Content-Security-Policy of every page (lstmlab.reports._page).
 
 The browser tests render a report and an explorer whose every string is hostile: the script
 must run, nothing may be blocked or thrown, and the page must show the text exactly.
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from lstmlab.errors import UserError
-from lstmlab.reports.explorer import ROWS, ExplorerExample, format_values, write_explorer
-from lstmlab.reports.html import Report, ReportFigure, Section, write_report
-from lstmlab.reports.page import content_security_policy, document, script_json, text
+from lstmlab.reports._explorer import ROWS, ExplorerExample, format_values, write_explorer
+from lstmlab.reports._html import Report, ReportFigure, Section, write_report
+from lstmlab.reports._page import content_security_policy, document, script_json, text
 
 # Every way text has broken a page: end the script, open a comment, start a script, quotes,
 # an entity, markup, and the JavaScript line terminators U+2028 / U+2029.

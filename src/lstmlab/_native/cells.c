@@ -1,5 +1,5 @@
 /* The gate math of the variant cells, one step or a whole sequence per call, forward and
-   backward: lstmlab/layers/cell_kernels.py binds it, lstmlab/layers/compiled.py runs it.
+   backward: lstmlab/layers/_cell_kernels.py binds it, lstmlab/layers/_compiled.py runs it.
    cells_template.h is compiled twice: real = float (names ending _f), real = double (_d). */
 #include "lstmlab_native.h"
 

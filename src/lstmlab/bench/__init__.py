@@ -5,10 +5,10 @@ readout), ``runner`` (trials into a resumable store), ``trace_stats`` (how the t
 fails), ``render`` (the table, byte for byte from the store). Command: ``lstmlab bench-tasks``.
 """
 
-from lstmlab.bench.models import CELLS, BenchModel
-from lstmlab.bench.render import render
-from lstmlab.bench.runner import BenchConfig, read_store, run, run_trial
-from lstmlab.bench.tasks import TASKS
+from lstmlab.bench._models import CELLS, BenchModel
+from lstmlab.bench._render import render
+from lstmlab.bench._runner import BenchConfig, read_store, run, run_trial
+from lstmlab.bench._tasks import TASKS
 
 __all__ = ["CELLS", "TASKS", "BenchConfig", "BenchModel", "read_store", "render", "run",
            "run_trial"]

@@ -1,13 +1,13 @@
 """lstmlab.cells: one step of each recurrent cell, exactly as its paper defines it.
 
 Every cell is an ``nn.Module`` with ``cell(x_t, state) -> (new_state, gates)`` (the ``Cell``
-protocol in :mod:`lstmlab.cells.state`); the equations are in each module's docstring.
+protocol in :mod:`lstmlab.cells._state`); the equations are in each module's docstring.
 """
 
-from lstmlab.cells.cifg import CIFGLSTMCell
-from lstmlab.cells.elman import ElmanCell
-from lstmlab.cells.fgr import FGRLSTMCell, FGRState
-from lstmlab.cells.greff import (
+from lstmlab.cells._cifg import CIFGLSTMCell
+from lstmlab.cells._elman import ElmanCell
+from lstmlab.cells._fgr import FGRLSTMCell, FGRState
+from lstmlab.cells._greff import (
     NFGLSTMCell,
     NIAFLSTMCell,
     NIGLSTMCell,
@@ -15,9 +15,21 @@ from lstmlab.cells.greff import (
     NOGLSTMCell,
     NPLSTMCell,
 )
-from lstmlab.cells.gru import GRUCell
-from lstmlab.cells.layernorm_lstm import LayerNormLSTMCell
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._gru import GRUCell
+from lstmlab.cells._layernorm_lstm import LayerNormLSTMCell
+from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
+from lstmlab.cells._mlstm import MLSTMCell, MLSTMGates, MLSTMState
+from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells._slstm import SLSTMCell, SLSTMState
+from lstmlab.cells._state import (
+    Cell,
+    ElmanGates,
+    Gates,
+    GRUGates,
+    HiddenState,
+    LSTMState,
+)
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
@@ -27,18 +39,6 @@ from lstmlab.cells.lstm1997 import (
     LSTM1997State,
     LSTM1997Weights,
     Squash,
-)
-from lstmlab.cells.min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
-from lstmlab.cells.mlstm import MLSTMCell, MLSTMGates, MLSTMState
-from lstmlab.cells.peephole import PeepholeLSTMCell
-from lstmlab.cells.slstm import SLSTMCell, SLSTMState
-from lstmlab.cells.state import (
-    Cell,
-    ElmanGates,
-    Gates,
-    GRUGates,
-    HiddenState,
-    LSTMState,
 )
 
 __all__ = [

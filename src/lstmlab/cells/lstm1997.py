@@ -50,8 +50,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.parameters import check_size, check_step
-from lstmlab.cells.state import Gates
+from lstmlab.cells._parameters import check_size, check_step
+from lstmlab.cells._state import Gates
 
 
 @dataclass(frozen=True)

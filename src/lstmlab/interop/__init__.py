@@ -7,10 +7,10 @@ also reads GRU state dicts and the embedding that feeds the stack (``model_file.
 
 from pathlib import Path
 
-from lstmlab.interop.errors import InteropError
-from lstmlab.interop.keras import load_keras_lstm, read_keras, read_keras_lstm
-from lstmlab.interop.model_file import Embedding, LoadedModel, find_embedding, load_model
-from lstmlab.interop.torch_state import (
+from lstmlab.interop._errors import InteropError
+from lstmlab.interop._keras import load_keras_lstm, read_keras, read_keras_lstm
+from lstmlab.interop._model_file import Embedding, LoadedModel, find_embedding, load_model
+from lstmlab.interop._torch_state import (
     check_weights,
     load_torch_lstm,
     lstm_from_state_dict,

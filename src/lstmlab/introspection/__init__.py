@@ -19,21 +19,21 @@
 Jacobians re-run the model step by step with every state in the graph.
 """
 
-from lstmlab.introspection.exp_retention import (
+from lstmlab.introspection._exp_retention import (
     ExpRetention,
     SLSTMLayerTrace,
     exp_retention,
     trace_slstm,
 )
-from lstmlab.introspection.forgetting import ForgetEvent, discarded, forget_events
-from lstmlab.introspection.gradient_flow import (
+from lstmlab.introspection._forgetting import ForgetEvent, discarded, forget_events
+from lstmlab.introspection._gradient_flow import (
     GradientFlow,
     JacobianNorms,
     StateGradients,
     gradient_flow,
     jacobian_norms,
 )
-from lstmlab.introspection.gru import (
+from lstmlab.introspection._gru import (
     GRULayerTrace,
     GRUTrace,
     decompose_hidden,
@@ -41,7 +41,7 @@ from lstmlab.introspection.gru import (
     trace_gru,
     update_retention,
 )
-from lstmlab.introspection.intervention import (
+from lstmlab.introspection._intervention import (
     Clamp,
     GatePatch,
     PatchedRun,
@@ -49,17 +49,17 @@ from lstmlab.introspection.intervention import (
     identity_patch,
     patched_run,
 )
-from lstmlab.introspection.preactivation import GateTerms, gate_terms, previous_hidden
-from lstmlab.introspection.recurrence import linear_recurrence, loop_recurrence, scan_recurrence
-from lstmlab.introspection.retention import (
+from lstmlab.introspection._preactivation import GateTerms, gate_terms, previous_hidden
+from lstmlab.introspection._recurrence import linear_recurrence, loop_recurrence, scan_recurrence
+from lstmlab.introspection._retention import (
     Decomposition,
     decompose,
     initial_retention,
     retention,
     retention_matrix,
 )
-from lstmlab.introspection.saturation import GateSaturation, gate_saturation, saturation
-from lstmlab.introspection.trace import (
+from lstmlab.introspection._saturation import GateSaturation, gate_saturation, saturation
+from lstmlab.introspection._trace import (
     LayerTrace,
     Trace,
     TraceError,
@@ -67,9 +67,9 @@ from lstmlab.introspection.trace import (
     previous_cell,
     step_mask,
 )
-from lstmlab.introspection.trace_module import ModuleTrace, TracedCall, trace_module
-from lstmlab.introspection.tracer import trace
-from lstmlab.introspection.units import UnitRanking, auc, point_biserial, rank_units
+from lstmlab.introspection._trace_module import ModuleTrace, TracedCall, trace_module
+from lstmlab.introspection._tracer import trace
+from lstmlab.introspection._units import UnitRanking, auc, point_biserial, rank_units
 
 __all__ = [
     "Clamp",

@@ -16,13 +16,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.introspection.weights import (
+from lstmlab.introspection._weights import (
     FusedResult,
     StandardWeights,
     standard_weights,
     step_gates,
 )
-from lstmlab.introspection.workspace import can_read_workspace, workspace_run
+from lstmlab.introspection._workspace import can_read_workspace, workspace_run
 
 __all__ = ["FusedResult", "StandardWeights", "run_fused", "standard_weights", "step_gates"]
 

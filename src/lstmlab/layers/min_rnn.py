@@ -1,6 +1,6 @@
 """``MinGRU`` and ``MinLSTM``: stacks of the minimal cells with ``torch.nn.GRU``'s interface.
 
-Their only state is h (``lstmlab.cells.min_rnn``), so they take and return ``hx`` as
+Their only state is h (``lstmlab.cells._min_rnn``), so they take and return ``hx`` as
 ``torch.nn.GRU`` does, not ``nn.LSTM``'s (h, c): a minLSTM has no cell state apart from h.
 Constructor, input layouts (batch_first, unbatched, ``PackedSequence``), dropout between layers
 and parameter names (``weight_ih_l0``, ``bias_ih_l0``, ``*_reverse``) are torch's.
@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells.min_rnn import MinGRUCell, MinLSTMCell
-from lstmlab.cells.state import HiddenState
+from lstmlab.cells._min_rnn import MinGRUCell, MinLSTMCell
+from lstmlab.cells._state import HiddenState
 from lstmlab.layers.stack import Prepared, RecurrentStack
 
 
@@ -83,12 +83,12 @@ class _MinStack(RecurrentStack):
 
 
 class MinGRU(_MinStack):
-    """minGRU layers (``lstmlab.cells.min_rnn``) with ``torch.nn.GRU``'s interface."""
+    """minGRU layers (``lstmlab.cells._min_rnn``) with ``torch.nn.GRU``'s interface."""
 
     cell_class = MinGRUCell
 
 
 class MinLSTM(_MinStack):
-    """minLSTM layers (``lstmlab.cells.min_rnn``) with ``torch.nn.GRU``'s interface (h only)."""
+    """minLSTM layers (``lstmlab.cells._min_rnn``) with ``torch.nn.GRU``'s interface (h only)."""
 
     cell_class = MinLSTMCell

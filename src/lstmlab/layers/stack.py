@@ -30,18 +30,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmlab.cells.elman import ElmanCell
-from lstmlab.cells.gru import GRUCell
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._elman import ElmanCell
+from lstmlab.cells._gru import GRUCell
+from lstmlab.cells._lstm import LSTMCell
 from lstmlab.errors import UserError
-from lstmlab.layers.arguments import (
+from lstmlab.layers._arguments import (
     LayerInputError,
     LayerTypeError,
     check_constructor,
     check_hx_ranks,
 )
-from lstmlab.layers.compiled import compiled_unroll
-from lstmlab.layers.unroll import unroll
+from lstmlab.layers._compiled import compiled_unroll
+from lstmlab.layers._unroll import unroll
 
 # The cells whose parameters cuDNN's flat layout describes (torch's own equations).
 _CUDNN_CELLS = (LSTMCell, GRUCell, ElmanCell)

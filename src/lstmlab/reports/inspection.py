@@ -27,24 +27,24 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+import lstmlab.reports._figures as figures
 from lstmlab.errors import UserError
 from lstmlab.interop import load_model, read_state_dict
-from lstmlab.interop.model_class import build_model, call_arguments
-from lstmlab.interop.model_file import Embedding
+from lstmlab.interop._model_class import build_model, call_arguments
+from lstmlab.interop._model_file import Embedding
 from lstmlab.introspection import trace, trace_gru, trace_module
-from lstmlab.introspection.trace_module import recurrent_kind
-from lstmlab.reports import figures
-from lstmlab.reports.explorer import ExplorerExample, write_explorer
-from lstmlab.reports.html import EQUATIONS, Report, ReportFigure, Section, write_report
-from lstmlab.reports.inspect_gradients import Stack, gradient_curves
-from lstmlab.reports.inspect_input import (
+from lstmlab.introspection._trace_module import recurrent_kind
+from lstmlab.reports._explorer import ExplorerExample, write_explorer
+from lstmlab.reports._html import EQUATIONS, Report, ReportFigure, Section, write_report
+from lstmlab.reports._inspect_gradients import Stack, gradient_curves
+from lstmlab.reports._inspect_input import (
     InspectError,
     ModelInput,
     check_finite,
     check_seed,
     choose_input,
 )
-from lstmlab.reports.inspect_views import View, centred_window, views, window_retention
+from lstmlab.reports._inspect_views import View, centred_window, views, window_retention
 
 __all__ = ["InspectError", "inspect_model"]
 

@@ -2,7 +2,7 @@
 
 The fragment has no ``<html>`` or ``<head>``: a report can embed it; ``html_page`` wraps it into
 the standalone ``results.html`` with the Content-Security-Policy of every lstmlab page
-(``lstmlab.reports.page``: no script, own style only, images as ``data:`` URIs). Curves are
+(``lstmlab.reports._page``: no script, own style only, images as ``data:`` URIs). Curves are
 matplotlib PNGs written into ``data:`` URIs (base64), so the fragment is one self-contained
 string. Every string (method names, titles, cells) is escaped with ``page.text``.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import io
 
-from lstmlab.reports.page import BANNER_STYLE, banner, document
-from lstmlab.reports.page import text as escape
+from lstmlab.reports._page import BANNER_STYLE, banner, document
+from lstmlab.reports._page import text as escape
 from lstmlab.reproduce.results import ExperimentResults, RunResults
 from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.cells.parameters import check_size
+from lstmlab.cells._parameters import check_size
 from lstmlab.training.algorithm import StepOutcome
 from lstmlab.training.batch import Batch
 from lstmlab.training.losses import Loss

@@ -18,12 +18,12 @@ from typing import NamedTuple
 
 from torch import Tensor, nn
 
-from lstmlab.cells.state import Cell
-from lstmlab.layers.unroll import unroll
+from lstmlab.cells._state import Cell
+from lstmlab.layers._unroll import unroll
 
 
 class SequenceModel(nn.Module):
-    """``cell`` (a :class:`~lstmlab.cells.state.Cell` module) + ``readout`` (+ ``squash``)."""
+    """``cell`` (a :class:`~lstmlab.cells._state.Cell` module) + ``readout`` (+ ``squash``)."""
 
     def __init__(
         self, cell: Cell, readout: nn.Linear, squash: Callable[[Tensor], Tensor] | None = None

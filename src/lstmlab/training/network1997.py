@@ -23,6 +23,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from lstmlab.cells._parameters import check_size
+from lstmlab.cells._state import Gates
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
@@ -33,8 +35,6 @@ from lstmlab.cells.lstm1997 import (
     Squash,
     fill_uniform,
 )
-from lstmlab.cells.parameters import check_size
-from lstmlab.cells.state import Gates
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells.lstm1997 import Squash
-from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form
+from lstmlab.layers._cell_kernels import SIGMOID_FORMS, has_c_form
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
 

@@ -1,6 +1,6 @@
 """A population of standard LSTMs as one block-diagonal LSTM: torch's fused kernel for all K.
 
-K members with cells :class:`~lstmlab.cells.lstm.LSTMCell` (I inputs, H cells, no projection)
+K members with cells :class:`~lstmlab.cells._lstm.LSTMCell` (I inputs, H cells, no projection)
 are one LSTM of K·H cells reading K·I inputs whose weights are block-diagonal: member k's cells
 see only member k's inputs and member k's previous outputs. For each gate q in (i, f, g, o)
 
@@ -30,7 +30,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from lstmlab.cells.lstm import LSTMCell
+from lstmlab.cells._lstm import LSTMCell
 from lstmlab.training.model import SequenceModel
 
 GATES = 4  # i, f, g, o, torch's order
