@@ -24,7 +24,7 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import torch
-from lstmlab.reports.inspection import inspect_model
+from lstmlab.reports import inspect_model
 folder, steps = Path(sys.argv[1]), int(sys.argv[2])
 torch.set_num_threads(1)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -46,9 +46,7 @@ import torch
 from torch import Tensor, nn
 
 from kernel_build import kernel_build
-from lstmlab.cells._cifg import CIFGLSTMCell
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll

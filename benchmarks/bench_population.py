@@ -25,8 +25,7 @@ import time
 import torch
 from torch import nn
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import ElmanCell, LSTMCell
 from lstmlab.training import (
     RTRL,
     SGD,

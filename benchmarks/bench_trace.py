@@ -45,7 +45,8 @@ from collections.abc import Callable
 
 import torch
 
-from lstmlab.introspection import loop_recurrence, scan_recurrence, trace
+from lstmlab.introspection import trace
+from lstmlab.introspection._recurrence import loop_recurrence, scan_recurrence
 from lstmlab.introspection._workspace import can_read_workspace
 from lstmlab.introspection.kernel import run_fused, standard_weights
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import lstmlab.reports.inspection
+import lstmlab.reports
 import lstmlab.reproduce
 import lstmlab.tour
 from cli_cases import (
@@ -33,7 +33,7 @@ def no_work(monkeypatch):
         raise AssertionError("the command started working before checking its arguments")
 
     for module, name in ((lstmlab.tour, "run_tour"), (lstmlab.reproduce, "run"),
-                         (lstmlab.reports.inspection, "inspect_model")):
+                         (lstmlab.reports, "inspect_model")):
         monkeypatch.setattr(module, name, refuse)
 
 

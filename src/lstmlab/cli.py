@@ -206,8 +206,7 @@ def tour(
 
     import torch
 
-    from lstmlab.tour import TourConfig, run_tour, summary
-    from lstmlab.tour._report import write_tour_report
+    from lstmlab.tour import TourConfig, run_tour, summary, write_tour_report
 
     # The products are tiny (batch 32, 64 units): a second thread only adds synchronisation;
     # the seeds run in separate processes instead.
@@ -272,7 +271,7 @@ def inspect(
     refused: save model.state_dict() instead) or with h5py (Keras). Writes OUT/index.html,
     OUT/explorer.html and OUT/figures/. Give exactly one of --text, --ids and --input.
     """
-    from lstmlab.reports.inspection import inspect_model
+    from lstmlab.reports import inspect_model
 
     # a UserError (wrong file, vocabulary, input) leaves through the app's one error path
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -434,10 +433,7 @@ def bench_tasks(
     result from the cell's trace. Writes OUT/state_tracking.md and .csv from the store."""
     import torch
 
-    from lstmlab.bench._models import CELLS
-    from lstmlab.bench._render import render
-    from lstmlab.bench._runner import BenchConfig, read_store, run
-    from lstmlab.bench._tasks import TASKS
+    from lstmlab.bench import CELLS, TASKS, BenchConfig, read_store, render, run
     from lstmlab.errors import UserError
 
     torch.set_num_threads(1)  # tiny layers: a second thread only adds synchronisation

@@ -7,10 +7,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from lstmlab.bench import CELLS, BenchConfig, BenchModel, read_store, render, run
 from lstmlab.bench import _runner as runner_module
-from lstmlab.bench._models import CELLS, BenchModel
-from lstmlab.bench._render import render
-from lstmlab.bench._runner import BenchConfig, read_store, run
 from lstmlab.cli import app
 from lstmlab.errors import UserError
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from lstmlab.bench._tasks import TASKS, modular, parity, revision
+from lstmlab.bench import TASKS
+from lstmlab.bench._tasks import modular, parity, revision
 
 
 def _generator(seed: int = 0) -> torch.Generator:

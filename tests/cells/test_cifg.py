@@ -5,9 +5,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._cifg import CIFGLSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.cells._state import LSTMState
+from lstmlab.cells import CIFGLSTMCell, LSTMState, PeepholeLSTMCell
 
 B, I, H, T = 3, 5, 4, 6
 EXACT = {"atol": 1e-12, "rtol": 1e-12}

@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._state import ElmanGates, HiddenState
+from lstmlab.cells import ElmanCell, ElmanGates, HiddenState
 
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}
 

@@ -5,10 +5,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._fgr import FGRLSTMCell, FGRState
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.cells._state import LSTMState
-from lstmlab.layers._unroll import unroll
+from lstmlab.cells import FGRLSTMCell, FGRState, LSTMState, PeepholeLSTMCell
+from lstmlab.layers import unroll
 
 B, I, H, T = 3, 5, 4, 6
 EXACT = {"atol": 1e-12, "rtol": 1e-12}

@@ -7,7 +7,7 @@ import importlib
 import pytest
 import torch
 
-from lstmlab.cells._state import Cell
+from lstmlab.cells import Cell
 
 BATCH, STEPS, INPUT, HIDDEN = 2, 3, 3, 3
 F64 = {"dtype": torch.float64}
@@ -68,7 +68,7 @@ def test_gradcheck_float64(module, build):
 
 def test_gradcheck_catches_a_truncated_gradient():
     """The harness can fail: detached peepholes drop a true gradient path on purpose."""
-    from lstmlab.cells._peephole import PeepholeLSTMCell
+    from lstmlab.cells import PeepholeLSTMCell
 
     assert not _gradcheck(PeepholeLSTMCell(INPUT, HIDDEN, detach_peepholes=True, **F64))
 

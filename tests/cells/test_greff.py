@@ -5,17 +5,17 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._greff import (
+from lstmlab.cells import (
+    LSTMCell,
+    LSTMState,
     NFGLSTMCell,
     NIAFLSTMCell,
     NIGLSTMCell,
     NOAFLSTMCell,
     NOGLSTMCell,
     NPLSTMCell,
+    PeepholeLSTMCell,
 )
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.cells._state import LSTMState
 
 B, I, H, T = 3, 5, 4, 6
 EXACT = {"atol": 1e-12, "rtol": 1e-12}

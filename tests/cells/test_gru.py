@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._gru import GRUCell
-from lstmlab.cells._state import GRUGates, HiddenState
+from lstmlab.cells import GRUCell, GRUGates, HiddenState
 
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._state import Gates, LSTMState
+from lstmlab.cells import Gates, LSTMCell, LSTMState
 
 
 def _inputs(batch=3, input_size=4, output_size=5, hidden_size=5, dtype=torch.float64, seed=0):

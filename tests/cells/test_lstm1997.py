@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells._state import Cell
+from lstmlab.cells import Cell
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,

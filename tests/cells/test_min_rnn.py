@@ -5,9 +5,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells import MinGRUCell, MinLSTMCell
+from lstmlab.cells import HiddenState, MinGRUCell, MinLSTMCell
 from lstmlab.cells._min_rnn import gpos, scan_linear, scan_log
-from lstmlab.cells._state import HiddenState
 from lstmlab.layers import MinGRU, MinLSTM, unroll
 
 B, I, H = 3, 4, 6

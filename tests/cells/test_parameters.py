@@ -5,12 +5,8 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._gru import GRUCell
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import ElmanCell, GRUCell, LSTMCell, LSTMState, PeepholeLSTMCell
 from lstmlab.cells._parameters import check_size, zero_state
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.cells._state import LSTMState
 
 
 @pytest.mark.parametrize(("ours", "theirs"), [

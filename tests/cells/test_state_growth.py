@@ -4,9 +4,9 @@ a forget gate keeps it bounded. Checked on the continual embedded Reber grammar.
 
 import torch
 
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import LSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell
-from lstmlab.layers._unroll import unroll
+from lstmlab.layers import unroll
 from lstmlab.tasks.continual_reber import ContinualEmbeddedReber
 
 STEPS = 4000

@@ -7,8 +7,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from lstmlab.cells import SLSTMCell, SLSTMState
-from lstmlab.introspection import decompose
-from lstmlab.introspection._exp_retention import exp_retention, trace_slstm
+from lstmlab.introspection import decompose, exp_retention, trace_slstm
 from lstmlab.layers import SLSTM, unroll
 
 B, T, I, H = 3, 9, 4, 6

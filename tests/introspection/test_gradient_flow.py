@@ -186,7 +186,7 @@ def test_rnn_jacobian_matches_the_closed_form():
 
 
 def test_variant_cells_run_their_own_step():
-    from lstmlab.cells._peephole import PeepholeLSTMCell
+    from lstmlab.cells import PeepholeLSTMCell
 
     model = LSTM(3, 4, cell=PeepholeLSTMCell).double()
     x = torch.randn(6, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))

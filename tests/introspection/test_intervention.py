@@ -6,8 +6,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstmlab.introspection import trace
-from lstmlab.introspection._intervention import Clamp, combine, patched_run
+from lstmlab.introspection import Clamp, combine, patched_run, trace
 from lstmlab.layers import LSTM
 
 FIELDS = ("input", "forget", "candidate", "output", "cell", "hidden")

@@ -4,8 +4,7 @@ step by step from torch's equations, and to logit(f) of the trace, to 1e-10 in f
 import pytest
 import torch
 
-from lstmlab.introspection import trace
-from lstmlab.introspection._preactivation import gate_terms
+from lstmlab.introspection import gate_terms, trace
 from lstmlab.layers import LSTM
 
 

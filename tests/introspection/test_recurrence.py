@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstmlab.introspection import linear_recurrence, loop_recurrence, scan_recurrence
+from lstmlab.introspection._recurrence import linear_recurrence, loop_recurrence, scan_recurrence
 
 
 def written_out(f, u, c0):

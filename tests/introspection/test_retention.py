@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstmlab.introspection import decompose, initial_retention, retention, retention_matrix, trace
+from lstmlab.introspection import decompose, retention, retention_matrix, trace
+from lstmlab.introspection._retention import initial_retention
 
 TOLERANCE = {torch.float64: 1e-12, torch.float32: 1e-5}
 

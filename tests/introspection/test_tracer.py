@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import LSTMCell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
 
@@ -126,7 +126,7 @@ def test_trace_of_our_lstm_equals_our_unroll(config):
 
 
 def test_variant_cell_is_traced_by_recording_unroll():
-    from lstmlab.cells._peephole import PeepholeLSTMCell
+    from lstmlab.cells import PeepholeLSTMCell
 
     generator = torch.Generator().manual_seed(5)
     model = LSTM(4, 5, num_layers=2, cell=PeepholeLSTMCell).double()

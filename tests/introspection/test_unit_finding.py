@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstmlab.introspection import auc, point_biserial, rank_units, trace
+from lstmlab.introspection import rank_units, trace
+from lstmlab.introspection._units import auc, point_biserial
 
 
 def planted_model(hidden, unit, generator):

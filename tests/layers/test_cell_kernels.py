@@ -9,10 +9,10 @@ import torch
 
 from kernels_required import needs_kernels
 from lstmlab import native
-from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells import PeepholeLSTMCell
 from lstmlab.layers import _cell_kernels as cell_kernels
+from lstmlab.layers import unroll
 from lstmlab.layers._compiled import compiled_unroll
-from lstmlab.layers._unroll import unroll
 
 
 @pytest.fixture

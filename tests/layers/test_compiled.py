@@ -11,15 +11,12 @@ import torch
 from torch import nn
 
 from kernels_required import kernels_or_skip
-from lstmlab.cells._cifg import CIFGLSTMCell
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
 from lstmlab.layers import _cell_kernels as cell_kernels
 from lstmlab.layers import _compiled as compiled
-from lstmlab.layers import _products as products
-from lstmlab.layers._compiled import compiled_unroll
-from lstmlab.layers._unroll import unroll
+from lstmlab.layers import unroll
+from lstmlab.layers._compiled import Tuning, compiled_unroll
 
 kernels_or_skip(cell_kernels.load_cells(), "cells.c")
 
@@ -77,7 +74,7 @@ def run(path, cell, xs, state, weights):
     xs = xs.detach().requires_grad_(True)
     state = type(state)(*(t.detach().requires_grad_(True) for t in state))
     outputs, final, _ = path(cell, xs, state)
-    assert took_fast_path(outputs) == (path is compiled_unroll)
+    assert took_fast_path(outputs) == (path is not unroll)
     loss = (outputs * weights[0]).sum() + sum((t * w).sum() for t, w in
                                               zip(final, weights[1:], strict=False))
     loss.backward()
@@ -88,15 +85,15 @@ def run(path, cell, xs, state, weights):
     return outputs, final, grads
 
 
-def use_loop(monkeypatch, loop: str) -> None:
+def loop_tuning(loop: str, chunk_rows: int = Tuning.chunk_rows) -> Tuning:
     """Every way the fast path runs the steps: the whole sequence in C ("c-loop", small
     layers), and a Python loop of products and C gate kernels ("python-loop": oneDNN for the
     large float32 products; "-mkl": torch.mm everywhere; "-onednn-all": oneDNN for the weight
-    gradients too). The oneDNN variants only differ in float32."""
-    monkeypatch.setattr(compiled, "SMALL_STEP", 10**9 if loop == "c-loop" else 0)
-    monkeypatch.setattr(products, "ONEDNN", loop != "python-loop-mkl")
-    monkeypatch.setattr(products, "ONEDNN_MIN", 0)  # oneDNN even for the tests' tiny products
-    monkeypatch.setattr(products, "ONEDNN_WEIGHT_GRADIENTS", loop == "python-loop-onednn-all")
+    gradients too). The oneDNN variants only differ in float32; oneDNN runs even the tests'
+    tiny products (``onednn_min=0``)."""
+    return Tuning(small_step=10**9 if loop == "c-loop" else 0, chunk_rows=chunk_rows,
+                  onednn_min=None if loop == "python-loop-mkl" else 0,
+                  onednn_weight_gradients=loop == "python-loop-onednn-all")
 
 
 # every cell through both loops in both dtypes; the other product paths (float32 only) with
@@ -108,8 +105,8 @@ RUNS += [(name, loop, torch.float32) for name in ("peephole", "cifg", "lstm1997"
 
 
 @pytest.mark.parametrize(("name", "loop", "dtype"), RUNS)
-def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype, monkeypatch) -> None:
-    use_loop(monkeypatch, loop)
+def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype) -> None:
+    fast = functools.partial(compiled_unroll, tuning=loop_tuning(loop))
     cell = make(name, dtype)
     generator = torch.Generator().manual_seed(1)
     steps, batch = 9, 4
@@ -119,7 +116,7 @@ def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype, monkeypa
     weights = [torch.randn(reference.outputs.shape, generator=generator, dtype=dtype)]
     weights += [torch.randn(t.shape, generator=generator, dtype=dtype) for t in reference.state]
     expected = run(unroll, cell, xs, state, weights)
-    actual = run(compiled_unroll, cell, xs, state, weights)
+    actual = run(fast, cell, xs, state, weights)
     tolerance = TOLERANCE[dtype]
     torch.testing.assert_close(actual[0], expected[0], **tolerance)
     for got, want in zip(actual[1], expected[1], strict=True):
@@ -134,24 +131,23 @@ def test_fast_equals_readable(name: str, loop: str, dtype: torch.dtype, monkeypa
 
 
 @pytest.mark.parametrize("loop", ["c-loop", "python-loop"])
-def test_zero_initial_state_and_long_sequence(loop: str, monkeypatch) -> None:
+def test_zero_initial_state_and_long_sequence(loop: str) -> None:
     """The default (zero) state and 200 steps, where errors would compound."""
-    use_loop(monkeypatch, loop)
     cell = make("peephole", torch.float64)
     xs = torch.randn(200, 3, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    expected, actual = unroll(cell, xs), compiled_unroll(cell, xs)
+    expected, actual = unroll(cell, xs), compiled_unroll(cell, xs, tuning=loop_tuning(loop))
     torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(actual.state.c, expected.state.c, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("loop", ["c-loop", "python-loop"])
 @pytest.mark.parametrize("name", ["peephole", "lstm1997"])
-def test_reverse(name: str, loop: str, monkeypatch) -> None:
+def test_reverse(name: str, loop: str) -> None:
     """reverse=True: outputs and final state as unroll's reverse direction."""
-    use_loop(monkeypatch, loop)
     cell = make(name, torch.float64)
     xs = torch.randn(6, 3, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    expected, actual = unroll(cell, xs, reverse=True), compiled_unroll(cell, xs, reverse=True)
+    expected = unroll(cell, xs, reverse=True)
+    actual = compiled_unroll(cell, xs, reverse=True, tuning=loop_tuning(loop))
     assert took_fast_path(actual.outputs)
     torch.testing.assert_close(actual.outputs, expected.outputs, rtol=1e-10, atol=1e-10)
     for got, want in zip(actual.state, expected.state, strict=True):
@@ -175,10 +171,10 @@ def test_recording_without_grad_is_fast_and_equal(name: str, dtype: torch.dtype,
 
     monkeypatch.setattr(compiled, "unroll", refuse)
     for small in (10**9, 0):
-        monkeypatch.setattr(compiled, "SMALL_STEP", small)
         for reverse, want in zip((False, True), expected, strict=True):
             with torch.no_grad():
-                got = compiled_unroll(cell, xs, state, record=True, reverse=reverse)
+                got = compiled_unroll(cell, xs, state, record=True, reverse=reverse,
+                                      tuning=Tuning(small_step=small))
             pairs = [(got.outputs, want.outputs), *zip(got.state, want.state, strict=True)]
             for got_part, want_part in zip(got.recording, want.recording, strict=True):
                 pairs += zip(got_part, want_part, strict=True)
@@ -188,16 +184,15 @@ def test_recording_without_grad_is_fast_and_equal(name: str, dtype: torch.dtype,
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("name", ["lstm", "peephole", "cifg-nopeep", "lstm1997"])
-def test_no_grad_forward_in_chunks(name: str, dtype: torch.dtype, monkeypatch) -> None:
+def test_no_grad_forward_in_chunks(name: str, dtype: torch.dtype) -> None:
     """Without gradients the input projection goes chunk by chunk (here 2 steps, the last
     chunk short): outputs and final state as unroll's."""
-    use_loop(monkeypatch, "python-loop")
-    monkeypatch.setattr(compiled, "CHUNK_ROWS", 8)  # B = 4: two steps a chunk, T = 9
+    tuning = loop_tuning("python-loop", chunk_rows=8)  # B = 4: two steps a chunk, T = 9
     cell = make(name, dtype)
     xs = torch.randn(9, 4, 5, generator=torch.Generator().manual_seed(6), dtype=dtype)
     state = random_state(cell, 4, dtype)
     with torch.no_grad():
-        expected, actual = unroll(cell, xs, state), compiled_unroll(cell, xs, state)
+        expected, actual = unroll(cell, xs, state), compiled_unroll(cell, xs, state, tuning=tuning)
     torch.testing.assert_close(actual.outputs, expected.outputs, **TOLERANCE[dtype])
     for got, want in zip(actual.state, expected.state, strict=True):
         torch.testing.assert_close(got, want, **TOLERANCE[dtype])

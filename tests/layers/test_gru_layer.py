@@ -5,7 +5,7 @@ import torch
 from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
-from lstmlab.layers._gru import GRU
+from lstmlab.layers import GRU
 
 CASES = [
     Case(),

@@ -8,11 +8,8 @@ import torch
 from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
-from lstmlab.cells._cifg import CIFGLSTMCell
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.layers._lstm import LSTM
-from lstmlab.layers._unroll import unroll
+from lstmlab.cells import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
+from lstmlab.layers import LSTM, unroll
 
 # torch.nn.LSTM itself warns (once) that oneDNN has no projections; ours does not
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")

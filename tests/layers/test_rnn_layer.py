@@ -5,7 +5,7 @@ import torch
 from layer_parity import Case, check_parity, make_pair
 from torch.testing import assert_close
 
-from lstmlab.layers._rnn import RNN
+from lstmlab.layers import RNN
 
 CASES = [
     Case(),

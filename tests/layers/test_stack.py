@@ -6,8 +6,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmlab.errors import UserError
-from lstmlab.layers import GRU, LSTM, RNN
-from lstmlab.layers._arguments import LayerInputError, LayerTypeError
+from lstmlab.layers import GRU, LSTM, RNN, LayerInputError, LayerTypeError
 
 
 @pytest.mark.parametrize("layer_class", [LSTM, GRU, RNN])

@@ -5,11 +5,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.testing import assert_close
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._gru import GRUCell
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._state import Gates, HiddenState, LSTMState
-from lstmlab.layers._unroll import unroll
+from lstmlab.cells import ElmanCell, Gates, GRUCell, HiddenState, LSTMCell, LSTMState
+from lstmlab.layers import unroll
 
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}
 

@@ -9,14 +9,8 @@ import torch
 
 from lstmlab.errors import UserError
 from lstmlab.introspection import trace
-from lstmlab.reports._explorer import (
-    ROWS,
-    ExplorerExample,
-    explorer_data,
-    format_retention,
-    format_values,
-    write_explorer,
-)
+from lstmlab.reports import ExplorerExample, write_explorer
+from lstmlab.reports._explorer import ROWS, explorer_data, format_retention, format_values
 
 WORDS = ("she", "came", "out", "and", "played", "with", "her", "dog", ".")
 

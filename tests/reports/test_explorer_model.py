@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from lstmlab.errors import UserError
-from lstmlab.reports._explorer import ROWS, ExplorerExample, write_explorer
-from lstmlab.reports._explorer_model import ExplorerModel, tokenize
+from lstmlab.reports import ExplorerExample, ExplorerModel, write_explorer
+from lstmlab.reports._explorer import ROWS
+from lstmlab.reports._explorer_model import tokenize
 
 VOCABULARY = ("<unk>", ".", ",", "she", "he", "came", "out", "and", "played", "with", "her",
               "his", "dog")

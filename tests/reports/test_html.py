@@ -6,7 +6,7 @@ import re
 import matplotlib.pyplot as plt
 import pytest
 
-from lstmlab.reports._html import Report, ReportFigure, Section, write_report
+from lstmlab.reports import Report, ReportFigure, Section, write_report
 
 
 def _figure():

@@ -6,11 +6,13 @@ import json
 import pytest
 import torch
 
-from lstmlab.interop import find_embedding, load_model
+from lstmlab.interop import load_model
+from lstmlab.interop._model_file import find_embedding
 from lstmlab.introspection import LayerTrace, retention_matrix, trace
+from lstmlab.reports import InspectError
 from lstmlab.reports._inspect_input import text_features
 from lstmlab.reports._inspect_views import centred_window, window_retention
-from lstmlab.reports._vocabulary import InspectError, encode_text, parse_ids, read_vocabulary
+from lstmlab.reports._vocabulary import encode_text, parse_ids, read_vocabulary
 
 
 def test_corpus_dictionary_as_data_corpus_builds_it(tmp_path):

@@ -14,8 +14,15 @@ import numpy as np
 import pytest
 
 from lstmlab.errors import UserError
-from lstmlab.reports._explorer import ROWS, ExplorerExample, format_values, write_explorer
-from lstmlab.reports._html import Report, ReportFigure, Section, write_report
+from lstmlab.reports import (
+    ExplorerExample,
+    Report,
+    ReportFigure,
+    Section,
+    write_explorer,
+    write_report,
+)
+from lstmlab.reports._explorer import ROWS, format_values
 from lstmlab.reports._page import content_security_policy, document, script_json, text
 
 # Every way text has broken a page: end the script, open a comment, start a script, quotes,

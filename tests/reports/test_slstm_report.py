@@ -8,7 +8,7 @@ from torch.testing import assert_close
 
 from lstmlab.errors import UserError
 from lstmlab.layers import SLSTM
-from lstmlab.reports._slstm_report import write_slstm_report
+from lstmlab.reports import write_slstm_report
 
 
 def _model_and_input():

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import LSTMCell
 from lstmlab.training import (
     SGD,
     Adam,

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lstmlab.cells._state import ElmanGates, HiddenState
+from lstmlab.cells import ElmanGates, HiddenState
 from lstmlab.training import (
     RTRL,
     SequenceBatch,

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lstmlab.cells._peephole import PeepholeLSTMCell
+from lstmlab.cells import PeepholeLSTMCell
 from lstmlab.training import Adam, SequenceBatch, SequenceModel, TrainConfig, train
 
 

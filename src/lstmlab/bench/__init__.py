@@ -1,8 +1,9 @@
 """lstmlab.bench: the state-tracking and storage-revision bench of the whole cell family.
 
-``tasks`` (parity, modular sum, key-value revision), ``models`` (one layer of each cell and a
-readout), ``runner`` (trials into a resumable store), ``trace_stats`` (how the trace solves or
-fails), ``render`` (the table, byte for byte from the store). Command: ``lstmlab bench-tasks``.
+``_tasks`` (parity, modular sum, key-value revision), ``_models`` (one layer of each cell and a
+readout), ``_runner`` (trials into a resumable store), ``_trace_stats`` (how the trace solves
+or fails), ``_render`` (the table, byte for byte from the store). Command:
+``lstmlab bench-tasks``.
 """
 
 from lstmlab.bench._models import CELLS, BenchModel

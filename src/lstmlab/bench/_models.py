@@ -16,9 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.lstm1997 import LSTM1997Cell
-from lstmlab.layers import GRU, LSTM, MLSTM, RNN, SLSTM, MinGRU, MinLSTM
+from lstmlab.layers import GRU, LSTM, MLSTM, RNN, SLSTM, MinGRU, MinLSTM, Recording, unroll
 from lstmlab.layers._compiled import compiled_unroll
-from lstmlab.layers._unroll import Recording, unroll
 
 CELLS: dict[str, Callable[[int, int], nn.Module]] = {
     "lstm": lambda i, h: LSTM(i, h),

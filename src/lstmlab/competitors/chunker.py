@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.cells._elman import ElmanCell
+from lstmlab.cells import ElmanCell
 
 
 def surprises(predictions: Tensor, targets: Tensor, surprise: float) -> Tensor:

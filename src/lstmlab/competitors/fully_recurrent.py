@@ -27,8 +27,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._state import HiddenState
+from lstmlab.cells import ElmanCell, HiddenState
 from lstmlab.training.model import SequenceModel
 
 

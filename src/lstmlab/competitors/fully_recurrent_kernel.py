@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.cells._elman import ElmanCell
+from lstmlab.cells import ElmanCell
 from lstmlab.competitors.fully_recurrent import SkipCell
 from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.native import Library

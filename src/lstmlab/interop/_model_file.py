@@ -1,5 +1,7 @@
 """A user's model file as ``inspect`` reads it: the recurrent stack and the embedding that feeds it.
 
+``load_lstm(path)``: only the LSTM, by the file's suffix (Keras or a torch state dict).
+
 ``load_model(path)`` reads a torch state dict (``torch.load(weights_only=True)``) or a Keras file
 (h5py) and returns the first recurrent stack as our ``LSTM`` or ``GRU`` (batch_first, eval mode)
 plus, when the file holds one, the embedding table (V, E) whose width E is the stack's input
@@ -23,13 +25,15 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from lstmlab.interop._keras import read_keras
+from lstmlab.interop._keras import load_keras_lstm, read_keras
 from lstmlab.interop._torch_state import (
     check_weights,
+    load_torch_lstm,
     lstm_from_state_dict,
     read_state_dict,
     recurrent_from_state_dict,
 )
+from lstmlab.layers import LSTM
 
 _NAMED = re.compile(r"(^|[._])(encoder|embedding|embeddings|embed|emb|wte|lookup)s?($|[._])")
 
@@ -99,3 +103,11 @@ def load_model(path: str | Path) -> LoadedModel:
                                   embedding.weight.to(model.weight_ih_l0.dtype))
     kind = "LSTM" if model.mode == "LSTM" else "GRU"
     return LoadedModel(model, kind, prefix, embedding, state)
+
+
+def load_lstm(path: str | Path) -> LSTM:
+    """Our LSTM (batch_first=True, eval mode) from a Keras file or a torch state dict."""
+    path = Path(path)
+    if path.suffix in (".keras", ".h5", ".hdf5"):
+        return load_keras_lstm(path)
+    return load_torch_lstm(path)

@@ -41,87 +41,29 @@ from lstmlab.introspection._gru import (
     trace_gru,
     update_retention,
 )
-from lstmlab.introspection._intervention import (
-    Clamp,
-    GatePatch,
-    PatchedRun,
-    combine,
-    identity_patch,
-    patched_run,
-)
-from lstmlab.introspection._preactivation import GateTerms, gate_terms, previous_hidden
-from lstmlab.introspection._recurrence import linear_recurrence, loop_recurrence, scan_recurrence
-from lstmlab.introspection._retention import (
-    Decomposition,
-    decompose,
-    initial_retention,
-    retention,
-    retention_matrix,
-)
-from lstmlab.introspection._saturation import GateSaturation, gate_saturation, saturation
-from lstmlab.introspection._trace import (
-    LayerTrace,
-    Trace,
-    TraceError,
-    final_cell,
-    previous_cell,
-    step_mask,
-)
+from lstmlab.introspection._intervention import Clamp, GatePatch, PatchedRun, combine, patched_run
+from lstmlab.introspection._preactivation import GateTerms, gate_terms
+from lstmlab.introspection._retention import Decomposition, decompose, retention, retention_matrix
+from lstmlab.introspection._saturation import GateSaturation, saturation
+from lstmlab.introspection._trace import LayerTrace, Trace, TraceError
 from lstmlab.introspection._trace_module import ModuleTrace, TracedCall, trace_module
 from lstmlab.introspection._tracer import trace
-from lstmlab.introspection._units import UnitRanking, auc, point_biserial, rank_units
+from lstmlab.introspection._units import UnitRanking, rank_units
 
 __all__ = [
-    "Clamp",
-    "GatePatch",
-    "GateTerms",
-    "PatchedRun",
-    "combine",
-    "gate_terms",
-    "identity_patch",
-    "patched_run",
-    "previous_hidden",
-    "Decomposition",
-    "ExpRetention",
-    "ForgetEvent",
-    "GateSaturation",
-    "GRULayerTrace",
-    "GRUTrace",
-    "GradientFlow",
-    "JacobianNorms",
-    "LayerTrace",
-    "ModuleTrace",
-    "SLSTMLayerTrace",
-    "StateGradients",
-    "Trace",
-    "TraceError",
-    "TracedCall",
-    "UnitRanking",
-    "auc",
-    "decompose",
-    "decompose_hidden",
-    "discarded",
-    "exp_retention",
-    "final_cell",
-    "forget_events",
-    "gate_saturation",
-    "gradient_flow",
-    "initial_retention",
-    "jacobian_norms",
-    "linear_recurrence",
-    "loop_recurrence",
-    "overwritten",
-    "point_biserial",
-    "previous_cell",
-    "rank_units",
-    "retention",
-    "retention_matrix",
-    "saturation",
-    "scan_recurrence",
-    "step_mask",
-    "trace",
-    "trace_gru",
-    "trace_module",
-    "update_retention",
-    "trace_slstm",
+    # the trace of any LSTM, of the LSTMs and GRUs inside a user's module, of a GRU, an sLSTM
+    "trace", "Trace", "LayerTrace", "TraceError",
+    "trace_module", "ModuleTrace", "TracedCall",
+    "trace_gru", "GRUTrace", "GRULayerTrace",
+    "trace_slstm", "SLSTMLayerTrace",
+    # what the trace means
+    "retention", "retention_matrix", "decompose", "Decomposition",
+    "forget_events", "discarded", "ForgetEvent",
+    "saturation", "GateSaturation",
+    "gradient_flow", "GradientFlow", "StateGradients", "jacobian_norms", "JacobianNorms",
+    "rank_units", "UnitRanking",
+    "gate_terms", "GateTerms",
+    "patched_run", "Clamp", "combine", "GatePatch", "PatchedRun",
+    "update_retention", "overwritten", "decompose_hidden",
+    "exp_retention", "ExpRetention",
 ]

@@ -40,9 +40,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells._slstm import SLSTMCell, SLSTMState
+from lstmlab.cells import SLSTMCell, SLSTMState
 from lstmlab.introspection._trace import LayerTrace, Trace
-from lstmlab.layers._unroll import unroll
+from lstmlab.layers import unroll
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells._state import Gates
+from lstmlab.cells import Gates
 from lstmlab.introspection._trace import LayerTrace, Trace
 from lstmlab.introspection._tracer import (
     initial_states,

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells._state import HiddenState, LSTMState
+from lstmlab.cells import HiddenState, LSTMState
 from lstmlab.introspection.kernel import standard_weights
 from lstmlab.layers._unroll import check_lengths
 

@@ -33,12 +33,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import LSTMCell
 from lstmlab.introspection._reconstruct import reconstruct_gates, split_gates
 from lstmlab.introspection._recurrence import linear_recurrence
 from lstmlab.introspection._trace import LayerTrace, Trace
 from lstmlab.introspection.kernel import run_fused, standard_weights
-from lstmlab.layers._unroll import check_lengths, unroll
+from lstmlab.layers import unroll
+from lstmlab.layers._unroll import check_lengths
 
 
 def is_standard_lstm(model: nn.Module) -> bool:

@@ -22,12 +22,14 @@ What makes it fast, with the cell's equations unchanged (they are in each cell's
        dweight_ih = dpre.T @ xs,  dweight_hh = dpre.T @ y_prev,  dxs = dpre @ weight_ih
    (y_prev = [y_0, y_1, .., y_{T-2}] with y_0 the initial state's), and peephole gradients are
    sums over all steps, e.g. dp_i = sum_{t,b} dpre_i * c_{t-1}.
-Products (``products``): on CPU in float32, the large ones (``products.ONEDNN_MIN``) go through
+Products (``_products``): on CPU in float32, the large ones (``Tuning.onednn_min``) go through
 oneDNN with the weight packed once per call (``torch.ops.mkldnn._linear_pointwise``),
 faster per flop than MKL on the AMD machines we run on (BENCHMARKS.md, the GFLOP/s table's
-per-step peaks); the rest through ``torch.mm``. Small layers (at most ``SMALL_STEP``
+per-step peaks); the rest through ``torch.mm``. Small layers (at most ``Tuning.small_step``
 multiply-adds a step, the 1997 sizes) run the whole sequence, products included, in C: there
-a BLAS call and a Python iteration cost more than the arithmetic.
+a BLAS call and a Python iteration cost more than the arithmetic. ``Tuning`` holds these
+thresholds; ``compiled_unroll(..., tuning=...)`` takes another one (the tests force each way of
+running the steps with it).
 
 The readable path (``unroll``) is the reference: ``tests/layers/test_compiled.py`` checks outputs,
 final states and every gradient against it, for each way of running the steps. Whatever this
@@ -38,18 +40,21 @@ devices, no C compiler) goes to ``unroll``: ``compiled_unroll`` can replace ``un
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells._cifg import CIFGLSTMCell
-from lstmlab.cells._lstm import LSTMCell
-from lstmlab.cells._peephole import PeepholeLSTMCell
-from lstmlab.cells._state import Gates, LSTMState
+from lstmlab.cells import CIFGLSTMCell, Gates, LSTMCell, LSTMState, PeepholeLSTMCell
 from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, Squash
 from lstmlab.layers._cell_kernels import SIGMOID_FORMS, has_c_form, kernel
-from lstmlab.layers._products import Product, use_onednn_weight_gradients, weight_gradients_onednn
+from lstmlab.layers._products import (
+    ONEDNN_MIN,
+    Product,
+    use_onednn_weight_gradients,
+    weight_gradients_onednn,
+)
 from lstmlab.layers._unroll import Recording, Unrolled, unroll
 
 
@@ -58,6 +63,26 @@ def _squash_arguments(squash: Squash) -> tuple[float, float, int]:
     linear."""
     form = SIGMOID_FORMS[squash]
     return (1.0, 0.0, 1) if form is None else (*form, 0)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the compiled path runs its steps and products; the defaults were measured
+    (BENCHMARKS.md). ``small_step``: at most this many multiply-adds per step (B * G * R), the
+    whole sequence runs in C with a plain loop for the product (a BLAS call and a Python
+    iteration cost more than the arithmetic). ``chunk_rows``: without gradients the input
+    projection is done this many rows (steps * B) at a time, into a buffer a few MB big instead
+    of one of T*B*G numbers (first-touching fresh memory costs about as much as the gate math on
+    our machines). ``onednn_min``: float32 CPU products of at least this many multiply-adds go
+    through oneDNN with a packed weight; None: ``torch.mm`` (MKL) everywhere.
+    ``onednn_weight_gradients``: the weight gradients dpre.T @ xs and dpre.T @ y_prev through
+    oneDNN too; off by default, since oneDNN wants both operands transposed in memory (copies of
+    T*B*(G + I + R) numbers) and whether that pays off has to be measured on a quiet machine."""
+
+    small_step: int = 32768
+    chunk_rows: int = 1024
+    onednn_min: int | None = ONEDNN_MIN
+    onednn_weight_gradients: bool = False
 
 
 class Spec(NamedTuple):
@@ -72,11 +97,7 @@ class Spec(NamedTuple):
     squash: tuple  # the 1997 kernels' (a, b, linear) for g, then h; () for the others
     flags: tuple  # the backward kernel's: (full,) for peephole (0: detached peepholes)
     truncated: bool  # no error flows back through y_{t-1} (the 1997 truncation)
-
-
-# Below this many multiply-adds per step (B * G * R) the whole sequence runs in C, with a plain
-# loop for the product: a BLAS call and a Python iteration cost more than the arithmetic.
-SMALL_STEP = 32768
+    tuning: Tuning = Tuning()
 
 
 class _Sequence(torch.autograd.Function):
@@ -98,12 +119,6 @@ class _Sequence(torch.autograd.Function):
         return _backward(ctx, dys, dcs)
 
 
-# Without gradients the gates need not be kept: the input projection is then done CHUNK_ROWS
-# rows (steps * B) at a time, into a buffer a few MB big instead of one of T*B*G numbers
-# (first-touching fresh memory costs about as much as the gate math on our machines).
-CHUNK_ROWS = 1024
-
-
 def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
              weight_hh: Tensor | None, bias: Tensor | None, extra: Tensor, keep: bool = True
              ) -> tuple[Tensor, ...]:
@@ -112,14 +127,15 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
     steps, batch = xs.shape[:2]
     G, R, H = spec.gates, spec.width, spec.hidden_size
     head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
-    small = batch * G * R <= SMALL_STEP
-    chunk = max(1, CHUNK_ROWS // batch)
+    tuning = spec.tuning
+    small = batch * G * R <= tuning.small_step
+    chunk = max(1, tuning.chunk_rows // batch)  # without gradients the gates need not be kept
     if not keep and not lstm1997 and not small and chunk < steps:
         return _forward_chunked(spec, xs, y0.contiguous(), c0.contiguous(), weight_ih,
                                 weight_hh, bias, extra.contiguous(), chunk)
     # the input part of pre for all steps (T, B, G); the kernels overwrite step t's rows
     # with its gates (peephole, CIFG) or its y (1997): one buffer fewer to allocate
-    xw = Product(weight_ih, steps * batch)(xs.view(steps * batch, -1), bias)
+    xw = Product(weight_ih, steps * batch, tuning.onednn_min)(xs.view(steps * batch, -1), bias)
     xw = xw.view(steps, batch, G)
     if lstm1997:
         ys, saved = xw, xs.new_empty(steps, batch, H)  # y = [i, h, o]; g
@@ -137,7 +153,7 @@ def _forward(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: Tensor,
             run(steps, *head, xw, wt, y0, c0, extra, rec, cs, ys)
     else:
         step = kernel(spec.name + "_forward", xs.dtype)
-        product = Product(weight_hh, batch) if weight_hh is not None else None
+        product = Product(weight_hh, batch, tuning.onednn_min) if weight_hh is not None else None
         zeros = xs.new_zeros(batch, G)
         c_prev, y = c0, y0
         for t in range(steps):
@@ -158,7 +174,9 @@ def _forward_chunked(spec: Spec, xs: Tensor, y0: Tensor, c0: Tensor, weight_ih: 
     steps, batch = xs.shape[:2]
     H = spec.hidden_size
     step = kernel(spec.name + "_forward", xs.dtype)
-    project, product = Product(weight_ih, chunk * batch), Product(weight_hh, batch)
+    onednn_min = spec.tuning.onednn_min
+    project = Product(weight_ih, chunk * batch, onednn_min)
+    product = Product(weight_hh, batch, onednn_min)
     ys, cs = xs.new_empty(steps, batch, H), xs.new_empty(steps, batch, H)
     c_prev, y = c0, y0
     for first in range(0, steps, chunk):
@@ -182,7 +200,8 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     dpre = xs.new_empty(steps, batch, G)
     dc, dyr = xs.new_zeros(batch, H), xs.new_zeros(batch, R)
     head, lstm1997 = (batch, *spec.sizes), spec.name == "lstm1997"
-    if batch * G * R <= SMALL_STEP:
+    tuning = spec.tuning
+    if batch * G * R <= tuning.small_step:
         run = kernel(spec.name + "_sequence_backward", xs.dtype)
         w = weight_hh.contiguous() if recurrent else None  # (G, R)
         if lstm1997:
@@ -191,7 +210,7 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
             run(steps, *head, w, dys, dcs, dc, dyr, saved, cs, c0, extra, *spec.flags, dpre)
     else:
         step = kernel(spec.name + "_backward", xs.dtype)
-        back = Product(weight_hh.T.contiguous(), batch) if recurrent else None
+        back = Product(weight_hh.T.contiguous(), batch, tuning.onednn_min) if recurrent else None
         for t in range(steps - 1, -1, -1):
             if lstm1997:
                 step(*head, dys[t], dyr, dcs[t], dc, ys[t], saved[t], cs[t], *spec.squash,
@@ -205,9 +224,10 @@ def _backward(ctx, dys: Tensor, dcs: Tensor) -> tuple[Tensor | None, ...]:
     needs = ctx.needs_input_grad
     dxs = None
     if needs[1]:
-        dxs = Product(weight_ih.T.contiguous(), steps * batch)(flat).view_as(xs)
+        dxs = Product(weight_ih.T.contiguous(), steps * batch, tuning.onednn_min)(flat).view_as(xs)
     flat_xs = xs.reshape(steps * batch, -1)
-    if use_onednn_weight_gradients(flat, flat_xs):
+    if tuning.onednn_weight_gradients and use_onednn_weight_gradients(flat, flat_xs,
+                                                                      tuning.onednn_min):
         dweight_ih, dweight_hh = weight_gradients_onednn(flat, flat_xs, y0, ys, needs[4],
                                                  needs[5] and weight_hh is not None)
     else:
@@ -249,6 +269,7 @@ def _zero_state(cell: nn.Module, batch: int, xs: Tensor):
 def compiled_unroll(
     cell: nn.Module, xs: Tensor, state: NamedTuple | None = None, *, record: bool = False,
     lengths: Tensor | Sequence[int] | None = None, reverse: bool = False,
+    tuning: Tuning = Tuning(),
 ) -> Unrolled:
     """``unroll``'s call and numbers, fast for a peephole, CIFG, 1997 or standard ``cell``.
 
@@ -257,13 +278,15 @@ def compiled_unroll(
     (outputs and recording stay in input position order, as ``unroll``'s). ``record=True``
     is fast when no gradient is asked for (the kernels' saved gates are the recording); with
     gradients, and with ``lengths``, it is ``unroll``, as is anything else the fast path does
-    not cover (module docstring).
+    not cover (module docstring). ``tuning``: how the steps and products run (``Tuning``).
     """
     # torch.compile and torch.export cannot look inside the C kernels (they read data
     # pointers); the readable loop of the same numbers traces
     if torch.compiler.is_compiling() or torch.compiler.is_exporting():
         return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)
     spec = _spec(cell)
+    if spec is not None:
+        spec = spec._replace(tuning=tuning)
     if lengths is not None or not _covered(cell, xs, spec) or (record and _wants_grad(
             cell, xs, state)):
         return unroll(cell, xs, state, record=record, lengths=lengths, reverse=reverse)

@@ -20,7 +20,7 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells._gru import GRUCell
+from lstmlab.cells import GRUCell
 from lstmlab.layers._arguments import check_bool, check_no_projection
 from lstmlab.layers.stack import RecurrentStack
 

@@ -29,7 +29,7 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import LSTMCell
 from lstmlab.errors import UserError
 from lstmlab.layers._arguments import check_bool
 from lstmlab.layers.stack import RecurrentStack

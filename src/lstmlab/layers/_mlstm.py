@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmlab.cells._mlstm import MLSTMCell, MLSTMState
+from lstmlab.cells import MLSTMCell, MLSTMState
 from lstmlab.cells._parameters import check_size
 from lstmlab.layers._unroll import unroll
 from lstmlab.layers.stack import RecurrentStack

@@ -13,21 +13,22 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-# oneDNN for the float32 products on CPU (off: torch.mm / addmm, i.e. MKL, everywhere), when a
-# product has at least ONEDNN_MIN multiply-adds: below that, packing and the call cost more.
-ONEDNN = True
+# oneDNN for the float32 products on CPU when a product has at least ONEDNN_MIN multiply-adds:
+# below that, packing and the call cost more. A constant: callers choose by ``onednn_min``.
 ONEDNN_MIN = 1 << 22
 
 
 class Product:
     """``y @ weight.T (+ bias)`` for a fixed weight (N, K) and about ``rows`` rows of y: oneDNN
-    with the weight packed once (``_linear_pointwise``) for float32 on CPU, else ``torch.mm``.
+    with the weight packed once (``_linear_pointwise``) for float32 on CPU when the product has
+    at least ``onednn_min`` multiply-adds, else ``torch.mm`` (always, with ``onednn_min=None``).
     No autograd: ``compiled`` uses it inside the forward and backward passes it writes out."""
 
-    def __init__(self, weight: Tensor, rows: int) -> None:
+    def __init__(self, weight: Tensor, rows: int, onednn_min: int | None = ONEDNN_MIN) -> None:
         self.weight, self.packed = weight, None
-        if ONEDNN and weight.dtype == torch.float32 and weight.device.type == "cpu" \
-                and rows * weight.numel() >= ONEDNN_MIN and torch.backends.mkldnn.is_available():
+        if onednn_min is not None and weight.dtype == torch.float32 \
+                and weight.device.type == "cpu" and rows * weight.numel() >= onednn_min \
+                and torch.backends.mkldnn.is_available():
             try:
                 self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, rows)
             except (RuntimeError, AttributeError):
@@ -41,15 +42,11 @@ class Product:
         return torch.addmm(bias, y, self.weight.T)
 
 
-# The weight gradients dpre.T @ xs and dpre.T @ y_prev through oneDNN too. Off by default:
-# oneDNN wants both operands transposed in memory (copies of T*B*(G + I + R) numbers), and
-# whether that pays off has to be measured on a quiet machine (see BENCHMARKS.md).
-ONEDNN_WEIGHT_GRADIENTS = False
-
-
-def use_onednn_weight_gradients(flat: Tensor, flat_xs: Tensor) -> bool:
-    return (ONEDNN and ONEDNN_WEIGHT_GRADIENTS and flat.dtype == torch.float32
-            and flat.numel() * flat_xs.shape[1] >= ONEDNN_MIN
+def use_onednn_weight_gradients(flat: Tensor, flat_xs: Tensor, onednn_min: int | None) -> bool:
+    """Whether ``weight_gradients_onednn`` does the weight gradients of this size (the caller
+    asked for it: ``Tuning.onednn_weight_gradients``)."""
+    return (onednn_min is not None and flat.dtype == torch.float32
+            and flat.numel() * flat_xs.shape[1] >= onednn_min
             and torch.backends.mkldnn.is_available())
 
 

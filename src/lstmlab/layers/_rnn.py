@@ -20,7 +20,8 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells._elman import NONLINEARITIES, ElmanCell
+from lstmlab.cells import ElmanCell
+from lstmlab.cells._elman import NONLINEARITIES
 from lstmlab.errors import UserError
 from lstmlab.layers._arguments import check_bool, check_no_projection
 from lstmlab.layers.stack import RecurrentStack

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells._slstm import SLSTMCell
+from lstmlab.cells import SLSTMCell
 from lstmlab.layers.stack import RecurrentStack
 
 

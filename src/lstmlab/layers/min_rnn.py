@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from lstmlab.cells._min_rnn import MinGRUCell, MinLSTMCell
-from lstmlab.cells._state import HiddenState
+from lstmlab.cells import HiddenState, MinGRUCell, MinLSTMCell
 from lstmlab.layers.stack import Prepared, RecurrentStack
 
 

@@ -30,9 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmlab.cells._elman import ElmanCell
-from lstmlab.cells._gru import GRUCell
-from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells import ElmanCell, GRUCell, LSTMCell
 from lstmlab.errors import UserError
 from lstmlab.layers._arguments import (
     LayerInputError,

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmlab.interop._model_file import Embedding
+from lstmlab.interop import Embedding
 from lstmlab.reports._vocabulary import (
     UNKNOWN,
     InspectError,

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.introspection import GateSaturation, LayerTrace, gate_saturation
-from lstmlab.introspection._forgetting import discarded
-from lstmlab.introspection._gru import GRULayerTrace, overwritten
+from lstmlab.introspection import GateSaturation, GRULayerTrace, LayerTrace, discarded, overwritten
+from lstmlab.introspection._saturation import gate_saturation
 from lstmlab.introspection._trace import step_mask
 
 DIRECTIONS = ("forward", "reverse")

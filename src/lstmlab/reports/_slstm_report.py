@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 import lstmlab.reports._figures as figures
 from lstmlab.errors import UserError
-from lstmlab.introspection._exp_retention import exp_retention, trace_slstm
+from lstmlab.introspection import exp_retention, trace_slstm
 from lstmlab.reports._html import Report, ReportFigure, Section, write_report
 
 SLSTM_EQUATIONS = """\

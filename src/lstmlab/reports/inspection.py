@@ -29,9 +29,9 @@ from torch import nn
 
 import lstmlab.reports._figures as figures
 from lstmlab.errors import UserError
-from lstmlab.interop import load_model, read_state_dict
+from lstmlab.interop import Embedding, load_model
 from lstmlab.interop._model_class import build_model, call_arguments
-from lstmlab.interop._model_file import Embedding
+from lstmlab.interop._torch_state import read_state_dict
 from lstmlab.introspection import trace, trace_gru, trace_module
 from lstmlab.introspection._trace_module import recurrent_kind
 from lstmlab.reports._explorer import ExplorerExample, write_explorer

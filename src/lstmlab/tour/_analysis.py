@@ -20,9 +20,9 @@ from lstmlab.introspection import (
     rank_units,
     retention_matrix,
     saturation,
-    step_mask,
     trace,
 )
+from lstmlab.introspection._trace import step_mask
 from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour.model import LanguageModel
 

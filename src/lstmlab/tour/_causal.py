@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.introspection import Clamp, LayerTrace, Trace, gate_terms, patched_run, step_mask
+from lstmlab.introspection import Clamp, LayerTrace, Trace, gate_terms, patched_run
+from lstmlab.introspection._trace import step_mask
 from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour._analysis import BUCKETS
 from lstmlab.tour.model import LanguageModel

@@ -8,9 +8,16 @@ import numpy as np
 
 import lstmlab.reports._figures as figures
 from lstmlab.introspection import discarded, retention_matrix
-from lstmlab.reports._explorer import ROWS, ExplorerExample, write_explorer
-from lstmlab.reports._explorer_model import ExplorerModel
-from lstmlab.reports._html import Report, ReportFigure, Section, write_report
+from lstmlab.reports import (
+    ExplorerExample,
+    ExplorerModel,
+    Report,
+    ReportFigure,
+    Section,
+    write_explorer,
+    write_report,
+)
+from lstmlab.reports._explorer import ROWS
 from lstmlab.tasks.pronouns import VOCAB
 from lstmlab.tour._analysis import GATE_NAMES
 from lstmlab.tour._plots import interval_bars, interval_lines

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from lstmlab.introspection._trace import LayerTrace
+from lstmlab.introspection import LayerTrace
 from lstmlab.layers import LSTM, RNN
 from lstmlab.tasks.pronouns import VOCAB, PronounConfig, PronounData, generate
 from lstmlab.tour._analysis import (

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 from torch import Tensor, nn
 
-from lstmlab.cells._state import Cell
-from lstmlab.layers._unroll import unroll
+from lstmlab.cells import Cell
+from lstmlab.layers import unroll
 
 
 class SequenceModel(nn.Module):

@@ -23,8 +23,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from lstmlab.cells import Gates
 from lstmlab.cells._parameters import check_size
-from lstmlab.cells._state import Gates
 from lstmlab.cells.lstm1997 import (
     G_1997,
     H_1997,
