@@ -11,7 +11,7 @@ Rows:
 - ``torch.nn.LSTM``: the reference (oneDNN's fused RNN kernel on CPU).
 - ``LSTM``: lstmlab's drop-in, standard cell, fused path (torch's kernel) and readable path
   (``fused=False``: ``unroll`` over ``LSTMCell``, a Python loop over time).
-- ``trace (fwd only)``: ``lstmlab.introspection._trace`` of the ``nn.LSTM`` (every gate and state
+- ``trace (fwd only)``: ``lstmlab.introspection.trace`` of the ``nn.LSTM`` (every gate and state
   of every step; ``benchmarks/bench_trace.py`` breaks it down); forward only.
 - ``nn.LSTMCell loop``: the usual workaround for a custom cell, one ``nn.LSTMCell`` call a step.
 - ``standard cell (fast)``: ``compiled_unroll`` on our ``LSTMCell``: the same math as nn.LSTM

@@ -12,7 +12,7 @@ says which held in this run.
 
 Rows:
 - ``nn.LSTM forward``: the reference (oneDNN's fused RNN kernel on CPU).
-- ``trace``: ``lstmlab.introspection._trace`` as a user calls it: the fused kernel in training
+- ``trace``: ``lstmlab.introspection.trace`` as a user calls it: the fused kernel in training
   mode, gates and cell states read from oneDNN's workspace (each checked against a recomputation
   at the first and last step).
 - ``trace, reconstructed``: ``read_workspace=False``: the fused forward, then every gate

@@ -12,15 +12,15 @@ from lstmlab.training import SequenceBatch, SequenceModel
 
 # name -> (module, class, constructor(cls, input_size, hidden_size)); the module may not exist yet.
 CELLS = {
-    "lstm": ("lstmlab.cells._lstm", "LSTMCell", lambda cls, i, h: cls(i, h)),
+    "lstm": ("lstmlab.cells", "LSTMCell", lambda cls, i, h: cls(i, h)),
     "lstm1997": ("lstmlab.cells.lstm1997", "LSTM1997Cell",
                  lambda cls, i, h: cls(i, num_blocks=2, block_size=h // 2, cell_bias=True)),
     "lstm1997_truncated": ("lstmlab.cells.lstm1997", "LSTM1997Cell",
                            lambda cls, i, h: cls(i, num_blocks=2, block_size=h // 2,
                                                  cell_bias=True, truncate_gradient=True)),
-    "peephole": ("lstmlab.cells._peephole", "PeepholeLSTMCell", lambda cls, i, h: cls(i, h)),
-    "gru": ("lstmlab.cells._gru", "GRUCell", lambda cls, i, h: cls(i, h)),
-    "elman": ("lstmlab.cells._elman", "ElmanCell", lambda cls, i, h: cls(i, h)),
+    "peephole": ("lstmlab.cells", "PeepholeLSTMCell", lambda cls, i, h: cls(i, h)),
+    "gru": ("lstmlab.cells", "GRUCell", lambda cls, i, h: cls(i, h)),
+    "elman": ("lstmlab.cells", "ElmanCell", lambda cls, i, h: cls(i, h)),
 }
 
 

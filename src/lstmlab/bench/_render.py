@@ -120,7 +120,7 @@ def render(rows: list[dict], train_length: int = 40) -> tuple[str, str]:
            "connection from h into the gates: LSTM, sLSTM) solve parity and modular "
            "arithmetic and generalize in length; linear recurrences (mLSTM alone, and by the "
            "same argument minLSTM and minGRU, whose gates read only x_t) cannot.", "",
-           "Tasks (`lstmlab.bench._tasks`): running parity, running sum mod 5, key-value "
+           "Tasks (`lstmlab.bench.TASKS`): running parity, running sum mod 5, key-value "
            "storage revision (4 keys re-assigned among 4 values, a query per step).",
            f"Train lengths 3-{train_length}; accuracy is the answer after the last step "
            "(final-step accuracy) at each test length, mean over seeds [95 % bootstrap "
