@@ -120,6 +120,8 @@ def test_bad_joins_updates_and_leaves_are_refused():
         pool.join("b", {"w": torch.zeros(3)})
     with pytest.raises(ValueError, match="structure"):
         pool.join("b", {"v": torch.zeros(2)})
+    with pytest.raises(ValueError, match="expected a dict"):
+        pool.update([torch.zeros(1, 2)])
     with pytest.raises(IndexError, match="distinct member indices"):
         pool.leave([0, 0])
     with pytest.raises(IndexError, match="member index"):
