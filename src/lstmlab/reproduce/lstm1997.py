@@ -7,8 +7,9 @@ alpha, online learning with the paper's truncated gradient (one weight update pe
 task's stopping rule. Training sequences are presented one at a time per network, as in [H97].
 
 Population: up to ``population`` networks (seeds) are trained in lockstep as one batched
-computation, member k on its own data stream (``task.sample(1, generator_k)``), with its own
-weights drawn from its own generator. A member leaves as soon as its stopping rule fires or its
+computation (a ``lstmlab.training.pool.MemberPool`` of ``Trial`` records and weights), member k
+on its own data stream (``task.sample(1, generator_k)``), with its own weights drawn from its own
+generator. A member leaves as soon as its stopping rule fires or its
 budget is spent, and the next waiting seed takes its place. Nothing a member computes depends on
 the other members, so a seed gives the same trial in any population.
 
