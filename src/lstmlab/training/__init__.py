@@ -21,9 +21,7 @@ from lstmlab.training.network1997 import (
     Network1997Config,
     NetworkWeights1997,
     map_weights,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.online1997 import OnlineResult, UpdateMode, online_sequence
 from lstmlab.training.optimizers import SGD, Adam
@@ -78,12 +76,10 @@ __all__ = [
     "detach_state",
     "load_checkpoint",
     "map_weights",
-    "member",
     "online_sequence",
     "population_weights",
     "rtrl_gradients",
     "save_checkpoint",
-    "stack_weights",
     "sum_squared_error",
     "train",
     "train_population",

@@ -35,6 +35,7 @@ from lstmlab.cells.lstm1997 import (
     Squash,
     fill_uniform,
 )
+from lstmlab.training.pool import stack
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,9 @@ class Network1997(nn.Module):
 
     @torch.no_grad()
     def load_weights(self, weights: NetworkWeights1997) -> None:
-        """Copy one member's weights (no leading K; e.g. ``member(population, k)``) into this
-        module's parameters, so the module can be inspected, unrolled or saved."""
+        """Copy one member's weights (no leading K; e.g. ``row(population, k)`` of
+        ``lstmlab.training.pool``) into this module's parameters, so the module can be
+        inspected, unrolled or saved."""
         pairs = [(self.cell.weight_ih, weights.cell.weight_ih),
                  (self.cell.weight_hh, weights.cell.weight_hh), (self.cell.bias, weights.cell.bias),
                  (self.weight_ho, weights.weight_ho), (self.weight_io, weights.weight_io),
@@ -168,17 +170,6 @@ class Network1997(nn.Module):
         return torch.stack(outputs), state
 
 
-def stack_weights(members: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
-    """K members' weights -> one NetworkWeights1997 with a leading (K,) on every tensor."""
-    def stack(parts):
-        return None if parts[0] is None else torch.stack([p.detach() for p in parts])
-
-    cells = LSTM1997Weights(*(stack(parts) for parts in zip(*(m.cell for m in members),
-                                                             strict=True)))
-    rest = (stack(parts) for parts in zip(*(m[1:] for m in members), strict=True))
-    return NetworkWeights1997(cells, *rest)
-
-
 def map_weights(fn: Callable[[Tensor], Tensor], weights: NetworkWeights1997,
                 ) -> NetworkWeights1997:
     """``fn`` applied to every tensor of ``weights`` (absent ones stay None), e.g.
@@ -190,11 +181,6 @@ def map_weights(fn: Callable[[Tensor], Tensor], weights: NetworkWeights1997,
                               *(apply(p) for p in weights[1:]))
 
 
-def member(weights: NetworkWeights1997, k: int) -> NetworkWeights1997:
-    """Member ``k``'s weights (no leading K) from a population's."""
-    return map_weights(lambda part: part[k], weights)
-
-
 def population_weights(network: Network1997, generators: Sequence[torch.Generator],
                        ) -> NetworkWeights1997:
     """Fresh weights for K members, member k drawn from ``generators[k]`` exactly as
@@ -202,4 +188,4 @@ def population_weights(network: Network1997, generators: Sequence[torch.Generato
     param = network.weight_ho
     members = [Network1997(network.config, generator=gen, dtype=param.dtype,
                            device=param.device).weights() for gen in generators]
-    return stack_weights(members)
+    return stack(members)
