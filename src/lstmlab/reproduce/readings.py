@@ -31,8 +31,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from lstmlab.cells.squash import G2, IDENTITY
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.tasks.setup import BiasedUnits, Setup1997, g2, weight_count
+from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Reading:
 
 
 def _linear_output(setup: Setup1997) -> Setup1997:
-    return replace(setup, output_unit="linear")
+    return replace(setup, output_unit=IDENTITY)
 
 
 def _input_gate_bias(setup: Setup1997) -> Setup1997:
@@ -56,7 +57,7 @@ def _input_gate_bias(setup: Setup1997) -> Setup1997:
 
 
 def _centred_g(setup: Setup1997) -> Setup1997:
-    return replace(setup, g=g2)
+    return replace(setup, g=G2)
 
 
 #: experiment name -> reading name -> Reading.

@@ -28,10 +28,6 @@ from lstmlab.tasks.setup import (
     ErrorPlateau,
     ModernSetup,
     Setup1997,
-    g2,
-    h1,
-    identity,
-    logistic,
     weight_count,
 )
 from lstmlab.tasks.stopping import RecentWindowRule, StoppingRule, TestSetRule, WindowTracker, st3
@@ -67,10 +63,6 @@ __all__ = [
     "final_abs_error",
     "final_mean_abs_error",
     "fresh_batches",
-    "g2",
-    "h1",
-    "identity",
-    "logistic",
     "squared_error",
     "st3",
     "weight_count",

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import (
     Batch,
     final_abs_error,
@@ -46,7 +47,7 @@ from lstmlab.tasks.batch import (
     squared_error,
 )
 from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
 from lstmlab.tasks.stopping import st3
 
 BASELINE_MSE = 1.0 / 6.0
@@ -130,7 +131,7 @@ def pairs_setup(name: str, lr: float, input_gate_bias: tuple[float, ...] | None)
     return Setup1997(
         experiment=name, blocks=2, block_size=2, input_size=2, output_size=1, weights=93,
         connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
-        output_gate_bias=None, input_gate_bias=input_gate_bias, h=h1, g=g2, learning_rate=lr,
+        output_gate_bias=None, input_gate_bias=input_gate_bias, h=H1, g=G2, learning_rate=lr,
         init_range=0.1, trials=10, test_size=2560, source="[H97] §5.4-5.5, Tables 7, 8, 10, 11")
 
 

@@ -25,10 +25,11 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.reber import INDEX, SYMBOLS, Coins, embedded_reber
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks.stopping import TestSetRule
 
 _BIAS = (-0.5, -1.0, -1.5, -2.0)
@@ -40,7 +41,7 @@ def _setup(decay: float | None) -> Setup1997:
         experiment="CERG", blocks=4, block_size=2, input_size=7, output_size=7, weights=424,
         connectivity=Connectivity.G00, biased=BiasedUnits.GATES_AND_OUTPUTS, output_gate=True,
         output_gate_bias=_BIAS, input_gate_bias=_BIAS, forget_gate_bias=(0.5, 1.0, 1.5, 2.0),
-        h=h1, g=g2, learning_rate=0.5, learning_rate_decay=decay, init_range=0.2, trials=100,
+        h=H1, g=G2, learning_rate=0.5, learning_rate_decay=decay, init_range=0.2, trials=100,
         test_size=10, max_sequences=30_000, reset_each_sequence=False,
         source="[G00] §4 and Table 2; set-up from secondary notes (paper notes §2.3)")
 

@@ -23,17 +23,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm1997 import (
-    G_1997,
-    H_1997,
-    LOGISTIC,
-    LSTM1997Cell,
-    LSTM1997State,
-    LSTM1997Weights,
-    Squash,
-    fill_uniform,
-)
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights, fill_uniform
 from lstmlab.cells.parameters import check_size
+from lstmlab.cells.squash import G2, H1, LOGISTIC, Squash
 from lstmlab.cells.state import Gates
 
 
@@ -51,8 +43,8 @@ class Network1997Config:
     cell_bias: bool = False
     output_bias: bool = False
     input_to_output: bool = False
-    g: Squash = G_1997
-    h: Squash = H_1997
+    g: Squash = G2
+    h: Squash = H1
     output_squash: Squash = LOGISTIC
     init_range: float = 0.1
     input_gate_bias: tuple[float, ...] | None = None
