@@ -54,7 +54,7 @@ EXPLORER_WINDOW = 1000
 EXPLORER_SEQUENCES = 4
 GRADIENT_WINDOW = 500
 SHOWN_UNITS = 8
-Progress = Callable[[str, int, int], None]
+StageProgress = Callable[[str, int, int], None]
 
 GRU_EQUATIONS = """\
 r_t = sigmoid(x_t @ W_ir.T + b_ir + h_{t-1} @ W_hr.T + b_hr)        reset gate
@@ -225,7 +225,7 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
                   ids: str | None = None, vocab: Path | None = None,
                   vocab_format: str = "auto", model_class: str | None = None,
                   model_args: str | None = None, out: Path, seed: int = 0,
-                  progress: Progress | None = None) -> tuple[dict[str, Path], list[str]]:
+                  progress: StageProgress | None = None) -> tuple[dict[str, Path], list[str]]:
     """Load, trace, measure and write the report; returns the paths and the summary lines.
     ``progress(stage, done, total)`` is called as the stages finish."""
     report = progress or (lambda stage, done, total: None)

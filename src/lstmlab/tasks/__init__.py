@@ -10,10 +10,10 @@ from lstmlab.tasks.batch import (
     Batch,
     Task,
     concat,
-    cross_entropy,
     final_abs_error,
     final_mean_abs_error,
     fresh_batches,
+    mean_cross_entropy,
     squared_error,
 )
 from lstmlab.tasks.continual_reber import ContinualEmbeddedReber, ReberStream
@@ -59,7 +59,7 @@ __all__ = [
     "VeryLongLag",
     "WindowTracker",
     "concat",
-    "cross_entropy",
+    "mean_cross_entropy",
     "final_abs_error",
     "final_mean_abs_error",
     "fresh_batches",

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
 
-from lstmlab.tasks.batch import Batch, check_outputs, cross_entropy, fresh_batches
+from lstmlab.tasks.batch import Batch, check_outputs, fresh_batches, mean_cross_entropy
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.setup import ModernSetup
 
@@ -36,7 +36,7 @@ BLANK, MARKER, ALPHABET = 0, 9, 8
 SETUP = ModernSetup(
     optimizer=torch.optim.RMSprop, learning_rate=1e-3, batch_size=20, hidden_size=512,
     gradient_clip=1.0, forget_bias=1.0, train_size=100_000, test_size=10_000, iterations=20_000,
-    loss=cross_entropy,
+    loss=mean_cross_entropy,
     source="[URNN] amarshah/complex_RNN memory_problem.py and models.py (command-line defaults)")
 PUBLISHED = (
     PublishedRow("lstm", "T in {100, 200, 300, 500}", None, None, None,
