@@ -20,8 +20,8 @@ Stopping: ST3(0.01) ([H97] Table 11): "average training error is below 0.01, and
 recent sequences were processed correctly"; then 2,560 fresh test sequences.
 
 **The modern variant** (:class:`AddingModern`): Le, Jaitly & Hinton 2015 and Arjovsky, Shah &
-Bengio 2016, as coded in the latter's ``adding_problem.py`` (amarshah/complex_RNN; Le et al.'s
-own §4.1 was not read, see the paper notes §5.2, so the code is the definition here): fixed
+Bengio 2016, as coded in the latter's ``amarshah/complex_RNN/adding_problem.py`` (Le et al.'s
+own §4.1 was not checked here, so the code is the definition): fixed
 length T, values uniform in [0, 1], one marker 1 at a uniform position in the first half
 (``randint(T/2)``) and one in the second (``randint(T/2) + T/2``), no -1 markers, target the
 plain sum, mean squared error. Predicting 1 scores MSE = Var(U1 + U2) = 1/6 (``BASELINE_MSE``).

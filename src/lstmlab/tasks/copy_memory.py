@@ -1,7 +1,7 @@
 """The copy (memory) task of Arjovsky, Shah & Bengio 2016 ([URNN], "Unitary Evolution Recurrent
-Neural Networks", ICML; §5.1 of the project's paper notes), the modern long-memory standard.
+Neural Networks", ICML 2016), the modern long-memory standard.
 
-As coded in the authors' ``memory_problem.py`` (amarshah/complex_RNN, ``generate_data``), for a
+As coded in the authors' ``amarshah/complex_RNN/memory_problem.py`` (``generate_data``), for a
 delay T and ``n_sequence`` = 10 symbols:
 
     input  = 10 symbols uniform on {1..8}, then T - 1 blanks (0), the marker 9, then 10 blanks
