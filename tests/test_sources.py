@@ -35,8 +35,9 @@ BARE_MODULE = re.compile(r"``(\w+\.py)``")
 MACHINE = re.compile("(?<![\\w.~-])/(?:" + "|".join(
     ("wo" + "rk", "t" + "mp", "ho" + "me", "o" + "pt", "u" + "sr", "ro" + "ot", "Us" + "ers"))
     + ")/")
-ALLOWED_MACHINE = (re.compile(r"^#!/usr/bin/env \w+$"),
-                   re.compile(r"^CHROMIUM := /usr/lib/chromium/chromium$"))
+_USR = "/" + "usr"
+ALLOWED_MACHINE = (re.compile(rf"^#!{_USR}/bin/env \w+$"),
+                   re.compile(rf"^CHROMIUM := {_USR}/lib/chromium/chromium$"))
 
 
 def _text_of_docs(path: Path) -> list[tuple[int, str]]:
@@ -115,5 +116,6 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
     assert missing_citations(cited, module) == [
         "1: lstmlab/layers/nowhere.py", "1: gone.py", "3: paper notes"]
     machine = tmp_path / "notes.md"
-    machine.write_text("ran in " + "/" + "work/wt/x\nfine: /dev/null\n#!/usr/bin/env bash\n")
+    machine.write_text("ran in " + "/" + "work/wt/x\nfine: /dev/null\n"
+                       "#!" + _USR + "/bin/env bash\n")
     assert machine_paths(machine) == ["1: ran in " + "/" + "work/wt/x"]
