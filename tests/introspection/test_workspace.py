@@ -7,7 +7,7 @@ import torch
 
 from lstmlab.introspection._reconstruct import reconstruct_gates
 from lstmlab.introspection._recurrence import loop_recurrence
-from lstmlab.introspection.kernel import run_fused, standard_weights, step_gates
+from lstmlab.introspection.fused import run_fused, standard_weights, step_gates
 
 needs_workspace = pytest.mark.skipif(
     not (hasattr(torch.ops.aten, "mkldnn_rnn_layer") and torch.backends.mkldnn.is_available()),

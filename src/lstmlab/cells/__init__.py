@@ -30,20 +30,12 @@ from lstmlab.cells._state import (
     HiddenState,
     LSTMState,
 )
-from lstmlab.cells.lstm1997 import (
-    G_1997,
-    H_1997,
-    IDENTITY,
-    LOGISTIC,
-    LSTM1997Cell,
-    LSTM1997State,
-    LSTM1997Weights,
-    Squash,
-)
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights
+from lstmlab.cells.squash import G2, H1, IDENTITY, LOGISTIC, Squash
 
 __all__ = [
-    "G_1997",
-    "H_1997",
+    "G2",
+    "H1",
     "IDENTITY",
     "LOGISTIC",
     "CIFGLSTMCell",

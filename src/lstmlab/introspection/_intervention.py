@@ -42,7 +42,7 @@ from lstmlab.introspection._tracer import (
     prepare_input,
     processing_index,
 )
-from lstmlab.introspection.kernel import standard_weights
+from lstmlab.introspection.fused import standard_weights
 
 GATE_FIELDS = Gates._fields  # ("input", "forget", "candidate", "output")
 

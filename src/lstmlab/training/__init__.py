@@ -2,15 +2,15 @@
 truncated gradient (``online1997``, with the paper's network in ``network1997``), populations."""
 
 from lstmlab.training.algorithm import Algorithm, StepOutcome
-from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
 from lstmlab.training.bptt import BPTT, TruncatedBPTT, bptt_gradients, truncated_bptt_gradients
 from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
 from lstmlab.training.loop import (
     NonFiniteError,
-    Progress,
     StepInfo,
     StopCriterion,
     TrainConfig,
+    TrainProgress,
     TrainResult,
     train,
 )
@@ -42,7 +42,7 @@ from lstmlab.training.rtrl import RTRL, rtrl_gradients
 __all__ = [
     "Adam",
     "Algorithm",
-    "Batch",
+    "BatchLike",
     "BPTT",
     "LockstepAlgorithm",
     "LockstepBPTT",
@@ -57,7 +57,7 @@ __all__ = [
     "OnlineResult",
     "PopulationConfig",
     "PopulationProgress",
-    "Progress",
+    "TrainProgress",
     "RTRL",
     "SequenceBatch",
     "SequenceModel",

@@ -11,7 +11,7 @@ step, so the net predicts from the input it has just seen)::
 
 ``weight_io`` is the input-to-output connection of exps 2a/2b (Table 10 connectivity "B");
 ``bias_o`` is the output bias of Table 10's "all" (exps 4-6). ``num_weights`` counts what the
-paper counts (Table 10 column w; [H97]-notes §1.12).
+paper counts (Table 10 column w; ``lstmlab.tasks.setup.weight_count`` spells out the sum).
 """
 
 from __future__ import annotations
@@ -25,16 +25,8 @@ from torch import Tensor, nn
 
 from lstmlab.cells import Gates
 from lstmlab.cells._parameters import check_size
-from lstmlab.cells.lstm1997 import (
-    G_1997,
-    H_1997,
-    LOGISTIC,
-    LSTM1997Cell,
-    LSTM1997State,
-    LSTM1997Weights,
-    Squash,
-    fill_uniform,
-)
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights, fill_uniform
+from lstmlab.cells.squash import G2, H1, LOGISTIC, Squash
 from lstmlab.training.pool import stack
 
 
@@ -52,8 +44,8 @@ class Network1997Config:
     cell_bias: bool = False
     output_bias: bool = False
     input_to_output: bool = False
-    g: Squash = G_1997
-    h: Squash = H_1997
+    g: Squash = G2
+    h: Squash = H1
     output_squash: Squash = LOGISTIC
     init_range: float = 0.1
     input_gate_bias: tuple[float, ...] | None = None

@@ -44,7 +44,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
-from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
 from lstmlab.training.loop import StepInfo, StopCriterion
 from lstmlab.training.losses import Loss, sum_squared_error
 from lstmlab.training.model import SequenceModel
@@ -167,7 +167,7 @@ class _Running:
 
 def train_population(
     members: Sequence[Member],
-    sample: Callable[[torch.Generator], Batch],
+    sample: Callable[[torch.Generator], BatchLike],
     config: PopulationConfig,
     *,
     on_result: Callable[[MemberResult], None] | None = None,
@@ -276,7 +276,7 @@ def _losses_and_grads(
     return member_losses.detach(), outputs.detach(), dict(zip(leaves, grads, strict=True))
 
 
-def _stack(batches: Sequence[Batch]) -> SequenceBatch:
+def _stack(batches: Sequence[BatchLike]) -> SequenceBatch:
     """Stack K batches along a new leading axis, padding time to the longest: (K, T, B, ...)."""
     steps = max(b.inputs.shape[0] for b in batches)
     sizes = {b.inputs.shape[1] for b in batches}
