@@ -46,8 +46,7 @@ import torch
 from torch import Tensor, nn
 
 from kernel_build import kernel_build
-from lstmlab.cells import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
-from lstmlab.cells.lstm1997 import LSTM1997Cell
+from lstmlab.cells import CIFGLSTMCell, LSTM1997Cell, LSTMCell, PeepholeLSTMCell
 from lstmlab.introspection import trace
 from lstmlab.layers import LSTM, unroll
 from lstmlab.layers._compiled import compiled_unroll

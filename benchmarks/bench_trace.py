@@ -46,9 +46,10 @@ from collections.abc import Callable
 import torch
 
 from lstmlab.introspection import trace
+from lstmlab.introspection._fused import run_fused
 from lstmlab.introspection._recurrence import loop_recurrence, scan_recurrence
+from lstmlab.introspection._weights import standard_weights
 from lstmlab.introspection._workspace import can_read_workspace
-from lstmlab.introspection.fused import run_fused, standard_weights
 
 SHAPES = ((32, 100, 64, 128), (64, 100, 512, 512), (1, 1000, 8, 8))
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from lstmlab._folders import folder_to_write
 from lstmlab.errors import UserError
-from lstmlab.folders import folder_to_write
 
 
 def test_a_folder_or_a_new_one_below_a_folder_is_accepted_and_nothing_is_created(tmp_path):

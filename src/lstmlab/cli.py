@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 from typer.core import TyperGroup
 
-from lstmlab import folders
+from lstmlab import _folders as folders
 from lstmlab.errors import UserError
 
 # What the operating system says about a user's path: their folder, their disk, their rights.
@@ -147,7 +147,7 @@ def fail(message: str) -> NoReturn:
 def folder_to_write(path: Path) -> Path:
     """The ``--out`` options' parameter callback (``typer.Option(callback=folder_to_write)``):
     a wrong folder fails when the command line is parsed, not after minutes of work
-    (``lstmlab.folders.folder_to_write``)."""
+    (``lstmlab._folders.folder_to_write``)."""
     try:
         return folders.folder_to_write(path)
     except UserError as error:

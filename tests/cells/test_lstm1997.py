@@ -6,9 +6,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells import Cell
-from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997Weights
-from lstmlab.cells.squash import H1, IDENTITY, LOGISTIC
+from lstmlab.cells import H1, IDENTITY, LOGISTIC, Cell, LSTM1997Cell, LSTM1997Weights
 
 F64 = torch.float64
 # The default float64 tolerance (1e-7) is far looser than these identities need.

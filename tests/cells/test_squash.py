@@ -5,15 +5,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.cells.squash import (
-    G2,
-    H1,
-    IDENTITY,
-    KIND_IDENTITY,
-    LOGISTIC,
-    SQUASHES,
-    Squash,
-)
+from lstmlab.cells import G2, H1, IDENTITY, LOGISTIC, Squash
+from lstmlab.cells._squash import KIND_IDENTITY, SQUASHES
 
 F64 = torch.float64
 EXACT = {"rtol": 0.0, "atol": 0.0}

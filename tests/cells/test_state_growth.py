@@ -4,8 +4,7 @@ a forget gate keeps it bounded. Checked on the continual embedded Reber grammar.
 
 import torch
 
-from lstmlab.cells import LSTMCell
-from lstmlab.cells.lstm1997 import LSTM1997Cell
+from lstmlab.cells import LSTM1997Cell, LSTMCell
 from lstmlab.layers import unroll
 from lstmlab.tasks.continual_reber import ContinualEmbeddedReber
 

@@ -83,7 +83,7 @@ def test_a_unit_whose_forget_gate_is_one_retains_everything():
 def test_the_1997_cell_keeps_everything_it_wrote():
     """No forget gate (Hochreiter & Schmidhuber 1997): the trace reports f = 1, so retention is
     1 everywhere and c_T is c_0 plus the plain sum of the writes: the constant error carousel."""
-    from lstmlab.cells.lstm1997 import LSTM1997Cell
+    from lstmlab.cells import LSTM1997Cell
     from lstmlab.layers import LSTM
 
     def make_cell(input_size, hidden_size, bias, *, dtype=None, device=None):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lstmlab.introspection._fused import run_fused
 from lstmlab.introspection._reconstruct import reconstruct_gates
 from lstmlab.introspection._recurrence import loop_recurrence
-from lstmlab.introspection.fused import run_fused, standard_weights, step_gates
+from lstmlab.introspection._weights import standard_weights, step_gates
 
 needs_workspace = pytest.mark.skipif(
     not (hasattr(torch.ops.aten, "mkldnn_rnn_layer") and torch.backends.mkldnn.is_available()),

@@ -11,9 +11,7 @@ import torch
 from torch import nn
 
 from kernels_required import kernels_or_skip
-from lstmlab.cells import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
-from lstmlab.cells.lstm1997 import LSTM1997Cell
-from lstmlab.cells.squash import IDENTITY, LOGISTIC
+from lstmlab.cells import IDENTITY, LOGISTIC, CIFGLSTMCell, LSTM1997Cell, LSTMCell, PeepholeLSTMCell
 from lstmlab.layers import _cell_kernels as cell_kernels
 from lstmlab.layers import _compiled as compiled
 from lstmlab.layers import unroll

@@ -206,7 +206,7 @@ def test_functional_call_reaches_both_paths(fused):
 def test_variant_layer_takes_the_compiled_kernels_and_equals_unroll(cell_class, monkeypatch):
     """A variant layer runs compiled_unroll; the numbers and gradients are unroll's."""
     from lstmlab.layers import _compiled as compiled
-    from lstmlab.layers import stack
+    from lstmlab.layers import _stack as stack
 
     torch.manual_seed(3)
     layer = LSTM(3, 4, num_layers=2, bidirectional=True, cell=cell_class, dtype=torch.float64)

@@ -344,7 +344,7 @@ def test_out_that_cannot_be_a_folder_in_the_library(tmp_path, lstm_file):
     """The CLI checks --out when parsing (tests/test_cli_errors.py); inspect_model checks it
     too, before any work, for Python callers."""
     from lstmlab.errors import UserError
-    from lstmlab.reports.inspection import inspect_model
+    from lstmlab.reports import inspect_model
 
     (tmp_path / "file").write_text("x")
     for out, fragment in ((tmp_path / "file", "out: expected a folder to write into, but .* is "

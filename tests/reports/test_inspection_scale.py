@@ -8,7 +8,8 @@ import torch
 from typer.testing import CliRunner
 
 from lstmlab.cli import app
-from lstmlab.reports.inspection import EXPLORER_WINDOW, FIGURE_WINDOW, inspect_model
+from lstmlab.reports import inspect_model
+from lstmlab.reports._inspection import EXPLORER_WINDOW, FIGURE_WINDOW
 
 runner = CliRunner()
 

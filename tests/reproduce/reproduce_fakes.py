@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.reproduce import Experiment, PublishedRow, ReproduceConfig, TrialResult, run
 from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask, fresh_batches
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997

@@ -92,11 +92,11 @@ def test_the_committed_lstm1997_keys_still_spell_their_set_up_and_network_the_sa
 def test_a_squash_of_our_own_is_not_spelled_as_one_of_the_papers():
     import dataclasses
 
-    from lstmlab.cells.squash import G2, Squash
+    from lstmlab.cells import G2, Squash
     from lstmlab.reproduce.registry import experiment
 
     setup = experiment("1").setup
     assert "g=lstmlab.tasks.setup.g2" in canonical(setup)
     impostor = Squash("g2", lambda x: 2 * torch.tanh(x), G2.derivative, G2.range)
     text = canonical(dataclasses.replace(setup, g=impostor))
-    assert "g=lstmlab.tasks.setup.g2" not in text and "lstmlab.cells.squash.Squash(" in text
+    assert "g=lstmlab.tasks.setup.g2" not in text and "lstmlab.cells._squash.Squash(" in text

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from lstmlab.cells.squash import G2, IDENTITY, LOGISTIC
+from lstmlab.cells import G2, IDENTITY, LOGISTIC
 from lstmlab.reproduce.lstm1997 import Lstm1997Method, network_config
 from lstmlab.reproduce.readings import READINGS
 from lstmlab.reproduce.registry import experiment

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks import adding, long_lags, multiplication, reber, temporal_order, two_sequence
 from lstmlab.tasks.continual_reber import SETUP as CERG_SETUP
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, weight_count

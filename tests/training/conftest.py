@@ -13,9 +13,9 @@ from lstmlab.training import SequenceBatch, SequenceModel
 # name -> (module, class, constructor(cls, input_size, hidden_size)); the module may not exist yet.
 CELLS = {
     "lstm": ("lstmlab.cells", "LSTMCell", lambda cls, i, h: cls(i, h)),
-    "lstm1997": ("lstmlab.cells.lstm1997", "LSTM1997Cell",
+    "lstm1997": ("lstmlab.cells._lstm1997", "LSTM1997Cell",
                  lambda cls, i, h: cls(i, num_blocks=2, block_size=h // 2, cell_bias=True)),
-    "lstm1997_truncated": ("lstmlab.cells.lstm1997", "LSTM1997Cell",
+    "lstm1997_truncated": ("lstmlab.cells._lstm1997", "LSTM1997Cell",
                            lambda cls, i, h: cls(i, num_blocks=2, block_size=h // 2,
                                                  cell_bias=True, truncate_gradient=True)),
     "peephole": ("lstmlab.cells", "PeepholeLSTMCell", lambda cls, i, h: cls(i, h)),

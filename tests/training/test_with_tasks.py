@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lstmlab.cells.lstm1997 import LSTM1997Cell
+from lstmlab.cells import LSTM1997Cell
 from lstmlab.tasks.batch import squared_error
 from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.training import (

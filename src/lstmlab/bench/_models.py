@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm1997 import LSTM1997Cell
+from lstmlab.cells import LSTM1997Cell
 from lstmlab.layers import GRU, LSTM, MLSTM, RNN, SLSTM, MinGRU, MinLSTM, Recording, unroll
 from lstmlab.layers._compiled import compiled_unroll
 

@@ -18,10 +18,12 @@ from lstmlab.cells._greff import (
 from lstmlab.cells._gru import GRUCell
 from lstmlab.cells._layernorm_lstm import LayerNormLSTMCell
 from lstmlab.cells._lstm import LSTMCell
+from lstmlab.cells._lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights
 from lstmlab.cells._min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
 from lstmlab.cells._mlstm import MLSTMCell, MLSTMGates, MLSTMState
 from lstmlab.cells._peephole import PeepholeLSTMCell
 from lstmlab.cells._slstm import SLSTMCell, SLSTMState
+from lstmlab.cells._squash import G2, H1, IDENTITY, LOGISTIC, Squash
 from lstmlab.cells._state import (
     Cell,
     ElmanGates,
@@ -30,8 +32,6 @@ from lstmlab.cells._state import (
     HiddenState,
     LSTMState,
 )
-from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights
-from lstmlab.cells.squash import G2, H1, IDENTITY, LOGISTIC, Squash
 
 __all__ = [
     "G2",

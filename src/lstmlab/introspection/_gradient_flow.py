@@ -4,7 +4,7 @@ Shapes: T time, B batch, H hidden, P the size of h, L layers, D directions. Posi
 positions; "later" is the direction's processing order.
 
 ``gradient_flow(model, x, loss_fn)``: one backward pass of a step-by-step re-run
-(``rerun.py``) gives, for any scalar loss, the total derivative of the loss by every state:
+(``_rerun.py``) gives, for any scalar loss, the total derivative of the loss by every state:
 dL/dh_t (T, B, P) and, for an LSTM, dL/dc_t (T, B, H), plus dL/dh_0, dL/dc_0 by the initial
 state. For a simple RNN (torch.nn.RNN or ours) the same call gives dL/dh_t, so the vanishing
 gradient of Hochreiter (1991) and Hochreiter & Schmidhuber (1997, §3) can be set beside the

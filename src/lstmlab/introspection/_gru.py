@@ -22,7 +22,7 @@ content step t replaced (the LSTM's ``discarded``).
 How it is traced: each layer and direction runs torch's fused GRU kernel for the h sequence;
 r, z, n then follow from x and h_{t-1} in three batched products over all steps (no per-step
 Python loop). Variable lengths (a ``PackedSequence`` or ``lengths``) are handled as in
-``tracer.py``: values past a sequence's end are zero and ``mask`` is False there.
+``_tracer.py``: values past a sequence's end are zero and ``mask`` is False there.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells import Gates
+from lstmlab.introspection._fused import standard_weights
 from lstmlab.introspection._trace import LayerTrace, Trace
 from lstmlab.introspection._tracer import (
     initial_states,
@@ -42,7 +43,6 @@ from lstmlab.introspection._tracer import (
     prepare_input,
     processing_index,
 )
-from lstmlab.introspection.fused import standard_weights
 
 GATE_FIELDS = Gates._fields  # ("input", "forget", "candidate", "output")
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lstmlab.introspection._fused import standard_weights
 from lstmlab.introspection._intervention import GATE_FIELDS
 from lstmlab.introspection._trace import LayerTrace, Trace, previous_cell, step_mask
 from lstmlab.introspection._tracer import is_standard_lstm, prepare_input, trace
-from lstmlab.introspection.fused import standard_weights
 
 
 @dataclass(frozen=True)

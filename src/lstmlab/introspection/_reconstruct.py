@@ -16,7 +16,7 @@ With a projection, h_{t-1} in the product is the projected (P-wide) state, exact
 kernel returns, so the gates need nothing else. The cell state cannot be read back from h:
 o * tanh(c) is not invertible through the (P x H) projection (and even without one,
 c = atanh(h / o) loses all precision where o or 1 - |tanh c| is small), so c always comes from
-its linear recurrence, started at c0 (``recurrence.py``).
+its linear recurrence, started at c0 (``_recurrence.py``).
 """
 
 from __future__ import annotations

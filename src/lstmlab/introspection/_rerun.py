@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells import HiddenState, LSTMState
-from lstmlab.introspection.fused import standard_weights
+from lstmlab.introspection._fused import standard_weights
 from lstmlab.layers._unroll import check_lengths
 
 Step = Callable[[Tensor, NamedTuple], NamedTuple]

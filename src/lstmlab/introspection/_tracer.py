@@ -6,10 +6,10 @@ L layers, D directions.
 
 How each layer and direction is traced:
 - the standard cell (torch's module, or ours with ``cell=LSTMCell``): torch's fused kernel runs
-  the layer (``fused.py``); the gates and cell states come from the kernel's own workspace where
-  that can be read and checked (``workspace.py``), otherwise the gates are reconstructed from
-  the returned h sequence in one pass of batched products (``reconstruct.py``) and
-  c_t = f_t * c_{t-1} + i_t * g_t by the faster exact solver of ``recurrence.py``. No per-step
+  the layer (``_fused.py``); the gates and cell states come from the kernel's own workspace where
+  that can be read and checked (``_workspace.py``), otherwise the gates are reconstructed from
+  the returned h sequence in one pass of batched products (``_reconstruct.py``) and
+  c_t = f_t * c_{t-1} + i_t * g_t by the faster exact solver of ``_recurrence.py``. No per-step
   Python loop over the products.
 - a variant cell (peephole, CIFG, 1997, ...): ``unroll(cell, x, record=True)``, which stacks the
   gates every step returns.
@@ -34,10 +34,10 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from lstmlab.cells import LSTMCell
+from lstmlab.introspection._fused import run_fused, standard_weights
 from lstmlab.introspection._reconstruct import reconstruct_gates, split_gates
 from lstmlab.introspection._recurrence import linear_recurrence
 from lstmlab.introspection._trace import LayerTrace, Trace
-from lstmlab.introspection.fused import run_fused, standard_weights
 from lstmlab.layers import unroll
 from lstmlab.layers._unroll import check_lengths
 

@@ -16,8 +16,8 @@ gates must equal gates recomputed from scratch in the first and last batch row o
 the last step (whose offset (T-1) * B * ld + (B-1) * ld tests ld and both strides at once), and
 the cell states must satisfy c_t = f_t * c_{t-1} + i_t * g_t at the first and the last step (the
 last against ``cy``); where the cell section starts is searched once per layout. On any
-mismatch the caller gets None and computes the value itself (``reconstruct.py``,
-``recurrence.py``). Reading the workspace saves the second pass over the products (the gates)
+mismatch the caller gets None and computes the value itself (``_reconstruct.py``,
+``_recurrence.py``). Reading the workspace saves the second pass over the products (the gates)
 and the T-step recurrence (the cells): a trace then costs about one training-mode forward.
 """
 

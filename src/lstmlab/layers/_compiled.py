@@ -46,9 +46,17 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells import CIFGLSTMCell, Gates, LSTMCell, LSTMState, PeepholeLSTMCell
-from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State
-from lstmlab.cells.squash import KIND_IDENTITY, Squash
+from lstmlab.cells import (
+    CIFGLSTMCell,
+    Gates,
+    LSTM1997Cell,
+    LSTM1997State,
+    LSTMCell,
+    LSTMState,
+    PeepholeLSTMCell,
+    Squash,
+)
+from lstmlab.cells._squash import KIND_IDENTITY
 from lstmlab.layers._cell_kernels import kernel
 from lstmlab.layers._products import (
     ONEDNN_MIN,

@@ -22,7 +22,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells import GRUCell
 from lstmlab.layers._arguments import check_bool, check_no_projection
-from lstmlab.layers.stack import RecurrentStack
+from lstmlab.layers._stack import RecurrentStack
 
 
 class GRU(RecurrentStack):

@@ -32,7 +32,7 @@ from torch.nn.utils.rnn import PackedSequence
 from lstmlab.cells import LSTMCell
 from lstmlab.errors import UserError
 from lstmlab.layers._arguments import check_bool
-from lstmlab.layers.stack import RecurrentStack
+from lstmlab.layers._stack import RecurrentStack
 
 
 class LSTM(RecurrentStack):

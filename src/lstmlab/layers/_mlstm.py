@@ -20,8 +20,8 @@ from torch import Tensor, nn
 
 from lstmlab.cells import MLSTMCell, MLSTMState
 from lstmlab.cells._parameters import check_size
+from lstmlab.layers._stack import RecurrentStack
 from lstmlab.layers._unroll import unroll
-from lstmlab.layers.stack import RecurrentStack
 
 
 class MLSTM(RecurrentStack):

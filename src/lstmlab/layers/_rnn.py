@@ -24,7 +24,7 @@ from lstmlab.cells import ElmanCell
 from lstmlab.cells._elman import NONLINEARITIES
 from lstmlab.errors import UserError
 from lstmlab.layers._arguments import check_bool, check_no_projection
-from lstmlab.layers.stack import RecurrentStack
+from lstmlab.layers._stack import RecurrentStack
 
 FUSED = {"tanh": _VF.rnn_tanh, "relu": _VF.rnn_relu}
 

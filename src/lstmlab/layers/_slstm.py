@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells import SLSTMCell
-from lstmlab.layers.stack import RecurrentStack
+from lstmlab.layers._stack import RecurrentStack
 
 
 class SLSTM(RecurrentStack):

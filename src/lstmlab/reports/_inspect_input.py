@@ -6,7 +6,7 @@ Three input paths; the report names the one it used.
    stack, a Keras ``Embedding`` layer, or a ``--model-class`` holding an ``nn.Embedding``):
    ``--ids "5 17 3"`` gives the token ids directly; ``--text`` is mapped to ids with a
    vocabulary ``--vocab FILE`` (one token per line, JSON token -> id, or the training corpus
-   read as PyTorch's word-language-model ``data.Corpus``: ``vocabulary.py``).
+   read as PyTorch's word-language-model ``data.Corpus``: ``_vocabulary.py``).
 2. **Feature vectors from a file**: ``--input`` an array (T, I) or (B, T, I) (.npy without
    pickles, or .pt with ``weights_only``).
 3. **Made-up vectors for text** (a model without an embedding): whitespace tokens; if the input

@@ -4,11 +4,11 @@ A config holds classes and functions, whose ``repr`` carries a memory address th
 one process to the next. :func:`canonical` writes such objects by their import path instead, so
 the same settings give the same text, and the same hash, in every process and on every machine.
 
-The squashing functions (``lstmlab.cells.squash.Squash``) are written as the store keys of the
+The squashing functions (``lstmlab.cells._squash.Squash``) are written as the store keys of the
 trials already run spell them, from before they had one type: a set-up's (``Setup1997.g``,
 ``h``) by the function of ``lstmlab.tasks.setup`` it held, its ``output_unit`` by the string it
 held, and a network's (``Network1997Config.g``, ``h``, ``output_squash``) as the two-field
-``Squash`` of ``lstmlab.cells.lstm1997``. So those keys, and the stored trials under them, hold.
+``Squash`` of ``lstmlab.cells._lstm1997``. So those keys, and the stored trials under them, hold.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from lstmlab.cells.squash import SQUASHES, Squash
+from lstmlab.cells import Squash
+from lstmlab.cells._squash import SQUASHES
 
 
 def canonical(value: object) -> str:
@@ -65,17 +66,17 @@ def canonical(value: object) -> str:
 
 
 def _network_squash(fn: str, derivative: str) -> str:
-    return f"lstmlab.cells.lstm1997.Squash(fn={fn}, derivative={derivative})"
+    return f"lstmlab.cells._lstm1997.Squash(fn={fn}, derivative={derivative})"
 
 
 _AS_SET_UP = {name: f"lstmlab.tasks.setup.{name}" for name in SQUASHES}
 _AS_OUTPUT_UNIT = {"logistic": "'logistic'", "identity": "'linear'"}
 _AS_NETWORK = {
     "logistic": _network_squash(f"{torch.sigmoid.__module__}.{torch.sigmoid.__qualname__}",
-                                "lstmlab.cells.lstm1997._sigmoid_derivative"),
-    "h1": _network_squash("lstmlab.cells.lstm1997._h", "lstmlab.cells.lstm1997._h_derivative"),
-    "g2": _network_squash("lstmlab.cells.lstm1997._g", "lstmlab.cells.lstm1997._g_derivative"),
-    "identity": _network_squash("lstmlab.cells.lstm1997._identity",
+                                "lstmlab.cells._lstm1997._sigmoid_derivative"),
+    "h1": _network_squash("lstmlab.cells._lstm1997._h", "lstmlab.cells._lstm1997._h_derivative"),
+    "g2": _network_squash("lstmlab.cells._lstm1997._g", "lstmlab.cells._lstm1997._g_derivative"),
+    "identity": _network_squash("lstmlab.cells._lstm1997._identity",
                                 f"{torch.ones_like.__module__}.{torch.ones_like.__qualname__}"),
 }
 #: (holder's import path, field) -> the earlier spelling of each of [H97]'s squashes there.

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from lstmlab.cells.squash import G2, IDENTITY
+from lstmlab.cells import G2, IDENTITY
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
 

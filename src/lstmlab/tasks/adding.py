@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks.batch import (
     Batch,
     final_abs_error,

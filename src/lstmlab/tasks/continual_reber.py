@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.reber import INDEX, SYMBOLS, Coins, embedded_reber

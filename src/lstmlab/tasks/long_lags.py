@@ -51,7 +51,7 @@ import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
 
-from lstmlab.cells.squash import G2, H1, IDENTITY, LOGISTIC
+from lstmlab.cells import G2, H1, IDENTITY, LOGISTIC
 from lstmlab.tasks.batch import (
     Batch,
     check_outputs,

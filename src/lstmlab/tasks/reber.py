@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs, valid_step_mask
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997

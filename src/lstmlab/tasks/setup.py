@@ -4,7 +4,7 @@
 summarise every experiment's conditions, and each experiment's section (§5.1-5.6) gives the
 details. [G00] = Gers, Schmidhuber & Cummins 2000, "Learning to Forget". The squashing
 functions ``h`` and ``g`` are those of [H97] App. A.1 eqs. 3-5, by Table 10's names
-(``lstmlab.cells.squash``: ``LOGISTIC``, ``H1``, ``G2``, ``IDENTITY``).
+(``lstmlab.cells._squash``: ``LOGISTIC``, ``H1``, ``G2``, ``IDENTITY``).
 
 Table 10's bias columns map to fields as follows: ``ogb``/``igb`` -> ``output_gate_bias`` /
 ``input_gate_bias``, a tuple with one value per block, or ``None`` for "r" and for "none"/"no
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import LOGISTIC, Squash
+from lstmlab.cells import LOGISTIC, Squash
 
 
 class BiasedUnits(enum.Enum):
@@ -121,7 +121,7 @@ class Setup1997:
     def __post_init__(self) -> None:
         for name in ("h", "g", "output_unit"):
             if not isinstance(getattr(self, name), Squash):
-                raise ValueError(f"{name}: expected a Squash (lstmlab.cells.squash: LOGISTIC, "
+                raise ValueError(f"{name}: expected a Squash (lstmlab.cells._squash: LOGISTIC, "
                                  f"H1, G2, IDENTITY), received {getattr(self, name)!r}")
         for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
             value = getattr(self, name)

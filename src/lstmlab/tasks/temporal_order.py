@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.nn.functional import one_hot
 from torch.nn.utils.rnn import pad_sequence
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks.batch import (
     Batch,
     final_abs_error,

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import G2, H1
+from lstmlab.cells import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs, final_step_mask, fresh_batches
 from lstmlab.tasks.published import PublishedRow, rows_for
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997

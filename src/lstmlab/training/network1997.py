@@ -23,10 +23,18 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells import Gates
+from lstmlab.cells import (
+    G2,
+    H1,
+    LOGISTIC,
+    Gates,
+    LSTM1997Cell,
+    LSTM1997State,
+    LSTM1997Weights,
+    Squash,
+)
+from lstmlab.cells._lstm1997 import fill_uniform
 from lstmlab.cells._parameters import check_size
-from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights, fill_uniform
-from lstmlab.cells.squash import G2, H1, LOGISTIC, Squash
 from lstmlab.training.pool import stack
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lstmlab.cells.squash import IDENTITY, LOGISTIC
+from lstmlab.cells import IDENTITY, LOGISTIC
 from lstmlab.training.network1997 import Network1997Config
 
 # Exp 1, embedded Reber grammar (rows 1-1..1-5): 264 and 276 weights.

@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 import lstmlab.training.online1997_kernel as online1997_kernel
-from lstmlab.cells.lstm1997 import LSTM1997Weights
+from lstmlab.cells import LSTM1997Weights
 from lstmlab.training.network1997 import Network1997, NetworkWeights1997
 
 

@@ -16,7 +16,7 @@ cost 101 operations per step); the readable code adds the exact zeros instead.
 
 Squashing functions are passed as their ``Squash.kernel_code`` (kind, a, b): kind 0 the
 identity, kind 1 ``a * sigmoid + b`` (logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1), with
-derivative ``a * s (1 - s)`` (``lstmlab.cells.squash``).
+derivative ``a * s (1 - s)`` (``lstmlab.cells._squash``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.cells.squash import Squash
+from lstmlab.cells import Squash
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
 

@@ -4,10 +4,10 @@ The model: a torch state dict or a Keras file (``interop.load_model``: the first
 stack, LSTM or GRU, and the embedding that feeds it), or the user's own ``nn.Module`` class
 built from ``--model-class`` and loaded with the state dict (``interop.model_class``), run with
 its own forward; every LSTM and GRU inside it is traced on the input it received
-(``trace_module``). The input: ``inspect_input.py`` (the model's own embedding with ``--vocab``
+(``trace_module``). The input: ``_inspect_input.py`` (the model's own embedding with ``--vocab``
 or ``--ids``, an array, or made-up vectors for text; the report says which).
 
-The report covers every module, layer and direction (``inspect_views.py``): per view the gates
+The report covers every module, layer and direction (``_inspect_views.py``): per view the gates
 and states of the 8 units whose state varies most, the largest forget (GRU: overwrite) events,
 retention and saturation; the gradient flow of each stack. Memory grows linearly with the
 number of steps T: the trace is (T, B, H) per view; the figures show a window of at most
@@ -27,8 +27,8 @@ import numpy as np
 from torch import nn
 
 import lstmlab.reports._figures as figures
+from lstmlab._folders import folder_to_write
 from lstmlab.errors import UserError
-from lstmlab.folders import folder_to_write
 from lstmlab.interop import Embedding, load_model
 from lstmlab.interop._model_class import build_model, call_arguments
 from lstmlab.interop._torch_state import read_state_dict
@@ -130,7 +130,7 @@ PROJECTED_ROW_LABELS = {"h": "o * tanh(c)"}
 def _example(words: list[str], values: dict[str, np.ndarray], view: View,
              units: list[int]) -> ExplorerExample:
     """An explorer example labelled with its view and, for a GRU or a projected LSTM, with the
-    names of the rows as they are filled (``inspect_views.py``)."""
+    names of the rows as they are filled (``_inspect_views.py``)."""
     labels = GRU_ROW_LABELS if view.kind == "GRU" else \
         PROJECTED_ROW_LABELS if view.projected else {}
     return ExplorerExample(tuple(words), values, view=view.label, units=tuple(units),

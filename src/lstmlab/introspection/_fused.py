@@ -6,8 +6,8 @@ Shapes: T time, B batch, I input, H hidden, P projection (P = H without ``proj_s
 GPU, torch's native kernel otherwise) on a sequence already in processing order and returns the
 h sequence. Where oneDNN runs it (float32 on CPU without a projection) the layer runs in
 training mode instead, and the gates and cell states the kernel kept in its workspace come
-along, each checked against a recomputation (``workspace.py``); otherwise they are None and the
-caller reconstructs them (``reconstruct.py``, ``recurrence.py``). Either way the numbers are the
+along, each checked against a recomputation (``_workspace.py``); otherwise they are None and the
+caller reconstructs them (``_reconstruct.py``, ``_recurrence.py``). Either way the numbers are the
 ones the kernel's h sequence implies.
 """
 

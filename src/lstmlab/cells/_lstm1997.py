@@ -22,7 +22,7 @@ The recurrent input is the whole hidden layer of the previous step,
 ``c_{t-1} + ...``. Timing as in the experiments (§5 intro): the hidden units at step t read the
 input of step t and the hidden layer of step t-1 (outputs then read the hidden units of step t,
 see ``lstmlab.training.network1997``).
-Defaults are the paper's squashing functions, eqs. (3)-(5) (``lstmlab.cells.squash``): gates
+Defaults are the paper's squashing functions, eqs. (3)-(5) (``lstmlab.cells._squash``): gates
 logistic in [0, 1], ``g = G2``: ``4 sigmoid(x) - 2`` in [-2, 2], ``h = H1``: ``2 sigmoid(x) - 1``
 in [-1, 1]; experiments 2a/2b use ``g = LOGISTIC``, ``h = IDENTITY`` and no output gate
 (``output_gate=False``: o = 1).
@@ -51,8 +51,8 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells._parameters import check_size, check_step
+from lstmlab.cells._squash import G2, H1, Squash
 from lstmlab.cells._state import Gates
-from lstmlab.cells.squash import G2, H1, Squash
 
 
 class LSTM1997State(NamedTuple):

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from lstmlab.cells import HiddenState, MinGRUCell, MinLSTMCell
-from lstmlab.layers.stack import Prepared, RecurrentStack
+from lstmlab.layers._stack import Prepared, RecurrentStack
 
 
 class _MinStack(RecurrentStack):
