@@ -444,8 +444,21 @@ def load(source: str | Path, slower: str, options: BuildOptions | None = None
     much slower the readable path is), unless ``options.require``, which raises
     :class:`KernelBuildError` instead. ``options``: by default
     :meth:`BuildOptions.from_environment`."""
-    options = BuildOptions.from_environment() if options is None else options
+    if options is None:  # the environment's options, looked up by the variables' values
+        key = (source, slower, os.environ.get(ARCH_VARIABLE), os.environ.get(REQUIRE_VARIABLE))
+        found = _LOADED.get(key, _LOADED)
+        if found is not _LOADED:
+            return found
+        options = BuildOptions.from_environment()
+        library = _load(_source_path(source), slower, options)
+        _LOADED[key] = library
+        return library
     return _load(_source_path(source), slower, options)
+
+
+#: load()'s answers with the options of the environment: a kernel call looks its library up
+#: every time, and reading the options costs more than the call of a tiny network's step.
+_LOADED: dict[tuple, Library | None] = {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -484,3 +497,4 @@ def _load(source: Path, slower: str, options: BuildOptions) -> Library | None:
 def forget_loaded() -> None:
     """Forget every library loaded in this process (tests use it with a fresh cache)."""
     _load.cache_clear()
+    _LOADED.clear()

@@ -76,12 +76,13 @@ static inline void squash_derivative(const squash *q, long n, const double *rest
 }
 
 /* One sequence presented to each of K members: for k, for t, for b (online1997.py's
-   online_sequence has the shapes and the equations). mode: 0 update after every step, 1 only
-   accumulate (the caller updates after the sequence), 2 no update. sq: g, h, f_k as
-   3 x (kind, a, b). Weights (K, ...) are updated in place; grads (K, ...) receive sum_t of
-   -dE(t)/dw (the descent direction); outputs (T, K, B, O); loss (K,). The trainable masks t*
-   (K, ...) may be NULL; colmask (R, M). R = C + H (+ C with output gates) net inputs of the
-   hidden layer, M = I (+ R when recurrent) (+ 1 with biases) senders. */
+   online_sequence has the shapes and the equations). mode: 0 update after every step, 1 update
+   once after the sequence with the summed steps, 2 no update. sq: g, h, f_k as 3 x (kind, a,
+   b). Weights (K, ...) are updated in place (W's bias column is first multiplied by colmask's,
+   as the torch code does); grads (K, ...) receive sum_t dE(t)/dw (any content is overwritten);
+   outputs (T, K, B, O); loss (K,). The trainable masks t* (K, ...) may be NULL; colmask (R, M).
+   R = C + H (+ C with output gates) net inputs of the hidden layer, M = I (+ R when recurrent)
+   (+ 1 with biases) senders. */
 LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S, long O,
     long recurrent, long og, long has_bias, long has_io, long has_bo, long mode,
     const double sq[9], const double inputs[T * K * B * I], const double targets[T * K * B * O],
@@ -123,6 +124,13 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
       for (long j = 0; j < C; j++) y_out[j] = og ? 0 : 1;
     }
     loss[k] = 0;
+    /* the unwired biases (colmask's last column) are zero from the start, as the torch code's
+       W[..., -1] *= column_mask[:, -1]; the gradient sums start at zero */
+    if (has_bias) for (long r = 0; r < R; r++) Wk[r * M + M - 1] *= colmask[r * M + M - 1];
+    memset(gWk, 0, sizeof(double) * R * M);
+    memset(ghok, 0, sizeof(double) * O * H);
+    if (has_io) memset(giok, 0, sizeof(double) * O * I);
+    if (has_bo) memset(gbok, 0, sizeof(double) * O);
     /* the traces only feed the error steps: after member k's last one (or in a sequence with
        none, e.g. a stopping-set check) they are not computed */
     long last_error = -1;
@@ -280,6 +288,21 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           for (long q = 0; q < O; q++) bok[q] += m4 ? ak * stbo[q] * m4[q] : ak * stbo[q];
       }
     }
+    /* mode 1: the summed steps applied once, w += (alpha * sum) [* trainable], as the torch
+       code's _apply; then every gradient turned into sum_t dE(t)/dw (its sign flipped: exact) */
+    const double *m1 = tW ? tW + k * R * M : NULL, *m2 = tho ? tho + k * O * H : NULL;
+    const double *m3 = tio ? tio + k * O * I : NULL, *m4 = tbo ? tbo + k * O : NULL;
+    if (mode == 1) {
+      for (long q = 0; q < R * M; q++) Wk[q] += m1 ? ak * gWk[q] * m1[q] : ak * gWk[q];
+      for (long q = 0; q < O * H; q++) Whok[q] += m2 ? ak * ghok[q] * m2[q] : ak * ghok[q];
+      if (has_io)
+        for (long q = 0; q < O * I; q++) Wiok[q] += m3 ? ak * giok[q] * m3[q] : ak * giok[q];
+      if (has_bo) for (long q = 0; q < O; q++) bok[q] += m4 ? ak * gbok[q] * m4[q] : ak * gbok[q];
+    }
+    for (long q = 0; q < R * M; q++) gWk[q] = -gWk[q];
+    for (long q = 0; q < O * H; q++) ghok[q] = -ghok[q];
+    if (has_io) for (long q = 0; q < O * I; q++) giok[q] = -giok[q];
+    if (has_bo) for (long q = 0; q < O; q++) gbok[q] = -gbok[q];
   }
   free(work);
   free(nz);

@@ -125,13 +125,13 @@ def online_sequence(
     W_ho, W_io, b_o = (w.detach().clone(memory_format=torch.contiguous_format)
                        if w is not None else None for w in (W_ho, W_io, b_o))
     column_mask = _column_mask(cell, has_bias, W.shape[1:], factory)
-    if has_bias:
-        W[..., -1] *= column_mask[:, -1]
     may_change = [None] * 4 if trainable is None else [
         w.to(**factory) if w is not None else None for w in _packed(trainable)]
-    grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
 
     if use_kernel:
+        # The C loop masks W's bias column, zeroes the gradients, applies a SEQUENCE update
+        # and returns sum_t dE(t)/dw itself: what the torch code below does op by op.
+        grads = [torch.empty_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
         outputs_t = torch.empty(T, K, B, config.output_size, **factory)
         loss = torch.empty(K, **factory)
         dims = (T, K, B, cell.input_size, C, S, config.output_size, int(cell.recurrent),
@@ -143,10 +143,12 @@ def online_sequence(
             *(m.expand_as(w).contiguous() if m is not None else None
               for m, w in zip(may_change, (W, W_ho, W_io, b_o), strict=True)),
             *grads, outputs_t, loss])
-        if mode is UpdateMode.SEQUENCE:
-            _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
-        return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss)
+        return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss,
+                       negate=False)
 
+    if has_bias:
+        W[..., -1] *= column_mask[:, -1]
+    grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
     carries_error = mask.flatten(1).any(1).tolist()
     y_in = torch.zeros(K, B, C, **factory)
     y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
@@ -258,11 +260,12 @@ def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: 
 
 
 def _result(cell, has_bias: bool, weights: tuple, grads: list, outputs: Tensor,
-            loss: Tensor) -> OnlineResult:
-    """The packed (W, W_ho, W_io, b_o) and their summed steps -> an OnlineResult."""
+            loss: Tensor, negate: bool = True) -> OnlineResult:
+    """The packed (W, W_ho, W_io, b_o) and their summed steps (``negate``: the descent
+    direction, else the gradient already) -> an OnlineResult."""
     def unpack(W, W_ho, W_io, b_o, sign=None):
-        # the weights: views of the packed W (fresh, no one else holds it); the gradient:
-        # -1.0 * each part (a copy, as before)
+        # views of the packed tensors (fresh, no one else holds them); -1.0 * each part of a
+        # descent direction
         signed = (lambda w: w) if sign is None else (lambda w: sign * w)
         I, R = cell.input_size, cell.num_units
         cell_weights = LSTM1997Weights(
@@ -271,7 +274,8 @@ def _result(cell, has_bias: bool, weights: tuple, grads: list, outputs: Tensor,
         return NetworkWeights1997(cell_weights, signed(W_ho),
                                   *(signed(w) if w is not None else None for w in (W_io, b_o)))
 
-    return OnlineResult(unpack(*weights), unpack(*grads, sign=-1.0), outputs, loss)
+    return OnlineResult(unpack(*weights), unpack(*grads, sign=-1.0 if negate else None),
+                        outputs, loss)
 
 
 class _PerMember:
