@@ -76,8 +76,15 @@ class Batch:
 
     def last(self, values: Tensor) -> Tensor:
         """``values`` (T, B, ...) at each sequence's last real step -> (B, ...)."""
-        index = (self.lengths - 1).clamp(min=0)
-        return values[index, torch.arange(self.batch_size, device=values.device)]
+        # The index is kept on the batch: a population step asks for it four times (verdicts
+        # and errors of outputs and targets), and each asking was three torch calls.
+        cached = self.__dict__.get("_last_index")
+        if cached is None or cached[0] != values.device:
+            index = (self.lengths - 1).clamp(min=0)
+            cached = (values.device, index,
+                      torch.arange(self.batch_size, device=values.device))
+            object.__setattr__(self, "_last_index", cached)
+        return values[cached[1], cached[2]]
 
     def to(self, device: torch.device | str) -> Batch:
         """The same batch on ``device``."""
