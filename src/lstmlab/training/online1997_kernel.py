@@ -12,7 +12,11 @@ the shapes and the equations). Members are independent (no reduction crosses k),
 numbers do not depend on the population around it. A member whose mask is zero at step t for
 every b has no error there and is skipped, and the input-to-output products and updates skip
 inputs that are zero at that step for every b (one-hot inputs: Exp. 2a's 10,302 such weights
-cost 101 operations per step); the readable code adds the exact zeros instead.
+cost 101 operations per step); the readable code adds the exact zeros instead. The traces
+are computed only up to a member's last error step (they feed nothing after it).
+
+``forward`` (C ``forward1997_d``) is the forward pass alone, for stopping and test sets: per
+sequence, only its real steps (``lengths``), outputs 0 after its end.
 
 Squashing functions are passed as (kind, a, b): kind 0 the identity, kind 1 ``a * sigmoid + b``
 (logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1; the one table is ``cell_kernels.SIGMOID_FORMS``),
