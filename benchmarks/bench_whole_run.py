@@ -3,25 +3,30 @@
 For each experiment, a population of K = 10 networks (the runner's default), the paper's set-up,
 float64, one thread:
 
-- **kernel**: ``online_sequence`` alone (the C loop of ``online1997_kernel``) on the
-  population's training batches, drawn beforehand with the run's own sampler;
+- **kernel**: ``online_sequence`` alone (the C loop of ``online1997_kernel`` and its Python
+  wrapper) on training batches drawn beforehand with the run's own sampler;
 - **whole run**: ``Lstm1997Method.run_trials`` as ``lstmlab reproduce`` runs it: sampling,
   training, ``is_correct``/``errors``, every member's ``Criterion`` (stopping-set checks
-  included), curves, progress. Timed in steady state, between two progress reports, before any
-  trial stops, after a warm-up (the one test-set evaluation at a trial's end is left out, and
-  so are the tasks' construction and the first encoding of Exp. 1's fixed strings).
+  included), curves, progress. Timed in steady state, after a warm-up, before any trial stops
+  (the one test-set evaluation at a trial's end is left out, and so are the tasks'
+  construction and the first encoding of Exp. 1's fixed strings).
 
-Prints member-sequences per CPU second (``time.process_time``: the machine may be shared, and a
-ratio of two CPU times measured in the same process is what to compare) and their ratio; the
-goal (GitHub issue #15, item 4) is a ratio of at least 0.5.
+The two are interleaved: the whole run is cut into rounds of ``--round`` member-sequences, and
+after each round the kernel trains as many member-sequences (inside the run's progress
+callback, its time not counted to the run). Each round gives a ratio of two CPU times
+(``time.process_time``) measured within a second of each other, so a shared machine's changing
+load moves both; the median round is printed, with the rates and the microseconds per
+population step (K member-sequences) of both and of what the whole run adds to the kernel.
+The goal (GitHub issue #15, item 4) is a ratio of at least 0.5.
 
-``python benchmarks/bench_whole_run.py [--sequences N] [--warmup N] [EXPERIMENT ...]`` (default
-1 4 6a).
+``python benchmarks/bench_whole_run.py [--sequences N] [--warmup N] [--round N] [EXPERIMENT
+...]`` (default 1 4 6a).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -39,20 +44,59 @@ class _Stop(Exception):
     pass
 
 
-def whole_run_rate(name: str, sequences: int, warmup: int) -> float:
-    """Member-sequences per CPU second of a whole run, from the first progress report after
-    ``warmup`` member-sequences to the one after ``sequences`` more. The warm-up leaves out
-    what a run does once: building the tasks (Exp. 1 draws its strings) and encoding each
-    fixed string the first time it is drawn (cached from then on)."""
+class _Kernel:
+    """``online_sequence`` alone on the population's batches, drawn beforehand (cycled)."""
+
+    def __init__(self, name: str, steps: int) -> None:
+        exp = experiment(name)
+        self.template = Network1997(network_config(exp.setup), dtype=torch.float64)
+        generators = [torch.Generator().manual_seed(seed) for seed in range(POPULATION)]
+        self.weights = population_weights(self.template, generators)
+        tasks = [exp.make_task(seed) for seed in range(POPULATION)]
+        self.learning_rate = exp.setup.learning_rate
+        self.batches = []
+        for _ in range(steps):
+            batch = sample_each(tasks, generators)
+            self.batches.append((batch.inputs.double().unsqueeze(2),
+                                 batch.targets.double().unsqueeze(2), batch.mask.unsqueeze(2)))
+        self.next = 0
+
+    def train(self, member_sequences: int) -> float:
+        """CPU seconds to train ``member_sequences`` (rounded up to whole population steps)."""
+        start = time.process_time()
+        for _ in range(-(-member_sequences // POPULATION)):
+            inputs, targets, mask = self.batches[self.next % len(self.batches)]
+            self.next += 1
+            self.weights = online_sequence(self.template, self.weights, inputs, targets, mask,
+                                           learning_rate=self.learning_rate).weights
+        return time.process_time() - start
+
+
+def measure(name: str, sequences: int, warmup: int, round_size: int
+            ) -> list[tuple[int, float, int, float]]:
+    """Rounds of (whole-run member-sequences, their CPU seconds, kernel member-sequences,
+    theirs), interleaved; ``sequences`` member-sequences of the whole run in all."""
+    kernel = _Kernel(name, steps=200)
+    kernel.train(10 * POPULATION)  # warm
     method = Lstm1997Method(Lstm1997Settings(population=POPULATION, report_every=10))
-    marks: list[tuple[int, float]] = []
+    rounds: list[tuple[int, float, int, float]] = []
+    mark: list[float] = []  # [member-sequences, CPU time] at the round's start
 
     def progress(presented: int, _best: float) -> None:
         if presented < warmup:
             return
-        marks.append((presented, time.process_time()))
-        if presented - marks[0][0] >= sequences:
+        now = time.process_time()
+        if not mark:
+            mark[:] = [presented, now]
+            return
+        if presented - mark[0] < round_size:
+            return
+        whole, seconds = presented - mark[0], now - mark[1]
+        kernel_seconds = kernel.train(whole)
+        rounds.append((whole, seconds, -(-whole // POPULATION) * POPULATION, kernel_seconds))
+        if sum(r[0] for r in rounds) >= sequences:
             raise _Stop
+        mark[:] = [presented, time.process_time()]
 
     try:
         for _ in method.run_trials(experiment(name), list(range(POPULATION)), 10**9, progress):
@@ -60,44 +104,32 @@ def whole_run_rate(name: str, sequences: int, warmup: int) -> float:
                                "--sequences")
     except _Stop:
         pass
-    (first, start), (last, end) = marks[0], marks[-1]
-    return (last - first) / (end - start)
-
-
-def kernel_rate(name: str, sequences: int) -> float:
-    """Member-sequences per CPU second of ``online_sequence`` alone, same population."""
-    exp = experiment(name)
-    template = Network1997(network_config(exp.setup), dtype=torch.float64)
-    generators = [torch.Generator().manual_seed(seed) for seed in range(POPULATION)]
-    weights = population_weights(template, generators)
-    tasks = [exp.make_task(seed) for seed in range(POPULATION)]
-    steps = max(1, sequences // POPULATION)
-    batches = []
-    for _ in range(steps):
-        batch = sample_each(tasks, generators)
-        batches.append((batch.inputs.double().unsqueeze(2), batch.targets.double().unsqueeze(2),
-                        batch.mask.unsqueeze(2)))
-    start = time.process_time()
-    for inputs, targets, mask in batches:
-        weights = online_sequence(template, weights, inputs, targets, mask,
-                                  learning_rate=exp.setup.learning_rate).weights
-    return steps * POPULATION / (time.process_time() - start)
+    return rounds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("experiments", nargs="*", default=["1", "4", "6a"])
     parser.add_argument("--sequences", type=int, default=20_000,
-                        help="member-sequences timed per measurement")
+                        help="member-sequences of the whole run timed per experiment")
     parser.add_argument("--warmup", type=int, default=20_000,
                         help="member-sequences of the whole run before its timing starts")
+    parser.add_argument("--round", type=int, default=1_000,
+                        help="member-sequences per round (whole run, then as many by the "
+                             "kernel)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print("experiment | kernel member-seqs/s | whole run member-seqs/s | whole / kernel")
+    print("experiment | kernel member-seqs/s | whole run member-seqs/s | whole / kernel "
+          "(median round; min-max) | us per population step: kernel, whole run, added")
     for name in args.experiments:
-        kernel = kernel_rate(name, args.sequences)
-        whole = whole_run_rate(name, args.sequences, args.warmup)
-        print(f"{name} | {kernel:,.0f} | {whole:,.0f} | {whole / kernel:.2f}", flush=True)
+        rounds = measure(name, args.sequences, args.warmup, args.round)
+        ratios = sorted((w / ws) / (k / ks) for w, ws, k, ks in rounds)
+        whole = sum(r[0] for r in rounds) / sum(r[1] for r in rounds)
+        kernel = sum(r[2] for r in rounds) / sum(r[3] for r in rounds)
+        step_kernel, step_whole = 1e6 * POPULATION / kernel, 1e6 * POPULATION / whole
+        print(f"{name} | {kernel:,.0f} | {whole:,.0f} | {statistics.median(ratios):.2f} "
+              f"({ratios[0]:.2f}-{ratios[-1]:.2f}, {len(rounds)} rounds) | {step_kernel:,.0f}, "
+              f"{step_whole:,.0f}, {step_whole - step_kernel:,.0f}", flush=True)
 
 
 if __name__ == "__main__":

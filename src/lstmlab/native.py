@@ -165,7 +165,8 @@ _PARAMETER = re.compile(
     r"^(?:const\s+)?(long|double|real|unsigned\s+char)\s+(\w+)\s*(?:\[(.*)\])?$", re.S)
 _QUALIFIERS = re.compile(r"\b(restrict|static|const|LSTMLAB_NULLABLE)\b")
 _SCALARS = {"long": ctypes.c_long, "double": ctypes.c_double}
-_ARRAY_DTYPES = {"double": torch.float64, "unsigned char": torch.uint8}
+_ARRAY_DTYPES = {"double": torch.float64, "unsigned char": torch.uint8,
+                 "long": torch.int64 if ctypes.sizeof(ctypes.c_long) == 8 else torch.int32}
 #: ``real`` per variant suffix: cells.c compiles its template for both.
 REAL = {"_f": torch.float32, "_d": torch.float64}
 
@@ -261,6 +262,7 @@ class Kernel:
         self.name, self.parameters, self._function = name, parameters, function
         longs: set[str] = set()
         self._checks = []  # per parameter: (kind, name, dtype, compiled length, nullable)
+        self._lengths: dict[tuple, list] = {}  # the longs' values -> _array_lengths
         for p in parameters:
             if p.length is None:
                 self._checks.append((p.ctype, p.name, None, None, False))
@@ -293,10 +295,22 @@ class Kernel:
             raise TypeError(f"{self.name}: expected {len(self._checks)} arguments "
                             f"({', '.join(p.name for p in self.parameters)}), "
                             f"received {len(arguments)}")
-        sizes: dict[str, int] = {}
+        # Every array's length from the longs (a length names only longs before it, which
+        # _length_code checked), computed once per distinct set of sizes: a tiny network's
+        # step is a few microseconds, so the binding's per-call Python must be small too.
+        longs = tuple(a for (kind, *_), a in zip(self._checks, arguments, strict=True)
+                      if kind == "long")
+        exact = all(type(a) is int for a in longs)  # 1.0 == 1: only ints share entries
+        lengths = self._lengths.get(longs) if exact else None
+        if lengths is None:
+            lengths = self._array_lengths(arguments)
+            if exact:
+                if len(self._lengths) >= 4096:  # sizes vary with T: keep the table bounded
+                    self._lengths.clear()
+                self._lengths[longs] = lengths
         values: list[object] = []
-        for (kind, name, dtype, code, nullable), argument in zip(self._checks, arguments,
-                                                                  strict=True):
+        for (kind, name, dtype, _, nullable), argument, length in zip(
+                self._checks, arguments, lengths, strict=True):
             if kind == "array":
                 if argument is None:
                     if not nullable:
@@ -305,22 +319,34 @@ class Kernel:
                     values.append(None)
                 elif (type(argument) is Tensor or isinstance(argument, Tensor)) \
                         and argument.dtype is dtype and argument.is_cpu \
-                        and argument.is_contiguous() \
-                        and argument.numel() == code(sizes):
+                        and argument.is_contiguous() and argument.numel() == length:
                     values.append(argument.data_ptr())
                 else:
-                    self._refuse(name, dtype, code(sizes), argument)
+                    self._refuse(name, dtype, length, argument)
             elif kind == "long":
-                if isinstance(argument, float | Tensor) or not hasattr(argument, "__index__"):
-                    raise TypeError(f"{self.name}: argument {name} must be an int, received "
-                                    f"{type(argument).__name__}")
-                values.append(sizes.setdefault(name, int(argument)))
+                values.append(length)
             else:
                 if isinstance(argument, Tensor) or not isinstance(argument, int | float):
                     raise TypeError(f"{self.name}: argument {name} must be a float, received "
                                     f"{type(argument).__name__}")
                 values.append(float(argument))
         self._function(*values)
+
+    def _array_lengths(self, arguments: tuple) -> list:
+        """Per parameter: an array's length in elements, or the scalar's checked value."""
+        sizes: dict[str, int] = {}
+        out: list = []
+        for (kind, name, _, code, _), argument in zip(self._checks, arguments, strict=True):
+            if kind == "array":
+                out.append(code(sizes))
+            elif kind == "long":
+                if isinstance(argument, float | Tensor) or not hasattr(argument, "__index__"):
+                    raise TypeError(f"{self.name}: argument {name} must be an int, received "
+                                    f"{type(argument).__name__}")
+                out.append(sizes.setdefault(name, int(argument)))
+            else:
+                out.append(None)
+        return out
 
     def _refuse(self, name: str, dtype: torch.dtype, expected: int, argument: object) -> None:
         """Raise the error that says what is wrong with the array argument ``name``."""
@@ -418,8 +444,27 @@ def load(source: str | Path, slower: str, options: BuildOptions | None = None
     much slower the readable path is), unless ``options.require``, which raises
     :class:`KernelBuildError` instead. ``options``: by default
     :meth:`BuildOptions.from_environment`."""
-    options = BuildOptions.from_environment() if options is None else options
-    return _load(Path(SOURCE_DIR / source), slower, options)
+    if options is None:  # the environment's options, looked up by the variables' values
+        key = (source, slower, os.environ.get(ARCH_VARIABLE), os.environ.get(REQUIRE_VARIABLE))
+        found = _LOADED.get(key, _LOADED)
+        if found is not _LOADED:
+            return found
+        options = BuildOptions.from_environment()
+        library = _load(_source_path(source), slower, options)
+        _LOADED[key] = library
+        return library
+    return _load(_source_path(source), slower, options)
+
+
+#: load()'s answers with the options of the environment: a kernel call looks its library up
+#: every time, and reading the options costs more than the call of a tiny network's step.
+_LOADED: dict[tuple, Library | None] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _source_path(source: str | Path) -> Path:
+    """``SOURCE_DIR / source`` (kept: a kernel call looks its library up every time)."""
+    return Path(SOURCE_DIR / source)
 
 
 def _expanded(source: Path, seen: frozenset[Path] = frozenset()) -> str:
@@ -452,3 +497,4 @@ def _load(source: Path, slower: str, options: BuildOptions) -> Library | None:
 def forget_loaded() -> None:
     """Forget every library loaded in this process (tests use it with a fresh cache)."""
     _load.cache_clear()
+    _LOADED.clear()

@@ -104,7 +104,8 @@ def test_forget_gate_setups_are_refused():
 @pytest.mark.parametrize("name", ["1", "2a", "2c", "4:linear-output", "6b"])
 def test_checks_by_the_kernel_equal_the_torch_forward(name):
     """Stopping and test sets are judged from the C loop's outputs (no learning) by default:
-    the reference is the torch forward of the same weights."""
+    the reference is the torch forward of the same weights, at every real step (after a
+    sequence's end the kernel computes nothing and gives 0), and the verdicts are the same."""
     from lstmlab.reproduce.lstm1997 import _evaluate, network_config
     from lstmlab.reproduce.registry import experiment
     from lstmlab.training.network1997 import Network1997, population_weights
@@ -112,7 +113,13 @@ def test_checks_by_the_kernel_equal_the_torch_forward(name):
     exp = experiment(name)
     template = Network1997(network_config(exp.setup), dtype=torch.float64)
     weights = population_weights(template, [torch.Generator().manual_seed(1)])
-    batch = exp.make_task(0).sample(40, torch.Generator().manual_seed(2))
-    torch.testing.assert_close(_evaluate(template, weights, batch, kernel=True),
-                               _evaluate(template, weights, batch, kernel=False),
-                               rtol=0, atol=1e-13)
+    task = exp.make_task(0)
+    batch = task.sample(40, torch.Generator().manual_seed(2))
+    real = (torch.arange(batch.steps)[:, None] < batch.lengths).unsqueeze(-1)  # (T, B, 1)
+    kernel = _evaluate(template, weights, batch, kernel=True)
+    forward = _evaluate(template, weights, batch, kernel=False)
+    torch.testing.assert_close(kernel * real, forward * real, rtol=0, atol=1e-13)
+    assert torch.equal(kernel * ~real, torch.zeros_like(kernel))
+    assert torch.equal(task.is_correct(kernel, batch), task.is_correct(forward, batch))
+    torch.testing.assert_close(task.errors(kernel, batch), task.errors(forward, batch),
+                               rtol=0, atol=1e-12)

@@ -15,7 +15,7 @@ from lstmlab.training.network1997 import (
     population_weights,
 )
 from lstmlab.training.network1997_table10 import EXPERIMENT_3
-from lstmlab.training.online1997 import UpdateMode, online_sequence
+from lstmlab.training.online1997 import UpdateMode, forward_sequence, online_sequence
 from lstmlab.training.pool import row, stack
 
 kernels_or_skip(online1997_kernel.load(), "online1997.c")
@@ -115,3 +115,50 @@ def test_one_hot_inputs_take_the_sparse_products_with_the_same_numbers():
         run = [online_sequence(network, weights, inputs, targets, mask, learning_rate=1.0,
                                mode=mode, compiled=compiled) for compiled in (True, False)]
         assert_same(*run)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_traces_stop_after_the_last_error_with_the_same_numbers(name):
+    """The kernel computes the traces only up to a member's last error step: member 0's errors
+    end at step 9, member 1 has none at all (a check), member 2 errs at the end (Exp. 4)."""
+    network, weights, inputs, targets, mask = setting(name, K=3, B=2, T=20)
+    mask[10:, 0] = 0
+    mask[:, 1] = 0
+    mask[:, 2] = 0
+    mask[-1, 2, 1] = 1
+    for mode in UpdateMode:
+        run = [online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
+                               mode=mode, compiled=compiled) for compiled in (True, False)]
+        assert_same(*run)
+    assert torch.equal(run[0].gradient.weight_ho[1], torch.zeros_like(weights.weight_ho[1]))
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_the_forward_pass_alone_is_the_training_loops_forward_bit_for_bit(name):
+    """``forward_sequence`` (stopping and test sets): at every real step the outputs of
+    ``online_sequence(compiled=True)`` exactly, 0 after each sequence's end; and the torch
+    forward of the network (the reference) to 1e-13."""
+    network, weights, inputs, targets, _ = setting(name, K=3, B=4, T=15)
+    lengths = torch.tensor([[15, 1, 7, 0], [3, 15, 15, 9], [12, 2, 15, 5]])
+    real = (torch.arange(15)[:, None, None] < lengths).to(F64)  # (T, K, B)
+    inputs = inputs * real[..., None]  # padded as a task pads: zeros after the end
+    quiet = torch.zeros_like(real)
+    trained = online_sequence(network, weights, inputs, targets, quiet, mode=UpdateMode.NONE,
+                              compiled=True)
+    outputs = forward_sequence(network, weights, inputs, lengths)
+    assert torch.equal(outputs * real[..., None], trained.outputs * real[..., None])
+    assert torch.equal(outputs * (1 - real[..., None]), torch.zeros_like(outputs))
+    for k in range(3):
+        with torch.no_grad():
+            reference, _ = network(inputs[:, k:k + 1],
+                                   weights=stack([row(weights, k)]))
+        assert_close(outputs[:, k] * real[:, k, :, None], reference[:, 0] * real[:, k, :, None],
+                     rtol=0, atol=1e-13)
+
+
+def test_the_forward_pass_refuses_wrong_shapes_and_what_the_kernel_cannot_run():
+    network, weights, inputs, _, _ = setting("exp1 gate biases", K=2, B=3, T=5)
+    with pytest.raises(ValueError, match=r"lengths must be \(2, 3\), got \(3,\)"):
+        forward_sequence(network, weights, inputs, torch.tensor([5, 5, 5]))
+    with pytest.raises(ValueError, match="forward_sequence: the C kernel needs float64"):
+        forward_sequence(network, weights, inputs.float(), torch.full((2, 3), 5))

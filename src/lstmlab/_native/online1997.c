@@ -76,12 +76,13 @@ static inline void squash_derivative(const squash *q, long n, const double *rest
 }
 
 /* One sequence presented to each of K members: for k, for t, for b (online1997.py's
-   online_sequence has the shapes and the equations). mode: 0 update after every step, 1 only
-   accumulate (the caller updates after the sequence), 2 no update. sq: g, h, f_k as
-   3 x (kind, a, b). Weights (K, ...) are updated in place; grads (K, ...) receive sum_t of
-   -dE(t)/dw (the descent direction); outputs (T, K, B, O); loss (K,). The trainable masks t*
-   (K, ...) may be NULL; colmask (R, M). R = C + H (+ C with output gates) net inputs of the
-   hidden layer, M = I (+ R when recurrent) (+ 1 with biases) senders. */
+   online_sequence has the shapes and the equations). mode: 0 update after every step, 1 update
+   once after the sequence with the summed steps, 2 no update. sq: g, h, f_k as 3 x (kind, a,
+   b). Weights (K, ...) are updated in place (W's bias column is first multiplied by colmask's,
+   as the torch code does); grads (K, ...) receive sum_t dE(t)/dw (any content is overwritten);
+   outputs (T, K, B, O); loss (K,). The trainable masks t* (K, ...) may be NULL; colmask (R, M).
+   R = C + H (+ C with output gates) net inputs of the hidden layer, M = I (+ R when recurrent)
+   (+ 1 with biases) senders. */
 LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S, long O,
     long recurrent, long og, long has_bias, long has_io, long has_bo, long mode,
     const double sq[9], const double inputs[T * K * B * I], const double targets[T * K * B * O],
@@ -123,6 +124,18 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
       for (long j = 0; j < C; j++) y_out[j] = og ? 0 : 1;
     }
     loss[k] = 0;
+    /* the unwired biases (colmask's last column) are zero from the start, as the torch code's
+       W[..., -1] *= column_mask[:, -1]; the gradient sums start at zero */
+    if (has_bias) for (long r = 0; r < R; r++) Wk[r * M + M - 1] *= colmask[r * M + M - 1];
+    memset(gWk, 0, sizeof(double) * R * M);
+    memset(ghok, 0, sizeof(double) * O * H);
+    if (has_io) memset(giok, 0, sizeof(double) * O * I);
+    if (has_bo) memset(gbok, 0, sizeof(double) * O);
+    /* the traces only feed the error steps: after member k's last one (or in a sequence with
+       none, e.g. a stopping-set check) they are not computed */
+    long last_error = -1;
+    for (long q = 0; q < T * B; q++)
+      if (mask[((q / B) * K + k) * B + q % B] != 0) last_error = q / B;
     for (long t = 0; t < T; t++) {
       int error = 0;
       n_nz = 0;
@@ -162,7 +175,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
         squash_apply(h, H, s, sh, hs);
         for (long c = 0; c < H; c++) yc[c] = y_out[c / S] * hs[c];
         /* traces (eqs. 25, 27) */
-        for (long j = 0; j < C; j++) {
+        for (long j = 0; j < (t <= last_error ? C : 0); j++) {
           const double din = y_in[j] * (1 - y_in[j]);
           for (long v = 0; v < S; v++) {
             const long c = j * S + v;
@@ -275,7 +288,94 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           for (long q = 0; q < O; q++) bok[q] += m4 ? ak * stbo[q] * m4[q] : ak * stbo[q];
       }
     }
+    /* mode 1: the summed steps applied once, w += (alpha * sum) [* trainable], as the torch
+       code's _apply; then every gradient turned into sum_t dE(t)/dw (its sign flipped: exact) */
+    const double *m1 = tW ? tW + k * R * M : NULL, *m2 = tho ? tho + k * O * H : NULL;
+    const double *m3 = tio ? tio + k * O * I : NULL, *m4 = tbo ? tbo + k * O : NULL;
+    if (mode == 1) {
+      for (long q = 0; q < R * M; q++) Wk[q] += m1 ? ak * gWk[q] * m1[q] : ak * gWk[q];
+      for (long q = 0; q < O * H; q++) Whok[q] += m2 ? ak * ghok[q] * m2[q] : ak * ghok[q];
+      if (has_io)
+        for (long q = 0; q < O * I; q++) Wiok[q] += m3 ? ak * giok[q] * m3[q] : ak * giok[q];
+      if (has_bo) for (long q = 0; q < O; q++) bok[q] += m4 ? ak * gbok[q] * m4[q] : ak * gbok[q];
+    }
+    for (long q = 0; q < R * M; q++) gWk[q] = -gWk[q];
+    for (long q = 0; q < O * H; q++) ghok[q] = -ghok[q];
+    if (has_io) for (long q = 0; q < O * I; q++) giok[q] = -giok[q];
+    if (has_bo) for (long q = 0; q < O; q++) gbok[q] = -gbok[q];
   }
   free(work);
   free(nz);
+}
+
+/* The forward pass alone (no traces, no error, no update) of each member on its sequences,
+   for stopping and test sets: outputs[t, k, b] for t < lengths[k * B + b], the numbers of
+   online1997_d's forward pass bit for bit (the same operations in the same order; b is
+   independent of the other sequences there too), and 0 after a sequence's end, where nothing
+   is computed (a batch is padded to its longest sequence). W's bias column arrives masked by
+   the caller, as online1997_d's does. */
+LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S, long O,
+    long recurrent, long og, long has_bias, long has_io, long has_bo,
+    const double sq[9], const double inputs[T * K * B * I], const long lengths[K * B],
+    const double W[K * (C + C * S + og * C) * (I + recurrent * (C + C * S + og * C) + has_bias)],
+    const double Who[K * O * C * S], const double Wio[LSTMLAB_NULLABLE K * O * I * has_io],
+    const double bo[LSTMLAB_NULLABLE K * O * has_bo], double outputs[T * K * B * O]) {
+  const squash *g = (const squash *)sq, *h = g + 1, *f = g + 2;
+  const long H = C * S, R = C + H + (og ? C : 0), M = I + (recurrent ? R : 0) + has_bias;
+  /* z (M), net (R), sgate (R), y_in (C), y_out (C), gc (H), s (H), sh (H), hs (H), yc (H),
+     netk (O), sk (O), yk (O) */
+  double *work = malloc(sizeof(double) * (M + 2 * R + 2 * C + 5 * H + 3 * O));
+  double *z = work, *net = z + M, *sgate = net + R, *y_in = sgate + R, *y_out = y_in + C,
+         *gc = y_out + C, *s = gc + H, *sh = s + H, *hs = sh + H, *yc = hs + H,
+         *netk = yc + H, *sk = netk + O, *yk = sk + O;
+  for (long k = 0; k < K; k++) {
+    const double *Wk = W + k * R * M, *Whok = Who + k * O * H;
+    const double *Wiok = has_io ? Wio + k * O * I : NULL, *bok = has_bo ? bo + k * O : NULL;
+    for (long b = 0; b < B; b++) {
+      long steps = lengths[k * B + b];
+      steps = steps < 0 ? 0 : steps > T ? T : steps;
+      for (long j = 0; j < C; j++) { y_in[j] = 0; y_out[j] = og ? 0 : 1; }
+      for (long c = 0; c < H; c++) { s[c] = 0; yc[c] = 0; }
+      for (long t = 0; t < steps; t++) {
+        const double *x = inputs + ((t * K + k) * B + b) * I;
+        long m = 0;
+        for (long i = 0; i < I; i++) z[m++] = x[i];
+        if (recurrent) {
+          for (long j = 0; j < C; j++) z[m++] = y_in[j];
+          for (long c = 0; c < H; c++) z[m++] = yc[c];
+          if (og) for (long j = 0; j < C; j++) z[m++] = y_out[j];
+        }
+        if (has_bias) z[m++] = 1;
+        matvec(R, M, Wk, z, net);
+        logistic(R, net, sgate);
+        for (long j = 0; j < C; j++) {
+          y_in[j] = sgate[j];
+          if (og) y_out[j] = sgate[C + H + j];
+        }
+        squash_apply(g, H, net + C, sgate + C, gc);
+        for (long c = 0; c < H; c++) s[c] = s[c] + y_in[c / S] * gc[c];
+        logistic(H, s, sh);
+        squash_apply(h, H, s, sh, hs);
+        for (long c = 0; c < H; c++) yc[c] = y_out[c / S] * hs[c];
+        matvec(O, H, Whok, yc, netk);
+        if (has_io)  /* the zero inputs skipped, as online1997_d does: 0 * w adds nothing */
+          for (long o = 0; o < O; o++) {
+            double acc_io = 0;
+            for (long i = 0; i < I; i++)
+              if (x[i] != 0) acc_io += x[i] * Wiok[o * I + i];
+            netk[o] = netk[o] + acc_io;
+          }
+        if (has_bo) for (long o = 0; o < O; o++) netk[o] = netk[o] + bok[o];
+        logistic(O, netk, sk);
+        squash_apply(f, O, netk, sk, yk);
+        double *out = outputs + ((t * K + k) * B + b) * O;
+        for (long o = 0; o < O; o++) out[o] = yk[o];
+      }
+      for (long t = steps; t < T; t++) {
+        double *out = outputs + ((t * K + k) * B + b) * O;
+        for (long o = 0; o < O; o++) out[o] = 0;
+      }
+    }
+  }
+  free(work);
 }

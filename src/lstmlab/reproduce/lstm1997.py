@@ -45,8 +45,12 @@ from lstmlab.reproduce.trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Tr
 from lstmlab.tasks.batch import Batch, sample_each
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.training import online1997_kernel
-from lstmlab.training.network1997 import Network1997, Network1997Config, NetworkWeights1997
-from lstmlab.training.online1997 import UpdateMode, online_sequence
+from lstmlab.training.network1997 import (
+    Network1997,
+    Network1997Config,
+    NetworkWeights1997,
+)
+from lstmlab.training.online1997 import forward_sequence, online_sequence
 from lstmlab.training.pool import MemberPool, stack
 
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
@@ -248,18 +252,13 @@ class Lstm1997Method:
 def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
               kernel: bool = False) -> Tensor:
     """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1): by the C
-    loop where ``kernel`` and it can run (zero mask: no error, no update), else by the torch
-    forward."""
+    loop's forward pass where ``kernel`` and it can run (``forward_sequence``: outputs after a
+    sequence's end are 0, which no task's verdict reads), else by the torch forward."""
     dtype = template.weight_ho.dtype
     inputs = batch.inputs.to(dtype).unsqueeze(1)  # (T, 1, N, I)
     config = template.config
     if kernel and online1997_kernel.available(dtype, inputs.device,
                                               (config.g, config.h, config.output_squash)):
-        steps, _, size, _ = inputs.shape
-        quiet = torch.zeros(steps, 1, size, dtype=dtype)
-        targets = torch.zeros(steps, 1, size, config.output_size, dtype=dtype)
-        result = online_sequence(template, weights, inputs, targets, quiet, learning_rate=0.0,
-                                 mode=UpdateMode.NONE, compiled=True)
-        return result.outputs.squeeze(1)
+        return forward_sequence(template, weights, inputs, batch.lengths.unsqueeze(0)).squeeze(1)
     outputs, _ = template(inputs, weights=weights)
     return outputs.squeeze(1)

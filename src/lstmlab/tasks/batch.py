@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import numpy
 import torch
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
@@ -75,8 +76,15 @@ class Batch:
 
     def last(self, values: Tensor) -> Tensor:
         """``values`` (T, B, ...) at each sequence's last real step -> (B, ...)."""
-        index = (self.lengths - 1).clamp(min=0)
-        return values[index, torch.arange(self.batch_size, device=values.device)]
+        # The index is kept on the batch: a population step asks for it four times (verdicts
+        # and errors of outputs and targets), and each asking was three torch calls.
+        cached = self.__dict__.get("_last_index")
+        if cached is None or cached[0] != values.device:
+            index = (self.lengths - 1).clamp(min=0)
+            cached = (values.device, index,
+                      torch.arange(self.batch_size, device=values.device))
+            object.__setattr__(self, "_last_index", cached)
+        return values[cached[1], cached[2]]
 
     def to(self, device: torch.device | str) -> Batch:
         """The same batch on ``device``."""
@@ -88,16 +96,29 @@ class Batch:
 
 
 def _concat_singles(batches: Sequence[Batch]) -> Batch:
-    """``concat`` of one-sequence batches (a population's step), one ``pad_sequence`` per
-    field instead of a pad and a cat per batch: the same tensors (zero padding)."""
+    """``concat`` of one-sequence batches (a population's step): each field copied into one
+    zeroed numpy array (CPU tensors; elsewhere one ``pad_sequence`` per field), instead of a
+    pad and a cat per batch: the same tensors (zero padding). A population step of Exp. 1
+    joins ten cached strings, and torch's per-call overhead made this cost more than the C
+    loop's training of the ten."""
+    steps = max(b.inputs.shape[0] for b in batches)
+
     def join(name: str) -> Tensor | None:
         parts = [getattr(b, name) for b in batches]
         if all(p is None for p in parts):
             return None
         if any(p is None for p in parts):
             raise ValueError(f"batches: {name} is set in some batches and None in others")
-        # (T_b, 1, ...) each -> (T, N, 1, ...) -> (T, N, ...)
-        return pad_sequence([p.squeeze(1) for p in parts])
+        first = parts[0]
+        if first.device.type != "cpu" or first.requires_grad:
+            # (T_b, 1, ...) each -> (T, N, 1, ...) -> (T, N, ...)
+            return pad_sequence([p.squeeze(1) for p in parts])
+        out = numpy.zeros((steps, len(parts), *first.shape[2:]),
+                          dtype=first.numpy().dtype)
+        for k, part in enumerate(parts):
+            values = part.numpy()
+            out[:values.shape[0], k] = values[:, 0]
+        return torch.from_numpy(out)
 
     labels = [b.labels for b in batches]
     if any(label is None for label in labels) and not all(label is None for label in labels):

@@ -33,6 +33,7 @@ e_k = f_k'(net_k)(t^k - y^k) (19), i.e. the gradient of ½·(16). We follow the 
 from __future__ import annotations
 
 import enum
+import weakref
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -51,6 +52,9 @@ class UpdateMode(enum.Enum):
     STEP = "step"
     SEQUENCE = "sequence"
     NONE = "none"
+
+
+_MODE_CODE = {UpdateMode.STEP: 0, UpdateMode.SEQUENCE: 1, UpdateMode.NONE: 2}
 
 
 class OnlineResult(NamedTuple):
@@ -96,24 +100,14 @@ def online_sequence(
     _check(network, weights, inputs, targets, mask)
     T, K, B, _ = inputs.shape
     factory = {"dtype": inputs.dtype, "device": inputs.device}
-    mask = torch.ones(T, K, B, **factory) if mask is None else mask.to(inputs.dtype)
-    alpha = torch.as_tensor(learning_rate, **factory)
-    if alpha.dim() > 1 or alpha.numel() not in (1, K):
-        raise ValueError(f"learning_rate must be a float or ({K},), got shape {tuple(alpha.shape)}")
-    alpha = alpha.expand(K)
-
-    # Hidden-layer weights as one (K, R, M) matrix over the senders z(t).
-    has_bias = weights.cell.bias is not None
-    W, W_ho, W_io, b_o = (w.detach().clone(memory_format=torch.contiguous_format)
-                          if w is not None else None for w in _packed(weights))
-    column_mask = torch.ones(W.shape[1:], **factory)
-    if has_bias:
-        column_mask[:, -1] = cell.bias_mask.to(**factory)
-        W[..., -1] *= column_mask[:, -1]
-    may_change = [None] * 4 if trainable is None else [
-        w.to(**factory) if w is not None else None for w in _packed(trainable)]
-    grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
-
+    if isinstance(learning_rate, int | float):  # the common case, without as_tensor/expand
+        alpha = torch.full((K,), float(learning_rate), **factory)
+    else:
+        alpha = torch.as_tensor(learning_rate, **factory)
+        if alpha.dim() > 1 or alpha.numel() not in (1, K):
+            raise ValueError(f"learning_rate must be a float or ({K},), got shape "
+                             f"{tuple(alpha.shape)}")
+        alpha = alpha.expand(K)
     squashes = (cell.g, cell.h, config.output_squash)
     use_kernel = compiled is not False and online1997_kernel.available(
         inputs.dtype, inputs.device, squashes)
@@ -121,23 +115,40 @@ def online_sequence(
         raise ValueError("compiled=True: the C kernel needs float64 CPU tensors, [H97]'s "
                          f"squashing functions and a C compiler; got {inputs.dtype} on "
                          f"{inputs.device}")
+    mask = torch.ones(T, K, B, **factory) if mask is None else mask.to(inputs.dtype)
+
+    # Hidden-layer weights as one (K, R, M) matrix over the senders z(t); fresh copies (the
+    # input weights are not modified): torch.cat allocates, the others are cloned.
+    has_bias = weights.cell.bias is not None
+    W, W_ho, W_io, b_o = _packed(weights)
+    W = W.detach()
+    W_ho, W_io, b_o = (w.detach().clone(memory_format=torch.contiguous_format)
+                       if w is not None else None for w in (W_ho, W_io, b_o))
+    column_mask = _column_mask(cell, has_bias, W.shape[1:], factory)
+    may_change = [None] * 4 if trainable is None else [
+        w.to(**factory) if w is not None else None for w in _packed(trainable)]
+
     if use_kernel:
+        # The C loop masks W's bias column, zeroes the gradients, applies a SEQUENCE update
+        # and returns sum_t dE(t)/dw itself: what the torch code below does op by op.
+        grads = [torch.empty_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
         outputs_t = torch.empty(T, K, B, config.output_size, **factory)
         loss = torch.empty(K, **factory)
         dims = (T, K, B, cell.input_size, C, S, config.output_size, int(cell.recurrent),
                 int(cell.output_gate), int(has_bias), int(W_io is not None),
-                int(b_o is not None), {UpdateMode.STEP: 0, UpdateMode.SEQUENCE: 1,
-                                       UpdateMode.NONE: 2}[mode])
+                int(b_o is not None), _MODE_CODE[mode])
         online1997_kernel.run(dims, squashes, [
             inputs.contiguous(), targets.contiguous(), mask.contiguous(), alpha.contiguous(),
             W, W_ho, W_io, b_o, column_mask,
             *(m.expand_as(w).contiguous() if m is not None else None
               for m, w in zip(may_change, (W, W_ho, W_io, b_o), strict=True)),
             *grads, outputs_t, loss])
-        if mode is UpdateMode.SEQUENCE:
-            _apply(alpha, (W, W_ho, W_io, b_o), grads, may_change)
-        return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss)
+        return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss,
+                       negate=False)
 
+    if has_bias:
+        W[..., -1] *= column_mask[:, -1]
+    grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
     carries_error = mask.flatten(1).any(1).tolist()
     y_in = torch.zeros(K, B, C, **factory)
     y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
@@ -206,18 +217,65 @@ def online_sequence(
     return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, torch.stack(outputs), loss)
 
 
+def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: Tensor,
+                     lengths: Tensor) -> Tensor:
+    """Each member's outputs (T, K, B, O) on its sequences, without learning, by the C loop
+    (``online1997_kernel.forward``): what a stopping or test set needs.
+
+    ``inputs`` (T, K, B, I) float64 on the CPU; ``lengths`` (K, B): sequence (k, b) is real at
+    the steps t < lengths[k, b]. There the outputs are ``online_sequence(..., compiled=True)``'s
+    bit for bit (the same forward pass in the same order; the tests check it); after a
+    sequence's end nothing is computed and they are 0 (a batch is padded to its longest
+    sequence; Exp. 1's stopping set of 512 strings, 11 to 16 symbols on average, comes in two
+    batches of 24 and 33 steps). Raises ValueError where the kernel cannot run."""
+    cell, config = network.cell, network.config
+    if inputs.dim() != 4 or inputs.shape[-1] != cell.input_size:
+        raise ValueError(f"inputs must be (T, K, B, {cell.input_size}), got "
+                         f"{tuple(inputs.shape)}")
+    T, K, B, _ = inputs.shape
+    if tuple(lengths.shape) != (K, B):
+        raise ValueError(f"lengths must be {(K, B)}, got {tuple(lengths.shape)}")
+    if weights.weight_ho.dim() != 3 or weights.weight_ho.shape[0] != K:
+        raise ValueError(f"weights need a leading population dimension K={K}, got weight_ho "
+                         f"of shape {tuple(weights.weight_ho.shape)}")
+    squashes = (cell.g, cell.h, config.output_squash)
+    if not online1997_kernel.available(inputs.dtype, inputs.device, squashes):
+        raise ValueError("forward_sequence: the C kernel needs float64 CPU tensors, [H97]'s "
+                         f"squashing functions and a C compiler; got {inputs.dtype} on "
+                         f"{inputs.device}")
+    factory = {"dtype": inputs.dtype, "device": inputs.device}
+    has_bias = weights.cell.bias is not None
+    W, W_ho, W_io, b_o = (w.detach().to(**factory).contiguous() if w is not None else None
+                          for w in _packed(weights))
+    if has_bias:  # as online_sequence does to its copy (cat made this one)
+        W[..., -1] *= _column_mask(cell, has_bias, W.shape[1:], factory)[:, -1]
+    outputs = torch.empty(T, K, B, config.output_size, **factory)
+    dims = (T, K, B, cell.input_size, cell.num_blocks, cell.block_size, config.output_size,
+            int(cell.recurrent), int(cell.output_gate), int(has_bias), int(W_io is not None),
+            int(b_o is not None))
+    online1997_kernel.forward(dims, squashes, [
+        inputs.contiguous(), lengths.to(torch.int64).contiguous(), W, W_ho, W_io, b_o,
+        outputs])
+    return outputs
+
+
 def _result(cell, has_bias: bool, weights: tuple, grads: list, outputs: Tensor,
-            loss: Tensor) -> OnlineResult:
-    """The packed (W, W_ho, W_io, b_o) and their summed steps -> an OnlineResult."""
-    def unpack(W, W_ho, W_io, b_o, sign=1.0):
+            loss: Tensor, negate: bool = True) -> OnlineResult:
+    """The packed (W, W_ho, W_io, b_o) and their summed steps (``negate``: the descent
+    direction, else the gradient already) -> an OnlineResult."""
+    def unpack(W, W_ho, W_io, b_o, sign=None):
+        # views of the packed tensors (fresh, no one else holds them); -1.0 * each part of a
+        # descent direction
+        signed = (lambda w: w) if sign is None else (lambda w: sign * w)
         I, R = cell.input_size, cell.num_units
         cell_weights = LSTM1997Weights(
-            sign * W[..., :I], sign * W[..., I:I + R] if cell.recurrent else None,
-            sign * W[..., -1] if has_bias else None)
-        return NetworkWeights1997(cell_weights, sign * W_ho,
-                                  *(sign * w if w is not None else None for w in (W_io, b_o)))
+            signed(W[..., :I]), signed(W[..., I:I + R]) if cell.recurrent else None,
+            signed(W[..., -1]) if has_bias else None)
+        return NetworkWeights1997(cell_weights, signed(W_ho),
+                                  *(signed(w) if w is not None else None for w in (W_io, b_o)))
 
-    return OnlineResult(unpack(*weights), unpack(*grads, sign=-1.0), outputs, loss)
+    return OnlineResult(unpack(*weights), unpack(*grads, sign=-1.0 if negate else None),
+                        outputs, loss)
 
 
 class _PerMember:
@@ -276,6 +334,25 @@ def _apply(alpha: Tensor, weights: tuple, descent: list, may_change: list) -> No
         if weight is not None:
             step = alpha.view(-1, *[1] * (weight.dim() - 1)) * direction
             weight += step if mask is None else step * mask
+
+
+_COLUMN_MASKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _column_mask(cell, has_bias: bool, shape: torch.Size, factory: dict) -> Tensor:
+    """(R, M) ones, the bias column ``cell.bias_mask`` (the unwired biases 0): built once per
+    cell and kept (read only) while the mask, dtype and shape stay the same."""
+    bias_mask = cell.bias_mask if has_bias else None
+    key = (tuple(shape), factory["dtype"], factory["device"],
+           None if bias_mask is None else (id(bias_mask), bias_mask._version))
+    cached = _COLUMN_MASKS.get(cell)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    mask = torch.ones(shape, **factory)
+    if bias_mask is not None:
+        mask[:, -1] = bias_mask.to(**factory)
+    _COLUMN_MASKS[cell] = (key, mask)
+    return mask
 
 
 def _check(network, weights, inputs, targets, mask) -> None:

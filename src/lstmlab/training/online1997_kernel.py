@@ -12,7 +12,11 @@ the shapes and the equations). Members are independent (no reduction crosses k),
 numbers do not depend on the population around it. A member whose mask is zero at step t for
 every b has no error there and is skipped, and the input-to-output products and updates skip
 inputs that are zero at that step for every b (one-hot inputs: Exp. 2a's 10,302 such weights
-cost 101 operations per step); the readable code adds the exact zeros instead.
+cost 101 operations per step); the readable code adds the exact zeros instead. The traces
+are computed only up to a member's last error step (they feed nothing after it).
+
+``forward`` (C ``forward1997_d``) is the forward pass alone, for stopping and test sets: per
+sequence, only its real steps (``lengths``), outputs 0 after its end.
 
 Squashing functions are passed as their ``Squash.kernel_code`` (kind, a, b): kind 0 the
 identity, kind 1 ``a * sigmoid + b`` (logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1), with
@@ -44,7 +48,33 @@ def load() -> Library | None:
 def available(dtype: torch.dtype, device: torch.device, squashes: tuple[Squash, ...]) -> bool:
     """Whether the kernel can run: float64 on the CPU, known squashing functions, built."""
     return (dtype == torch.float64 and device.type == "cpu"
-            and all(q.kernel_code is not None for q in squashes) and load() is not None)
+            and _codes(squashes) is not None and load() is not None)
+
+
+_CODES: dict[tuple, Tensor | None] = {}
+
+
+def _codes(squashes: tuple[Squash, ...]) -> Tensor | None:
+    """The ``sq`` argument, (kind, a, b) per squashing function, or None if one has no C form
+    (kept per tuple of functions: a call of a small net costs microseconds)."""
+    try:
+        return _CODES[squashes]
+    except KeyError:
+        codes = [q.kernel_code for q in squashes]
+        sq = None if None in codes else torch.tensor([v for c in codes for v in c],
+                                                     dtype=torch.float64)
+        if len(_CODES) < 256:
+            _CODES[squashes] = sq
+        return sq
+    except TypeError:  # unhashable: not one of ours
+        return None
+
+
+def _library() -> Library:
+    library = load()
+    if library is None:
+        raise RuntimeError("the online1997 kernel is not available (no C compiler?)")
+    return library
 
 
 def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tensor | None]) -> None:
@@ -53,9 +83,7 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
     tensors, or None for NULL). Every tensor is checked against the C prototype's length
     (``lstmlab/_native/online1997.c``) before the call; a weight that ``has_io``/``has_bo`` says
     is there must be given, with its gradient, and one that is absent must be None."""
-    library = load()
-    if library is None:
-        raise RuntimeError("the online1997 kernel is not available (no C compiler?)")
+    library = _library()
     if len(dims) != len(DIMS):
         raise ValueError(f"dims: expected {len(DIMS)} sizes {DIMS}, received {len(dims)}")
     if len(tensors) != 19:
@@ -71,10 +99,40 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
                              f"{'both be given' if sizes[flag] else 'both be None'}")
         if not sizes[flag] and tensors[weight + 5] is not None:
             raise ValueError(f"{flag}=0: its trainable mask must be None")
+    _flags(sizes)
+    if sizes["mode"] not in (0, 1, 2):
+        raise ValueError(f"dims: mode must be 0, 1 or 2, received {sizes['mode']}")
+    library.kernel("online1997_d")(*dims, _sq(squashes), *tensors)
+
+
+def forward(dims: tuple[int, ...], squashes: tuple[Squash, ...],
+            tensors: list[Tensor | None]) -> None:
+    """Call the forward pass alone (``forward1997_d``): ``dims`` as :func:`run`'s without
+    ``mode``; ``tensors`` (inputs, lengths (int64), W, W_ho, W_io, b_o, outputs), checked
+    against the C prototype like :func:`run`'s."""
+    library = _library()
+    if len(dims) != len(DIMS) - 1:
+        raise ValueError(f"dims: expected {len(DIMS) - 1} sizes {DIMS[:-1]}, received "
+                         f"{len(dims)}")
+    if len(tensors) != 7:
+        raise ValueError(f"tensors: expected 7 (inputs .. outputs), received {len(tensors)}")
+    sizes = dict(zip(DIMS, dims, strict=False))
+    for flag, weight in (("has_io", 4), ("has_bo", 5)):
+        if sizes[flag] not in (0, 1) or (tensors[weight] is not None) != bool(sizes[flag]):
+            raise ValueError(f"{flag}={sizes[flag]}: its weight must "
+                             f"{'be given' if sizes[flag] else 'be None'}")
+    _flags(sizes)
+    library.kernel("forward1997_d")(*dims, _sq(squashes), *tensors)
+
+
+def _flags(sizes: dict[str, int]) -> None:
     for name in ("recurrent", "output_gate", "has_bias"):
         if sizes[name] not in (0, 1):
             raise ValueError(f"dims: {name} must be 0 or 1, received {sizes[name]}")
-    if sizes["mode"] not in (0, 1, 2):
-        raise ValueError(f"dims: mode must be 0, 1 or 2, received {sizes['mode']}")
-    sq = torch.tensor([v for q in squashes for v in q.kernel_code], dtype=torch.float64)
-    library.kernel("online1997_d")(*dims, sq, *tensors)
+
+
+def _sq(squashes: tuple[Squash, ...]) -> Tensor:
+    sq = _codes(squashes)
+    if sq is None:
+        raise ValueError("squashes: expected squashing functions with a kernel_code (cells.squash)")
+    return sq
