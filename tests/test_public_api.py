@@ -19,7 +19,7 @@ NOT_YET_PRIVATE = {
     "cells/_lstm1997.py", "layers/_min_rnn.py", "layers/_stack.py", "introspection/kernel.py",
     "reports/_inspection.py", "tour/model.py",
 }
-NOT_YET_PACKAGES = {"training", "tasks", "reproduce", "competitors"}
+NOT_YET_PACKAGES = {"training", "tasks", "reproduce"}
 
 
 def package_name(folder: Path) -> str:

@@ -4,14 +4,8 @@ it is judged by (a solution kept, not reached once)."""
 import pytest
 import torch
 
-from lstmlab.competitors.chunker import (
-    Chunker,
-    ChunkerConfig,
-    compress,
-    surprises,
-    unexpected_inputs,
-)
-from lstmlab.competitors.methods import ChunkerMethod
+from lstmlab.competitors import Chunker, ChunkerConfig, ChunkerMethod
+from lstmlab.competitors._chunker import compress, surprises, unexpected_inputs
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.trial_loop import KeptSolution, train_trials
 from lstmlab.tasks.batch import concat

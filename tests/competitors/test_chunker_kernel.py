@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from kernels_required import needs_kernels
-from lstmlab.competitors import chunker_kernel
-from lstmlab.competitors.chunker import Chunker, ChunkerConfig
+from lstmlab.competitors import Chunker, ChunkerConfig
+from lstmlab.competitors import _chunker_kernel as chunker_kernel
 from lstmlab.tasks.batch import Batch
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from kernels_required import needs_kernels
-from lstmlab.competitors import fully_recurrent_kernel as kernels
-from lstmlab.competitors.fully_recurrent import fully_recurrent_net
-from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.competitors import WilliamsZipser, fully_recurrent_net
+from lstmlab.competitors import _fully_recurrent_kernel as kernels
 from lstmlab.tasks.batch import Batch
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber

@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 import torch
 
-from lstmlab.competitors import methods
-from lstmlab.competitors.fully_recurrent import SkipCell, fully_recurrent_net
-from lstmlab.competitors.methods import RCCMethod, meets_rule, paper_settings
-from lstmlab.competitors.rcc import PhaseConfig, RCCConfig
-from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.competitors import RCCConfig, RCCMethod, WilliamsZipser, fully_recurrent_net
+from lstmlab.competitors import _methods as methods
+from lstmlab.competitors._fully_recurrent import SkipCell
+from lstmlab.competitors._methods import meets_rule, paper_settings
+from lstmlab.competitors._rcc import PhaseConfig
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment

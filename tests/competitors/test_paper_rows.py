@@ -4,7 +4,7 @@ row of a method on an experiment (the one the tables pair with the measured row)
 
 import pytest
 
-from lstmlab.competitors.methods import NetSettings, paper_settings
+from lstmlab.competitors._methods import NetSettings, paper_settings
 from lstmlab.reproduce.method_table import COMPETITORS
 from lstmlab.reproduce.registry import REGISTRY, experiment
 

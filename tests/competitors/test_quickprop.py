@@ -4,7 +4,8 @@
 import pytest
 import torch
 
-from lstmlab.competitors.quickprop import Quickprop, initial_state, quickprop_step
+from lstmlab.competitors import Quickprop
+from lstmlab.competitors._quickprop import initial_state, quickprop_step
 
 
 def _run(w0, slope_of, steps, **kwargs):

@@ -5,10 +5,9 @@ stagnation rule by hand, and a memory unit grown where outputs alone fail."""
 import pytest
 import torch
 
-from lstmlab.competitors.rcc import (
+from lstmlab.competitors import RCCConfig, RCCNetwork, train_rcc
+from lstmlab.competitors._rcc import (
     PhaseConfig,
-    RCCConfig,
-    RCCNetwork,
     _Patience,
     add_hidden_unit,
     candidate_activations,
@@ -16,7 +15,6 @@ from lstmlab.competitors.rcc import (
     correlation_gradient,
     hidden_value,
     train_outputs,
-    train_rcc,
 )
 
 

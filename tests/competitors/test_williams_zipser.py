@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from lstmlab.competitors.fully_recurrent import fully_recurrent_net
-from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.competitors import WilliamsZipser, fully_recurrent_net
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.training import RTRL, cross_entropy, sum_squared_error

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstmlab.competitors.fully_recurrent import fully_recurrent_net
+from lstmlab.competitors import fully_recurrent_net
 from lstmlab.reproduce.cached_task import CachedLongLag, DrawnPair, with_cached_encodings
 from lstmlab.reproduce.registry import experiment
 from lstmlab.tasks.long_lags import NoiseFreeLongLag

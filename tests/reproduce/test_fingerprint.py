@@ -99,4 +99,49 @@ def test_a_squash_of_our_own_is_not_spelled_as_one_of_the_papers():
     assert "g=lstmlab.tasks.setup.g2" in canonical(setup)
     impostor = Squash("g2", lambda x: 2 * torch.tanh(x), G2.derivative, G2.range)
     text = canonical(dataclasses.replace(setup, g=impostor))
-    assert "g=lstmlab.tasks.setup.g2" not in text and "lstmlab.cells._squash.Squash(" in text
+    assert "g=lstmlab.tasks.setup.g2" not in text and "lstmlab.cells.squash.Squash(" in text
+
+
+def _resolve(dotted: str) -> object | None:
+    """The object a stored key names (``lstmlab.competitors.rcc.RCCConfig``), looked up in the
+    module of that name or, since it went private, of that name with a leading underscore."""
+    import importlib
+
+    parts = dotted.split(".")
+    for split in range(len(parts) - 1, 1, -1):
+        head = parts[:split]
+        for candidate in (head, [*head[:-1], "_" + head[-1]]):
+            try:
+                obj = importlib.import_module(".".join(candidate))
+            except ImportError:
+                continue
+            try:
+                for name in parts[split:]:
+                    obj = getattr(obj, name)
+            except AttributeError:
+                return None
+            return obj
+    return None
+
+
+def test_the_committed_keys_spell_every_class_by_its_former_public_path():
+    """A module going private (``competitors/rcc.py`` -> ``_rcc.py``) changes no stored key:
+    every class, enum member and function the committed keys name, that still exists, is
+    spelled today exactly as the key spells it."""
+    import csv
+    import re
+
+    with (ROOT / "results" / "trials" / "configs.csv").open(newline="") as handle:
+        described = [row["description"] for row in csv.DictReader(handle)]
+    names = {name for text in described for name in re.findall(r"lstmlab(?:\.\w+)+", text)}
+    checked = set()
+    for name in sorted(names):
+        obj = _resolve(name)
+        owner = obj if isinstance(obj, type) or callable(obj) else type(obj)  # an enum member
+        module = getattr(owner, "__module__", "").replace("._", ".")
+        if obj is None or not name.startswith(module + "."):
+            continue  # gone or moved since (the squash functions: the tests above)
+        assert canonical(obj) == name
+        checked.add(name)
+    assert {"lstmlab.competitors.rcc.RCCConfig", "lstmlab.competitors.chunker.ChunkerConfig",
+            "lstmlab.tasks.setup.Setup1997"} <= checked

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cli_cases import assert_user_error
-from lstmlab.competitors.methods import GuessMethod
+from lstmlab.competitors import GuessMethod
 from lstmlab.errors import UserError
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.on_ray import OnRay, RayAddressError
@@ -115,7 +115,7 @@ def test_an_address_where_something_else_listens_is_given_up_in_time():
 JOIN_BY_ADDRESS = """
 import sys, tempfile
 from pathlib import Path
-from lstmlab.competitors.methods import GuessMethod
+from lstmlab.competitors._methods import GuessMethod
 from lstmlab.reproduce import ReproduceConfig, run
 from lstmlab.reproduce.on_ray import OnRay
 from lstmlab.reproduce.registry import experiment

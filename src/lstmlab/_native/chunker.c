@@ -1,5 +1,5 @@
 /* The history compressor's online update on one sequence (Chunker.train_step) as one call:
-   lstmlab/competitors/chunker_kernel.py binds it. Its two nets are the fully recurrent net
+   lstmlab/competitors/_chunker_kernel.py binds it. Its two nets are the fully recurrent net
    of fully_recurrent_net.h. */
 #include "fully_recurrent_net.h"
 

@@ -1,5 +1,5 @@
 /* The competitors' fully recurrent net trained on one sequence per call: RTRL, BPTT and
-   Elman's BPTT(1). lstmlab/competitors/fully_recurrent_kernel.py binds it. */
+   Elman's BPTT(1). lstmlab/competitors/_fully_recurrent_kernel.py binds it. */
 #include "fully_recurrent_net.h"
 
 /* Online RTRL. x (T, I), target (T, O), mask (T,) bytes, w = {W_ih, W_hh, b_ih, b_hh, V, c}

@@ -1,4 +1,4 @@
-/* The fully recurrent net of lstmlab/competitors/fully_recurrent.py in C: its forward
+/* The fully recurrent net of lstmlab/competitors/_fully_recurrent.py in C: its forward
    pass, output error, BPTT and SGD pieces, shared by fully_recurrent.c (RTRL, BPTT,
    Elman) and chunker.c (the history compressor's two nets). */
 #ifndef LSTMLAB_FULLY_RECURRENT_NET_H

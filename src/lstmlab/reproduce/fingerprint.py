@@ -4,11 +4,15 @@ A config holds classes and functions, whose ``repr`` carries a memory address th
 one process to the next. :func:`canonical` writes such objects by their import path instead, so
 the same settings give the same text, and the same hash, in every process and on every machine.
 
-The squashing functions (``lstmlab.cells._squash.Squash``) are written as the store keys of the
-trials already run spell them, from before they had one type: a set-up's (``Setup1997.g``,
-``h``) by the function of ``lstmlab.tasks.setup`` it held, its ``output_unit`` by the string it
-held, and a network's (``Network1997Config.g``, ``h``, ``output_squash``) as the two-field
-``Squash`` of ``lstmlab.cells._lstm1997``. So those keys, and the stored trials under them, hold.
+Modules inside lstmlab are spelled without their leading underscore
+(``lstmlab.competitors._rcc.RCCConfig`` as ``lstmlab.competitors.rcc.RCCConfig``): the keys of
+the trials already run were written when those modules were public, and a module going private
+changes no setting. The squashing functions (``lstmlab.cells.Squash``) are written as the store
+keys of the trials already run spell them, from before they had one type: a set-up's
+(``Setup1997.g``, ``h``) by the function of ``lstmlab.tasks.setup`` it held, its
+``output_unit`` by the string it held, and a network's (``Network1997Config.g``, ``h``,
+``output_squash``) as the two-field ``Squash`` of the module then called
+``lstmlab.cells.lstm1997``. So those keys, and the stored trials under them, hold.
 """
 
 from __future__ import annotations
@@ -66,17 +70,17 @@ def canonical(value: object) -> str:
 
 
 def _network_squash(fn: str, derivative: str) -> str:
-    return f"lstmlab.cells._lstm1997.Squash(fn={fn}, derivative={derivative})"
+    return f"lstmlab.cells.lstm1997.Squash(fn={fn}, derivative={derivative})"
 
 
 _AS_SET_UP = {name: f"lstmlab.tasks.setup.{name}" for name in SQUASHES}
 _AS_OUTPUT_UNIT = {"logistic": "'logistic'", "identity": "'linear'"}
 _AS_NETWORK = {
     "logistic": _network_squash(f"{torch.sigmoid.__module__}.{torch.sigmoid.__qualname__}",
-                                "lstmlab.cells._lstm1997._sigmoid_derivative"),
-    "h1": _network_squash("lstmlab.cells._lstm1997._h", "lstmlab.cells._lstm1997._h_derivative"),
-    "g2": _network_squash("lstmlab.cells._lstm1997._g", "lstmlab.cells._lstm1997._g_derivative"),
-    "identity": _network_squash("lstmlab.cells._lstm1997._identity",
+                                "lstmlab.cells.lstm1997._sigmoid_derivative"),
+    "h1": _network_squash("lstmlab.cells.lstm1997._h", "lstmlab.cells.lstm1997._h_derivative"),
+    "g2": _network_squash("lstmlab.cells.lstm1997._g", "lstmlab.cells.lstm1997._g_derivative"),
+    "identity": _network_squash("lstmlab.cells.lstm1997._identity",
                                 f"{torch.ones_like.__module__}.{torch.ones_like.__qualname__}"),
 }
 #: (holder's import path, field) -> the earlier spelling of each of [H97]'s squashes there.
@@ -101,7 +105,10 @@ def _field(holder: object, name: str) -> str:
 
 
 def _path(obj: object) -> str:
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    module = getattr(obj, "__module__", None) or "?"
+    if module.startswith("lstmlab."):  # lstmlab.x._y -> lstmlab.x.y (module docstring)
+        module = ".".join(part.removeprefix("_") for part in module.split("."))
+    return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
 def config_hash(*parts: object) -> str:

@@ -2,7 +2,7 @@
 competitors of [H97] (RTRL, BPTT, Elman, RCC, the chunker, random guessing).
 
 ``lstmlab.reproduce``'s ``__init__`` does not import this module: the competitors' methods
-(``lstmlab.competitors.methods``) are built on modules of ``lstmlab.reproduce`` (experiments,
+(``lstmlab.competitors._methods``) are built on modules of ``lstmlab.reproduce`` (experiments,
 criteria, the trial loop), so importing them from the package's ``__init__`` would be an import
 cycle. The CLI and ``build_config`` turn names into methods here.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from lstmlab.competitors.methods import (
+from lstmlab.competitors import (
     ChunkerMethod,
     GuessMethod,
     RCCMethod,

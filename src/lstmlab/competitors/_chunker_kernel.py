@@ -1,7 +1,7 @@
 """The history compressor's online update on one sequence as one C call (``Chunker.train_step``).
 
 ``Chunker.train_step`` runs the automatizer A and the chunker C over a sequence step by step in
-torch and backpropagates through both (``lstmlab.competitors.chunker`` has the equations and
+torch and backpropagates through both (``lstmlab.competitors._chunker`` has the equations and
 names). On 2a (p = 100, one hidden unit per net) that is hundreds of tiny operations per step.
 ``chunker_train`` (``lstmlab/_native/chunker.c``) computes the same update in float64, with the
 fully recurrent net's C pieces (``fully_recurrent_net.h``):
@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.competitors.chunker import Chunker
+from lstmlab.competitors._chunker import Chunker
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.competitors.fully_recurrent import SkipCell
+from lstmlab.competitors._fully_recurrent import SkipCell
 from lstmlab.training.algorithm import StepOutcome
 from lstmlab.training.batch import BatchLike
 

@@ -5,7 +5,7 @@ trained by the readable torch paths (``WilliamsZipser``, ``BPTT``, ``TruncatedBP
 dozens of operator dispatches per step for a few hundred flops. The kernels run a whole
 sequence (forward, gradients, SGD updates) in one call (``lstmlab/_native/fully_recurrent.c``,
 its net in ``fully_recurrent_net.h``), in float64, with the net of
-``lstmlab.competitors.fully_recurrent`` (module docstring of ``williams_zipser`` for the symbols):
+``lstmlab.competitors._fully_recurrent`` (module docstring of ``williams_zipser`` for the symbols):
 
     h_t = tanh(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh),   h_0 = 0          (H,)
     z_t = [x_t, h_t] (skip) or h_t,   y_t = sigmoid(z_t @ V.T + c)                  (O,)
@@ -33,8 +33,8 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import ElmanCell
-from lstmlab.competitors.fully_recurrent import SkipCell
-from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.competitors._fully_recurrent import SkipCell
+from lstmlab.competitors._williams_zipser import WilliamsZipser
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
 from lstmlab.training.bptt import BPTT, TruncatedBPTT

@@ -36,13 +36,13 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from lstmlab.competitors.chunker import Chunker, ChunkerConfig
-from lstmlab.competitors.chunker_kernel import train_chunker
-from lstmlab.competitors.fully_recurrent import fully_recurrent_net
-from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
-from lstmlab.competitors.guess import guess
-from lstmlab.competitors.rcc import RCCConfig, train_rcc
-from lstmlab.competitors.williams_zipser import WilliamsZipser
+from lstmlab.competitors._chunker import Chunker, ChunkerConfig
+from lstmlab.competitors._chunker_kernel import train_chunker
+from lstmlab.competitors._fully_recurrent import fully_recurrent_net
+from lstmlab.competitors._fully_recurrent_kernel import kernel_kind, train_sequence
+from lstmlab.competitors._guess import guess
+from lstmlab.competitors._rcc import RCCConfig, train_rcc
+from lstmlab.competitors._williams_zipser import WilliamsZipser
 from lstmlab.reproduce.cached_task import with_cached_encodings
 from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment

@@ -3,7 +3,7 @@
 Fahlman, "The Recurrent Cascade-Correlation Architecture", NIPS 3, 1991; quoted by Hochreiter &
 Schmidhuber 1997, Table 1 (embedded Reber grammar: 50 % success, 182,000 sequences, 7-9 hidden
 units). Cascade-Correlation: Fahlman & Lebiere 1990. Quickprop: Fahlman 1988
-(:mod:`lstmlab.competitors.quickprop`).
+(:mod:`lstmlab.competitors._quickprop`).
 
 The net grows one hidden unit at a time. Unit k sees the inputs, every earlier hidden unit at the
 same step, a bias, and *itself one step back* (its only recurrent connection). Hidden units are
@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from lstmlab.competitors.quickprop import initial_state, quickprop_step
+from lstmlab.competitors._quickprop import initial_state, quickprop_step
 
 
 @dataclass(frozen=True)
