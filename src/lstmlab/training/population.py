@@ -44,11 +44,13 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
+from lstmlab.cells.lstm import LSTMCell
 from lstmlab.training.batch import Batch, SequenceBatch, check_batch
 from lstmlab.training.loop import StepInfo, StopCriterion
 from lstmlab.training.losses import Loss, sum_squared_error
 from lstmlab.training.model import SequenceModel
 from lstmlab.training.optimizers import SGD, Adam, where_active
+from lstmlab.training.population_lstm import stacked_lstm
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ def vmap_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor
     return vmap(forward)
 
 
+def lockstep_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor], Tensor]:
+    """The default: :func:`~lstmlab.training.population_lstm.stacked_lstm` (one batched matrix
+    product per step, backward by hand) for LSTMCell without projection, :func:`vmap_forward`
+    for any other cell."""
+    cell = template.cell
+    if type(cell) is LSTMCell and not cell.proj_size:
+        return stacked_lstm(template)
+    return vmap_forward(template)
+
+
 #: The stacked parameters or optimizer state: name -> (K, ...).
 Stacked = dict[str, Tensor]
 
@@ -94,10 +106,13 @@ class LockstepAlgorithm(Protocol):
 @dataclass(frozen=True)
 class LockstepBPTT:
     """Full BPTT, one update per batch; ``batched_forward`` runs all members at once:
-    :func:`vmap_forward` for any cell, or
+    :func:`lockstep_forward` (the default: the fastest of the following that keeps members
+    apart), :func:`vmap_forward` for any cell,
+    :func:`~lstmlab.training.population_lstm.stacked_lstm` for LSTMCell (batched matrix
+    products, backward by hand), or
     :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
 
-    batched_forward: BatchedForward = vmap_forward
+    batched_forward: BatchedForward = lockstep_forward
 
     def __call__(
         self, template: SequenceModel, params: Stacked, opt_state: Stacked,
@@ -105,8 +120,8 @@ class LockstepBPTT:
     ) -> tuple[Stacked, Stacked, Tensor, Tensor]:
         losses, outputs, grads = _losses_and_grads(self.batched_forward(template), params, data,
                                                    loss)
-        if not bool(torch.isfinite(losses[active]).all()) and self.batched_forward is not \
-                vmap_forward:
+        if not bool(torch.isfinite(losses[active]).all()) and self.batched_forward not in \
+                _KEEPS_MEMBERS_APART:
             # A forward that mixes members (block-diagonal) spreads one member's NaN to all:
             # redo the batch with members kept apart, so only the culprit is called diverged.
             losses, outputs, grads = _losses_and_grads(vmap_forward(template), params, data,
@@ -115,6 +130,10 @@ class LockstepBPTT:
         has_error = data[2].flatten(1).any(1)
         new_params, new_state = optimizer.update(params, grads, opt_state, active & has_error)
         return new_params, new_state, losses, outputs
+
+
+#: Forwards in which one member's numbers never touch another's (no redo after a NaN).
+_KEEPS_MEMBERS_APART = (vmap_forward, stacked_lstm, lockstep_forward)
 
 
 @dataclass(frozen=True)
