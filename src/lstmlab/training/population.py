@@ -10,9 +10,11 @@ moving each active member as its own ``torch.optim`` run would:
         θ_k, opt_k, L_k, y_k = algorithm(θ_k, opt_k, batch_k)    active members only
         active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k, ...)) and L_k, θ_k finite
 
-:class:`LockstepBPTT` (the default): the forward pass is ``torch.func.vmap`` over a
-``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
-fused kernel: :mod:`lstmlab.training.population_lstm`); one backward pass of ``sum_k L_k(θ_k)``
+:class:`LockstepBPTT` (the default): for standard LSTMs the forward pass is one batched
+matrix product per step over the members' own stacked weights with a backward written by hand
+(:func:`~lstmlab.training.population_lstm.stacked_lstm`; or one block-diagonal LSTM in torch's
+fused kernel), for any other cell ``torch.func.vmap`` over a ``functional_call`` of the model;
+one backward pass of ``sum_k L_k(θ_k)``
 gives every member its own gradient (the members share no weights, so
 ``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch.
 :class:`~lstmlab.training.population_rtrl.LockstepRTRL`: exact RTRL for K members at once,

@@ -1,6 +1,15 @@
-"""A population of standard LSTMs as one block-diagonal LSTM: torch's fused kernel for all K.
+"""A population of K standard LSTMs run as one computation, two ways.
 
-K members with cells :class:`~lstmlab.cells.lstm.LSTMCell` (I inputs, H cells, no projection)
+:func:`stacked_lstm` (the default of :class:`~lstmlab.training.population.LockstepBPTT`): the
+members' weights stacked along K, each step one ``torch.baddbmm`` (K, B, H) @ (K, H, 4H) plus
+the gate activations for all members at once, and the backward pass written by hand
+(:class:`_StackedLSTM`, its equations in the docstring): no per-step autograd nodes, no vmap,
+inputs' part of the gates and the weight gradients as one batched product over all T. Each
+member computes with its own weights only, so a member's NaN stays its own. At the 1997 sizes
+(I = H = 8, K = 32) a training step of all K costs less than one network's step under
+``train`` (``benchmarks/bench_population.py``, BENCHMARKS.md).
+
+:func:`block_diagonal_lstm`: K members with cells :class:`~lstmlab.cells.lstm.LSTMCell` (I inputs, H cells, no projection)
 are one LSTM of K·H cells reading K·I inputs whose weights are block-diagonal: member k's cells
 see only member k's inputs and member k's previous outputs. For each gate q in (i, f, g, o)
 
