@@ -9,9 +9,10 @@ member computes with its own weights only, so a member's NaN stays its own. At t
 (I = H = 8, K = 32) a training step of all K costs less than one network's step under
 ``train`` (``benchmarks/bench_population.py``, BENCHMARKS.md).
 
-:func:`block_diagonal_lstm`: K members with cells :class:`~lstmlab.cells.lstm.LSTMCell` (I inputs, H cells, no projection)
-are one LSTM of K·H cells reading K·I inputs whose weights are block-diagonal: member k's cells
-see only member k's inputs and member k's previous outputs. For each gate q in (i, f, g, o)
+:func:`block_diagonal_lstm`: K members with cells :class:`~lstmlab.cells.lstm.LSTMCell`
+(I inputs, H cells, no projection) are one LSTM of K·H cells reading K·I inputs whose weights
+are block-diagonal: member k's cells see only member k's inputs and member k's previous
+outputs. For each gate q in (i, f, g, o)
 
     W_ih[q] = blockdiag(weight_ih_1[q], ..., weight_ih_K[q])      (K·H, K·I)
     W_hh[q] = blockdiag(weight_hh_1[q], ..., weight_hh_K[q])      (K·H, K·H)
