@@ -46,7 +46,7 @@ from collections.abc import Callable
 import torch
 
 from lstmlab.introspection import loop_recurrence, scan_recurrence, trace
-from lstmlab.introspection.kernel import run_fused, standard_weights
+from lstmlab.introspection.fused import run_fused, standard_weights
 from lstmlab.introspection.workspace import can_read_workspace
 
 SHAPES = ((32, 100, 64, 128), (64, 100, 512, 512), (1, 1000, 8, 8))

@@ -3,15 +3,14 @@ their intervals support them, and the CLI prints them (the README's sample block
 
 import io
 import math
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
+from chromium import chromium_path, missing
 from lstmlab.cli import app
 from lstmlab.stats import Interval
 from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
@@ -268,14 +267,15 @@ def test_readme_sample_block_is_what_the_command_prints(cli_run):
 
 @pytest.fixture(scope="module")
 def page():
-    """Debian's chromium through Playwright (tests/reports/conftest.py has the same for its
-    directory); skipped cleanly without it."""
-    executable = next((p for p in (os.environ.get("LSTMLAB_CHROMIUM"),
-                                   "/usr/lib/chromium/chromium", shutil.which("chromium"))
-                       if p and os.path.exists(p)), None)
+    """Debian's chromium through Playwright (tests/chromium.py's rule: skipped without it, a
+    failure in CI)."""
+    executable = chromium_path()
     if executable is None:
-        pytest.skip("Debian chromium not installed (make browser, or apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+        missing("Debian chromium not installed (make browser, or apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("playwright not installed (pip install -e '.[dev]')")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         page = browser.new_page(viewport={"width": 1200, "height": 900})

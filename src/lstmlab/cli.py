@@ -17,8 +17,6 @@ Errors: one path for every command (:class:`_OneErrorPath`, the app's group clas
 from __future__ import annotations
 
 import errno
-import os
-import tempfile
 import traceback
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 from typer.core import TyperGroup
 
+from lstmlab import folders
 from lstmlab.errors import UserError
 
 # What the operating system says about a user's path: their folder, their disk, their rights.
@@ -145,40 +144,14 @@ def fail(message: str) -> NoReturn:
     raise UserError(message)
 
 
-def _kind(path: Path) -> str:
-    if path.is_symlink() and not path.exists():
-        return "a broken link"
-    if path.is_file():
-        return "a file"
-    if path.is_char_device() or path.is_block_device():
-        return "a device"
-    return "not a folder"
-
-
 def folder_to_write(path: Path) -> Path:
-    """Check, before any work, that ``path`` is a folder we can write into or can create.
-
-    A parameter callback (``typer.Option(callback=folder_to_write)``): a wrong ``--out`` fails
-    when the command line is parsed, not after minutes of training. Writability is tried, not
-    deduced from permission bits (which root ignores): a temporary file is created in the folder
-    (or in the nearest existing folder above it) and removed at once.
-    """
-    if os.path.lexists(path) and not path.is_dir():
-        raise typer.BadParameter(f"expected a folder to write into, but {path} is {_kind(path)}")
-    existing = path
-    while not os.path.lexists(existing) and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise typer.BadParameter(f"expected a folder to write into, but {path} lies below "
-                                 f"{existing}, which is {_kind(existing)}")
+    """The ``--out`` options' parameter callback (``typer.Option(callback=folder_to_write)``):
+    a wrong folder fails when the command line is parsed, not after minutes of work
+    (``lstmlab.folders.folder_to_write``)."""
     try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as error:
-        where = "" if existing == path else f" ({existing}, where it would be created)"
-        raise typer.BadParameter(f"cannot write into {path}{where}: "
-                                 f"{error.strerror or error}") from error
-    return path
+        return folders.folder_to_write(path)
+    except UserError as error:
+        raise typer.BadParameter(str(error)) from error
 
 
 @app.command()

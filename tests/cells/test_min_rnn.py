@@ -169,6 +169,26 @@ def test_layer_parallel_equals_loop_and_carries_h(layer_class):
                      for d in ("", "_reverse")}
 
 
+@pytest.mark.parametrize("parallel", [True, False], ids=["scan", "loop"])
+@pytest.mark.parametrize("layer_class", [MinGRU, MinLSTM])
+def test_dropout_acts_between_layers_only_in_training(layer_class, parallel):
+    """dropout=1 zeroes layer 1's input in training mode: the same as evaluating with layer 1's
+    input weights zeroed (both directions), and nothing in eval mode."""
+    torch.manual_seed(8)
+    layer = layer_class(I, H, num_layers=2, bidirectional=True, dropout=1.0,
+                        dtype=torch.float64, parallel=parallel)
+    x = torch.randn(7, B, I, dtype=torch.float64)
+    out, h_n = layer.train()(x)
+    kept, _ = layer.eval()(x)
+    with torch.no_grad():
+        layer.weight_ih_l1.zero_()
+        layer.weight_ih_l1_reverse.zero_()
+    expected, expected_h = layer(x)
+    assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    assert_close(h_n, expected_h, rtol=1e-12, atol=1e-12)
+    assert (kept - expected).abs().max() > 1e-3  # eval mode keeps layer 1's input
+
+
 def test_bad_method_named():
     with pytest.raises(ValueError, match='method must be "linear" or "log"'):
         MinGRUCell(I, H).parallel(torch.randn(3, B, I), method="cuda")

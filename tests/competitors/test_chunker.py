@@ -11,9 +11,9 @@ from lstmlab.competitors.chunker import (
     surprises,
     unexpected_inputs,
 )
-from lstmlab.competitors.kept import KeptSolution, train_trials_kept
 from lstmlab.competitors.methods import ChunkerMethod
 from lstmlab.reproduce.experiment import Experiment
+from lstmlab.reproduce.trial_loop import KeptSolution, train_trials
 from lstmlab.tasks.batch import concat
 from lstmlab.tasks.long_lags import NoiseFreeLongLag, VeryLongLag
 from lstmlab.tasks.stopping import TestSetRule
@@ -89,7 +89,7 @@ def test_a_sequence_is_judged_alike_alone_and_in_a_padded_batch():
 
 
 def test_a_solution_counts_only_once_kept_for_keep_further_sequences():
-    """The rule of ``kept``, step by step: reached at a met judgement, voided by a wrong
+    """The kept-solution rule, step by step: reached at a met judgement, voided by a wrong
     training sequence or a failed judgement, kept after ``keep`` more sequences."""
     rule = KeptSolution(keep=300)
     assert not rule.update(100, all_right=True, verdict=False) and rule.reached is None
@@ -146,8 +146,8 @@ def test_the_chunkers_trials_succeed_where_the_solution_was_reached_and_then_kep
         script, success, sequences):
     experiment = Experiment(name="2a", title="2a, small", make_task=lambda seed:
                             _SmallLongLag(), setup=None, published=(), trials=1, budget=600)
-    (result,) = train_trials_kept(script, experiment, [0], 600, lambda *a: None, keep=150,
-                                  curve_every=50)
+    (result,) = train_trials(script, experiment, [0], 600, lambda *a: None, curve_every=50,
+                             stopping=lambda: KeptSolution(keep=150))
     assert (result.success, result.sequences) == (success, sequences)
     assert result.curve[-1][0] == (sequences + 150 if success else 600)
 

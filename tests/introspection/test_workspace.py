@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstmlab.introspection.kernel import run_fused, standard_weights, step_gates
+from lstmlab.introspection.fused import run_fused, standard_weights, step_gates
 from lstmlab.introspection.reconstruct import reconstruct_gates
 from lstmlab.introspection.recurrence import loop_recurrence
 

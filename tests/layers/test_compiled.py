@@ -13,8 +13,9 @@ from torch import nn
 from kernels_required import kernels_or_skip
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC, LSTM1997Cell
+from lstmlab.cells.lstm1997 import LSTM1997Cell
 from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.squash import IDENTITY, LOGISTIC
 from lstmlab.layers import cell_kernels, compiled, products
 from lstmlab.layers.compiled import compiled_unroll
 from lstmlab.layers.unroll import unroll

@@ -11,24 +11,10 @@ its Content-Security-Policy violations (``page.csp_violations``, from the docume
 from __future__ import annotations
 
 import io
-import os
-import shutil
 
 import pytest
 
-
-def chromium_path() -> str | None:
-    candidates = (os.environ.get("LSTMLAB_CHROMIUM"), "/usr/lib/chromium/chromium",
-                  shutil.which("chromium"))
-    return next((p for p in candidates if p and os.path.exists(p)), None)
-
-
-def missing(reason: str) -> None:
-    """Fail in CI, skip elsewhere."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI=true, so the browser tests must run (make browser)",
-                    pytrace=False)
-    pytest.skip(reason)
+from chromium import chromium_path, missing
 
 
 # Module scope: Playwright's sync API allows one running instance per thread, and

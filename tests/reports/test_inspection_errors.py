@@ -343,11 +343,13 @@ def test_io_of_keras_zip_without_weights(tmp_path):
 def test_out_that_cannot_be_a_folder_in_the_library(tmp_path, lstm_file):
     """The CLI checks --out when parsing (tests/test_cli_errors.py); inspect_model checks it
     too, before any work, for Python callers."""
-    from lstmlab.reports.inspection import InspectError, inspect_model
+    from lstmlab.errors import UserError
+    from lstmlab.reports.inspection import inspect_model
 
     (tmp_path / "file").write_text("x")
-    for out, fragment in ((tmp_path / "file", "is not a folder"),
-                          (tmp_path / "file" / "below", "lies below"),
-                          (Path("/dev/null"), "is not a folder")):
-        with pytest.raises(InspectError, match=fragment):
+    for out, fragment in ((tmp_path / "file", "out: expected a folder to write into, but .* is "
+                                              "a file"),
+                          (tmp_path / "file" / "below", "lies below .*, which is a file"),
+                          (Path("/dev/null"), "is a device")):
+        with pytest.raises(UserError, match=fragment):
             inspect_model(lstm_file, text="a", out=out)

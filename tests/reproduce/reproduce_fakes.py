@@ -17,9 +17,10 @@ from pathlib import Path
 
 import torch
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.reproduce import Experiment, PublishedRow, ReproduceConfig, TrialResult, run
 from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask, fresh_batches
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 
 
 def fake_outcome(seed: int) -> TrialResult:
@@ -134,7 +135,7 @@ class BitTask:
 BIT_SETUP = Setup1997(
     experiment="bit", blocks=2, block_size=1, input_size=2, output_size=1, weights=0,
     connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
-    output_gate_bias=None, input_gate_bias=(-1.0, -2.0), h=h1, g=g2, learning_rate=1.0,
+    output_gate_bias=None, input_gate_bias=(-1.0, -2.0), h=H1, g=G2, learning_rate=1.0,
     init_range=0.1, trials=3, test_size=64, source="a test stand-in")
 
 

@@ -19,9 +19,10 @@ from lstmlab.tasks.long_lags import SETUP_2A
 from lstmlab.tasks.reber import SETUPS
 from lstmlab.tasks.setup import weight_count
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
-from lstmlab.training.network1997 import Network1997, stack_weights
+from lstmlab.training.network1997 import Network1997
 from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, experiment_2ab
 from lstmlab.training.online1997 import online_sequence
+from lstmlab.training.pool import stack
 
 WINDOW = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
 TEST_SET = TestSetRule("all right", check_every=20)
@@ -33,7 +34,7 @@ def _reference(task, seed: int, budget: int) -> tuple[bool, int, float]:
     rule = task.stopping[-1]
     generator = torch.Generator().manual_seed(seed)
     net = Network1997(network_config(task.setup), generator=generator, dtype=torch.float64)
-    weights = stack_weights([net.weights()])
+    weights = stack([net.weights()])
     checks = torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET)
     tracker = rule.tracker(1) if isinstance(rule, RecentWindowRule) else None
 

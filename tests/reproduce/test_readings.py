@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 import torch
 
-from lstmlab.cells.lstm1997 import IDENTITY, LOGISTIC
+from lstmlab.cells.squash import G2, IDENTITY, LOGISTIC
 from lstmlab.reproduce.lstm1997 import Lstm1997Method, network_config
 from lstmlab.reproduce.readings import READINGS
 from lstmlab.reproduce.registry import experiment
 from lstmlab.reproduce.runner import trial_config_hash
-from lstmlab.tasks.setup import BiasedUnits, Setup1997, g2, weight_count
+from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
 from lstmlab.training.network1997 import Network1997
 
 
@@ -43,7 +43,7 @@ def test_the_readings_build_the_networks_they_name():
     net = Network1997(network_config(bias), generator=torch.Generator().manual_seed(0))
     assert net.cell.bias is not None
     assert float(net.cell.bias.detach()[net.cell.input_rows][0]) == -3.0
-    assert experiment("2a:centred-g").setup.g is g2
+    assert experiment("2a:centred-g").setup.g is G2
 
 
 def test_every_reading_quotes_what_it_rests_on():
@@ -57,5 +57,7 @@ def test_unknown_readings_and_output_units_are_refused_naming_the_choices():
         experiment("4:tanh-output")
     with pytest.raises(ValueError, match="expected a reading among \\(none\\)"):
         experiment("6a:anything")
-    with pytest.raises(ValueError, match="output_unit: expected one of logistic, linear"):
+    with pytest.raises(ValueError, match="output_unit: expected a Squash"):
         dataclasses.replace(experiment("4").setup, output_unit="tanh")
+    with pytest.raises(ValueError, match="g: expected a Squash"):
+        dataclasses.replace(experiment("4").setup, g=torch.sigmoid)

@@ -26,11 +26,10 @@ from lstmlab.tasks.stopping import TestSetRule
 from lstmlab.training.network1997 import (
     Network1997,
     map_weights,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.online1997 import online_sequence
+from lstmlab.training.pool import row, stack
 
 F64 = torch.float64
 P = 5  # a short 2a: 6 symbols, 5 steps
@@ -75,12 +74,12 @@ def test_phase_one_is_the_net_without_its_cell():
         current, alone = result.weights, solo.weights
     assert_close(current.weight_io[0], W_io, rtol=0, atol=1e-12)
     assert not torch.equal(W_io, start.weight_io[0])
-    kept = member(current, 0)._replace(weight_io=None)
-    for got, want in zip(_flat(kept), _flat(member(start, 0)._replace(weight_io=None)),
+    kept = row(current, 0)._replace(weight_io=None)
+    for got, want in zip(_flat(kept), _flat(row(start, 0)._replace(weight_io=None)),
                          strict=True):
         assert torch.equal(got, want)
     assert not current.weight_ho[0].any()
-    for got, want in zip(_flat(member(current, 1)), _flat(member(alone, 0)), strict=True):
+    for got, want in zip(_flat(row(current, 1)), _flat(row(alone, 0)), strict=True):
         assert_close(got, want, rtol=0, atol=1e-12)
 
 
@@ -130,7 +129,7 @@ def _reference(seed: int) -> tuple[bool, int, float, int | None]:
     task = _ShortLag()
     generator = torch.Generator().manual_seed(seed)
     net = Network1997(network_config(task.setup), generator=generator, dtype=F64)
-    drawn = stack_weights([net.weights()])
+    drawn = stack([net.weights()])
     weights = drawn._replace(weight_ho=torch.zeros_like(drawn.weight_ho))
     frozen = map_weights(torch.zeros_like, drawn)._replace(
         weight_io=torch.ones_like(drawn.weight_io))

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from lstmlab.tasks.batch import cross_entropy
+from lstmlab.tasks.batch import mean_cross_entropy
 from lstmlab.tasks.copy_memory import CopyMemory, memoryless_cross_entropy
 
 
@@ -47,7 +47,7 @@ def test_memoryless_strategy_scores_the_papers_baseline():
     logits[T + 10:, :, 1:] = 0.0  # uniform over the 8 symbols during recall
     expected = 10 * math.log(8) / (T + 20)
     assert abs(memoryless_cross_entropy(T) - expected) < 1e-12
-    torch.testing.assert_close(cross_entropy(logits, batch), torch.tensor(expected),
+    torch.testing.assert_close(mean_cross_entropy(logits, batch), torch.tensor(expected),
                                rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(task.errors(logits, batch), torch.full((64,), expected),
                                rtol=1e-5, atol=1e-6)

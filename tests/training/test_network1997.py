@@ -7,9 +7,7 @@ from torch.testing import assert_close
 from lstmlab.training.network1997 import (
     Network1997,
     Network1997Config,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.network1997_table10 import (
     EXPERIMENT_1_3X2,
@@ -22,6 +20,7 @@ from lstmlab.training.network1997_table10 import (
     experiment_2ab,
     experiment_2c,
 )
+from lstmlab.training.pool import row, stack
 
 F64 = torch.float64
 
@@ -96,7 +95,7 @@ def test_population_weights_match_separately_built_networks_and_run_together():
     for k, seed in enumerate(seeds):
         alone = Network1997(EXPERIMENT_6A, generator=torch.Generator().manual_seed(seed),
                             dtype=F64)
-        for got, want in zip(member(weights, k)[1:], alone.weights()[1:], strict=True):
+        for got, want in zip(row(weights, k)[1:], alone.weights()[1:], strict=True):
             assert_close(got, want, rtol=0, atol=0)
         expected, _ = alone(inputs[:, k])
         assert_close(outputs[:, k], expected, rtol=1e-12, atol=1e-12)
@@ -105,9 +104,9 @@ def test_population_weights_match_separately_built_networks_and_run_together():
 def test_stack_then_member_round_trips():
     networks = [Network1997(EXPERIMENT_1_4X1, generator=torch.Generator().manual_seed(s))
                 for s in (0, 1)]
-    stacked = stack_weights([n.weights() for n in networks])
+    stacked = stack([n.weights() for n in networks])
     assert stacked.weight_io is None and stacked.cell.weight_hh.shape == (2, 12, 12)
-    got, want = member(stacked, 1), networks[1].weights()
+    got, want = row(stacked, 1), networks[1].weights()
     for a, b in zip((*got.cell, got.weight_ho), (*want.cell, want.weight_ho), strict=True):
         assert_close(a, b, rtol=0, atol=0)
 
@@ -123,10 +122,10 @@ def test_bad_inputs_raise_value_errors():
 def test_load_weights_puts_a_member_into_a_module():
     network = Network1997(EXPERIMENT_4, dtype=F64)
     weights = population_weights(network, [torch.Generator().manual_seed(s) for s in (7, 8)])
-    network.load_weights(member(weights, 1))
+    network.load_weights(row(weights, 1))
     inputs = torch.randn(5, 3, 2, dtype=F64)
     expected, _ = network(inputs[:, None].expand(5, 2, 3, 2), weights=weights)
     received, _ = network(inputs)
     assert_close(received, expected[:, 1], rtol=1e-13, atol=1e-13)
     with pytest.raises(ValueError, match="weight_ho"):
-        network.load_weights(member(weights, 0)._replace(weight_ho=torch.zeros(2, 2)))
+        network.load_weights(row(weights, 0)._replace(weight_ho=torch.zeros(2, 2)))

@@ -10,9 +10,7 @@ from lstmlab.training.network1997 import (
     Network1997,
     NetworkWeights1997,
     map_weights,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.network1997_table10 import (
     EXPERIMENT_1_3X2,
@@ -22,6 +20,7 @@ from lstmlab.training.network1997_table10 import (
     experiment_2c,
 )
 from lstmlab.training.online1997 import UpdateMode, online_sequence
+from lstmlab.training.pool import row, stack
 
 F64 = torch.float64
 
@@ -56,7 +55,7 @@ def parameters(network):
 def test_accumulated_gradient_equals_autograd_through_the_truncated_graph(name):
     network = Network1997(CONFIGS[name], generator=torch.Generator().manual_seed(2), dtype=F64)
     inputs, targets, mask = data(network.config, T=50, K=1, B=2, seed=3)
-    weights = stack_weights([network.weights()])
+    weights = stack([network.weights()])
 
     result = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.3,
                              mode=UpdateMode.NONE)
@@ -66,7 +65,7 @@ def test_accumulated_gradient_equals_autograd_through_the_truncated_graph(name):
     expected = torch.autograd.grad(loss, parameters(network))
     assert_close(result.outputs[:, 0], outputs, rtol=1e-12, atol=1e-12)
     assert_close(result.loss[0], loss, rtol=1e-12, atol=1e-12)
-    for got, want in zip(flat(member(result.gradient, 0)), expected, strict=True):
+    for got, want in zip(flat(row(result.gradient, 0)), expected, strict=True):
         assert_close(got, want, rtol=1e-9, atol=1e-9)
     for got, want in zip(flat(result.weights), flat(weights), strict=True):
         assert_close(got, want, rtol=0, atol=0)  # UpdateMode.NONE leaves them alone
@@ -77,7 +76,7 @@ def test_the_truncated_gradient_is_not_the_full_one():
     config = replace(CONFIGS["exp1 gate biases"], truncate_gradient=False)
     network = Network1997(config, generator=torch.Generator().manual_seed(2), dtype=F64)
     inputs, targets, mask = data(config, T=20, K=1, B=2, seed=3)
-    result = online_sequence(network, stack_weights([network.weights()]), inputs, targets,
+    result = online_sequence(network, stack([network.weights()]), inputs, targets,
                              mask, mode=UpdateMode.NONE)
     outputs, _ = network(inputs[:, 0])
     loss = 0.5 * ((outputs - targets[:, 0]).square() * mask[:, 0, :, None]).sum()
@@ -123,15 +122,15 @@ def _unflatten(network, leaves, bias_mask):
 def test_per_step_updates_equal_the_slow_reference(name):
     network = Network1997(CONFIGS[name], generator=torch.Generator().manual_seed(4), dtype=F64)
     inputs, targets, mask = data(network.config, T=10, K=1, B=1, seed=5)
-    weights = stack_weights([network.weights()])
+    weights = stack([network.weights()])
     result = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.7,
                              mode=UpdateMode.STEP)
-    expected = slow_reference(network, member(weights, 0), inputs[:, 0], targets[:, 0],
+    expected = slow_reference(network, row(weights, 0), inputs[:, 0], targets[:, 0],
                               mask[:, 0], 0.7)
     moved = [(w - w0).abs().max() for w, w0 in zip(flat(result.weights), flat(weights),
                                                    strict=True)]
     assert max(moved) > 1e-2  # the updates did something
-    for got, want in zip(flat(member(result.weights, 0)), expected, strict=True):
+    for got, want in zip(flat(row(result.weights, 0)), expected, strict=True):
         assert_close(got, want, rtol=1e-10, atol=1e-10)
 
 
@@ -164,10 +163,10 @@ def test_population_equals_separate_runs_bit_for_bit(dtype):
     for k, seed in enumerate(seeds):
         alone_net = Network1997(network.config, generator=torch.Generator().manual_seed(seed),
                                 dtype=dtype)
-        alone = online_sequence(alone_net, stack_weights([alone_net.weights()]),
+        alone = online_sequence(alone_net, stack([alone_net.weights()]),
                                 inputs[:, k:k + 1], targets[:, k:k + 1], mask[:, k:k + 1],
                                 learning_rate=alpha[k:k + 1])
-        for got, want in zip(flat(member(together.weights, k)), flat(member(alone.weights, 0)),
+        for got, want in zip(flat(row(together.weights, k)), flat(row(alone.weights, 0)),
                              strict=True):
             assert_close(got, want, rtol=0, atol=0)
         assert_close(together.outputs[:, k], alone.outputs[:, 0], rtol=0, atol=0)
@@ -177,7 +176,7 @@ def test_trainable_mask_freezes_exactly_the_masked_weights():
     """Exp 2a's staged construction: first only input-to-output weights learn."""
     network = Network1997(CONFIGS["exp2a no output gate"], dtype=F64,
                           generator=torch.Generator().manual_seed(15))
-    weights = stack_weights([network.weights()])
+    weights = stack([network.weights()])
     inputs, targets, mask = data(network.config, T=12, K=1, B=1, seed=16)
     ones = map_weights(torch.ones_like, weights)
     free = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5)
@@ -205,7 +204,7 @@ def test_bad_shapes_raise_value_errors(field, shape, match):
             "targets": torch.zeros(5, 1, 1, 2, dtype=F64), "mask": None}
     args[field] = torch.zeros(shape, dtype=F64)
     with pytest.raises(ValueError, match=match):
-        online_sequence(network, stack_weights([network.weights()]), **args)
+        online_sequence(network, stack([network.weights()]), **args)
 
 
 @pytest.mark.slow

@@ -12,12 +12,11 @@ from lstmlab.training import online1997_kernel
 from lstmlab.training.network1997 import (
     Network1997,
     map_weights,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.network1997_table10 import EXPERIMENT_3
 from lstmlab.training.online1997 import UpdateMode, online_sequence
+from lstmlab.training.pool import row, stack
 
 kernels_or_skip(online1997_kernel.load(), "online1997.c")
 F64 = torch.float64
@@ -89,7 +88,7 @@ def test_a_member_is_bit_for_bit_the_same_in_any_population():
     together = online_sequence(network, weights, inputs, targets, mask, learning_rate=0.5,
                                compiled=True)
     k = 2
-    alone = online_sequence(network, stack_weights([member(weights, k)]), inputs[:, k:k + 1],
+    alone = online_sequence(network, stack([row(weights, k)]), inputs[:, k:k + 1],
                             targets[:, k:k + 1], mask[:, k:k + 1], learning_rate=0.5,
                             compiled=True)
     assert torch.equal(together.outputs[:, k:k + 1], alone.outputs)

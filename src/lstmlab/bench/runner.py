@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmlab.bench.models import CELLS, BenchModel
-from lstmlab.bench.tasks import TASKS, Batch
+from lstmlab.bench.tasks import TASKS, LabelledBatch
 from lstmlab.bench.trace_stats import field_report
 from lstmlab.errors import UserError
 
@@ -64,7 +64,7 @@ def _generator(*parts: object) -> torch.Generator:
     return torch.Generator().manual_seed(zlib.crc32(repr(parts).encode()))
 
 
-def _final_accuracy(model: BenchModel, batch: Batch) -> float:
+def _final_accuracy(model: BenchModel, batch: LabelledBatch) -> float:
     with torch.no_grad():
         logits = model(batch.inputs)[-1]
     return float((logits.argmax(-1) == batch.labels[-1]).double().mean())

@@ -1,7 +1,8 @@
 """The bench's three tasks: parity, a sum modulo 5, and key-value storage revision.
 
 Every task draws a batch of ``length`` steps, labelled at every step (dense supervision, as
-"running" parity is usually trained), and returns ``Batch`` (shapes: T time, B batch, I input):
+"running" parity is usually trained), and returns a ``LabelledBatch`` (shapes: T time, B batch,
+I input):
 
     inputs (T, B, I) one-hot float32;  labels (T, B) int64, the answer after reading steps 0..t;
     symbol (T, B) int64, what step t read; latent (T, B) int64, the state a solver must carry.
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-class Batch(NamedTuple):
+class LabelledBatch(NamedTuple):
     """``inputs`` (T, B, I) float32; ``labels``, ``symbol``, ``latent`` (T, B) int64."""
 
     inputs: Tensor
@@ -42,24 +43,24 @@ def _check(length: int, batch: int) -> None:
         raise ValueError(f"length and batch must be >= 1, got length={length}, batch={batch}")
 
 
-def parity(length: int, batch: int, generator: torch.Generator) -> Batch:
+def parity(length: int, batch: int, generator: torch.Generator) -> LabelledBatch:
     """Running parity of random bits; see the module docstring."""
     _check(length, batch)
     bits = torch.randint(0, 2, (length, batch), generator=generator)
     labels = bits.cumsum(0) % 2
-    return Batch(F.one_hot(bits, 2).float(), labels, bits, labels)
+    return LabelledBatch(F.one_hot(bits, 2).float(), labels, bits, labels)
 
 
-def modular(length: int, batch: int, generator: torch.Generator, modulus: int = 5) -> Batch:
+def modular(length: int, batch: int, generator: torch.Generator, modulus: int = 5) -> LabelledBatch:
     """Running sum modulo ``modulus`` of random digits; see the module docstring."""
     _check(length, batch)
     digits = torch.randint(0, modulus, (length, batch), generator=generator)
     labels = digits.cumsum(0) % modulus
-    return Batch(F.one_hot(digits, modulus).float(), labels, digits, labels)
+    return LabelledBatch(F.one_hot(digits, modulus).float(), labels, digits, labels)
 
 
 def revision(length: int, batch: int, generator: torch.Generator, keys: int = 4,
-             values: int = 4) -> Batch:
+             values: int = 4) -> LabelledBatch:
     """Key-value writes with re-assignment and a query per step; see the module docstring."""
     _check(length, batch)
     written_keys = torch.randint(0, keys, (length, batch), generator=generator)
@@ -78,14 +79,14 @@ def revision(length: int, batch: int, generator: torch.Generator, keys: int = 4,
         latent[t] = torch.where(store[:, 0] >= 0, store[:, 0], values)
     inputs = torch.cat([F.one_hot(written_keys, keys), F.one_hot(written_values, values),
                         F.one_hot(queries, keys)], dim=2).float()
-    return Batch(inputs, labels, written_keys, latent)
+    return LabelledBatch(inputs, labels, written_keys, latent)
 
 
 class Task(NamedTuple):
     """A task: its ``draw(length, batch, generator)``, input width, number of classes (labels,
     ``latent``, ``symbol``)."""
 
-    draw: Callable[[int, int, torch.Generator], Batch]
+    draw: Callable[[int, int, torch.Generator], LabelledBatch]
     input_size: int
     classes: int
     latent_classes: int

@@ -18,20 +18,12 @@ from lstmlab.cells.greff import (
 from lstmlab.cells.gru import GRUCell
 from lstmlab.cells.layernorm_lstm import LayerNormLSTMCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.lstm1997 import (
-    G_1997,
-    H_1997,
-    IDENTITY,
-    LOGISTIC,
-    LSTM1997Cell,
-    LSTM1997State,
-    LSTM1997Weights,
-    Squash,
-)
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights
 from lstmlab.cells.min_rnn import MinGRUCell, MinGRUGates, MinLSTMCell, MinLSTMGates
 from lstmlab.cells.mlstm import MLSTMCell, MLSTMGates, MLSTMState
 from lstmlab.cells.peephole import PeepholeLSTMCell
 from lstmlab.cells.slstm import SLSTMCell, SLSTMState
+from lstmlab.cells.squash import G2, H1, IDENTITY, LOGISTIC, Squash
 from lstmlab.cells.state import (
     Cell,
     ElmanGates,
@@ -42,8 +34,8 @@ from lstmlab.cells.state import (
 )
 
 __all__ = [
-    "G_1997",
-    "H_1997",
+    "G2",
+    "H1",
     "IDENTITY",
     "LOGISTIC",
     "CIFGLSTMCell",

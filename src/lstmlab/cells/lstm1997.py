@@ -22,9 +22,10 @@ The recurrent input is the whole hidden layer of the previous step,
 ``c_{t-1} + ...``. Timing as in the experiments (§5 intro): the hidden units at step t read the
 input of step t and the hidden layer of step t-1 (outputs then read the hidden units of step t,
 see ``lstmlab.training.network1997``).
-Defaults are the paper's squashing functions, eqs. (3)-(5): gates logistic in [0, 1],
-``g(x) = 4 sigmoid(x) - 2`` in [-2, 2], ``h(x) = 2 sigmoid(x) - 1`` in [-1, 1]; experiments 2a/2b
-use ``g = LOGISTIC``, ``h = IDENTITY`` and no output gate (``output_gate=False``: o = 1).
+Defaults are the paper's squashing functions, eqs. (3)-(5) (``lstmlab.cells.squash``): gates
+logistic in [0, 1], ``g = G2``: ``4 sigmoid(x) - 2`` in [-2, 2], ``h = H1``: ``2 sigmoid(x) - 1``
+in [-1, 1]; experiments 2a/2b use ``g = LOGISTIC``, ``h = IDENTITY`` and no output gate
+(``output_gate=False``: o = 1).
 
 Symbols: net_{in_j}, net_{c_j^v}, net_{out_j} = ``pre`` split; w_{lm} = ``weight_ih[l, m]`` (m an
 input unit), ``weight_hh[l, m]`` (m a hidden unit), ``bias[l]`` (m the bias unit);
@@ -43,54 +44,15 @@ length R holds them; entries of units without bias are held at zero by the buffe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.parameters import check_size, check_step
+from lstmlab.cells.squash import G2, H1, Squash
 from lstmlab.cells.state import Gates
-
-
-@dataclass(frozen=True)
-class Squash:
-    """A squashing function and its derivative, both taking the pre-activation ``net``."""
-
-    fn: Callable[[Tensor], Tensor]
-    derivative: Callable[[Tensor], Tensor]
-
-
-def _sigmoid_derivative(net: Tensor) -> Tensor:
-    s = torch.sigmoid(net)
-    return s * (1 - s)
-
-
-def _g(net: Tensor) -> Tensor:
-    return 4 * torch.sigmoid(net) - 2
-
-
-def _g_derivative(net: Tensor) -> Tensor:
-    return 4 * _sigmoid_derivative(net)
-
-
-def _h(net: Tensor) -> Tensor:
-    return 2 * torch.sigmoid(net) - 1
-
-
-def _h_derivative(net: Tensor) -> Tensor:
-    return 2 * _sigmoid_derivative(net)
-
-
-def _identity(net: Tensor) -> Tensor:
-    return net
-
-
-LOGISTIC = Squash(torch.sigmoid, _sigmoid_derivative)  # eq. (3), range [0, 1]
-G_1997 = Squash(_g, _g_derivative)  # eq. (5), range [-2, 2]
-H_1997 = Squash(_h, _h_derivative)  # eq. (4), range [-1, 1]
-IDENTITY = Squash(_identity, torch.ones_like)  # exps 2a/2b's h
 
 
 class LSTM1997State(NamedTuple):
@@ -123,7 +85,7 @@ class LSTM1997Cell(nn.Module):
     def __init__(
         self, input_size: int, num_blocks: int, block_size: int = 1, *,
         output_gate: bool = True, recurrent: bool = True, gate_bias: bool = True,
-        cell_bias: bool = False, g: Squash = G_1997, h: Squash = H_1997,
+        cell_bias: bool = False, g: Squash = G2, h: Squash = H1,
         truncate_gradient: bool = False, init_range: float = 0.1,
         input_gate_bias: Sequence[float] | None = None,
         output_gate_bias: Sequence[float] | None = None,

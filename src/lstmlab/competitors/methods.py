@@ -13,7 +13,8 @@ seed offsets for the stopping and test sets, so the tables compare like with lik
 - ``rcc``: Recurrent Cascade-Correlation (Fahlman's: Quickprop in both phases) on a fixed
   training set ([H97] Table 1);
 - ``chunker``: the two-level history compressor ([H97] Table 2), judged by a solution kept
-  for 10,000 further training sequences (``kept``), not reached once;
+  for 10,000 further training sequences (``trial_loop.KeptSolution``), not reached
+  once;
 - ``guess``: random weight guessing; its "sequences" column counts guesses, not sequences.
 
 Sizes and learning rates are the paper's where it gives them (``paper_settings``); the rest are
@@ -28,7 +29,7 @@ sequences (Experiment 1's task caches its own encodings). Both give the torch pa
 
 from __future__ import annotations
 
-import time
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -40,15 +41,21 @@ from lstmlab.competitors.chunker_kernel import train_chunker
 from lstmlab.competitors.fully_recurrent import fully_recurrent_net
 from lstmlab.competitors.fully_recurrent_kernel import kernel_kind, train_sequence
 from lstmlab.competitors.guess import guess
-from lstmlab.competitors.kept import KEEP, train_trials_kept
 from lstmlab.competitors.rcc import RCCConfig, train_rcc
 from lstmlab.competitors.williams_zipser import WilliamsZipser
 from lstmlab.reproduce.cached_task import with_cached_encodings
-from lstmlab.reproduce.criteria import Criterion, fraction_wrong
+from lstmlab.reproduce.criteria import Criterion
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce.trial_loop import Learner, train_trials
+from lstmlab.reproduce.trial_loop import (
+    CHECK_SEED_OFFSET,
+    KEEP,
+    TEST_SEED_OFFSET,
+    KeptSolution,
+    Learner,
+    Trial,
+    train_trials,
+)
 from lstmlab.tasks.batch import Batch, Task, fresh_batches
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
 from lstmlab.training.bptt import BPTT, TruncatedBPTT
@@ -195,9 +202,9 @@ def elman_method() -> GradientNetMethod:
 @dataclass(frozen=True)
 class ChunkerMethod:
     """The history compressor, trained online one sequence at a time, judged by a solution
-    kept (:mod:`lstmlab.competitors.kept`): the stopping rule met at a check and kept for the
-    next ``keep`` training sequences while learning goes on; its sequences to success are
-    those to the check where the kept solution was reached.
+    kept (:class:`~lstmlab.reproduce.trial_loop.KeptSolution`): the stopping rule met at a
+    check and kept for the next ``keep`` training sequences while learning goes on; its
+    sequences to success are those to the check where the kept solution was reached.
 
     With ``fast`` (the default) a sequence is trained by ``chunker_kernel`` (C, the same
     numbers as ``Chunker.train_step`` to rounding, tested to 1e-10); without a compiler, or
@@ -239,10 +246,10 @@ class ChunkerMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         with torch_threads(self.threads):
-            yield from train_trials_kept(self._learner, with_cached_encodings(experiment), seeds,
-                                         budget, progress, keep=self.keep,
-                                         curve_every=self.curve_every,
-                                         report_every=self.report_every)
+            yield from train_trials(self._learner, with_cached_encodings(experiment), seeds,
+                                    budget, progress, curve_every=self.curve_every,
+                                    report_every=self.report_every,
+                                    stopping=functools.partial(KeptSolution, self.keep))
 
 
 @dataclass(frozen=True)
@@ -265,30 +272,22 @@ class RCCMethod:
         with torch_threads(self.threads):
             presented = 0
             for seed in seeds:
-                started = time.perf_counter()
-                task = experiment.make_task(seed)
-                generator = torch.Generator().manual_seed(seed)
-                training_set = getattr(task, "training_set", None)
+                trial = Trial(experiment, seed)
+                training_set = getattr(trial.task, "training_set", None)
                 train = (training_set() if training_set is not None
-                         else task.sample(self.training_sequences, generator))
-                criterion = Criterion(task, torch.Generator().manual_seed(
-                    seed + CHECK_SEED_OFFSET), batch_size=experiment.eval_batch_size)
+                         else trial.task.sample(self.training_sequences, trial.generator))
 
                 def evaluator(net):
                     return lambda batch: net(batch.inputs.double()).float()
 
                 net, sequences = train_rcc(
                     train.inputs.double(), train.targets.double(), train.mask, self.config,
-                    generator, solved=lambda net, c=criterion: meets_rule(c, evaluator(net)),
-                    budget=budget)
-                success = meets_rule(criterion, evaluator(net))
+                    trial.generator, budget=budget,
+                    solved=lambda net, c=trial.criterion: meets_rule(c, evaluator(net)))
+                success = meets_rule(trial.criterion, evaluator(net))
                 presented += sequences
                 progress(presented, float("nan"))
-                test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
-                yield TrialResult(seed=seed, success=success, sequences=sequences,
-                                  test_error=fraction_wrong(task, test, evaluator(net),
-                                                            experiment.eval_batch_size),
-                                  wall_time=time.perf_counter() - started)
+                yield trial.result(success, sequences, evaluator(net))
 
 
 class _Outputs(nn.Module):
@@ -331,17 +330,14 @@ class GuessMethod:
         with torch_threads(self.threads):
             guesses = 0
             for seed in seeds:
-                started = time.perf_counter()
-                task = experiment.make_task(seed)
-                generator = torch.Generator().manual_seed(seed)
+                trial = Trial(experiment, seed)
+                task, criterion = trial.task, trial.criterion
                 model = _Outputs(fully_recurrent_net(
                     task.input_size, settings.hidden_size, task.output_size,
                     inputs_to_outputs=settings.inputs_to_outputs, weight_range=1.0,
-                    generator=generator, dtype=torch.float32))
-                check = torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET)
-                screen = task.sample(self.screen, check)
-                criterion = Criterion(task, check, batch_size=experiment.eval_batch_size)
-
+                    generator=trial.generator, dtype=torch.float32))
+                # The screen comes first from the stopping-set stream, the rule's sets after it.
+                screen = task.sample(self.screen, criterion.generator)
                 allowed = getattr(criterion.rule, "max_wrong", 0)
 
                 def solves(forward, screen=screen, criterion=criterion, task=task,
@@ -355,16 +351,10 @@ class GuessMethod:
                     return passed
 
                 result = guess(model, solves, weight_range=self.weight_range,
-                               max_trials=budget, generator=generator, batch=self.batch)
+                               max_trials=budget, generator=trial.generator, batch=self.batch)
                 guesses += result.trials
                 progress(guesses, float("nan"))  # summed over this call, as TrialProgress says
-                test_error = 1.0
                 if result.success:
                     model.load_state_dict(result.weights)
-                    test = torch.Generator().manual_seed(seed + TEST_SEED_OFFSET)
-                    test_error = fraction_wrong(
-                        task, test, torch.no_grad()(lambda batch, model=model: model(batch.inputs)),
-                        experiment.eval_batch_size)
-                yield TrialResult(seed=seed, success=result.success, sequences=result.trials,
-                                  test_error=test_error,
-                                  wall_time=time.perf_counter() - started)
+                yield trial.result(result.success, result.trials, torch.no_grad()(
+                    lambda batch, model=model: model(batch.inputs)) if result.success else None)

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from lstmlab.competitors.fully_recurrent import SkipCell
 from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import Batch
+from lstmlab.training.batch import BatchLike
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class WilliamsZipser:
 
     online: bool = True
 
-    def __call__(self, model, batch: Batch, loss, optimizer) -> StepOutcome:
+    def __call__(self, model, batch: BatchLike, loss, optimizer) -> StepOutcome:
         from lstmlab.training.losses import sum_squared_error
 
         if loss is not sum_squared_error:

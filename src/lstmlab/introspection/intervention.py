@@ -34,7 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.state import Gates
-from lstmlab.introspection.kernel import standard_weights
+from lstmlab.introspection.fused import standard_weights
 from lstmlab.introspection.trace import LayerTrace, Trace
 from lstmlab.introspection.tracer import (
     initial_states,

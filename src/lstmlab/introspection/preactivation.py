@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lstmlab.introspection.fused import standard_weights
 from lstmlab.introspection.intervention import GATE_FIELDS
-from lstmlab.introspection.kernel import standard_weights
 from lstmlab.introspection.trace import LayerTrace, Trace, previous_cell, step_mask
 from lstmlab.introspection.tracer import is_standard_lstm, prepare_input, trace
 

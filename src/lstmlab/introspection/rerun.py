@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells.state import HiddenState, LSTMState
-from lstmlab.introspection.kernel import standard_weights
+from lstmlab.introspection.fused import standard_weights
 from lstmlab.layers.unroll import check_lengths
 
 Step = Callable[[Tensor, NamedTuple], NamedTuple]

@@ -6,7 +6,7 @@ L layers, D directions.
 
 How each layer and direction is traced:
 - the standard cell (torch's module, or ours with ``cell=LSTMCell``): torch's fused kernel runs
-  the layer (``kernel.py``); the gates and cell states come from the kernel's own workspace where
+  the layer (``fused.py``); the gates and cell states come from the kernel's own workspace where
   that can be read and checked (``workspace.py``), otherwise the gates are reconstructed from
   the returned h sequence in one pass of batched products (``reconstruct.py``) and
   c_t = f_t * c_{t-1} + i_t * g_t by the faster exact solver of ``recurrence.py``. No per-step
@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.introspection.kernel import run_fused, standard_weights
+from lstmlab.introspection.fused import run_fused, standard_weights
 from lstmlab.introspection.reconstruct import reconstruct_gates, split_gates
 from lstmlab.introspection.recurrence import linear_recurrence
 from lstmlab.introspection.trace import LayerTrace, Trace

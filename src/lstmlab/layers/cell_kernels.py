@@ -16,22 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC, Squash
 from lstmlab.native import Kernel, Library, load
-
-#: [H97]'s squashing functions as every C kernel takes them: ``a * sigmoid(x) + b`` as (a, b),
-#: or None for the identity (``cells.c`` and ``online1997.c`` alike). Keyed by the functions
-#: themselves: a squash missing here has no C form, and its callers take the torch path.
-SIGMOID_FORMS: dict[Squash, tuple[float, float] | None] = {
-    LOGISTIC: (1.0, 0.0), G_1997: (4.0, -2.0), H_1997: (2.0, -1.0), IDENTITY: None}
-
-
-def has_c_form(squash: object) -> bool:
-    """Whether the kernels know ``squash`` (one of ``SIGMOID_FORMS``)."""
-    try:
-        return squash in SIGMOID_FORMS
-    except TypeError:  # unhashable: not one of ours
-        return False
 
 #: How much slower the readable path (``unroll``) is, for the fallback's warning
 #: (BENCHMARKS.md, the peephole, CIFG and 1997 rows, forward and forward + backward).

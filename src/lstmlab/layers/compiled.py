@@ -45,19 +45,20 @@ from torch import Tensor, nn
 
 from lstmlab.cells.cifg import CIFGLSTMCell
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, Squash
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State
 from lstmlab.cells.peephole import PeepholeLSTMCell
+from lstmlab.cells.squash import KIND_IDENTITY, Squash
 from lstmlab.cells.state import Gates, LSTMState
-from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form, kernel
+from lstmlab.layers.cell_kernels import kernel
 from lstmlab.layers.products import Product, use_onednn_weight_gradients, weight_gradients_onednn
 from lstmlab.layers.unroll import Recording, Unrolled, unroll
 
 
 def _squash_arguments(squash: Squash) -> tuple[float, float, int]:
-    """A 1997 squash as ``cells.c`` takes it: (a, b, linear) for a * sigmoid(x) + b, or x if
-    linear."""
-    form = SIGMOID_FORMS[squash]
-    return (1.0, 0.0, 1) if form is None else (*form, 0)
+    """A squash as ``cells.c`` takes it: (a, b, linear), for ``a * sigmoid(x) + b``, or ``x``
+    where ``linear`` (from ``Squash.kernel_code``)."""
+    kind, a, b = squash.kernel_code
+    return (1.0, 0.0, 1) if kind == KIND_IDENTITY else (a, b, 0)
 
 
 class Spec(NamedTuple):
@@ -359,7 +360,7 @@ def _spec(cell: nn.Module) -> Spec | None:
     if type(cell) is CIFGLSTMCell:
         return Spec("cifg", H, H, 3 * H, 3 * H, (H,), (), (), False)
     if type(cell) is LSTM1997Cell and cell.weight_ih.dim() == 2 \
-            and has_c_form(cell.g) and has_c_form(cell.h):
+            and cell.g.kernel_code is not None and cell.h.kernel_code is not None:
         C, S, R = cell.num_blocks, cell.block_size, cell.num_units
         squash = (*_squash_arguments(cell.g), *_squash_arguments(cell.h))
         return Spec("lstm1997", H, R, R, H, (C, S, int(cell.output_gate)), squash, (),

@@ -15,7 +15,6 @@ at different steps): the same numbers, tested. The reverse direction scans the f
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
@@ -57,24 +56,14 @@ class _MinStack(RecurrentStack):
 
     def _scanned(self, prepared: Prepared, hx: tuple[Tensor, ...] | None
                  ) -> tuple[Tensor, tuple[Tensor, ...]]:
-        x = prepared.x  # (T, B, I)
-        directions = 2 if self.bidirectional else 1
-        finals = []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, training=True)
-            outputs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                cell = self.bound_cell(index)
-                state = None if hx is None else HiddenState(hx[0][index])
-                steps = x.flip(0) if direction else x
-                scanned = cell.parallel(steps, state, method=self.method,
-                                        chunk_size=self.chunk_size)
-                outputs.append(scanned.outputs.flip(0) if direction else scanned.outputs)
-                finals.append(scanned.state.h)
-            x = torch.cat(outputs, dim=2)
-        return x, (torch.stack(finals),)
+        def run(index: int, cell: nn.Module, x: Tensor, reverse: bool) -> tuple[Tensor, Tensor]:
+            state = None if hx is None else HiddenState(hx[0][index])
+            steps = x.flip(0) if reverse else x
+            scanned = cell.parallel(steps, state, method=self.method, chunk_size=self.chunk_size)
+            return (scanned.outputs.flip(0) if reverse else scanned.outputs), scanned.state.h
+
+        output, finals = self.through_layers(prepared.x, run)  # x (T, B, I)
+        return output, (torch.stack(finals),)
 
     def extra_repr(self) -> str:
         return self.options_repr({"num_layers": 1, "bias": True, "batch_first": False,

@@ -16,7 +16,6 @@ tested. Layers are joined by dropout in training mode, as torch's stacks.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmlab.cells.mlstm import MLSTMCell, MLSTMState
@@ -62,22 +61,20 @@ class MLSTM(RecurrentStack):
             raise ValueError(f"states must hold one MLSTMState per layer ({self.num_layers}),"
                              f" got {len(states)}")
         x = input.transpose(0, 1) if self.batch_first else input
-        finals = []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, training=True)
-            cell = self.bound_cell(layer)
+
+        def run(layer: int, cell: nn.Module, x: Tensor, reverse: bool) -> tuple[Tensor, object]:
             state = None if states is None else states[layer]
             if not self.parallel:
-                x, state, _ = unroll(cell, x, state)
-            else:
-                size = self.chunk_size or x.shape[0]
-                chunks = []
-                for start in range(0, x.shape[0], size):
-                    outputs, state, _ = cell.parallel(x[start:start + size], state)
-                    chunks.append(outputs)
-                x = torch.cat(chunks)
-            finals.append(state)
+                output, state, _ = unroll(cell, x, state)
+                return output, state
+            size = self.chunk_size or x.shape[0]
+            chunks = []
+            for start in range(0, x.shape[0], size):
+                outputs, state, _ = cell.parallel(x[start:start + size], state)
+                chunks.append(outputs)
+            return torch.cat(chunks), state
+
+        x, finals = self.through_layers(x, run)  # one direction: reverse is never True
         return (x.transpose(0, 1) if self.batch_first else x), finals
 
     def extra_repr(self) -> str:

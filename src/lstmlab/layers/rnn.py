@@ -25,7 +25,7 @@ from lstmlab.errors import UserError
 from lstmlab.layers.arguments import check_bool, check_no_projection
 from lstmlab.layers.stack import RecurrentStack
 
-KERNELS = {"tanh": _VF.rnn_tanh, "relu": _VF.rnn_relu}
+FUSED = {"tanh": _VF.rnn_tanh, "relu": _VF.rnn_relu}
 
 
 class RNN(RecurrentStack):
@@ -60,7 +60,7 @@ class RNN(RecurrentStack):
         """``(output, h_n)`` from ``input`` and ``hx = h_0`` (zeros if None)."""
         prepared, state = self.prepare(input, hx)
         if self.fused:
-            output, state = self.fused_path(prepared, state, KERNELS[self.nonlinearity])
+            output, state = self.fused_path(prepared, state, FUSED[self.nonlinearity])
         else:
             output, state = self.readable(prepared, state)
         return self.finish(prepared, output, state)

@@ -249,14 +249,15 @@ class RecurrentStack(nn.Module):
             output = output.transpose(0, 1)
         return output, state[0] if len(state) == 1 else state
 
-    def readable(self, prepared: Prepared, hx: tuple[Tensor, ...] | None
-                 ) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """``unroll`` over every cell; returns ``output`` (T, B, D*P) or packed data (N, D*P)
-        and the final states (L*D, B, .), batch in the caller's order."""
-        x, lengths = prepared.x, None
-        if prepared.batch_sizes is not None:
-            packed = PackedSequence(*prepared[:4])
-            x, lengths = pad_packed_sequence(packed)  # (T, B, I) in the caller's order
+    def through_layers(
+        self, x: Tensor, run: Callable[[int, nn.Module, Tensor, bool], tuple[Tensor, object]],
+    ) -> tuple[Tensor, list]:
+        """``x`` (T, B, I) through every layer, as torch stacks them: each direction's cell runs
+        as ``run(index, cell, x, reverse) -> (output (T, B, P), final state)``, index = layer * D
+        + direction, the reverse direction with ``reverse=True``; the directions' outputs are
+        joined along the last axis into the next layer's input, with ``dropout`` between layers
+        in training mode (not after the last). Returns the last layer's output (T, B, D*P) and
+        the final states in index order."""
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
@@ -265,19 +266,34 @@ class RecurrentStack(nn.Module):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
-                cell = self.bound_cell(index)
-                state = cell.initial_state(x.shape[1], dtype=x.dtype, device=x.device)
-                if hx is not None:
-                    state = state._replace(**{field: tensor[index] for field, tensor in
-                                              zip(self.state_fields, hx, strict=True)})
-                # The standard cell's readable path is the plain reference the fused kernel
-                # is tested against; a variant cell takes compiled_unroll (C gate math, the same
-                # numbers; it falls back to unroll wherever it does not apply).
-                run = unroll if type(cell) is LSTMCell else compiled_unroll
-                output, final, _ = run(cell, x, state, lengths=lengths, reverse=direction == 1)
+                output, final = run(index, self.bound_cell(index), x, direction == 1)
                 outputs.append(output)
                 finals.append(final)
             x = torch.cat(outputs, dim=2)
+        return x, finals
+
+    def readable(self, prepared: Prepared, hx: tuple[Tensor, ...] | None
+                 ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """``unroll`` over every cell; returns ``output`` (T, B, D*P) or packed data (N, D*P)
+        and the final states (L*D, B, .), batch in the caller's order."""
+        x, lengths = prepared.x, None
+        if prepared.batch_sizes is not None:
+            packed = PackedSequence(*prepared[:4])
+            x, lengths = pad_packed_sequence(packed)  # (T, B, I) in the caller's order
+
+        def run(index: int, cell: nn.Module, x: Tensor, reverse: bool) -> tuple[Tensor, object]:
+            state = cell.initial_state(x.shape[1], dtype=x.dtype, device=x.device)
+            if hx is not None:
+                state = state._replace(**{field: tensor[index] for field, tensor in
+                                          zip(self.state_fields, hx, strict=True)})
+            # The standard cell's readable path is the plain reference the fused kernel is
+            # tested against; a variant cell takes compiled_unroll (C gate math, the same
+            # numbers; it falls back to unroll wherever it does not apply).
+            unrolled = unroll if type(cell) is LSTMCell else compiled_unroll
+            output, final, _ = unrolled(cell, x, state, lengths=lengths, reverse=reverse)
+            return output, final
+
+        x, finals = self.through_layers(x, run)
         state = tuple(torch.stack([getattr(final, field) for final in finals])
                       for field in self.state_fields)
         if lengths is not None:
@@ -288,7 +304,7 @@ class RecurrentStack(nn.Module):
         return x, state
 
     def fused_path(self, prepared: Prepared, hx: tuple[Tensor, ...] | None,
-              kernel: Callable[..., tuple[Tensor, ...]]) -> tuple[Tensor, tuple[Tensor, ...]]:
+                   fused: Callable[..., tuple[Tensor, ...]]) -> tuple[Tensor, tuple[Tensor, ...]]:
         """torch's fused kernel (``torch._VF.lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu``) on the
         stack's flat weights, called exactly as ``torch.nn.RNNBase.forward`` calls it."""
         x, batch_sizes = prepared.x, prepared.batch_sizes
@@ -297,7 +313,7 @@ class RecurrentStack(nn.Module):
             rows = self.num_layers * (2 if self.bidirectional else 1)
             hx = tuple(torch.zeros(rows, batch_size, size, dtype=x.dtype, device=x.device)
                        for size in self.state_sizes)
-        elif prepared.sorted_indices is not None:  # the kernel wants the packed (sorted) order
+        elif prepared.sorted_indices is not None:  # torch's function wants the packed order
             hx = tuple(t.index_select(1, prepared.sorted_indices) for t in hx)
         state = hx[0] if len(hx) == 1 else hx
         arguments = (self._flat_weights, self.bias, self.num_layers, self.dropout,
@@ -306,9 +322,9 @@ class RecurrentStack(nn.Module):
         # oneDNN has no projections; no per-call warning filter here (it would reset Python's
         # show-once memory and is not thread-safe)
         if batch_sizes is None:
-            result = kernel(x, state, *arguments, False)  # x is (T, B, I)
+            result = fused(x, state, *arguments, False)  # x is (T, B, I)
         else:
-            result = kernel(x, batch_sizes, state, *arguments)
+            result = fused(x, batch_sizes, state, *arguments)
         output, state = result[0], tuple(result[1:])
         if prepared.unsorted_indices is not None:
             state = tuple(t.index_select(1, prepared.unsorted_indices) for t in state)

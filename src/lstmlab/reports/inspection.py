@@ -20,7 +20,6 @@ takes part in it). Summary numbers cover all T steps.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import numpy as np
 from torch import nn
 
 from lstmlab.errors import UserError
+from lstmlab.folders import folder_to_write
 from lstmlab.interop import load_model, read_state_dict
 from lstmlab.interop.model_class import build_model, call_arguments
 from lstmlab.interop.model_file import Embedding
@@ -54,7 +54,7 @@ EXPLORER_WINDOW = 1000
 EXPLORER_SEQUENCES = 4
 GRADIENT_WINDOW = 500
 SHOWN_UNITS = 8
-Progress = Callable[[str, int, int], None]
+StageProgress = Callable[[str, int, int], None]
 
 GRU_EQUATIONS = """\
 r_t = sigmoid(x_t @ W_ir.T + b_ir + h_{t-1} @ W_hr.T + b_hr)        reset gate
@@ -225,12 +225,12 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
                   ids: str | None = None, vocab: Path | None = None,
                   vocab_format: str = "auto", model_class: str | None = None,
                   model_args: str | None = None, out: Path, seed: int = 0,
-                  progress: Progress | None = None) -> tuple[dict[str, Path], list[str]]:
+                  progress: StageProgress | None = None) -> tuple[dict[str, Path], list[str]]:
     """Load, trace, measure and write the report; returns the paths and the summary lines.
     ``progress(stage, done, total)`` is called as the stages finish."""
     report = progress or (lambda stage, done, total: None)
     check_seed(seed)
-    check_out(Path(out))
+    folder_to_write(Path(out), "out")
     model_path = Path(model_path)
     model, embedding, what = _load(model_path, model_class, model_args)
     recurrent = _first_recurrent(model)
@@ -293,16 +293,3 @@ def inspect_model(model_path: Path, *, text: str | None = None, input_path: Path
                               initial_unit=tops[0])
     report("written", total, total)
     return {"index": index, "explorer": explorer}, lines
-
-
-def check_out(out: Path) -> None:
-    """InspectError unless ``out`` is a folder we can write into or create (checked before any
-    work, and without creating anything, so a refused run leaves nothing behind)."""
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        where = "is" if existing == out else f"lies below {existing}, which is"
-        raise InspectError(f"--out {out}: {where} not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise InspectError(f"--out {out}: {existing} is not writable")

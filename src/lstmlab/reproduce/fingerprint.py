@@ -3,6 +3,12 @@
 A config holds classes and functions, whose ``repr`` carries a memory address that changes from
 one process to the next. :func:`canonical` writes such objects by their import path instead, so
 the same settings give the same text, and the same hash, in every process and on every machine.
+
+The squashing functions (``lstmlab.cells.squash.Squash``) are written as the store keys of the
+trials already run spell them, from before they had one type: a set-up's (``Setup1997.g``,
+``h``) by the function of ``lstmlab.tasks.setup`` it held, its ``output_unit`` by the string it
+held, and a network's (``Network1997Config.g``, ``h``, ``output_squash``) as the two-field
+``Squash`` of ``lstmlab.cells.lstm1997``. So those keys, and the stored trials under them, hold.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+import torch
+
+from lstmlab.cells.squash import SQUASHES, Squash
+
 
 def canonical(value: object) -> str:
     """Text that names ``value`` exactly and stays the same across processes.
@@ -23,7 +33,7 @@ def canonical(value: object) -> str:
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = ", ".join(
-            f"{field.name}={canonical(getattr(value, field.name))}"
+            f"{field.name}={_field(value, field.name)}"
             for field in dataclasses.fields(value)
             if field.compare
         )
@@ -52,6 +62,41 @@ def canonical(value: object) -> str:
             f" function), received {type(value).__name__} whose repr holds an address: {text}"
         )
     return text
+
+
+def _network_squash(fn: str, derivative: str) -> str:
+    return f"lstmlab.cells.lstm1997.Squash(fn={fn}, derivative={derivative})"
+
+
+_AS_SET_UP = {name: f"lstmlab.tasks.setup.{name}" for name in SQUASHES}
+_AS_OUTPUT_UNIT = {"logistic": "'logistic'", "identity": "'linear'"}
+_AS_NETWORK = {
+    "logistic": _network_squash(f"{torch.sigmoid.__module__}.{torch.sigmoid.__qualname__}",
+                                "lstmlab.cells.lstm1997._sigmoid_derivative"),
+    "h1": _network_squash("lstmlab.cells.lstm1997._h", "lstmlab.cells.lstm1997._h_derivative"),
+    "g2": _network_squash("lstmlab.cells.lstm1997._g", "lstmlab.cells.lstm1997._g_derivative"),
+    "identity": _network_squash("lstmlab.cells.lstm1997._identity",
+                                f"{torch.ones_like.__module__}.{torch.ones_like.__qualname__}"),
+}
+#: (holder's import path, field) -> the earlier spelling of each of [H97]'s squashes there.
+_EARLIER_SPELLINGS = {
+    ("lstmlab.tasks.setup.Setup1997", "g"): _AS_SET_UP,
+    ("lstmlab.tasks.setup.Setup1997", "h"): _AS_SET_UP,
+    ("lstmlab.tasks.setup.Setup1997", "output_unit"): _AS_OUTPUT_UNIT,
+    ("lstmlab.training.network1997.Network1997Config", "g"): _AS_NETWORK,
+    ("lstmlab.training.network1997.Network1997Config", "h"): _AS_NETWORK,
+    ("lstmlab.training.network1997.Network1997Config", "output_squash"): _AS_NETWORK,
+}
+
+
+def _field(holder: object, name: str) -> str:
+    """``canonical`` of the field ``name`` of the dataclass ``holder``."""
+    value = getattr(holder, name)
+    if isinstance(value, Squash) and SQUASHES.get(value.name) == value:
+        spelling = _EARLIER_SPELLINGS.get((_path(type(holder)), name), {}).get(value.name)
+        if spelling is not None:
+            return spelling
+    return canonical(value)
 
 
 def _path(obj: object) -> str:

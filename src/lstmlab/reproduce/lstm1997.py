@@ -7,8 +7,9 @@ alpha, online learning with the paper's truncated gradient (one weight update pe
 task's stopping rule. Training sequences are presented one at a time per network, as in [H97].
 
 Population: up to ``population`` networks (seeds) are trained in lockstep as one batched
-computation, member k on its own data stream (``task.sample(1, generator_k)``), with its own
-weights drawn from its own generator. A member leaves as soon as its stopping rule fires or its
+computation (a ``lstmlab.training.pool.MemberPool`` of ``Trial`` records and weights), member k
+on its own data stream (``task.sample(1, generator_k)``), with its own weights drawn from its own
+generator. A member leaves as soon as its stopping rule fires or its
 budget is spent, and the next waiting seed takes its place. Nothing a member computes depends on
 the other members, so a seed gives the same trial in any population.
 
@@ -28,35 +29,27 @@ seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from lstmlab.cells.lstm1997 import G_1997, H_1997, IDENTITY, LOGISTIC
-from lstmlab.reproduce.criteria import Criterion, fraction_wrong
 from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
+from lstmlab.reproduce.trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Trial
 from lstmlab.tasks.batch import Batch, sample_each
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1, identity, logistic
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.training import online1997_kernel
-from lstmlab.training.network1997 import (
-    Network1997,
-    Network1997Config,
-    NetworkWeights1997,
-    map_weights,
-)
+from lstmlab.training.network1997 import Network1997, Network1997Config, NetworkWeights1997
 from lstmlab.training.online1997 import UpdateMode, online_sequence
+from lstmlab.training.pool import MemberPool, stack
 
-_SQUASH = {logistic: LOGISTIC, g2: G_1997, h1: H_1997, identity: IDENTITY}
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
-CHECK_SEED_OFFSET = 1_000_003
-TEST_SEED_OFFSET = 2_000_003
 logger = logging.getLogger(__name__)
 
 
@@ -65,10 +58,6 @@ def network_config(setup: Setup1997) -> Network1997Config:
     if setup.forget_gate:
         raise ValueError(f"setup: expected a 1997 set-up without forget gates, received "
                          f"{setup.experiment} with forget_gate_bias={setup.forget_gate_bias}")
-    for name in ("g", "h"):
-        if getattr(setup, name) not in _SQUASH:
-            raise ValueError(f"setup.{name}: expected one of logistic, g2, h1, identity, "
-                             f"received {getattr(setup, name)!r}")
     biased = setup.biased
     gate_bias = biased in (BiasedUnits.GATES, BiasedUnits.HIDDEN, BiasedUnits.ALL)
     # Table 10's "r" gate biases are drawn in [-0.1, 0.1] even where the other weights are
@@ -83,10 +72,10 @@ def network_config(setup: Setup1997) -> Network1997Config:
         cell_bias=biased in (BiasedUnits.HIDDEN, BiasedUnits.ALL),
         output_bias=biased is BiasedUnits.ALL,
         input_to_output=setup.connectivity is Connectivity.B,
-        g=_SQUASH[setup.g], h=_SQUASH[setup.h], init_range=setup.init_range,
+        g=setup.g, h=setup.h, init_range=setup.init_range,
         input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
         random_gate_bias=RANDOM_GATE_BIAS if random_bias else None,
-        output_squash=IDENTITY if setup.output_unit == "linear" else LOGISTIC)
+        output_squash=setup.output_unit)
 
 
 @dataclass(frozen=True)
@@ -108,44 +97,38 @@ class Lstm1997Settings:
     kernel_checks: bool = True
 
 
-class _Member:
-    def __init__(self, experiment: Experiment, seed: int, template: Network1997,
-                 curve_every: int) -> None:
-        self.seed = seed
-        self.task = experiment.make_task(seed)
-        self.generator = torch.Generator().manual_seed(seed)
-        dtype = template.weight_ho.dtype
-        self.weights = Network1997(template.config, generator=self.generator,
-                                   dtype=dtype).weights()
+class _Member(Trial):
+    """A trial in the pool: its ``Trial``, and for the sequential construction of 2a/2b its
+    ``PlateauTracker`` and the cells' output weights held aside until phase 2."""
+
+    def __init__(self, experiment: Experiment, seed: int, curve_every: int) -> None:
+        super().__init__(experiment, seed, curve_every)
         plateau = experiment.setup.add_cells_after
-        # Sequential construction: the cells' output weights wait here until phase 2.
         self.construction = PlateauTracker(plateau) if plateau is not None else None
-        self.held_output = self.weights.weight_ho.detach().clone()
-        if self.construction is not None:
-            self.weights = without_cells(self.weights)
-        self.criterion = Criterion(
-            self.task, torch.Generator().manual_seed(seed + CHECK_SEED_OFFSET), curve_every,
-            experiment.eval_batch_size)
-        self.started = time.perf_counter()
+        self.held_output: Tensor | None = None
 
+    def state_dict(self) -> dict[str, Any]:
+        construction = None if self.construction is None else {
+            "plateau": self.construction.state_dict(),
+            "held_output": self.held_output.detach().clone()}
+        return {**super().state_dict(), "construction": construction}
 
-def _take(weights: NetworkWeights1997, index: Tensor) -> NetworkWeights1997:
-    """Members ``index`` of a population's weights (leading K)."""
-    return map_weights(lambda part: part.detach()[index], weights)
-
-
-def _join(parts: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
-    def cat(tensors):
-        return None if tensors[0] is None else torch.cat([t.detach() for t in tensors])
-
-    cells = type(parts[0].cell)(*(cat(p) for p in zip(*(w.cell for w in parts), strict=True)))
-    return NetworkWeights1997(cells, *(cat(p) for p in zip(*(w[1:] for w in parts),
-                                                          strict=True)))
-
-
-def _unsqueeze(weights: NetworkWeights1997) -> NetworkWeights1997:
-    """One network's weights as a population of one (leading K = 1)."""
-    return map_weights(lambda part: part.detach().unsqueeze(0), weights)
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        construction = state["construction"]
+        if (construction is None) != (self.construction is None):
+            raise ValueError("state['construction']: expected "
+                             f"{'none' if self.construction is None else 'a plateau state'}, "
+                             f"received {'none' if construction is None else 'one'}")
+        if construction is not None:
+            held = construction["held_output"]
+            if held.shape != self.held_output.shape or held.dtype != self.held_output.dtype:
+                raise ValueError(f"state['construction']['held_output']: expected "
+                                 f"{self.held_output.dtype} of shape "
+                                 f"{tuple(self.held_output.shape)}, received {held.dtype} of "
+                                 f"shape {tuple(held.shape)}")
+            self.construction.load_state_dict(construction["plateau"])
+            self.held_output = held
+        super().load_state_dict(state)
 
 
 @dataclass(frozen=True)
@@ -187,24 +170,32 @@ class Lstm1997Method:
         template = Network1997(network_config(setup), dtype=self.settings.dtype)
         kernel_checks = self._kernel_checks(experiment)
         waiting = list(seeds)
-        members: list[_Member] = []
-        weights: NetworkWeights1997 | None = None
+        pool: MemberPool[_Member, NetworkWeights1997] = MemberPool()
         presented = 0
         steps = 0
         saver = None if self.checkpoints is None else MemberCheckpoints(
             self.checkpoints, experiment.name, self.name, self.settings.checkpoint)
 
-        def build(seed: int) -> _Member:
-            return _Member(experiment, seed, template, self.settings.curve_every)
+        def build(seed: int) -> tuple[_Member, NetworkWeights1997]:
+            """A fresh member: its trial, then its weights drawn from its training stream."""
+            member = _Member(experiment, seed, self.settings.curve_every)
+            weights = Network1997(template.config, generator=member.generator,
+                                  dtype=self.settings.dtype).weights()
+            if member.construction is not None:
+                # Sequential construction: the cells' output weights wait until phase 2.
+                member.held_output = weights.weight_ho.detach().clone()
+                weights = without_cells(weights)
+            return member, weights
 
-        while waiting or members:
-            if waiting and len(members) < self.settings.population:
-                fresh = [saver.resume(seed, build) if saver is not None else build(seed)
-                         for seed in waiting[: self.settings.population - len(members)]]
-                waiting = waiting[len(fresh):]
-                joined = ([weights] if members else []) + [_unsqueeze(m.weights) for m in fresh]
-                weights = _join(joined)
-                members += fresh
+        while waiting or len(pool):
+            joining = waiting[: self.settings.population - len(pool)]
+            waiting = waiting[len(joining):]
+            for seed in joining:
+                if saver is not None:
+                    saver.join(pool, seed, build)
+                else:
+                    pool.join(*build(seed))
+            members, weights = pool.records, pool.stacked
             batch = sample_each([m.task for m in members], [m.generator for m in members])
             batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
                             targets=batch.targets.to(self.settings.dtype))
@@ -221,6 +212,7 @@ class Lstm1997Method:
                     weights.weight_ho[k] = members[k].held_output
                     logger.info("seed %d: memory cell added after %d sequences", members[k].seed,
                                 members[k].construction.fired_at)
+            pool.update(weights)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             task = members[0].task
             # One conversion per step; each member's criterion then works on Python values.
@@ -230,35 +222,26 @@ class Lstm1997Method:
             steps += 1
             leaving = []
             for k, member in enumerate(members):
-                def evaluate(check: Batch, k: int = k, weights=weights) -> Tensor:
-                    return _evaluate(template, _take(weights, torch.tensor([k])), check,
-                                     kernel_checks)
+                def evaluate(check: Batch, k: int = k) -> Tensor:
+                    return _evaluate(template, stack([pool.row(k)]), check, kernel_checks)
 
                 met = member.criterion.observe_values(correct[k : k + 1], errors[k : k + 1],
                                                       evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
                         met = member.criterion.final_success(evaluate)
-                    test = torch.Generator().manual_seed(member.seed + TEST_SEED_OFFSET)
-                    leaving.append((k, TrialResult(
-                        seed=member.seed, success=met, sequences=member.criterion.sequences,
-                        test_error=fraction_wrong(member.task, test, evaluate,
-                                                  experiment.eval_batch_size),
-                        wall_time=time.perf_counter() - member.started,
-                        curve=tuple(member.criterion.curve))))
+                    leaving.append((k, member.result(met, member.criterion.sequences,
+                                                     evaluate)))
             if steps % self.settings.report_every == 0 or leaving:
                 progress(presented, min(m.criterion.recent_error for m in members))
             if leaving:
-                gone = {k for k, _ in leaving}
-                keep = [k for k in range(len(members)) if k not in gone]
-                members = [members[k] for k in keep]
-                weights = _take(weights, torch.tensor(keep, dtype=torch.long)) if keep else None
+                pool.leave([k for k, _ in leaving])
                 for _, trial in leaving:
                     yield trial
                     if saver is not None:  # the runner has stored the row by now
                         saver.path(trial.seed).unlink(missing_ok=True)
-            if saver is not None and members and saver.due(steps):
-                saver.save(members, weights)
+            if saver is not None and len(pool) and saver.due(steps):
+                saver.save(pool)
 
 
 @torch.no_grad()

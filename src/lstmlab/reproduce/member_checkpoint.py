@@ -2,12 +2,16 @@
 
 The runner already commits every finished trial; this module keeps the unfinished ones. Every
 ``CheckpointEvery.seconds`` of wall time (and/or every ``steps`` lockstep steps) each member of
-the population is written to its own file; a member whose seed has a checkpoint when it joins
-resumes from it; a finished trial's file is deleted once the runner has committed its row.
+the population (``lstmlab.training.pool.MemberPool``) is written to its own file; a member
+whose seed has a checkpoint when it joins the pool resumes from it; a finished trial's file is
+deleted once the runner has committed its row.
 
-What is saved: everything a member's future depends on.
+What is saved: everything a member's future depends on, the pool's ``member_state_dict``.
 
-- ``weights``: its row of the population's weights (one network, no leading K);
+- ``weights``: its row of the population's weights (one network, no leading K), as nested
+  dicts of tensors;
+- beside it, its record's ``state_dict()`` (``lstm1997``'s members: their ``Trial``'s and the
+  construction's):
 - ``generator``: its training stream (``task.sample`` draws from it) as ``get_state()``;
 - ``criterion``: sequences seen, curve, error sums of the open curve point, recent error, the
   stopping-set generator and the recent-window tracker (``Criterion.state_dict``);
@@ -43,18 +47,15 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
-from torch import Tensor
 
-from lstmlab.reproduce.criteria import Criterion
-from lstmlab.reproduce.sequential1997 import PlateauTracker
 from lstmlab.training.checkpoint import load_checkpoint
-from lstmlab.training.network1997 import NetworkWeights1997, map_weights, member
+from lstmlab.training.pool import MemberPool
 
 FORMAT = 1
 logger = logging.getLogger(__name__)
@@ -85,16 +86,13 @@ class CheckpointPlace:
 
 
 class Member(Protocol):
-    """What a population member of ``lstm1997`` exposes to be saved and restored."""
+    """What a pool member needs to be saved and restored: its seed names its file."""
 
     seed: int
-    task: Any
-    generator: torch.Generator
-    weights: NetworkWeights1997
-    construction: PlateauTracker | None
-    held_output: Tensor
-    criterion: Criterion
-    started: float
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 class MemberCheckpoints:
@@ -118,95 +116,43 @@ class MemberCheckpoints:
                    and time.monotonic() - self._saved_at >= self.every.seconds)
         return by_steps or by_time
 
-    def save(self, members: Sequence[Member], weights: NetworkWeights1997) -> None:
-        """Write every member (member k's weights are row k of ``weights``)."""
+    def save(self, pool: MemberPool[Member, Any]) -> None:
+        """Write every member of ``pool``, each to its seed's file."""
         Path(self.place.directory).mkdir(parents=True, exist_ok=True)
-        for k, one in enumerate(members):
-            _save_atomically(self.path(one.seed), self._payload(one, member(weights, k)))
+        for k, one in enumerate(pool):
+            saved = pool.member_state_dict(k)
+            _save_atomically(self.path(one.seed), {**self.identity, "seed": one.seed,
+                                                   "weights": saved["state"], **saved["record"]})
         self._saved_at = time.monotonic()
 
-    def _payload(self, one: Member, weights: NetworkWeights1997) -> dict[str, Any]:
-        task_state = getattr(one.task, "state_dict", None)
-        construction = None if one.construction is None else {
-            "plateau": one.construction.state_dict(),
-            "held_output": one.held_output.detach().clone()}
-        return {**self.identity, "seed": one.seed,
-                "weights": _weights_state(weights), "generator": one.generator.get_state(),
-                "criterion": one.criterion.state_dict(), "construction": construction,
-                "task": task_state() if task_state is not None else None,
-                "elapsed": time.perf_counter() - one.started}
-
-    def resume(self, seed: int, build: Callable[[int], Member]) -> Member:
-        """``build(seed)``, continued from the seed's checkpoint when it has a usable one."""
+    def join(self, pool: MemberPool[Member, Any], seed: int,
+             build: Callable[[int], tuple[Member, Any]]) -> None:
+        """Join ``build(seed)`` (a fresh record and state) to ``pool``, continued from the
+        seed's checkpoint when it has a usable one."""
         path = self.path(seed)
-        if not path.exists():
-            return build(seed)
-        # Anything wrong with the file (unreadable, another trial's, other shapes) means it
-        # is not used; the member is then rebuilt, as restoring may have begun.
-        try:
-            payload = load_checkpoint(path)
-            restored = build(seed)
-            self._restore(restored, payload)
-        except Exception as error:  # noqa: BLE001 - any failure: start the trial afresh
-            rejected = path.with_name(path.name + ".rejected")
-            os.replace(path, rejected)
-            logger.warning("seed %d: checkpoint %s not used (%s: %s); moved to %s, the trial "
-                           "starts from zero", seed, path, type(error).__name__, error, rejected)
-            return build(seed)
-        logger.info("seed %d: resumed at %d sequences from %s", seed,
-                    restored.criterion.sequences, path)
-        return restored
-
-    def _restore(self, one: Member, payload: dict[str, Any]) -> None:
-        expected = {**self.identity, "seed": one.seed}
-        found = {name: payload.get(name) for name in expected}
-        if found != expected:
-            raise ValueError(f"checkpoint: expected {expected}, received {found}")
-        one.weights = _load_weights(payload["weights"], one.weights)
-        one.generator.set_state(payload["generator"])
-        one.criterion.load_state_dict(payload["criterion"])
-        construction = payload["construction"]
-        if (construction is None) != (one.construction is None):
-            raise ValueError("checkpoint['construction']: expected "
-                             f"{'none' if one.construction is None else 'a plateau state'}, "
-                             f"received {'none' if construction is None else 'one'}")
-        if construction is not None:
-            held = construction["held_output"]
-            _check_like(held, one.held_output, "held_output")
-            one.construction.load_state_dict(construction["plateau"])
-            one.held_output = held
-        if payload["task"] is not None:
-            one.task.load_state_dict(payload["task"])
-        one.started = time.perf_counter() - float(payload["elapsed"])
-
-
-def _weights_state(weights: NetworkWeights1997) -> dict[str, Any]:
-    # clone: a row of the population shares its storage, which torch.save would write whole.
-    copy = map_weights(lambda part: part.detach().clone(), weights)
-    return {"cell": copy.cell._asdict(),
-            **{name: getattr(copy, name) for name in NetworkWeights1997._fields[1:]}}
-
-
-def _load_weights(state: dict[str, Any], like: NetworkWeights1997) -> NetworkWeights1997:
-    """The saved weights, checked part by part against a fresh member's ``like``."""
-    cell = {name: state["cell"][name] for name in like.cell._fields}
-    rest = {name: state[name] for name in NetworkWeights1997._fields[1:]}
-    for name, saved in (*cell.items(), *rest.items()):
-        mine = getattr(like.cell, name) if name in cell else getattr(like, name)
-        _check_like(saved, mine, f"weights.{name}")
-    return NetworkWeights1997(type(like.cell)(**cell), **rest)
-
-
-def _check_like(saved: Tensor | None, mine: Tensor | None, name: str) -> None:
-    if saved is None and mine is None:
-        return
-    if (saved is None or mine is None or saved.shape != mine.shape
-            or saved.dtype != mine.dtype):
-        def describe(t: Tensor | None) -> str:
-            return "None" if t is None else f"{t.dtype} of shape {tuple(t.shape)}"
-
-        raise ValueError(f"checkpoint {name}: expected {describe(mine)}, received "
-                         f"{describe(saved)}")
+        if path.exists():
+            # Anything wrong with the file (unreadable, another trial's, other shapes) means it
+            # is not used; the member is then rebuilt, as restoring may have begun.
+            try:
+                payload = load_checkpoint(path)
+                expected = {**self.identity, "seed": seed}
+                found = {name: payload.get(name) for name in expected}
+                if found != expected:
+                    raise ValueError(f"checkpoint: expected {expected}, received {found}")
+                record, fresh = build(seed)
+                pool.join_state_dict(record, fresh, {"state": payload["weights"],
+                                                     "record": payload})
+            except Exception as error:  # noqa: BLE001 - any failure: start the trial afresh
+                rejected = path.with_name(path.name + ".rejected")
+                os.replace(path, rejected)
+                logger.warning("seed %d: checkpoint %s not used (%s: %s); moved to %s, the "
+                               "trial starts from zero", seed, path, type(error).__name__, error,
+                               rejected)
+            else:
+                logger.info("seed %d: resumed at %d sequences from %s", seed,
+                            payload["criterion"]["sequences"], path)
+                return
+        pool.join(*build(seed))
 
 
 def _save_atomically(path: Path, payload: dict[str, Any]) -> None:

@@ -5,14 +5,13 @@ of the paper it rests on. On the command line a reading follows the experiment's
 colon, ``lstmlab reproduce 4:linear-output``; its trials are stored under that name, beside the
 paper's-text set-up (plain ``4``), so both rows show in RESULTS.md.
 
-Why these readings (GitHub issue #15; the measured leads are the issue's, our runs are in
-RESULTS.md):
+Why these readings (our runs of each are in RESULTS.md):
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
   units with ``e_k = f_k'(net_k) (t_k - y_k)`` (eq. 19). Experiment 4's target
-  ``0.5 + (X1 + X2) / 4`` reaches 0 and 1, where a logistic unit's f_k' vanishes; the issue
-  measured that nearly every remaining error sits there. The reading: the output unit is linear
+  ``0.5 + (X1 + X2) / 4`` reaches 0 and 1, where a logistic unit's f_k' vanishes, so the
+  targets near them are the slowest to learn. The reading: the output unit is linear
   (f_k the identity, f_k' = 1), everything else as the text.
 - ``2a:input-gate-bias``. Table 10 lists "no biases" for 2a, but §4 ("Internal state drift and
   remedies") says: "If memory cell c_j's inputs are mostly positive or mostly negative, then its
@@ -31,8 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from lstmlab.cells.squash import G2, IDENTITY
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.tasks.setup import BiasedUnits, Setup1997, g2, weight_count
+from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Reading:
 
 
 def _linear_output(setup: Setup1997) -> Setup1997:
-    return replace(setup, output_unit="linear")
+    return replace(setup, output_unit=IDENTITY)
 
 
 def _input_gate_bias(setup: Setup1997) -> Setup1997:
@@ -56,7 +56,7 @@ def _input_gate_bias(setup: Setup1997) -> Setup1997:
 
 
 def _centred_g(setup: Setup1997) -> Setup1997:
-    return replace(setup, g=g2)
+    return replace(setup, g=G2)
 
 
 #: experiment name -> reading name -> Reading.

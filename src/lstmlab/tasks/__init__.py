@@ -10,10 +10,10 @@ from lstmlab.tasks.batch import (
     Batch,
     Task,
     concat,
-    cross_entropy,
     final_abs_error,
     final_mean_abs_error,
     fresh_batches,
+    mean_cross_entropy,
     squared_error,
 )
 from lstmlab.tasks.continual_reber import ContinualEmbeddedReber, ReberStream
@@ -28,10 +28,6 @@ from lstmlab.tasks.setup import (
     ErrorPlateau,
     ModernSetup,
     Setup1997,
-    g2,
-    h1,
-    identity,
-    logistic,
     weight_count,
 )
 from lstmlab.tasks.stopping import RecentWindowRule, StoppingRule, TestSetRule, WindowTracker, st3
@@ -63,14 +59,10 @@ __all__ = [
     "VeryLongLag",
     "WindowTracker",
     "concat",
-    "cross_entropy",
+    "mean_cross_entropy",
     "final_abs_error",
     "final_mean_abs_error",
     "fresh_batches",
-    "g2",
-    "h1",
-    "identity",
-    "logistic",
     "squared_error",
     "st3",
     "weight_count",

@@ -20,8 +20,8 @@ Stopping: ST3(0.01) ([H97] Table 11): "average training error is below 0.01, and
 recent sequences were processed correctly"; then 2,560 fresh test sequences.
 
 **The modern variant** (:class:`AddingModern`): Le, Jaitly & Hinton 2015 and Arjovsky, Shah &
-Bengio 2016, as coded in the latter's ``adding_problem.py`` (amarshah/complex_RNN; Le et al.'s
-own §4.1 was not read, see the paper notes §5.2, so the code is the definition here): fixed
+Bengio 2016, as coded in the latter's ``amarshah/complex_RNN/adding_problem.py`` (Le et al.'s
+own §4.1 was not checked here, so the code is the definition): fixed
 length T, values uniform in [0, 1], one marker 1 at a uniform position in the first half
 (``randint(T/2)``) and one in the second (``randint(T/2) + T/2``), no -1 markers, target the
 plain sum, mean squared error. Predicting 1 scores MSE = Var(U1 + U2) = 1/6 (``BASELINE_MSE``).
@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import (
     Batch,
     final_abs_error,
@@ -46,7 +47,7 @@ from lstmlab.tasks.batch import (
     squared_error,
 )
 from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
 from lstmlab.tasks.stopping import st3
 
 BASELINE_MSE = 1.0 / 6.0
@@ -130,7 +131,7 @@ def pairs_setup(name: str, lr: float, input_gate_bias: tuple[float, ...] | None)
     return Setup1997(
         experiment=name, blocks=2, block_size=2, input_size=2, output_size=1, weights=93,
         connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
-        output_gate_bias=None, input_gate_bias=input_gate_bias, h=h1, g=g2, learning_rate=lr,
+        output_gate_bias=None, input_gate_bias=input_gate_bias, h=H1, g=G2, learning_rate=lr,
         init_range=0.1, trials=10, test_size=2560, source="[H97] §5.4-5.5, Tables 7, 8, 10, 11")
 
 

@@ -204,9 +204,11 @@ def squared_error(outputs: Tensor, batch: Batch) -> Tensor:
     return (per_step * batch.mask).sum() / batch.batch_size
 
 
-def cross_entropy(outputs: Tensor, batch: Batch) -> Tensor:
-    """Mean cross-entropy of logits ``outputs`` against the one-hot targets over masked steps
-    (the copy task's loss in Arjovsky et al. 2016's code)."""
+def mean_cross_entropy(outputs: Tensor, batch: Batch) -> Tensor:
+    """Cross-entropy of logits ``outputs`` against the one-hot targets, averaged over the masked
+    steps of all sequences (the copy task's loss in Arjovsky et al. 2016's code); not
+    ``lstmlab.training.cross_entropy``, which sums over each sequence's steps and averages over
+    sequences."""
     check_outputs(outputs, batch)
     return torch.nn.functional.cross_entropy(
         outputs[batch.mask], batch.targets[batch.mask].argmax(dim=-1), reduction="mean")

@@ -5,10 +5,10 @@ unbroken stream: after a string's final E comes the next string's B, with no res
 The net predicts the next symbol at every step (``targets`` the symbol that comes, ``choices``
 every symbol the grammar allows, which after an E is B alone). ``lengths`` are the full stream.
 
-Protocol ([G00] Table 2 footnotes, verbatim in the project's paper notes §0.3): a network
-counts as a "perfect" solution when it predicts **10 streams of 100,000 symbols** correctly;
-results are averages over **100** networks. From secondary notes on [G00] (§2.3 of the paper
-notes; not verified against the paper): a training stream ends at the first wrong prediction
+Protocol ([G00] Table 2 footnotes): a network counts as a "perfect" solution when it predicts
+**10 streams of 100,000 symbols** correctly; results are averages over **100** networks. From a
+secondary summary of [G00], not yet checked against the paper: a training stream ends at the
+first wrong prediction
 or after 10^6 symbols, the net is tested after each training stream, at most 30,000 training
 streams are used, and a prediction is correct when every output unit's squared error is below
 0.49 -- which we read against the allowed-next indicator (``choices``): an allowed unit must
@@ -25,24 +25,26 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.reber import INDEX, SYMBOLS, Coins, embedded_reber
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks.stopping import TestSetRule
 
 _BIAS = (-0.5, -1.0, -1.5, -2.0)
 
 
 def _setup(decay: float | None) -> Setup1997:
-    """4 blocks of 2 cells, 424 weights, forget-gate biases +0.5 .. +2.0 ([G00] via notes)."""
+    """4 blocks of 2 cells, 424 weights, forget-gate biases +0.5 .. +2.0 ([G00] §4, from the
+    secondary summary of the module docstring)."""
     return Setup1997(
         experiment="CERG", blocks=4, block_size=2, input_size=7, output_size=7, weights=424,
         connectivity=Connectivity.G00, biased=BiasedUnits.GATES_AND_OUTPUTS, output_gate=True,
         output_gate_bias=_BIAS, input_gate_bias=_BIAS, forget_gate_bias=(0.5, 1.0, 1.5, 2.0),
-        h=h1, g=g2, learning_rate=0.5, learning_rate_decay=decay, init_range=0.2, trials=100,
+        h=H1, g=G2, learning_rate=0.5, learning_rate_decay=decay, init_range=0.2, trials=100,
         test_size=10, max_sequences=30_000, reset_each_sequence=False,
-        source="[G00] §4 and Table 2; set-up from secondary notes (paper notes §2.3)")
+        source="[G00] §4 and Table 2; set-up partly from a secondary summary (module docstring)")
 
 
 SETUP = _setup(None)

@@ -1,7 +1,7 @@
 """The copy (memory) task of Arjovsky, Shah & Bengio 2016 ([URNN], "Unitary Evolution Recurrent
-Neural Networks", ICML; §5.1 of the project's paper notes), the modern long-memory standard.
+Neural Networks", ICML 2016), the modern long-memory standard.
 
-As coded in the authors' ``memory_problem.py`` (amarshah/complex_RNN, ``generate_data``), for a
+As coded in the authors' ``amarshah/complex_RNN/memory_problem.py`` (``generate_data``), for a
 delay T and ``n_sequence`` = 10 symbols:
 
     input  = 10 symbols uniform on {1..8}, then T - 1 blanks (0), the marker 9, then 10 blanks
@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
 
-from lstmlab.tasks.batch import Batch, check_outputs, cross_entropy, fresh_batches
+from lstmlab.tasks.batch import Batch, check_outputs, fresh_batches, mean_cross_entropy
 from lstmlab.tasks.published import PublishedRow
 from lstmlab.tasks.setup import ModernSetup
 
@@ -36,7 +36,7 @@ BLANK, MARKER, ALPHABET = 0, 9, 8
 SETUP = ModernSetup(
     optimizer=torch.optim.RMSprop, learning_rate=1e-3, batch_size=20, hidden_size=512,
     gradient_clip=1.0, forget_bias=1.0, train_size=100_000, test_size=10_000, iterations=20_000,
-    loss=cross_entropy,
+    loss=mean_cross_entropy,
     source="[URNN] amarshah/complex_RNN memory_problem.py and models.py (command-line defaults)")
 PUBLISHED = (
     PublishedRow("lstm", "T in {100, 200, 300, 500}", None, None, None,

@@ -51,6 +51,7 @@ import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
 
+from lstmlab.cells.squash import G2, H1, IDENTITY, LOGISTIC
 from lstmlab.tasks.batch import (
     Batch,
     check_outputs,
@@ -65,10 +66,6 @@ from lstmlab.tasks.setup import (
     Connectivity,
     ErrorPlateau,
     Setup1997,
-    g2,
-    h1,
-    identity,
-    logistic,
 )
 from lstmlab.tasks.stopping import TestSetRule
 
@@ -82,7 +79,7 @@ def _setup_2ab(name: str, p: int) -> Setup1997:
         experiment=name, blocks=1, block_size=1, input_size=p + 1, output_size=p + 1,
         weights=(p + 1) * (p + 2) + 2 * (p + 1), connectivity=Connectivity.B,
         biased=BiasedUnits.NONE, output_gate=False, output_gate_bias=None,
-        input_gate_bias=None, h=identity, g=logistic, learning_rate=1.0, init_range=0.2,
+        input_gate_bias=None, h=IDENTITY, g=LOGISTIC, learning_rate=1.0, init_range=0.2,
         trials=18, test_size=10_000, max_sequences=_BUDGET, add_cells_after=PLATEAU_2AB,
         source="[H97] §5.2, Tables 2, 10, 11")
 
@@ -92,7 +89,7 @@ def setup_2c(q: int, p: int) -> Setup1997:
     return Setup1997(
         experiment=f"2c q={q} p={p}", blocks=2, block_size=1, input_size=p + 4, output_size=2,
         weights=6 * (p + 4 + 6) + 4, connectivity=Connectivity.F, biased=BiasedUnits.NONE,
-        output_gate=True, output_gate_bias=None, input_gate_bias=None, h=h1, g=g2,
+        output_gate=True, output_gate_bias=None, input_gate_bias=None, h=H1, g=G2,
         learning_rate=0.01, init_range=0.2, trials=20, test_size=10_000, max_sequences=_BUDGET,
         source="[H97] §5.2, Tables 3, 10, 11")
 

@@ -2,8 +2,7 @@
 
 Every task module holds its paper's rows in ``PUBLISHED`` (a tuple of :class:`PublishedRow`),
 transcribed from [H97] (Hochreiter & Schmidhuber 1997, Tables 1-9 and §5 text) and [G00]
-(Gers, Schmidhuber & Cummins 2000, Table 2), as collected in the project's paper notes
-(``lstm1997-experiments.md`` §0.1-0.3) and checked against the paper's text. They are shown
+(Gers, Schmidhuber & Cummins 2000, Table 2), checked against the papers' text. They are shown
 beside, never instead of, what lstmlab measures.
 """
 

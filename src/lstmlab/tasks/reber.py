@@ -37,9 +37,10 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs, valid_step_mask
 from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks.stopping import TestSetRule
 
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
@@ -138,7 +139,7 @@ def _setup(name: str, blocks: int, size: int, weights: int, lr: float) -> Setup1
         experiment=name, blocks=blocks, block_size=size, input_size=7, output_size=7,
         weights=weights, connectivity=Connectivity.F, biased=BiasedUnits.GATES,
         output_gate=True, output_gate_bias=tuple(-float(k + 1) for k in range(blocks)),
-        input_gate_bias=None, h=h1, g=g2, learning_rate=lr, init_range=0.2, trials=30,
+        input_gate_bias=None, h=H1, g=G2, learning_rate=lr, init_range=0.2, trials=30,
         test_size=256, source="[H97] §5.1, Tables 1, 10, 11")
 
 

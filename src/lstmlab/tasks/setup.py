@@ -3,13 +3,8 @@
 [H97] = Hochreiter & Schmidhuber 1997, "Long Short-Term Memory"; its Tables 10 and 11 (§5.7)
 summarise every experiment's conditions, and each experiment's section (§5.1-5.6) gives the
 details. [G00] = Gers, Schmidhuber & Cummins 2000, "Learning to Forget". The squashing
-functions are [H97] App. A.1 eqs. 3-5 (Table 10's caption swaps the ranges of h and g; the
-running text and the appendix agree with each other, so we follow them):
-
-    logistic(x) = 1 / (1 + exp(-x))      gates, output units, g of 2a/2b ("g1"), range [0, 1]
-    h1(x)       = 2 / (1 + exp(-x)) - 1  the cell output squashing h, range [-1, 1]
-    g2(x)       = 4 / (1 + exp(-x)) - 2  the cell input squashing g, range [-2, 2]
-    identity(x) = x                      h of 2a/2b ("id")
+functions ``h`` and ``g`` are those of [H97] App. A.1 eqs. 3-5, by Table 10's names
+(``lstmlab.cells.squash``: ``LOGISTIC``, ``H1``, ``G2``, ``IDENTITY``).
 
 Table 10's bias columns map to fields as follows: ``ogb``/``igb`` -> ``output_gate_bias`` /
 ``input_gate_bias``, a tuple with one value per block, or ``None`` for "r" and for "none"/"no
@@ -29,25 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-
-def logistic(x: Tensor) -> Tensor:
-    """[H97] eq. 3, range [0, 1]: gates, output units, and g of Experiments 2a/2b."""
-    return torch.sigmoid(x)
-
-
-def h1(x: Tensor) -> Tensor:
-    """[H97] eq. 4, range [-1, 1]: the cell output squashing h ("h1" in Table 10)."""
-    return 2.0 * torch.sigmoid(x) - 1.0
-
-
-def g2(x: Tensor) -> Tensor:
-    """[H97] eq. 5, range [-2, 2]: the cell input squashing g ("g2" in Table 10)."""
-    return 4.0 * torch.sigmoid(x) - 2.0
-
-
-def identity(x: Tensor) -> Tensor:
-    """h of Experiments 2a/2b ("id" in Table 10)."""
-    return x
+from lstmlab.cells.squash import LOGISTIC, Squash
 
 
 class BiasedUnits(enum.Enum):
@@ -97,10 +74,6 @@ class ErrorPlateau:
             raise ValueError(f"min_decrease: expected in [0, 1), received {self.min_decrease}")
 
 
-#: The output units' squashing a ``Setup1997`` may name (``output_unit``).
-OUTPUT_UNITS = ("logistic", "linear")
-
-
 @dataclass(frozen=True)
 class Setup1997:
     """One row of [H97] Tables 10-11 (or the [G00] set-up), plus the protocol around it.
@@ -114,8 +87,8 @@ class Setup1997:
     given, is the sequential construction of Experiments 2a/2b (§5.2): the net first trains
     without its memory cells (only the direct input-to-output weights) and gets them when the
     error has stopped decreasing by that rule. ``output_unit`` is the squashing f_k of the
-    output units: ``"logistic"`` (the paper's text, §5 intro: "logistic sigmoids as activation
-    functions"; trained with eq. 19's f_k') or ``"linear"`` (f_k the identity, f_k' = 1), a
+    output units: ``LOGISTIC`` (the paper's text, §5 intro: "logistic sigmoids as activation
+    functions"; trained with eq. 19's f_k') or ``IDENTITY`` (a linear unit, f_k' = 1), a
     reading of ours for Experiment 4 (``lstmlab.reproduce.readings``).
     """
 
@@ -130,8 +103,8 @@ class Setup1997:
     output_gate: bool
     output_gate_bias: tuple[float, ...] | None
     input_gate_bias: tuple[float, ...] | None
-    h: Callable[[Tensor], Tensor]
-    g: Callable[[Tensor], Tensor]
+    h: Squash
+    g: Squash
     learning_rate: float
     init_range: float
     trials: int
@@ -143,12 +116,13 @@ class Setup1997:
     online: bool = True
     reset_each_sequence: bool = True
     add_cells_after: ErrorPlateau | None = None
-    output_unit: str = "logistic"
+    output_unit: Squash = LOGISTIC
 
     def __post_init__(self) -> None:
-        if self.output_unit not in OUTPUT_UNITS:
-            raise ValueError(f"output_unit: expected one of {', '.join(OUTPUT_UNITS)}, "
-                             f"received {self.output_unit!r}")
+        for name in ("h", "g", "output_unit"):
+            if not isinstance(getattr(self, name), Squash):
+                raise ValueError(f"{name}: expected a Squash (lstmlab.cells.squash: LOGISTIC, "
+                                 f"H1, G2, IDENTITY), received {getattr(self, name)!r}")
         for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
             value = getattr(self, name)
             if value is not None and len(value) != self.blocks:

@@ -30,6 +30,7 @@ from torch import Tensor
 from torch.nn.functional import one_hot
 from torch.nn.utils.rnn import pad_sequence
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import (
     Batch,
     final_abs_error,
@@ -38,7 +39,7 @@ from lstmlab.tasks.batch import (
     fresh_batches,
 )
 from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks.stopping import st3
 
 SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")
@@ -52,7 +53,7 @@ def _setup(name: str, blocks: int, outputs: int, weights: int, lr: float, trials
     return Setup1997(
         experiment=name, blocks=blocks, block_size=2, input_size=8, output_size=outputs,
         weights=weights, connectivity=Connectivity.F, biased=BiasedUnits.ALL, output_gate=True,
-        output_gate_bias=None, input_gate_bias=input_gate_bias, h=h1, g=g2, learning_rate=lr,
+        output_gate_bias=None, input_gate_bias=input_gate_bias, h=H1, g=G2, learning_rate=lr,
         init_range=0.1, trials=trials, test_size=2560, source="[H97] §5.6, Tables 9, 10, 11")
 
 

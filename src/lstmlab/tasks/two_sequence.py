@@ -34,9 +34,10 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from lstmlab.cells.squash import G2, H1
 from lstmlab.tasks.batch import Batch, check_outputs, final_step_mask, fresh_batches
 from lstmlab.tasks.published import PublishedRow, rows_for
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, g2, h1
+from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks.stopping import TestSetRule
 
 
@@ -45,7 +46,7 @@ def _setup(name: str, lr: float) -> Setup1997:
     return Setup1997(
         experiment=name, blocks=3, block_size=1, input_size=1, output_size=1, weights=102,
         connectivity=Connectivity.F, biased=BiasedUnits.HIDDEN, output_gate=True,
-        output_gate_bias=(-2.0, -4.0, -6.0), input_gate_bias=(-1.0, -3.0, -5.0), h=h1, g=g2,
+        output_gate_bias=(-2.0, -4.0, -6.0), input_gate_bias=(-1.0, -3.0, -5.0), h=H1, g=G2,
         learning_rate=lr, init_range=0.1, trials=10, test_size=2560,
         source="[H97] §5.3, Tables 4-6, 10, 11")
 

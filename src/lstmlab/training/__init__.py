@@ -2,15 +2,15 @@
 truncated gradient (``online1997``, with the paper's network in ``network1997``), populations."""
 
 from lstmlab.training.algorithm import Algorithm, StepOutcome
-from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
 from lstmlab.training.bptt import BPTT, TruncatedBPTT, bptt_gradients, truncated_bptt_gradients
 from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
 from lstmlab.training.loop import (
     NonFiniteError,
-    Progress,
     StepInfo,
     StopCriterion,
     TrainConfig,
+    TrainProgress,
     TrainResult,
     train,
 )
@@ -21,9 +21,7 @@ from lstmlab.training.network1997 import (
     Network1997Config,
     NetworkWeights1997,
     map_weights,
-    member,
     population_weights,
-    stack_weights,
 )
 from lstmlab.training.online1997 import OnlineResult, UpdateMode, online_sequence
 from lstmlab.training.optimizers import SGD, Adam
@@ -44,7 +42,7 @@ from lstmlab.training.rtrl import RTRL, rtrl_gradients
 __all__ = [
     "Adam",
     "Algorithm",
-    "Batch",
+    "BatchLike",
     "BPTT",
     "LockstepAlgorithm",
     "LockstepBPTT",
@@ -59,7 +57,7 @@ __all__ = [
     "OnlineResult",
     "PopulationConfig",
     "PopulationProgress",
-    "Progress",
+    "TrainProgress",
     "RTRL",
     "SequenceBatch",
     "SequenceModel",
@@ -78,12 +76,10 @@ __all__ = [
     "detach_state",
     "load_checkpoint",
     "map_weights",
-    "member",
     "online_sequence",
     "population_weights",
     "rtrl_gradients",
     "save_checkpoint",
-    "stack_weights",
     "sum_squared_error",
     "train",
     "train_population",

@@ -14,7 +14,7 @@ from typing import NamedTuple, Protocol
 import torch
 from torch import Tensor
 
-from lstmlab.training.batch import Batch
+from lstmlab.training.batch import BatchLike
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel
 
@@ -30,5 +30,5 @@ class Algorithm(Protocol):
     """``algorithm(model, batch, loss, optimizer) -> StepOutcome``; updates ``model`` in place."""
 
     def __call__(
-        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+        self, model: SequenceModel, batch: BatchLike, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome: ...

@@ -7,8 +7,9 @@ Every task yields time-first batches (T time, B batch, I input, O output units):
     mask     (T, B)      bool, the steps that carry an error signal
     lengths  (B,)        int, each sequence's true length (steps past it are padding)
 
-The training code depends only on these four attributes (the :class:`Batch` protocol), never on a
-task class. :class:`SequenceBatch` is a plain container for code that builds batches by hand.
+The training code depends only on these four attributes (the :class:`BatchLike` protocol), never
+on a task class: a task's ``lstmlab.tasks.Batch`` is one, and :class:`SequenceBatch` is a plain
+container for code that builds batches by hand.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from torch import Tensor
 
 
 @runtime_checkable
-class Batch(Protocol):
+class BatchLike(Protocol):
     """Anything with time-first ``inputs``, ``targets``, ``mask`` and ``lengths``."""
 
     @property
@@ -39,8 +40,8 @@ class Batch(Protocol):
 
 @dataclass(frozen=True)
 class SequenceBatch:
-    """A concrete :class:`Batch`: ``inputs`` (T, B, I), ``targets`` (T, B, O), ``mask`` (T, B),
-    ``lengths`` (B,)."""
+    """A concrete :class:`BatchLike`: ``inputs`` (T, B, I), ``targets`` (T, B, O),
+    ``mask`` (T, B), ``lengths`` (B,)."""
 
     inputs: Tensor
     targets: Tensor
@@ -48,7 +49,7 @@ class SequenceBatch:
     lengths: Tensor
 
 
-def check_batch(batch: Batch) -> None:
+def check_batch(batch: BatchLike) -> None:
     """Raise ValueError naming the attribute when ``batch`` is not a time-first batch."""
     missing = [name for name in ("inputs", "targets", "mask", "lengths")
                if not hasattr(batch, name)]

@@ -26,12 +26,12 @@ from torch import Tensor
 
 from lstmlab.cells.parameters import check_size
 from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import Batch
+from lstmlab.training.batch import BatchLike
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel, detach_state
 
 
-def bptt_gradients(model: SequenceModel, batch: Batch, loss: Loss) -> dict[str, Tensor]:
+def bptt_gradients(model: SequenceModel, batch: BatchLike, loss: Loss) -> dict[str, Tensor]:
     """The exact gradient of ``loss`` over the whole batch: parameter name -> dL/dθ."""
     outputs, _ = model(batch.inputs)
     value = loss(outputs, batch.targets, batch.mask)
@@ -40,7 +40,7 @@ def bptt_gradients(model: SequenceModel, batch: Batch, loss: Loss) -> dict[str, 
 
 
 def truncated_bptt_gradients(
-    model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int
+    model: SequenceModel, batch: BatchLike, loss: Loss, truncation_length: int
 ) -> dict[str, Tensor]:
     """The gradient of BPTT(k) without weight updates: the chunk gradients summed."""
     check_size("truncation_length", truncation_length)
@@ -57,7 +57,7 @@ class BPTT:
     """Full BPTT: one forward, one backward and one weight update per batch."""
 
     def __call__(
-        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+        self, model: SequenceModel, batch: BatchLike, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome:
         optimizer.zero_grad()
         outputs, _ = model(batch.inputs)
@@ -79,7 +79,7 @@ class TruncatedBPTT:
         check_size("truncation_length", self.truncation_length)
 
     def __call__(
-        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+        self, model: SequenceModel, batch: BatchLike, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome:
         total = batch.inputs.new_zeros(())
         pieces = []
@@ -100,7 +100,7 @@ class TruncatedBPTT:
         return StepOutcome(total, torch.cat(pieces))
 
 
-def _chunk_losses(model: SequenceModel, batch: Batch, loss: Loss, truncation_length: int):
+def _chunk_losses(model: SequenceModel, batch: BatchLike, loss: Loss, truncation_length: int):
     """Yield each chunk's loss and outputs; the state entering a chunk is cut from the graph.
 
     The caller must finish with a chunk's graph (backward or grad) before asking for the next,

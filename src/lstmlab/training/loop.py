@@ -5,7 +5,7 @@
         check(batch)                                      a malformed batch fails here, named
         outcome = algorithm(model, batch, loss, optimizer)  all the learning happens here
         if outcome.loss or a weight is not finite: raise NonFiniteError (last checkpoint kept)
-        progress(Progress(...))                           the CLI renders it; no print here
+        progress(TrainProgress(...))                      the CLI renders it; no print here
         if stop(StepInfo(...)): break                     the task's criterion
         every checkpoint_seconds (and at the end): save a checkpoint atomically
 
@@ -36,7 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.training.algorithm import Algorithm
-from lstmlab.training.batch import Batch, check_batch
+from lstmlab.training.batch import BatchLike, check_batch
 from lstmlab.training.bptt import BPTT
 from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
 from lstmlab.training.losses import Loss, sum_squared_error
@@ -55,7 +55,7 @@ class StepInfo:
 
     step: int
     loss: float
-    batch: Batch
+    batch: BatchLike
     outputs: Tensor
     current_model: Callable[[], nn.Module]
 
@@ -65,7 +65,7 @@ StopCriterion = Callable[[StepInfo], bool]
 
 
 @dataclass(frozen=True)
-class Progress:
+class TrainProgress:
     """Reported after every ``report_every`` steps and at the end."""
 
     step: int
@@ -118,12 +118,12 @@ class TrainResult:
 
 def train(
     model: nn.Module,
-    sample: Callable[[torch.Generator], Batch],
+    sample: Callable[[torch.Generator], BatchLike],
     config: TrainConfig,
     *,
     generator: torch.Generator,
     stop: StopCriterion | None = None,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on batches ``sample(generator)``; see the module docstring.
 
@@ -178,7 +178,7 @@ def train(
             stopped = bool(stop(StepInfo(step, loss_value, batch, outcome.outputs, lambda: model)))
         last = stopped or step == config.max_steps
         if progress is not None and (step % config.report_every == 0 or last):
-            progress(Progress(step, config.max_steps, loss_value, time.monotonic() - started))
+            progress(TrainProgress(step, config.max_steps, loss_value, time.monotonic() - started))
         due = (config.checkpoint_steps is not None and step % config.checkpoint_steps == 0)
         if due or time.monotonic() - last_save >= config.checkpoint_seconds:
             checkpoint()

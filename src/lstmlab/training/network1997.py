@@ -11,7 +11,7 @@ step, so the net predicts from the input it has just seen)::
 
 ``weight_io`` is the input-to-output connection of exps 2a/2b (Table 10 connectivity "B");
 ``bias_o`` is the output bias of Table 10's "all" (exps 4-6). ``num_weights`` counts what the
-paper counts (Table 10 column w; [H97]-notes §1.12).
+paper counts (Table 10 column w; ``lstmlab.tasks.setup.weight_count`` spells out the sum).
 """
 
 from __future__ import annotations
@@ -23,18 +23,11 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from lstmlab.cells.lstm1997 import (
-    G_1997,
-    H_1997,
-    LOGISTIC,
-    LSTM1997Cell,
-    LSTM1997State,
-    LSTM1997Weights,
-    Squash,
-    fill_uniform,
-)
+from lstmlab.cells.lstm1997 import LSTM1997Cell, LSTM1997State, LSTM1997Weights, fill_uniform
 from lstmlab.cells.parameters import check_size
+from lstmlab.cells.squash import G2, H1, LOGISTIC, Squash
 from lstmlab.cells.state import Gates
+from lstmlab.training.pool import stack
 
 
 @dataclass(frozen=True)
@@ -51,8 +44,8 @@ class Network1997Config:
     cell_bias: bool = False
     output_bias: bool = False
     input_to_output: bool = False
-    g: Squash = G_1997
-    h: Squash = H_1997
+    g: Squash = G2
+    h: Squash = H1
     output_squash: Squash = LOGISTIC
     init_range: float = 0.1
     input_gate_bias: tuple[float, ...] | None = None
@@ -111,8 +104,9 @@ class Network1997(nn.Module):
 
     @torch.no_grad()
     def load_weights(self, weights: NetworkWeights1997) -> None:
-        """Copy one member's weights (no leading K; e.g. ``member(population, k)``) into this
-        module's parameters, so the module can be inspected, unrolled or saved."""
+        """Copy one member's weights (no leading K; e.g. ``row(population, k)`` of
+        ``lstmlab.training.pool``) into this module's parameters, so the module can be
+        inspected, unrolled or saved."""
         pairs = [(self.cell.weight_ih, weights.cell.weight_ih),
                  (self.cell.weight_hh, weights.cell.weight_hh), (self.cell.bias, weights.cell.bias),
                  (self.weight_ho, weights.weight_ho), (self.weight_io, weights.weight_io),
@@ -168,17 +162,6 @@ class Network1997(nn.Module):
         return torch.stack(outputs), state
 
 
-def stack_weights(members: Sequence[NetworkWeights1997]) -> NetworkWeights1997:
-    """K members' weights -> one NetworkWeights1997 with a leading (K,) on every tensor."""
-    def stack(parts):
-        return None if parts[0] is None else torch.stack([p.detach() for p in parts])
-
-    cells = LSTM1997Weights(*(stack(parts) for parts in zip(*(m.cell for m in members),
-                                                             strict=True)))
-    rest = (stack(parts) for parts in zip(*(m[1:] for m in members), strict=True))
-    return NetworkWeights1997(cells, *rest)
-
-
 def map_weights(fn: Callable[[Tensor], Tensor], weights: NetworkWeights1997,
                 ) -> NetworkWeights1997:
     """``fn`` applied to every tensor of ``weights`` (absent ones stay None), e.g.
@@ -190,11 +173,6 @@ def map_weights(fn: Callable[[Tensor], Tensor], weights: NetworkWeights1997,
                               *(apply(p) for p in weights[1:]))
 
 
-def member(weights: NetworkWeights1997, k: int) -> NetworkWeights1997:
-    """Member ``k``'s weights (no leading K) from a population's."""
-    return map_weights(lambda part: part[k], weights)
-
-
 def population_weights(network: Network1997, generators: Sequence[torch.Generator],
                        ) -> NetworkWeights1997:
     """Fresh weights for K members, member k drawn from ``generators[k]`` exactly as
@@ -202,4 +180,4 @@ def population_weights(network: Network1997, generators: Sequence[torch.Generato
     param = network.weight_ho
     members = [Network1997(network.config, generator=gen, dtype=param.dtype,
                            device=param.device).weights() for gen in generators]
-    return stack_weights(members)
+    return stack(members)

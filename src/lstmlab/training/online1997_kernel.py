@@ -14,9 +14,9 @@ every b has no error there and is skipped, and the input-to-output products and 
 inputs that are zero at that step for every b (one-hot inputs: Exp. 2a's 10,302 such weights
 cost 101 operations per step); the readable code adds the exact zeros instead.
 
-Squashing functions are passed as (kind, a, b): kind 0 the identity, kind 1 ``a * sigmoid + b``
-(logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1; the one table is ``cell_kernels.SIGMOID_FORMS``),
-with derivative ``a * s (1 - s)``.
+Squashing functions are passed as their ``Squash.kernel_code`` (kind, a, b): kind 0 the
+identity, kind 1 ``a * sigmoid + b`` (logistic: 1, 0; [H97]'s g: 4, -2; h: 2, -1), with
+derivative ``a * s (1 - s)`` (``lstmlab.cells.squash``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstmlab.cells.lstm1997 import Squash
-from lstmlab.layers.cell_kernels import SIGMOID_FORMS, has_c_form
+from lstmlab.cells.squash import Squash
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
 
@@ -42,19 +41,10 @@ def load() -> Library | None:
     return native_load("online1997.c", SLOWER)
 
 
-def squash_code(squash: Squash) -> tuple[float, float, float] | None:
-    """(kind, a, b) of a squashing function the kernel knows (``cell_kernels.SIGMOID_FORMS``),
-    else None: kind 0 the identity, 1 ``a * sigmoid + b``."""
-    if not has_c_form(squash):
-        return None
-    form = SIGMOID_FORMS[squash]
-    return (0.0, 1.0, 0.0) if form is None else (1.0, *form)
-
-
 def available(dtype: torch.dtype, device: torch.device, squashes: tuple[Squash, ...]) -> bool:
     """Whether the kernel can run: float64 on the CPU, known squashing functions, built."""
     return (dtype == torch.float64 and device.type == "cpu"
-            and all(squash_code(q) is not None for q in squashes) and load() is not None)
+            and all(q.kernel_code is not None for q in squashes) and load() is not None)
 
 
 def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tensor | None]) -> None:
@@ -86,5 +76,5 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
             raise ValueError(f"dims: {name} must be 0 or 1, received {sizes[name]}")
     if sizes["mode"] not in (0, 1, 2):
         raise ValueError(f"dims: mode must be 0, 1 or 2, received {sizes['mode']}")
-    sq = torch.tensor([v for q in squashes for v in squash_code(q)], dtype=torch.float64)
+    sq = torch.tensor([v for q in squashes for v in q.kernel_code], dtype=torch.float64)
     library.kernel("online1997_d")(*dims, sq, *tensors)

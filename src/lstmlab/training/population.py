@@ -47,11 +47,12 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from lstmlab.cells.lstm import LSTMCell
-from lstmlab.training.batch import Batch, SequenceBatch, check_batch
+from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
 from lstmlab.training.loop import StepInfo, StopCriterion
 from lstmlab.training.losses import Loss, sum_squared_error
 from lstmlab.training.model import SequenceModel
 from lstmlab.training.optimizers import SGD, Adam, where_active
+from lstmlab.training.pool import MemberPool, row
 from lstmlab.training.population_lstm import stacked_lstm
 
 
@@ -176,9 +177,18 @@ class MemberResult:
     diverged: bool = False
 
 
+@dataclass
+class _Running:
+    """A member in the pool: its index in ``members``, its Member, its last finite loss."""
+
+    index: int
+    member: Member
+    loss: float = math.nan
+
+
 def train_population(
     members: Sequence[Member],
-    sample: Callable[[torch.Generator], Batch],
+    sample: Callable[[torch.Generator], BatchLike],
     config: PopulationConfig,
     *,
     on_result: Callable[[MemberResult], None] | None = None,
@@ -187,7 +197,9 @@ def train_population(
     """Train every member in lockstep; each member's model holds its final weights afterwards.
 
     ``on_result`` is called the moment a member is final (stopped, diverged or out of steps),
-    ``progress`` after every step.
+    ``progress`` after every step. The members in training are a
+    :class:`~lstmlab.training.pool.MemberPool`, each with its parameters and optimizer state;
+    a final member leaves it, so a step computes only the members still training.
     """
     if not members:
         raise ValueError("members: expected at least one Member, received none")
@@ -201,69 +213,74 @@ def train_population(
     params = {n: torch.stack([dict(m.model.named_parameters())[n].detach() for m in members])
               for n in names}
     opt_state = config.optimizer.init(params)
-    count = len(members)
-    active = torch.ones(count, dtype=torch.bool, device=params[names[0]].device)
-    results: list[MemberResult | None] = [None] * count
-    losses = [math.nan] * count
-    batches: list[Batch | None] = [None] * count
+    pool: MemberPool[_Running, dict[str, Stacked]] = MemberPool()
+    for k, member in enumerate(members):
+        pool.join(_Running(k, member), {"params": row(params, k), "opt": row(opt_state, k)})
+    results: list[MemberResult | None] = [None] * len(members)
 
-    def finish(k: int, steps: int, stopped: bool, diverged: bool = False) -> None:
-        """Member k is final: its model takes its final weights before anyone hears of it."""
-        active[k] = False
+    def finish(running: _Running, state: dict[str, Stacked], steps: int, stopped: bool,
+               diverged: bool = False) -> None:
+        """A member left: its model takes its final weights before anyone hears of it."""
         with torch.no_grad():
-            for n, p in members[k].model.named_parameters():
-                p.copy_(params[n][k])
-        results[k] = MemberResult(k, steps, stopped, losses[k], diverged)
+            for n, p in running.member.model.named_parameters():
+                p.copy_(state["params"][n])
+        results[running.index] = MemberResult(running.index, steps, stopped, running.loss,
+                                              diverged)
         if on_result is not None:
-            on_result(results[k])
+            on_result(results[running.index])
 
     scratch = copy.deepcopy(template)
 
     def member_model(k: int) -> SequenceModel:
-        """A copy of the network with member k's current weights (what ``train`` would hold)."""
+        """A copy of the network with pool member k's current weights (what ``train`` would
+        hold)."""
         with torch.no_grad():
             for n, p in scratch.named_parameters():
-                p.copy_(params[n][k])
+                p.copy_(pool.row(k)["params"][n])
         return scratch
 
     step = 0
-    while step < config.max_steps and bool(active.any()):
+    while step < config.max_steps and len(pool):
         step += 1
-        for k in range(count):
-            if active[k]:
-                batches[k] = sample(members[k].generator)
-                check_batch(batches[k])
+        running = pool.records
+        batches = [sample(r.member.generator) for r in running]
+        for batch in batches:
+            check_batch(batch)
         stacked = _stack(batches)
-        # A finished member is computed on zeros, unused: its last batch may hold what made it
-        # diverge, and in the block-diagonal LSTM a NaN leaks to all (0 * NaN = NaN).
-        inputs = where_active(active, stacked.inputs, 0.0)
-        data = (inputs, stacked.targets, stacked.mask)
+        data = (stacked.inputs, stacked.targets, stacked.mask)
+        before = pool.stacked
+        everyone = torch.ones(len(running), dtype=torch.bool, device=params[names[0]].device)
         new_params, new_state, member_losses, outputs = config.algorithm(
-            template, params, opt_state, config.optimizer, active.clone(), data, config.loss)
+            template, before["params"], before["opt"], config.optimizer, everyone, data,
+            config.loss)
         finite = torch.isfinite(member_losses)
         for p in new_params.values():
             finite &= torch.isfinite(p).flatten(1).all(1)
-        moving = active & finite
-        params = {n: where_active(moving, p, params[n]) for n, p in new_params.items()}
-        opt_state = {n: where_active(moving, s, opt_state[n]) for n, s in new_state.items()}
-        for k in range(count):
-            if not active[k]:
-                continue
+        # A member whose loss or weights turned non-finite keeps its weights of before.
+        pool.update({"params": {n: where_active(finite, p, before["params"][n])
+                                for n, p in new_params.items()},
+                     "opt": {n: where_active(finite, s, before["opt"][n])
+                             for n, s in new_state.items()}})
+        leaving = []
+        for k, (r, batch) in enumerate(zip(running, batches, strict=True)):
             if not finite[k]:
-                finish(k, step - 1, stopped=False, diverged=True)
+                leaving.append((k, step - 1, False, True))
                 continue
-            losses[k] = float(member_losses[k])
-            batch = batches[k]
-            steps_k = batch.inputs.shape[0]
-            info = StepInfo(step, losses[k], batch, outputs[k, :steps_k],
+            r.loss = float(member_losses[k])
+            info = StepInfo(step, r.loss, batch, outputs[k, :batch.inputs.shape[0]],
                             functools.partial(member_model, k))
-            if members[k].stop is not None and members[k].stop(info):
-                finish(k, step, stopped=True)
+            if r.member.stop is not None and r.member.stop(info):
+                leaving.append((k, step, True, False))
+        gone = pool.leave([k for k, *_ in leaving])
+        for (r, state), (_, steps, stopped, diverged) in zip(gone, leaving, strict=True):
+            finish(r, state, steps, stopped, diverged)
         if progress is not None:
-            progress(PopulationProgress(step, int(active.sum()), tuple(losses)))
-    for k in range(count):
-        if active[k]:
-            finish(k, step, stopped=False)
+            losses = [math.nan if r is None else r.loss for r in results]
+            for r in pool:
+                losses[r.index] = r.loss
+            progress(PopulationProgress(step, len(pool), tuple(losses)))
+    for r, state in pool.leave(range(len(pool))):
+        finish(r, state, step, stopped=False)
     return [r for r in results if r is not None]
 
 
@@ -280,7 +297,7 @@ def _losses_and_grads(
     return member_losses.detach(), outputs.detach(), dict(zip(leaves, grads, strict=True))
 
 
-def _stack(batches: Sequence[Batch]) -> SequenceBatch:
+def _stack(batches: Sequence[BatchLike]) -> SequenceBatch:
     """Stack K batches along a new leading axis, padding time to the longest: (K, T, B, ...)."""
     steps = max(b.inputs.shape[0] for b in batches)
     sizes = {b.inputs.shape[1] for b in batches}

@@ -31,12 +31,12 @@ from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
 from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import Batch
+from lstmlab.training.batch import BatchLike
 from lstmlab.training.losses import Loss
 from lstmlab.training.model import SequenceModel
 
 
-def rtrl_gradients(model: SequenceModel, batch: Batch, loss: Loss) -> dict[str, Tensor]:
+def rtrl_gradients(model: SequenceModel, batch: BatchLike, loss: Loss) -> dict[str, Tensor]:
     """The gradient of ``loss`` over the batch by forward sensitivities: name -> dL/dθ."""
     grads = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
     for _, _, step_grads in _rtrl_steps(model, batch, loss):
@@ -52,7 +52,7 @@ class RTRL:
     online: bool = True
 
     def __call__(
-        self, model: SequenceModel, batch: Batch, loss: Loss, optimizer: torch.optim.Optimizer
+        self, model: SequenceModel, batch: BatchLike, loss: Loss, optimizer: torch.optim.Optimizer
     ) -> StepOutcome:
         params = dict(model.named_parameters())
         total = batch.inputs.new_zeros(())
@@ -81,7 +81,7 @@ def _apply(optimizer, params: dict[str, Tensor], grads: dict[str, Tensor]) -> No
 
 
 def _rtrl_steps(
-    model: SequenceModel, batch: Batch, loss: Loss
+    model: SequenceModel, batch: BatchLike, loss: Loss
 ) -> Iterator[tuple[Tensor, Tensor, dict[str, Tensor]]]:
     """For each step: ``y_t`` (B, O), ``ℓ_t`` and ``dℓ_t/dθ`` for every parameter of ``model``
     (no gradients, ``{}``, at steps without error).
