@@ -1,18 +1,22 @@
 """Many tiny networks (the 1997 sizes): K in lockstep versus K runs one by one.
 
 K = 32 LSTMs with I = H = 8 (one output unit), one sequence of T steps each per training step
-(forward + full BPTT + SGD update, float32, one thread). Three ways to train all K networks for
+(forward + full BPTT + SGD update, float32, one thread). Five ways to train all K networks for
 the same number of steps:
 
-1. lockstep: ``train_population`` with ``vmap_forward`` (any cell: vmap over the stacked
-   weights, one backward for all K);
+1. lockstep: ``train_population`` as it comes (``lockstep_forward``: for LSTMCell,
+   ``stacked_lstm``, one batched matrix product per step over the K members' own weights and a
+   hand-written backward);
 2. one by one, same algorithm: ``train`` on each network in turn (our cell, Python step loop);
-3. lockstep fused: ``train_population`` with ``block_diagonal_lstm`` (the K nets as one
+3. lockstep with ``vmap_forward`` (what any other cell gets: vmap over a ``functional_call``);
+4. lockstep fused: ``train_population`` with ``block_diagonal_lstm`` (the K nets as one
    block-diagonal LSTM in torch's fused kernel);
-4. one by one, torch.nn.LSTM (oneDNN's fused kernel) + nn.Linear + torch.optim.SGD: for honesty.
+5. one by one, torch.nn.LSTM (oneDNN's fused kernel) + nn.Linear + torch.optim.SGD: for honesty.
 
-Prints network-steps per second for each and the ratios (1)/(2) (goal >= 15x on CPU) and
-(3)/(4) (fused lockstep against the fastest one-by-one). Then the same for exact RTRL (online
+Prints network-steps per second for each and the ratios (1)/(2) (goal >= 15x on CPU), (3)/(2)
+and (4)/(5) (fused lockstep against the fastest one-by-one). Times are wall-clock, best of
+``--repeats`` interleaved runs; the ratio columns also come as CPU-time ratios (``cpu``), which
+a shared machine disturbs less. Then the same for exact RTRL (online
 updates, the 1997 paper's competitor) on Elman nets: ``LockstepRTRL`` against ``train`` with
 ``RTRL`` one network at a time. ``--quick``: a small configuration.
 """
@@ -41,6 +45,7 @@ from lstmlab.training import (
     train_population,
     vmap_forward,
 )
+from lstmlab.training.population import lockstep_forward
 
 SIZE = 8
 
@@ -61,7 +66,7 @@ def sampler(steps: int):
     return sample
 
 
-def lockstep(count: int, steps: int, updates: int, forward=vmap_forward) -> float:
+def lockstep(count: int, steps: int, updates: int, forward=lockstep_forward) -> float:
     members = [Member(build(k), torch.Generator().manual_seed(k)) for k in range(count)]
     config = PopulationConfig(updates, SGD(lr=0.1), algorithm=LockstepBPTT(forward))
     start = time.perf_counter()
@@ -69,8 +74,19 @@ def lockstep(count: int, steps: int, updates: int, forward=vmap_forward) -> floa
     return time.perf_counter() - start
 
 
+def lockstep_vmap(count: int, steps: int, updates: int) -> float:
+    return lockstep(count, steps, updates, forward=vmap_forward)
+
+
 def lockstep_fused(count: int, steps: int, updates: int) -> float:
     return lockstep(count, steps, updates, forward=block_diagonal_lstm)
+
+
+def timed(run, *args) -> tuple[float, float]:
+    """(wall seconds as ``run`` reports them, CPU seconds of this process around the call)."""
+    cpu = time.process_time()
+    wall = run(*args)
+    return wall, time.process_time() - cpu
 
 
 def one_by_one(count: int, steps: int, updates: int) -> float:
@@ -132,21 +148,25 @@ def main() -> None:
     settings = [(100, 2)] if args.quick else [(100, 10), (1000, 3)]
     print(f"K = {count} networks, I = H = {SIZE}, float32, 1 thread; network-steps per second "
           f"(best of {args.repeats})")
-    print(f"{'T':>5} {'updates':>7} {'lockstep':>9} {'1 by 1':>9} {'ratio':>7} "
-          f"{'fused':>9} {'oneDNN 1by1':>11} {'ratio':>7}")
+    print(f"{'T':>5} {'updates':>7} {'lockstep':>9} {'1 by 1':>9} {'ratio':>7} {'cpu':>7} "
+          f"{'vmap':>9} {'ratio':>7} {'fused':>9} {'oneDNN 1by1':>11} {'ratio':>7}")
     for steps, updates in settings:
-        lockstep(2, steps, 1)  # warm-up (vmap, allocator, oneDNN primitives)
+        lockstep(2, steps, 1)  # warm-up (allocator, vmap, oneDNN primitives)
+        lockstep_vmap(2, steps, 1)
         lockstep_fused(2, steps, 1)
         work = count * steps * updates
         # Best of `repeats` runs, interleaved, so a burst of load on a shared machine hurts less.
-        best = [float("inf")] * 4
+        runs = (lockstep, one_by_one, lockstep_vmap, lockstep_fused, one_by_one_onednn)
+        best, best_cpu = [float("inf")] * len(runs), [float("inf")] * len(runs)
         for _ in range(args.repeats):
-            for j, run in enumerate((lockstep, one_by_one, lockstep_fused, one_by_one_onednn)):
-                best[j] = min(best[j], run(count, steps, updates))
+            for j, run in enumerate(runs):
+                wall, cpu = timed(run, count, steps, updates)
+                best[j], best_cpu[j] = min(best[j], wall), min(best_cpu[j], cpu)
         rates = [work / seconds for seconds in best]
         print(f"{steps:>5} {updates:>7} {rates[0]:>9.0f} {rates[1]:>9.0f} "
-              f"{rates[0] / rates[1]:>6.1f}x {rates[2]:>9.0f} {rates[3]:>11.0f} "
-              f"{rates[2] / rates[3]:>6.2f}x")
+              f"{rates[0] / rates[1]:>6.1f}x {best_cpu[1] / best_cpu[0]:>6.1f}x "
+              f"{rates[2]:>9.0f} {rates[2] / rates[1]:>6.1f}x "
+              f"{rates[3]:>9.0f} {rates[4]:>11.0f} {rates[3] / rates[4]:>6.2f}x")
     steps, updates = (20, 1) if args.quick else (50, 2)
     rtrl_lockstep(2, steps, 1)  # warm-up
     best = [float("inf")] * 2

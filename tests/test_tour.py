@@ -208,7 +208,7 @@ def test_workers_give_the_same_numbers_as_one_process():
 
     tiny = dataclasses.replace(TourConfig.quick(), seeds=2, train_examples=40, test_examples=20,
                                training=dataclasses.replace(TourConfig.quick().training,
-                                                            steps=3))
+                                                            max_steps=3))
     here = run_tour(tiny)
     there = run_tour(dataclasses.replace(tiny, workers=2))
     assert summary(here) == summary(there)

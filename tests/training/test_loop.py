@@ -3,6 +3,7 @@ last good checkpoint, stopping criteria and progress reports, atomic checkpoints
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -184,3 +185,45 @@ def test_checkpoints_follow_the_clock(tmp_path, monkeypatch):
                                                   checkpoint_path=path, checkpoint_seconds=seconds),
               generator=torch.Generator().manual_seed(1))
         assert saved_steps == expected
+
+
+def test_without_the_guard_a_nan_does_not_stop_training():
+    def poisoned(generator):
+        batch = sample(generator)
+        batch.inputs[2, 0, 0] = float("nan")
+        return batch
+
+    unguarded = dataclasses.replace(config(5, None), guard=False)
+    result = train(build_model(0), poisoned, unguarded,
+                   generator=torch.Generator().manual_seed(11))
+    assert result.steps == 5 and result.loss != result.loss  # NaN, reported, not raised
+    with pytest.raises(NonFiniteError, match="diverged at step 1"):
+        train(build_model(0), poisoned, config(5, None),
+              generator=torch.Generator().manual_seed(11))
+
+
+def test_check_none_lets_another_kind_of_batch_through():
+    """A token matrix (B, T) is not a time-first batch: the default check names the attribute;
+    with ``check=None`` an algorithm made for it trains on it (the tour's case)."""
+    from lstmlab.training.algorithm import StepOutcome
+
+    def tokens(generator):
+        return torch.randint(4, (3, 5), generator=generator)
+
+    def count_ones(model, batch, loss, optimizer):
+        optimizer.zero_grad()
+        value = (batch == 1).double().sum() * sum(p.sum() for p in model.parameters())
+        value.backward()
+        optimizer.step()
+        return StepOutcome(value.detach(), batch)
+
+    settings = TrainConfig(max_steps=3, optimizer=SGD(lr=0.1), algorithm=count_ones)
+    with pytest.raises(ValueError, match=r"received a Tensor without inputs, targets"):
+        train(build_model(0), tokens, settings, generator=torch.Generator().manual_seed(1))
+    model, before = build_model(0), build_model(0)
+    train(model, tokens, dataclasses.replace(settings, check=None),
+          generator=torch.Generator().manual_seed(1))
+    draws = torch.Generator().manual_seed(1)
+    ones = sum(int((tokens(draws) == 1).sum()) for _ in range(3))
+    for p, q in zip(model.parameters(), before.parameters(), strict=True):
+        assert_close(p, q - 0.1 * ones)  # d(value)/dθ = number of ones, every step

@@ -26,6 +26,8 @@ from lstmlab.training import (
     train_population,
     vmap_forward,
 )
+from lstmlab.training.population import lockstep_forward
+from lstmlab.training.population_lstm import stacked_lstm
 
 
 def build(seed: int) -> SequenceModel:
@@ -78,8 +80,9 @@ def separate_runs(optimizer, count: int, max_steps: int):
     return separate
 
 
-@pytest.mark.parametrize("batched_forward", [vmap_forward, block_diagonal_lstm],
-                         ids=["vmap", "block-diagonal"])
+@pytest.mark.parametrize("batched_forward",
+                         [lockstep_forward, vmap_forward, stacked_lstm, block_diagonal_lstm],
+                         ids=["default", "vmap", "stacked", "block-diagonal"])
 @pytest.mark.parametrize("optimizer", [SGD(lr=0.5, momentum=0.9), Adam(lr=0.05)],
                          ids=["sgd-momentum", "adam"])
 def test_population_equals_separate_runs(optimizer, batched_forward):
@@ -113,8 +116,9 @@ def test_population_equals_separate_runs(optimizer, batched_forward):
     assert moved > 1e-3  # training changed the weights, so the comparison has teeth
 
 
-@pytest.mark.parametrize("batched_forward", [vmap_forward, block_diagonal_lstm],
-                         ids=["vmap", "block-diagonal"])
+@pytest.mark.parametrize("batched_forward",
+                         [lockstep_forward, vmap_forward, stacked_lstm, block_diagonal_lstm],
+                         ids=["default", "vmap", "stacked", "block-diagonal"])
 def test_diverged_member_stops_with_last_finite_weights(batched_forward):
     def poisoned(generator):
         batch = sample(generator)

@@ -11,6 +11,11 @@ eq. 16's squared error on the steps that carry a target, averaged over the minib
     y_t        = sigmoid(h_t @ W_out.T + b_out)
     loss       = 1/B sum_b sum_t mask_{t,b} sum_k (target_{t,b,k} - y_{t,b,k})^2
 
+One batch is one step of training's :class:`~lstmlab.training.bptt.BPTT` with
+:func:`~lstmlab.training.losses.sum_squared_error` (the same algorithm and loss as the ``bptt``
+competitor and the training loop; every 1997 task's sequence carries a target, so every batch
+updates the weights).
+
 Seeds: trial ``seed`` draws its initial weights (torch's default uniform(-1/sqrt(H), 1/sqrt(H))
 for every parameter) and then its minibatches from ``torch.Generator().manual_seed(seed)``;
 stopping sets and the test set use the same offsets as ``lstm1997``. Trials run one after
@@ -32,7 +37,9 @@ from lstmlab.reproduce.experiment import Experiment
 from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.trial_loop import Learner, train_trials
-from lstmlab.tasks.batch import Batch, Task, squared_error
+from lstmlab.tasks.batch import Batch, Task
+from lstmlab.training.bptt import BPTT
+from lstmlab.training.losses import sum_squared_error
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,12 @@ class ModernNet(nn.Module):
             self.lstm.bias_ih_l0[hidden_size : 2 * hidden_size] = forget_bias
             self.lstm.bias_hh_l0[hidden_size : 2 * hidden_size] = 0.0
 
-    def forward(self, inputs: Tensor) -> Tensor:
-        hidden, _ = self.lstm(inputs)
-        return torch.sigmoid(self.readout(hidden))
+    def forward(self, inputs: Tensor, state: tuple[Tensor, Tensor] | None = None,
+                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """As :class:`~lstmlab.training.model.SequenceModel`: outputs (T, B, O) and the
+        state ``(h, c)`` after step T, so that training's algorithms run it."""
+        hidden, state = self.lstm(inputs, state)
+        return torch.sigmoid(self.readout(hidden)), state
 
 
 @dataclass(frozen=True)
@@ -106,16 +116,11 @@ class ModernMethod:
             optimizer = settings.optimizer(net.parameters(), lr=settings.learning_rate)
 
             def learn(batch: Batch) -> Tensor:
-                outputs = net(batch.inputs)
-                loss = squared_error(outputs, batch)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                return outputs.detach()
+                return BPTT()(net, batch, sum_squared_error, optimizer).outputs
 
             @torch.no_grad()
             def evaluate(batch: Batch) -> Tensor:
-                return net(batch.inputs)
+                return net(batch.inputs)[0]
 
             return learn, evaluate
 

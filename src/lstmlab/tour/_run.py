@@ -34,7 +34,8 @@ from lstmlab.tour._causal import (
     forget_split,
     intervention_measures,
 )
-from lstmlab.tour.model import LanguageModel, TrainConfig, train
+from lstmlab.tour.model import LanguageModel, recipe, token_batches
+from lstmlab.training.loop import TrainConfig, train
 
 # on_seed(seeds done, seeds in all): the CLI draws its progress bar with it
 ProgressCallback = Callable[[int, int], None]
@@ -56,7 +57,8 @@ class TourConfig:
     test_examples: int = 400
     embedding_size: int = 32
     hidden_size: int = 64
-    training: TrainConfig = field(default_factory=TrainConfig)
+    training: TrainConfig = field(default_factory=recipe)
+    batch_size: int = 32
     gender_units: int = 4  # the top units by correlation with the subject's gender
     control_draws: int = 3  # random unit sets per seed for the intervention control
     dtype: torch.dtype = torch.float32
@@ -83,7 +85,7 @@ class TourConfig:
                    corpus=PronounConfig(sentences_per_example=2, max_clauses=4,
                                         distractor_prob=0.7, relative_prob=0.5),
                    train_examples=200, test_examples=60, embedding_size=8, hidden_size=12,
-                   training=TrainConfig(steps=40, batch_size=16), gender_units=3,
+                   training=recipe(steps=40), batch_size=16, gender_units=3,
                    control_draws=2, dtype=torch.float64, smoke=True)
 
 
@@ -121,7 +123,10 @@ def run_seed(config: TourConfig, seed: int) -> SeedResult:
         model = build_model(config, name)
         batches = torch.Generator().manual_seed(seed + 1)  # same batches for both
         start = time.perf_counter()
-        losses[name] = train(model, train_data, config.training, generator=batches)
+        seen: list[float] = []  # every step's loss (the loop reports after each step)
+        train(model, token_batches(train_data, config.batch_size), config.training,
+              generator=batches, progress=lambda report, seen=seen: seen.append(report.loss))
+        losses[name] = seen
         seconds[name] = time.perf_counter() - start
         model.eval()
         models[name] = model

@@ -125,7 +125,7 @@ def summary(result: TourResult) -> list[str]:
         f"{len(seeds)} seeds ({cfg.seed}-{cfg.seed_list[-1]}; each its own corpus, weights and "
         f"batches) of an LSTM ({first.parameters['LSTM']} recurrent weights) and a simple RNN "
         f"({first.parameters['simple RNN']}), {cfg.hidden_size} hidden units each, "
-        f"{cfg.training.steps} training steps. Every number: mean over seeds "
+        f"{cfg.training.max_steps} training steps. Every number: mean over seeds "
         "[95% bootstrap interval].")
     lstm_acc = interval([s.lstm.accuracy for s in seeds])
     rnn_acc = interval([s.rnn.accuracy for s in seeds])

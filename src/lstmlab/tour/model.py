@@ -1,4 +1,5 @@
-"""The tour's language model and its training loop.
+"""The tour's language model and how it learns (with the one training loop,
+:func:`lstmlab.training.loop.train`).
 
 A word-level language model: ``e_t = embedding[x_t]``, ``h_t = recurrent(e_t, h_{t-1})``,
 ``logits_t = h_t @ W_out.T + b_out`` predicts x_{t+1}. The recurrent layer is any drop-in
@@ -17,6 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.tasks.pronouns import PronounData
+from lstmlab.training.algorithm import StepOutcome
+from lstmlab.training.loop import TrainConfig
+from lstmlab.training.losses import Loss
+from lstmlab.training.optimizers import Adam
 
 
 class LanguageModel(nn.Module):
@@ -39,49 +44,48 @@ class LanguageModel(nn.Module):
         return self.head(hidden)
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Adam on the next-word cross-entropy (padding ignored), fixed number of steps."""
+def next_word_loss(logits: Tensor, next_tokens: Tensor, mask: Tensor) -> Tensor:
+    """Mean cross-entropy of ``logits`` (B, T, V) against ``next_tokens`` (B, T) over the
+    positions ``mask`` (B, T) marks; the tour marks every token but padding (0)."""
+    targets = next_tokens.masked_fill(~mask, -100)  # cross_entropy's ignore_index
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
-    steps: int = 1500
-    batch_size: int = 32
-    learning_rate: float = 1e-2
+
+@dataclass(frozen=True)
+class NextWordStep:
+    """The tour's learning algorithm for :func:`lstmlab.training.loop.train`: on a batch of
+    token rows (B, T), predict tokens[:, 1:] from tokens[:, :-1], backpropagate the loss,
+    clip the gradient's norm to ``clip_norm``, take one optimizer step."""
+
     clip_norm: float = 1.0
 
-
-def next_word_loss(model: LanguageModel, tokens: Tensor) -> Tensor:
-    """Mean cross-entropy of predicting tokens[:, 1:] from tokens[:, :-1], padding (0) ignored."""
-    logits = model(tokens[:, :-1])
-    return nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), ignore_index=0
-    )
-
-
-def train(
-    model: LanguageModel,
-    data: PronounData,
-    config: TrainConfig,
-    *,
-    generator: torch.Generator,
-    on_step: Callable[[int, float], None] | None = None,
-) -> list[float]:
-    """Train in place on random batches of ``data``; returns the loss of every step.
-
-    ``on_step(step, loss)`` is called after each step (the CLI draws its progress bar with it).
-    """
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    losses = []
-    num_examples = data.tokens.shape[0]
-    for step in range(config.steps):
-        rows = torch.randint(num_examples, (config.batch_size,), generator=generator)
-        batch = data.tokens[rows]
-        batch = batch[:, : int(data.lengths[rows].max())]
-        loss = next_word_loss(model, batch)
+    def __call__(self, model: nn.Module, tokens: Tensor, loss: Loss,
+                 optimizer: torch.optim.Optimizer) -> StepOutcome:
+        following = tokens[:, 1:]
+        logits = model(tokens[:, :-1])
+        value = loss(logits, following, following != 0)
         optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        value.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), self.clip_norm)
         optimizer.step()
-        losses.append(loss.item())
-        if on_step is not None:
-            on_step(step, losses[-1])
-    return losses
+        return StepOutcome(value.detach(), logits.detach())
+
+
+def recipe(steps: int = 1500, learning_rate: float = 1e-2,
+           clip_norm: float = 1.0) -> TrainConfig:
+    """The tour's recipe as a :class:`~lstmlab.training.loop.TrainConfig`: Adam on the
+    next-word cross-entropy, gradient norm clipped, a fixed number of steps."""
+    return TrainConfig(max_steps=steps, optimizer=Adam(lr=learning_rate),
+                       algorithm=NextWordStep(clip_norm), loss=next_word_loss, check=None)
+
+
+def token_batches(data: PronounData, batch_size: int) -> Callable[[torch.Generator], Tensor]:
+    """``sample(generator)``: ``batch_size`` random rows of ``data``'s tokens (B, T), cut to
+    the longest of them."""
+    num_examples = data.tokens.shape[0]
+
+    def sample(generator: torch.Generator) -> Tensor:
+        rows = torch.randint(num_examples, (batch_size,), generator=generator)
+        return data.tokens[rows][:, : int(data.lengths[rows].max())]
+
+    return sample

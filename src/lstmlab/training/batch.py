@@ -51,6 +51,11 @@ class SequenceBatch:
 
 def check_batch(batch: BatchLike) -> None:
     """Raise ValueError naming the attribute when ``batch`` is not a time-first batch."""
+    missing = [name for name in ("inputs", "targets", "mask", "lengths")
+               if not hasattr(batch, name)]
+    if missing:
+        raise ValueError(f"batch: expected a time-first batch, received a "
+                         f"{type(batch).__name__} without {', '.join(missing)}")
     inputs, targets, mask, lengths = batch.inputs, batch.targets, batch.mask, batch.lengths
     if inputs.dim() != 3:
         raise ValueError(f"batch.inputs: expected (T, B, I), received shape {tuple(inputs.shape)}")

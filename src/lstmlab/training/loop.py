@@ -2,6 +2,7 @@
 
     for step = done+1 .. max_steps:
         batch   = sample(generator)                       the task's data stream
+        check(batch)                                      a malformed batch fails here, named
         outcome = algorithm(model, batch, loss, optimizer)  all the learning happens here
         if outcome.loss or a weight is not finite: raise NonFiniteError (last checkpoint kept)
         progress(TrainProgress(...))                      the CLI renders it; no print here
@@ -13,6 +14,12 @@ generator's state, torch's global RNG state, the step counter, the elapsed time 
 criterion's state (when it has ``state_dict``/``load_state_dict``). ``train`` with an existing
 checkpoint at ``checkpoint_path`` resumes from it, so a run killed at any point and restarted ends
 with the same weights as a run never stopped.
+
+Every choice is an option of :class:`TrainConfig`, none a module global: the algorithm (BPTT,
+truncated BPTT, RTRL, the 1997 online method, or any object following
+:class:`~lstmlab.training.algorithm.Algorithm`, e.g. the tour's clipped next-word step), the
+optimizer, the loss, how a batch is checked (``check``; the tour's batches are token matrices)
+and whether a non-finite loss or weight ends the run (``guard``).
 """
 
 from __future__ import annotations
@@ -23,16 +30,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lstmlab.training.algorithm import Algorithm
 from lstmlab.training.batch import BatchLike, check_batch
 from lstmlab.training.bptt import BPTT
 from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
 from lstmlab.training.losses import Loss, sum_squared_error
-from lstmlab.training.model import SequenceModel
 from lstmlab.training.optimizers import SGD, Adam
 
 
@@ -50,7 +57,7 @@ class StepInfo:
     loss: float
     batch: BatchLike
     outputs: Tensor
-    current_model: Callable[[], SequenceModel]
+    current_model: Callable[[], nn.Module]
 
 
 #: ``stop(info) -> True`` ends training (the task's success criterion).
@@ -71,7 +78,11 @@ class TrainProgress:
 class TrainConfig:
     """How to train: ``max_steps`` batches at most (the budget), with ``algorithm``,
     ``optimizer`` and ``loss``; checkpoints every ``checkpoint_seconds`` of training time (and
-    every ``checkpoint_steps`` steps when given) to ``checkpoint_path``, and at the end."""
+    every ``checkpoint_steps`` steps when given) to ``checkpoint_path``, and at the end.
+    ``check(batch)`` raises on a malformed batch (:func:`~lstmlab.training.batch.check_batch`,
+    for time-first batches; None checks nothing, for batches of another kind). ``guard``: a
+    non-finite loss or weight raises :class:`NonFiniteError`; without it training goes on (a
+    caller whose stopping rule judges the outputs, e.g. a trial, sees the divergence there)."""
 
     max_steps: int
     optimizer: SGD | Adam
@@ -81,6 +92,8 @@ class TrainConfig:
     checkpoint_seconds: float = 60.0
     checkpoint_steps: int | None = None
     report_every: int = 1
+    check: Callable[[Any], None] | None = check_batch
+    guard: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_steps, int) or self.max_steps < 0:
@@ -104,7 +117,7 @@ class TrainResult:
 
 
 def train(
-    model: SequenceModel,
+    model: nn.Module,
     sample: Callable[[torch.Generator], BatchLike],
     config: TrainConfig,
     *,
@@ -115,7 +128,9 @@ def train(
     """Train ``model`` in place on batches ``sample(generator)``; see the module docstring.
 
     For a task of :mod:`lstmlab.tasks`, ``sample = functools.partial(task.sample, batch_size)``
-    (batch_size 1 is the papers' online learning). A checkpoint at ``config.checkpoint_path``
+    (batch_size 1 is the papers' online learning). ``model`` is usually a
+    :class:`~lstmlab.training.model.SequenceModel`; any module the algorithm knows how to run
+    will do (the tour's language model). A checkpoint at ``config.checkpoint_path``
     is resumed from; the returned ``steps`` count the steps of all starts together.
     """
     optimizer = config.optimizer.build(model.parameters())
@@ -151,11 +166,13 @@ def train(
 
     while not stopped and step < config.max_steps:
         batch = sample(generator)
-        check_batch(batch)
+        if config.check is not None:
+            config.check(batch)
         outcome = config.algorithm(model, batch, config.loss, optimizer)
         step += 1
-        _guard(model, outcome.loss, step, path if path is not None and path.exists() else None,
-               saved_at)
+        if config.guard:
+            _guard(model, outcome.loss, step,
+                   path if path is not None and path.exists() else None, saved_at)
         loss_value = float(outcome.loss)
         if stop is not None:
             stopped = bool(stop(StepInfo(step, loss_value, batch, outcome.outputs, lambda: model)))
@@ -170,7 +187,7 @@ def train(
     return TrainResult(step, stopped, loss_value, time.monotonic() - started, resumed_from)
 
 
-def _guard(model: SequenceModel, loss: Tensor, step: int, path: Path | None,
+def _guard(model: nn.Module, loss: Tensor, step: int, path: Path | None,
            saved_at: int) -> None:
     """Raise NonFiniteError when the loss or a weight is NaN or infinite."""
     bad = [name for name, p in model.named_parameters() if not bool(torch.isfinite(p).all())]

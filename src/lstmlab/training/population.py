@@ -10,9 +10,11 @@ moving each active member as its own ``torch.optim`` run would:
         θ_k, opt_k, L_k, y_k = algorithm(θ_k, opt_k, batch_k)    active members only
         active_k = not stop_k(StepInfo(step, L_k, batch_k, y_k, ...)) and L_k, θ_k finite
 
-:class:`LockstepBPTT` (the default): the forward pass is ``torch.func.vmap`` over a
-``functional_call`` of the model (or, for standard LSTMs, one block-diagonal LSTM in torch's
-fused kernel: :mod:`lstmlab.training.population_lstm`); one backward pass of ``sum_k L_k(θ_k)``
+:class:`LockstepBPTT` (the default): for standard LSTMs the forward pass is one batched
+matrix product per step over the members' own stacked weights with a backward written by hand
+(:func:`~lstmlab.training.population_lstm.stacked_lstm`; or one block-diagonal LSTM in torch's
+fused kernel), for any other cell ``torch.func.vmap`` over a ``functional_call`` of the model;
+one backward pass of ``sum_k L_k(θ_k)``
 gives every member its own gradient (the members share no weights, so
 ``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch.
 :class:`~lstmlab.training.population_rtrl.LockstepRTRL`: exact RTRL for K members at once,
@@ -44,12 +46,14 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
+from lstmlab.cells import LSTMCell
 from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
 from lstmlab.training.loop import StepInfo, StopCriterion
 from lstmlab.training.losses import Loss, sum_squared_error
 from lstmlab.training.model import SequenceModel
 from lstmlab.training.optimizers import SGD, Adam, where_active
 from lstmlab.training.pool import MemberPool, row
+from lstmlab.training.population_lstm import stacked_lstm
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ def vmap_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor
     return vmap(forward)
 
 
+def lockstep_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor], Tensor]:
+    """The default: :func:`~lstmlab.training.population_lstm.stacked_lstm` (one batched matrix
+    product per step, backward by hand) for LSTMCell without projection, :func:`vmap_forward`
+    for any other cell."""
+    cell = template.cell
+    if type(cell) is LSTMCell and not cell.proj_size:
+        return stacked_lstm(template)
+    return vmap_forward(template)
+
+
 #: The stacked parameters or optimizer state: name -> (K, ...).
 Stacked = dict[str, Tensor]
 
@@ -95,10 +109,13 @@ class LockstepAlgorithm(Protocol):
 @dataclass(frozen=True)
 class LockstepBPTT:
     """Full BPTT, one update per batch; ``batched_forward`` runs all members at once:
-    :func:`vmap_forward` for any cell, or
+    :func:`lockstep_forward` (the default: the fastest of the following that keeps members
+    apart), :func:`vmap_forward` for any cell,
+    :func:`~lstmlab.training.population_lstm.stacked_lstm` for LSTMCell (batched matrix
+    products, backward by hand), or
     :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
 
-    batched_forward: BatchedForward = vmap_forward
+    batched_forward: BatchedForward = lockstep_forward
 
     def __call__(
         self, template: SequenceModel, params: Stacked, opt_state: Stacked,
@@ -106,8 +123,8 @@ class LockstepBPTT:
     ) -> tuple[Stacked, Stacked, Tensor, Tensor]:
         losses, outputs, grads = _losses_and_grads(self.batched_forward(template), params, data,
                                                    loss)
-        if not bool(torch.isfinite(losses[active]).all()) and self.batched_forward is not \
-                vmap_forward:
+        if not bool(torch.isfinite(losses[active]).all()) and self.batched_forward not in \
+                _KEEPS_MEMBERS_APART:
             # A forward that mixes members (block-diagonal) spreads one member's NaN to all:
             # redo the batch with members kept apart, so only the culprit is called diverged.
             losses, outputs, grads = _losses_and_grads(vmap_forward(template), params, data,
@@ -116,6 +133,10 @@ class LockstepBPTT:
         has_error = data[2].flatten(1).any(1)
         new_params, new_state = optimizer.update(params, grads, opt_state, active & has_error)
         return new_params, new_state, losses, outputs
+
+
+#: Forwards in which one member's numbers never touch another's (no redo after a NaN).
+_KEEPS_MEMBERS_APART = (vmap_forward, stacked_lstm, lockstep_forward)
 
 
 @dataclass(frozen=True)
