@@ -36,10 +36,10 @@ import torch
 from torch import nn
 
 from kernel_build import kernel_build
-from lstmlab.training import online1997_kernel
-from lstmlab.training.network1997 import Network1997, population_weights
-from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, EXPERIMENT_4
-from lstmlab.training.online1997 import online_sequence
+from lstmlab.training import _online1997_kernel as online1997_kernel
+from lstmlab.training._network1997 import Network1997, population_weights
+from lstmlab.training._network1997_table10 import EXPERIMENT_1_3X2, EXPERIMENT_4
+from lstmlab.training._online1997 import online_sequence
 
 F64 = torch.float64
 

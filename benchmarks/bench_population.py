@@ -33,19 +33,17 @@ from lstmlab.cells import ElmanCell, LSTMCell
 from lstmlab.training import (
     RTRL,
     SGD,
-    LockstepBPTT,
-    LockstepRTRL,
     Member,
     PopulationConfig,
-    SequenceBatch,
     SequenceModel,
     TrainConfig,
-    block_diagonal_lstm,
     train,
     train_population,
-    vmap_forward,
 )
-from lstmlab.training.population import lockstep_forward
+from lstmlab.training._batch import SequenceBatch
+from lstmlab.training._population import LockstepBPTT, lockstep_forward, vmap_forward
+from lstmlab.training._population_lstm import block_diagonal_lstm
+from lstmlab.training._population_rtrl import LockstepRTRL
 
 SIZE = 8
 

@@ -34,8 +34,8 @@ import torch
 from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings, network_config
 from lstmlab.reproduce.registry import experiment
 from lstmlab.tasks.batch import sample_each
-from lstmlab.training.network1997 import Network1997, population_weights
-from lstmlab.training.online1997 import online_sequence
+from lstmlab.training._network1997 import Network1997, population_weights
+from lstmlab.training._online1997 import online_sequence
 
 POPULATION = 10
 

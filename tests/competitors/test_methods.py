@@ -21,9 +21,7 @@ from lstmlab.tasks.multiplication import Multiplication
 from lstmlab.tasks.reber import SETUPS as REBER_SETUPS
 from lstmlab.tasks.reber import EmbeddedReber, encode
 from lstmlab.tasks.stopping import TestSetRule
-from lstmlab.training.bptt import BPTT, TruncatedBPTT
-from lstmlab.training.losses import sum_squared_error
-from lstmlab.training.rtrl import RTRL
+from lstmlab.training import BPTT, RTRL, TruncatedBPTT, sum_squared_error
 
 
 def short_2a(p=4, budget=30):

@@ -19,10 +19,10 @@ from lstmlab.tasks.long_lags import SETUP_2A
 from lstmlab.tasks.reber import SETUPS
 from lstmlab.tasks.setup import weight_count
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
-from lstmlab.training.network1997 import Network1997
-from lstmlab.training.network1997_table10 import EXPERIMENT_1_3X2, experiment_2ab
-from lstmlab.training.online1997 import online_sequence
-from lstmlab.training.pool import stack
+from lstmlab.training._network1997 import Network1997
+from lstmlab.training._network1997_table10 import EXPERIMENT_1_3X2, experiment_2ab
+from lstmlab.training._online1997 import online_sequence
+from lstmlab.training._pool import stack
 
 WINDOW = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
 TEST_SET = TestSetRule("all right", check_every=20)
@@ -108,7 +108,7 @@ def test_checks_by_the_kernel_equal_the_torch_forward(name):
     sequence's end the kernel computes nothing and gives 0), and the verdicts are the same."""
     from lstmlab.reproduce.lstm1997 import _evaluate, network_config
     from lstmlab.reproduce.registry import experiment
-    from lstmlab.training.network1997 import Network1997, population_weights
+    from lstmlab.training._network1997 import Network1997, population_weights
 
     exp = experiment(name)
     template = Network1997(network_config(exp.setup), dtype=torch.float64)

@@ -13,7 +13,7 @@ from lstmlab.reproduce.readings import READINGS
 from lstmlab.reproduce.registry import experiment
 from lstmlab.reproduce.runner import trial_config_hash
 from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
-from lstmlab.training.network1997 import Network1997
+from lstmlab.training._network1997 import Network1997
 
 
 def _changed(a: Setup1997, b: Setup1997) -> set[str]:

@@ -23,13 +23,13 @@ from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, wit
 from lstmlab.tasks.long_lags import SETUP_2A, SETUP_2B, NoiseFreeLongLag
 from lstmlab.tasks.setup import Connectivity, ErrorPlateau
 from lstmlab.tasks.stopping import TestSetRule
-from lstmlab.training.network1997 import (
+from lstmlab.training._network1997 import (
     Network1997,
     map_weights,
     population_weights,
 )
-from lstmlab.training.online1997 import online_sequence
-from lstmlab.training.pool import row, stack
+from lstmlab.training._online1997 import online_sequence
+from lstmlab.training._pool import row, stack
 
 F64 = torch.float64
 P = 5  # a short 2a: 6 symbols, 5 steps

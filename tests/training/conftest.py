@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from lstmlab.training import SequenceBatch, SequenceModel
+from lstmlab.training import SequenceModel
+from lstmlab.training._batch import SequenceBatch
 
 # name -> (module, class, constructor(cls, input_size, hidden_size)); the module may not exist yet.
 CELLS = {

@@ -8,13 +8,8 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from lstmlab.training import (
-    BPTT,
-    TruncatedBPTT,
-    bptt_gradients,
-    sum_squared_error,
-    truncated_bptt_gradients,
-)
+from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
+from lstmlab.training._bptt import bptt_gradients, truncated_bptt_gradients
 
 
 def detached_every_k(model, batch, truncation_length):

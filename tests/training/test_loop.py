@@ -18,14 +18,13 @@ from lstmlab.training import (
     RTRL,
     SGD,
     NonFiniteError,
-    SequenceBatch,
     TrainConfig,
     TruncatedBPTT,
-    load_checkpoint,
-    save_checkpoint,
     sum_squared_error,
     train,
 )
+from lstmlab.training._batch import SequenceBatch
+from lstmlab.training._checkpoint import load_checkpoint, save_checkpoint
 
 
 def straight_run(steps: int = 200):
@@ -171,7 +170,7 @@ def test_bad_batch_names_the_attribute():
 
 def test_checkpoints_follow_the_clock(tmp_path, monkeypatch):
     """checkpoint_seconds = 0: a checkpoint after every step; a huge value: only at the end."""
-    import lstmlab.training.loop as loop
+    import lstmlab.training._loop as loop
 
     saved_steps = []
     real_save = loop.save_checkpoint
@@ -205,7 +204,7 @@ def test_without_the_guard_a_nan_does_not_stop_training():
 def test_check_none_lets_another_kind_of_batch_through():
     """A token matrix (B, T) is not a time-first batch: the default check names the attribute;
     with ``check=None`` an algorithm made for it trains on it (the tour's case)."""
-    from lstmlab.training.algorithm import StepOutcome
+    from lstmlab.training._algorithm import StepOutcome
 
     def tokens(generator):
         return torch.randint(4, (3, 5), generator=generator)

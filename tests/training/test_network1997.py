@@ -4,12 +4,12 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.training.network1997 import (
+from lstmlab.training._network1997 import (
     Network1997,
     Network1997Config,
     population_weights,
 )
-from lstmlab.training.network1997_table10 import (
+from lstmlab.training._network1997_table10 import (
     EXPERIMENT_1_3X2,
     EXPERIMENT_1_4X1,
     EXPERIMENT_3,
@@ -20,7 +20,7 @@ from lstmlab.training.network1997_table10 import (
     experiment_2ab,
     experiment_2c,
 )
-from lstmlab.training.pool import row, stack
+from lstmlab.training._pool import row, stack
 
 F64 = torch.float64
 

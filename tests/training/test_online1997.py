@@ -6,21 +6,21 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.training.network1997 import (
+from lstmlab.training._network1997 import (
     Network1997,
     NetworkWeights1997,
     map_weights,
     population_weights,
 )
-from lstmlab.training.network1997_table10 import (
+from lstmlab.training._network1997_table10 import (
     EXPERIMENT_1_3X2,
     EXPERIMENT_3,
     EXPERIMENT_4,
     experiment_2ab,
     experiment_2c,
 )
-from lstmlab.training.online1997 import UpdateMode, online_sequence
-from lstmlab.training.pool import row, stack
+from lstmlab.training._online1997 import UpdateMode, online_sequence
+from lstmlab.training._pool import row, stack
 
 F64 = torch.float64
 

@@ -8,15 +8,15 @@ from test_online1997 import CONFIGS as TORCH_TEST_CONFIGS
 from torch.testing import assert_close
 
 from kernels_required import kernels_or_skip
-from lstmlab.training import online1997_kernel
-from lstmlab.training.network1997 import (
+from lstmlab.training import _online1997_kernel as online1997_kernel
+from lstmlab.training._network1997 import (
     Network1997,
     map_weights,
     population_weights,
 )
-from lstmlab.training.network1997_table10 import EXPERIMENT_3
-from lstmlab.training.online1997 import UpdateMode, forward_sequence, online_sequence
-from lstmlab.training.pool import row, stack
+from lstmlab.training._network1997_table10 import EXPERIMENT_3
+from lstmlab.training._online1997 import UpdateMode, forward_sequence, online_sequence
+from lstmlab.training._pool import row, stack
 
 kernels_or_skip(online1997_kernel.load(), "online1997.c")
 F64 = torch.float64

@@ -16,10 +16,10 @@ import torch
 import torch.utils._pytree as pytree
 from torch.testing import assert_close
 
-from lstmlab.training.network1997 import Network1997, NetworkWeights1997, population_weights
-from lstmlab.training.network1997_table10 import EXPERIMENT_4, experiment_2ab
-from lstmlab.training.online1997 import online_sequence
-from lstmlab.training.pool import MemberPool, load_nested, row, stack
+from lstmlab.training._network1997 import Network1997, NetworkWeights1997, population_weights
+from lstmlab.training._network1997_table10 import EXPERIMENT_4, experiment_2ab
+from lstmlab.training._online1997 import online_sequence
+from lstmlab.training._pool import MemberPool, load_nested, row, stack
 
 F64 = torch.float64
 CONFIG = replace(EXPERIMENT_4, init_range=0.5, input_gate_bias=(-1.0, 0.5))

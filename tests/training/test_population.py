@@ -14,20 +14,17 @@ from lstmlab.cells import LSTMCell
 from lstmlab.training import (
     SGD,
     Adam,
-    LockstepBPTT,
     Member,
     PopulationConfig,
-    SequenceBatch,
     SequenceModel,
     TrainConfig,
-    block_diagonal_lstm,
     sum_squared_error,
     train,
     train_population,
-    vmap_forward,
 )
-from lstmlab.training.population import lockstep_forward
-from lstmlab.training.population_lstm import stacked_lstm
+from lstmlab.training._batch import SequenceBatch
+from lstmlab.training._population import LockstepBPTT, lockstep_forward, vmap_forward
+from lstmlab.training._population_lstm import block_diagonal_lstm, stacked_lstm
 
 
 def build(seed: int) -> SequenceModel:

@@ -12,8 +12,8 @@ from torch.testing import assert_close
 
 from lstmlab.cells import LSTMCell
 from lstmlab.training import SequenceModel, sum_squared_error
-from lstmlab.training.population import lockstep_forward, vmap_forward
-from lstmlab.training.population_lstm import _StackedLSTM, stacked_lstm
+from lstmlab.training._population import lockstep_forward, vmap_forward
+from lstmlab.training._population_lstm import _StackedLSTM, stacked_lstm
 
 COUNT, STEPS, BATCH, INPUTS, HIDDEN, OUTPUTS = 4, 6, 3, 2, 5, 2
 

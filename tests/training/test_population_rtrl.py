@@ -11,14 +11,14 @@ from lstmlab.training import (
     RTRL,
     SGD,
     Adam,
-    LockstepRTRL,
     Member,
     PopulationConfig,
-    SequenceBatch,
     TrainConfig,
     train,
     train_population,
 )
+from lstmlab.training._batch import SequenceBatch
+from lstmlab.training._population_rtrl import LockstepRTRL
 
 
 def sample(generator: torch.Generator) -> SequenceBatch:

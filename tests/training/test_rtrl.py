@@ -9,15 +9,10 @@ from torch import nn
 from torch.testing import assert_close
 
 from lstmlab.cells import ElmanGates, HiddenState
-from lstmlab.training import (
-    RTRL,
-    SequenceBatch,
-    SequenceModel,
-    bptt_gradients,
-    cross_entropy,
-    rtrl_gradients,
-    sum_squared_error,
-)
+from lstmlab.training import RTRL, SequenceModel, cross_entropy, sum_squared_error
+from lstmlab.training._batch import SequenceBatch
+from lstmlab.training._bptt import bptt_gradients
+from lstmlab.training._rtrl import rtrl_gradients
 
 
 @pytest.mark.parametrize("name", ["lstm", "lstm1997", "peephole", "gru", "elman",

@@ -13,7 +13,6 @@ from lstmlab.tasks.reber import EmbeddedReber
 from lstmlab.training import (
     RTRL,
     SGD,
-    LockstepRTRL,
     Member,
     PopulationConfig,
     SequenceModel,
@@ -22,6 +21,7 @@ from lstmlab.training import (
     train,
     train_population,
 )
+from lstmlab.training._population_rtrl import LockstepRTRL
 
 TASK = EmbeddedReber("1-4", train_size=16, test_size=16)
 

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from lstmlab.cells import PeepholeLSTMCell
-from lstmlab.training import Adam, SequenceBatch, SequenceModel, TrainConfig, train
+from lstmlab.training import Adam, SequenceModel, TrainConfig, train
+from lstmlab.training._batch import SequenceBatch
 
 
 def build_model(seed: int) -> SequenceModel:

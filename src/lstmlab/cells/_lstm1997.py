@@ -21,7 +21,7 @@ The recurrent input is the whole hidden layer of the previous step,
 ([H97] §4 and App. A.1, forward pass). The CEC's self-connection is the fixed 1.0 in
 ``c_{t-1} + ...``. Timing as in the experiments (§5 intro): the hidden units at step t read the
 input of step t and the hidden layer of step t-1 (outputs then read the hidden units of step t,
-see ``lstmlab.training.network1997``).
+see ``lstmlab.training._network1997``).
 Defaults are the paper's squashing functions, eqs. (3)-(5) (``lstmlab.cells._squash``): gates
 logistic in [0, 1], ``g = G2``: ``4 sigmoid(x) - 2`` in [-2, 2], ``h = H1``: ``2 sigmoid(x) - 1``
 in [-1, 1]; experiments 2a/2b use ``g = LOGISTIC``, ``h = IDENTITY`` and no output gate

@@ -11,7 +11,7 @@ the running text and the appendix agree with each other, so we follow them)::
 
 Each is a :class:`Squash`: its name, the function and its derivative (both of the net input),
 its range, and the code by which the C kernels (``lstmlab.layers._cell_kernels``,
-``lstmlab.training.online1997_kernel``) compute it: ``(kind, a, b)``, kind 1 for
+``lstmlab.training._online1997_kernel``) compute it: ``(kind, a, b)``, kind 1 for
 ``a * sigmoid(x) + b`` (derivative ``a * s (1 - s)``), kind 0 for the identity. A squash
 without a code (``kernel_code=None``, e.g. one a user writes) runs on the torch paths only.
 """

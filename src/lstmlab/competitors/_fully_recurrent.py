@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.cells import ElmanCell, HiddenState
-from lstmlab.training.model import SequenceModel
+from lstmlab.training import SequenceModel
 
 
 class SkipState(NamedTuple):

@@ -37,7 +37,7 @@ from lstmlab.competitors._fully_recurrent import SkipCell
 from lstmlab.competitors._williams_zipser import WilliamsZipser
 from lstmlab.native import Library
 from lstmlab.native import load as native_load
-from lstmlab.training.bptt import BPTT, TruncatedBPTT
+from lstmlab.training import BPTT, TruncatedBPTT
 
 #: How much slower the readable torch paths are, for the fallback's warning (BENCHMARKS.md).
 SLOWER = "17x-260x slower per sequence (BENCHMARKS.md)"

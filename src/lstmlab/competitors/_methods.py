@@ -58,8 +58,7 @@ from lstmlab.reproduce.trial_loop import (
 )
 from lstmlab.tasks.batch import Batch, Task, fresh_batches
 from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
-from lstmlab.training.bptt import BPTT, TruncatedBPTT
-from lstmlab.training.losses import sum_squared_error
+from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
 
 
 @dataclass(frozen=True)

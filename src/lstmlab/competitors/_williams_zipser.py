@@ -29,8 +29,8 @@ import torch
 from torch import Tensor
 
 from lstmlab.competitors._fully_recurrent import SkipCell
-from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import BatchLike
+from lstmlab.training._algorithm import StepOutcome
+from lstmlab.training._batch import BatchLike
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class WilliamsZipser:
     online: bool = True
 
     def __call__(self, model, batch: BatchLike, loss, optimizer) -> StepOutcome:
-        from lstmlab.training.losses import sum_squared_error
+        from lstmlab.training import sum_squared_error
 
         if loss is not sum_squared_error:
             raise ValueError("loss: WilliamsZipser is written for sum_squared_error only")

@@ -3,11 +3,11 @@
 Per experiment, everything comes from the task's ``setup`` ([H97] Tables 10-11): the network
 (memory cell blocks, gate biases, squashing functions, wiring, init interval), the learning rate
 alpha, online learning with the paper's truncated gradient (one weight update per time step,
-``lstmlab.training.online1997``, App. A.1), activations reset before every sequence, and the
+``lstmlab.training._online1997``, App. A.1), activations reset before every sequence, and the
 task's stopping rule. Training sequences are presented one at a time per network, as in [H97].
 
 Population: up to ``population`` networks (seeds) are trained in lockstep as one batched
-computation (a ``lstmlab.training.pool.MemberPool`` of ``Trial`` records and weights), member k
+computation (a ``lstmlab.training._pool.MemberPool`` of ``Trial`` records and weights), member k
 on its own data stream (``task.sample(1, generator_k)``), with its own weights drawn from its own
 generator. A member leaves as soon as its stopping rule fires or its
 budget is spent, and the next waiting seed takes its place. Nothing a member computes depends on
@@ -44,14 +44,14 @@ from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, wit
 from lstmlab.reproduce.trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Trial
 from lstmlab.tasks.batch import Batch, sample_each
 from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
-from lstmlab.training import online1997_kernel
-from lstmlab.training.network1997 import (
+from lstmlab.training import _online1997_kernel as online1997_kernel
+from lstmlab.training._network1997 import (
     Network1997,
     Network1997Config,
     NetworkWeights1997,
 )
-from lstmlab.training.online1997 import forward_sequence, online_sequence
-from lstmlab.training.pool import MemberPool, stack
+from lstmlab.training._online1997 import forward_sequence, online_sequence
+from lstmlab.training._pool import MemberPool, stack
 
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
 logger = logging.getLogger(__name__)

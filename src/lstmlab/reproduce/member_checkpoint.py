@@ -2,7 +2,7 @@
 
 The runner already commits every finished trial; this module keeps the unfinished ones. Every
 ``CheckpointEvery.seconds`` of wall time (and/or every ``steps`` lockstep steps) each member of
-the population (``lstmlab.training.pool.MemberPool``) is written to its own file; a member
+the population (``lstmlab.training._pool.MemberPool``) is written to its own file; a member
 whose seed has a checkpoint when it joins the pool resumes from it; a finished trial's file is
 deleted once the runner has committed its row.
 
@@ -54,8 +54,8 @@ from typing import Any, Protocol
 
 import torch
 
-from lstmlab.training.checkpoint import load_checkpoint
-from lstmlab.training.pool import MemberPool
+from lstmlab.training._checkpoint import load_checkpoint
+from lstmlab.training._pool import MemberPool
 
 FORMAT = 1
 logger = logging.getLogger(__name__)

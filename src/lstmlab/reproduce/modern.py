@@ -11,8 +11,8 @@ eq. 16's squared error on the steps that carry a target, averaged over the minib
     y_t        = sigmoid(h_t @ W_out.T + b_out)
     loss       = 1/B sum_b sum_t mask_{t,b} sum_k (target_{t,b,k} - y_{t,b,k})^2
 
-One batch is one step of training's :class:`~lstmlab.training.bptt.BPTT` with
-:func:`~lstmlab.training.losses.sum_squared_error` (the same algorithm and loss as the ``bptt``
+One batch is one step of training's :class:`~lstmlab.training._bptt.BPTT` with
+:func:`~lstmlab.training._losses.sum_squared_error` (the same algorithm and loss as the ``bptt``
 competitor and the training loop; every 1997 task's sequence carries a target, so every batch
 updates the weights).
 
@@ -38,8 +38,7 @@ from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce.trial_loop import Learner, train_trials
 from lstmlab.tasks.batch import Batch, Task
-from lstmlab.training.bptt import BPTT
-from lstmlab.training.losses import sum_squared_error
+from lstmlab.training import BPTT, sum_squared_error
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ class ModernNet(nn.Module):
 
     def forward(self, inputs: Tensor, state: tuple[Tensor, Tensor] | None = None,
                 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """As :class:`~lstmlab.training.model.SequenceModel`: outputs (T, B, O) and the
+        """As :class:`~lstmlab.training._model.SequenceModel`: outputs (T, B, O) and the
         state ``(h, c)`` after step T, so that training's algorithms run it."""
         hidden, state = self.lstm(inputs, state)
         return torch.sigmoid(self.readout(hidden)), state

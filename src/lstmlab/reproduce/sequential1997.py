@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from lstmlab.tasks.setup import ErrorPlateau
-from lstmlab.training.network1997 import NetworkWeights1997, map_weights
+from lstmlab.training._network1997 import NetworkWeights1997, map_weights
 
 
 class PlateauTracker:

@@ -1,7 +1,7 @@
 """One trial per seed: the scaffolding every method shares, and the loop of the gradient methods.
 
 :class:`Trial` is what every method holds for one seed, whether it trains its trials one after
-another or as a population (``lstm1997``, through ``lstmlab.training.pool``): the seed's task,
+another or as a population (``lstm1997``, through ``lstmlab.training._pool``): the seed's task,
 its training stream (``torch.Generator().manual_seed(seed)``: the learner's weights are drawn
 from it first, then the training sequences), its ``Criterion`` (the stopping sets from a
 generator seeded ``seed + CHECK_SEED_OFFSET``), its clock, and at the end the

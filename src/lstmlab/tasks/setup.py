@@ -12,7 +12,7 @@ og"; the ``bias`` column -> ``biased`` (:class:`BiasedUnits`); the ``c`` column 
 ``connectivity``. Table 10's legend defines "r" as random in [-0.1, 0.1]: the weight-init
 interval of Experiments 3-6, but narrower than Experiment 1's [-0.2, 0.2]. A ``Setup1997`` does
 not record that interval; a network built for Experiment 1 must draw its "r" biases from
-[-0.1, 0.1] itself (``random_gate_bias=0.1`` of :mod:`lstmlab.training.network1997_table10`).
+[-0.1, 0.1] itself (``random_gate_bias=0.1`` of :mod:`lstmlab.training._network1997_table10`).
 """
 
 from __future__ import annotations

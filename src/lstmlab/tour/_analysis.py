@@ -24,7 +24,7 @@ from lstmlab.introspection import (
 )
 from lstmlab.introspection._trace import step_mask
 from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
-from lstmlab.tour.model import LanguageModel
+from lstmlab.tour._model import LanguageModel
 
 # Subject-to-pronoun distance buckets (inclusive bounds, in tokens).
 BUCKETS: tuple[tuple[int, int], ...] = ((5, 10), (11, 20), (21, 30), (31, 40), (41, 10_000))

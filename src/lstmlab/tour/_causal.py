@@ -29,7 +29,7 @@ from lstmlab.introspection import Clamp, LayerTrace, Trace, gate_terms, patched_
 from lstmlab.introspection._trace import step_mask
 from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour._analysis import BUCKETS
-from lstmlab.tour.model import LanguageModel
+from lstmlab.tour._model import LanguageModel
 
 INTERVENTIONS = ("keep at the subject", "keep across the boundary", "forget in between")
 

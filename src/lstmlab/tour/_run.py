@@ -34,8 +34,8 @@ from lstmlab.tour._causal import (
     forget_split,
     intervention_measures,
 )
-from lstmlab.tour.model import LanguageModel, recipe, token_batches
-from lstmlab.training.loop import TrainConfig, train
+from lstmlab.tour._model import LanguageModel, recipe, token_batches
+from lstmlab.training import TrainConfig, train
 
 # on_seed(seeds done, seeds in all): the CLI draws its progress bar with it
 ProgressCallback = Callable[[int, int], None]

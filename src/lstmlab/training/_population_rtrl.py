@@ -1,6 +1,6 @@
 """Exact RTRL for K networks in lockstep: the 1997 paper's RTRL competitor, many trials at once.
 
-The recurrence of :mod:`lstmlab.training.rtrl`, for all members k at once. The per-example
+The recurrence of :mod:`lstmlab.training._rtrl`, for all members k at once. The per-example
 Jacobians are vmapped over the batch and then over the members, so one call serves all K:
 
     M_t^k = ∂S_t^k/∂S_{t-1}^k · M_{t-1}^k + ∂S_t^k/∂θ_k             (K, B, N, P)
@@ -22,11 +22,11 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
-from lstmlab.training.losses import Loss
-from lstmlab.training.model import SequenceModel
-from lstmlab.training.optimizers import SGD, Adam
-from lstmlab.training.population import Stacked
-from lstmlab.training.rtrl import state_jacobians, state_layout, unflatten_state
+from lstmlab.training._losses import Loss
+from lstmlab.training._model import SequenceModel
+from lstmlab.training._optimizers import SGD, Adam
+from lstmlab.training._population import Stacked
+from lstmlab.training._rtrl import state_jacobians, state_layout, unflatten_state
 
 
 @dataclass(frozen=True)

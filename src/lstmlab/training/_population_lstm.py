@@ -1,6 +1,6 @@
 """A population of K standard LSTMs run as one computation, two ways.
 
-:func:`stacked_lstm` (the default of :class:`~lstmlab.training.population.LockstepBPTT`): the
+:func:`stacked_lstm` (the default of :class:`~lstmlab.training._population.LockstepBPTT`): the
 members' weights stacked along K, each step one ``torch.baddbmm`` (K, B, H) @ (K, H, 4H) plus
 the gate activations for all members at once, and the backward pass written by hand
 (:class:`_StackedLSTM`, its equations in the docstring): no per-step autograd nodes, no vmap,
@@ -25,8 +25,8 @@ back each member's own gradient (the off-block gradients never reach a parameter
 ``torch.lstm`` (oneDNN on CPU, cuDNN on GPU) replaces the Python step loop.
 
 One member's NaN or inf makes every member's outputs NaN (0 * inf = NaN through the
-off-diagonal zeros); :class:`~lstmlab.training.population.LockstepBPTT` then redoes the batch
-with :func:`~lstmlab.training.population.vmap_forward`, which keeps members apart, so only the
+off-diagonal zeros); :class:`~lstmlab.training._population.LockstepBPTT` then redoes the batch
+with :func:`~lstmlab.training._population.vmap_forward`, which keeps members apart, so only the
 culprit is reported diverged. Finished members are run on zeros, so they cannot leak later.
 
 The K·H × K·I matrices cost K times the arithmetic of K separate nets; at the 1997 sizes
@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import LSTMCell
-from lstmlab.training.model import SequenceModel
+from lstmlab.training._model import SequenceModel
 
 GATES = 4  # i, f, g, o, torch's order
 

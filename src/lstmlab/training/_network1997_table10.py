@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from lstmlab.cells import IDENTITY, LOGISTIC
-from lstmlab.training.network1997 import Network1997Config
+from lstmlab.training._network1997 import Network1997Config
 
 # Exp 1, embedded Reber grammar (rows 1-1..1-5): 264 and 276 weights.
 # Weights in [-0.2, 0.2]; input-gate biases "r", [-0.1, 0.1] by Table 10's legend.

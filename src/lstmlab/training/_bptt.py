@@ -25,10 +25,10 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells._parameters import check_size
-from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import BatchLike
-from lstmlab.training.losses import Loss
-from lstmlab.training.model import SequenceModel, detach_state
+from lstmlab.training._algorithm import StepOutcome
+from lstmlab.training._batch import BatchLike
+from lstmlab.training._losses import Loss
+from lstmlab.training._model import SequenceModel, detach_state
 
 
 def bptt_gradients(model: SequenceModel, batch: BatchLike, loss: Loss) -> dict[str, Tensor]:

@@ -17,7 +17,7 @@ with the same weights as a run never stopped.
 
 Every choice is an option of :class:`TrainConfig`, none a module global: the algorithm (BPTT,
 truncated BPTT, RTRL, the 1997 online method, or any object following
-:class:`~lstmlab.training.algorithm.Algorithm`, e.g. the tour's clipped next-word step), the
+:class:`~lstmlab.training._algorithm.Algorithm`, e.g. the tour's clipped next-word step), the
 optimizer, the loss, how a batch is checked (``check``; the tour's batches are token matrices)
 and whether a non-finite loss or weight ends the run (``guard``).
 """
@@ -35,12 +35,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lstmlab.training.algorithm import Algorithm
-from lstmlab.training.batch import BatchLike, check_batch
-from lstmlab.training.bptt import BPTT
-from lstmlab.training.checkpoint import load_checkpoint, save_checkpoint
-from lstmlab.training.losses import Loss, sum_squared_error
-from lstmlab.training.optimizers import SGD, Adam
+from lstmlab.training._algorithm import Algorithm
+from lstmlab.training._batch import BatchLike, check_batch
+from lstmlab.training._bptt import BPTT
+from lstmlab.training._checkpoint import load_checkpoint, save_checkpoint
+from lstmlab.training._losses import Loss, sum_squared_error
+from lstmlab.training._optimizers import SGD, Adam
 
 
 class NonFiniteError(FloatingPointError):
@@ -79,7 +79,7 @@ class TrainConfig:
     """How to train: ``max_steps`` batches at most (the budget), with ``algorithm``,
     ``optimizer`` and ``loss``; checkpoints every ``checkpoint_seconds`` of training time (and
     every ``checkpoint_steps`` steps when given) to ``checkpoint_path``, and at the end.
-    ``check(batch)`` raises on a malformed batch (:func:`~lstmlab.training.batch.check_batch`,
+    ``check(batch)`` raises on a malformed batch (:func:`~lstmlab.training._batch.check_batch`,
     for time-first batches; None checks nothing, for batches of another kind). ``guard``: a
     non-finite loss or weight raises :class:`NonFiniteError`; without it training goes on (a
     caller whose stopping rule judges the outputs, e.g. a trial, sees the divergence there)."""
@@ -129,7 +129,7 @@ def train(
 
     For a task of :mod:`lstmlab.tasks`, ``sample = functools.partial(task.sample, batch_size)``
     (batch_size 1 is the papers' online learning). ``model`` is usually a
-    :class:`~lstmlab.training.model.SequenceModel`; any module the algorithm knows how to run
+    :class:`~lstmlab.training._model.SequenceModel`; any module the algorithm knows how to run
     will do (the tour's language model). A checkpoint at ``config.checkpoint_path``
     is resumed from; the returned ``steps`` count the steps of all starts together.
     """

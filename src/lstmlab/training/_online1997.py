@@ -40,9 +40,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-import lstmlab.training.online1997_kernel as online1997_kernel
+import lstmlab.training._online1997_kernel as online1997_kernel
 from lstmlab.cells import LSTM1997Weights
-from lstmlab.training.network1997 import Network1997, NetworkWeights1997
+from lstmlab.training._network1997 import Network1997, NetworkWeights1997
 
 
 class UpdateMode(enum.Enum):

@@ -1,4 +1,4 @@
-"""[H97]'s online truncated-gradient algorithm (``lstmlab.training.online1997``) as one C loop.
+"""[H97]'s online truncated-gradient algorithm (``lstmlab.training._online1997``) as one C loop.
 
 The networks of the 1997 experiments are tiny (Exp. 1: 276 weights; Exp. 4: 93), so a step of
 ``online_sequence`` costs a few thousand flops but about forty torch operators, each with its own

@@ -1,5 +1,5 @@
 """The tour's language model and how it learns (with the one training loop,
-:func:`lstmlab.training.loop.train`).
+:func:`lstmlab.training._loop.train`).
 
 A word-level language model: ``e_t = embedding[x_t]``, ``h_t = recurrent(e_t, h_{t-1})``,
 ``logits_t = h_t @ W_out.T + b_out`` predicts x_{t+1}. The recurrent layer is any drop-in
@@ -18,10 +18,9 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.tasks.pronouns import PronounData
-from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.loop import TrainConfig
-from lstmlab.training.losses import Loss
-from lstmlab.training.optimizers import Adam
+from lstmlab.training import Adam, TrainConfig
+from lstmlab.training._algorithm import StepOutcome
+from lstmlab.training._losses import Loss
 
 
 class LanguageModel(nn.Module):
@@ -53,7 +52,7 @@ def next_word_loss(logits: Tensor, next_tokens: Tensor, mask: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class NextWordStep:
-    """The tour's learning algorithm for :func:`lstmlab.training.loop.train`: on a batch of
+    """The tour's learning algorithm for :func:`lstmlab.training._loop.train`: on a batch of
     token rows (B, T), predict tokens[:, 1:] from tokens[:, :-1], backpropagate the loss,
     clip the gradient's norm to ``clip_norm``, take one optimizer step."""
 
@@ -73,7 +72,7 @@ class NextWordStep:
 
 def recipe(steps: int = 1500, learning_rate: float = 1e-2,
            clip_norm: float = 1.0) -> TrainConfig:
-    """The tour's recipe as a :class:`~lstmlab.training.loop.TrainConfig`: Adam on the
+    """The tour's recipe as a :class:`~lstmlab.training._loop.TrainConfig`: Adam on the
     next-word cross-entropy, gradient norm clipped, a fixed number of steps."""
     return TrainConfig(max_steps=steps, optimizer=Adam(lr=learning_rate),
                        algorithm=NextWordStep(clip_norm), loss=next_word_loss, check=None)

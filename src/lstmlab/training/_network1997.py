@@ -35,7 +35,7 @@ from lstmlab.cells import (
 )
 from lstmlab.cells._lstm1997 import fill_uniform
 from lstmlab.cells._parameters import check_size
-from lstmlab.training.pool import stack
+from lstmlab.training._pool import stack
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Network1997(nn.Module):
     @torch.no_grad()
     def load_weights(self, weights: NetworkWeights1997) -> None:
         """Copy one member's weights (no leading K; e.g. ``row(population, k)`` of
-        ``lstmlab.training.pool``) into this module's parameters, so the module can be
+        ``lstmlab.training._pool``) into this module's parameters, so the module can be
         inspected, unrolled or saved."""
         pairs = [(self.cell.weight_ih, weights.cell.weight_ih),
                  (self.cell.weight_hh, weights.cell.weight_hh), (self.cell.bias, weights.cell.bias),

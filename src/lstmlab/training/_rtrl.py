@@ -30,10 +30,10 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
-from lstmlab.training.algorithm import StepOutcome
-from lstmlab.training.batch import BatchLike
-from lstmlab.training.losses import Loss
-from lstmlab.training.model import SequenceModel
+from lstmlab.training._algorithm import StepOutcome
+from lstmlab.training._batch import BatchLike
+from lstmlab.training._losses import Loss
+from lstmlab.training._model import SequenceModel
 
 
 def rtrl_gradients(model: SequenceModel, batch: BatchLike, loss: Loss) -> dict[str, Tensor]:

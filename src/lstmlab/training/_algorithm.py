@@ -14,9 +14,9 @@ from typing import NamedTuple, Protocol
 import torch
 from torch import Tensor
 
-from lstmlab.training.batch import BatchLike
-from lstmlab.training.losses import Loss
-from lstmlab.training.model import SequenceModel
+from lstmlab.training._batch import BatchLike
+from lstmlab.training._losses import Loss
+from lstmlab.training._model import SequenceModel
 
 
 class StepOutcome(NamedTuple):

@@ -2,7 +2,7 @@
 
 ``build(params)`` gives the ``torch.optim`` optimizer a single run uses. ``init`` and ``update``
 are the same rule written functionally over parameters stacked along a leading population axis
-K, so that a population (:mod:`lstmlab.training.population`) moves each member exactly as its own
+K, so that a population (:mod:`lstmlab.training._population`) moves each member exactly as its own
 ``torch.optim`` run would, and freezes members whose ``active`` flag is off. The formulas follow
 torch's (``torch.optim.SGD`` and ``torch.optim.Adam``, no weight decay):
 

@@ -2,7 +2,7 @@
 
 Each member k has its own initial weights θ_k, its own data stream (``sample(generator_k)``) and
 its own stopping criterion. Their parameters are stacked along a leading axis K and the
-algorithm runs for all of them at once, its optimizer's rule (:mod:`lstmlab.training.optimizers`)
+algorithm runs for all of them at once, its optimizer's rule (:mod:`lstmlab.training._optimizers`)
 moving each active member as its own ``torch.optim`` run would:
 
     for step = 1 .. max_steps while some member is active:
@@ -12,12 +12,12 @@ moving each active member as its own ``torch.optim`` run would:
 
 :class:`LockstepBPTT` (the default): for standard LSTMs the forward pass is one batched
 matrix product per step over the members' own stacked weights with a backward written by hand
-(:func:`~lstmlab.training.population_lstm.stacked_lstm`; or one block-diagonal LSTM in torch's
+(:func:`~lstmlab.training._population_lstm.stacked_lstm`; or one block-diagonal LSTM in torch's
 fused kernel), for any other cell ``torch.func.vmap`` over a ``functional_call`` of the model;
 one backward pass of ``sum_k L_k(θ_k)``
 gives every member its own gradient (the members share no weights, so
 ``∂(sum_j L_j)/∂θ_k = ∂L_k/∂θ_k``); one update per batch.
-:class:`~lstmlab.training.population_rtrl.LockstepRTRL`: exact RTRL for K members at once,
+:class:`~lstmlab.training._population_rtrl.LockstepRTRL`: exact RTRL for K members at once,
 online or per batch.
 
 A stopped member's weights and optimizer state freeze; the others go on. So member k ends with
@@ -47,13 +47,13 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from lstmlab.cells import LSTMCell
-from lstmlab.training.batch import BatchLike, SequenceBatch, check_batch
-from lstmlab.training.loop import StepInfo, StopCriterion
-from lstmlab.training.losses import Loss, sum_squared_error
-from lstmlab.training.model import SequenceModel
-from lstmlab.training.optimizers import SGD, Adam, where_active
-from lstmlab.training.pool import MemberPool, row
-from lstmlab.training.population_lstm import stacked_lstm
+from lstmlab.training._batch import BatchLike, SequenceBatch, check_batch
+from lstmlab.training._loop import StepInfo, StopCriterion
+from lstmlab.training._losses import Loss, sum_squared_error
+from lstmlab.training._model import SequenceModel
+from lstmlab.training._optimizers import SGD, Adam, where_active
+from lstmlab.training._pool import MemberPool, row
+from lstmlab.training._population_lstm import stacked_lstm
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def vmap_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor
 
 
 def lockstep_forward(template: SequenceModel) -> Callable[[dict[str, Tensor], Tensor], Tensor]:
-    """The default: :func:`~lstmlab.training.population_lstm.stacked_lstm` (one batched matrix
+    """The default: :func:`~lstmlab.training._population_lstm.stacked_lstm` (one batched matrix
     product per step, backward by hand) for LSTMCell without projection, :func:`vmap_forward`
     for any other cell."""
     cell = template.cell
@@ -111,9 +111,9 @@ class LockstepBPTT:
     """Full BPTT, one update per batch; ``batched_forward`` runs all members at once:
     :func:`lockstep_forward` (the default: the fastest of the following that keeps members
     apart), :func:`vmap_forward` for any cell,
-    :func:`~lstmlab.training.population_lstm.stacked_lstm` for LSTMCell (batched matrix
+    :func:`~lstmlab.training._population_lstm.stacked_lstm` for LSTMCell (batched matrix
     products, backward by hand), or
-    :func:`~lstmlab.training.population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
+    :func:`~lstmlab.training._population_lstm.block_diagonal_lstm` for LSTMCell (fused kernel)."""
 
     batched_forward: BatchedForward = lockstep_forward
 
@@ -143,7 +143,7 @@ _KEEPS_MEMBERS_APART = (vmap_forward, stacked_lstm, lockstep_forward)
 class PopulationConfig:
     """``max_steps`` batches per member at most; ``optimizer`` and ``loss`` as for ``train``;
     ``algorithm`` (:class:`LockstepBPTT` or
-    :class:`~lstmlab.training.population_rtrl.LockstepRTRL`)."""
+    :class:`~lstmlab.training._population_rtrl.LockstepRTRL`)."""
 
     max_steps: int
     optimizer: SGD | Adam
@@ -198,7 +198,7 @@ def train_population(
 
     ``on_result`` is called the moment a member is final (stopped, diverged or out of steps),
     ``progress`` after every step. The members in training are a
-    :class:`~lstmlab.training.pool.MemberPool`, each with its parameters and optimizer state;
+    :class:`~lstmlab.training._pool.MemberPool`, each with its parameters and optimizer state;
     a final member leaves it, so a step computes only the members still training.
     """
     if not members:
