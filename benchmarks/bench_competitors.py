@@ -27,10 +27,10 @@ import time
 import torch
 
 from kernel_build import kernel_build
-from lstmlab.reproduce.cached_task import with_cached_encodings
-from lstmlab.reproduce.method_table import METHODS as TABLE
-from lstmlab.reproduce.registry import experiment
-from lstmlab.reproduce.trial_loop import train_trials
+from lstmlab.reproduce._cached_task import with_cached_encodings
+from lstmlab.reproduce._method_table import METHODS as TABLE
+from lstmlab.reproduce._registry import experiment
+from lstmlab.reproduce._trial_loop import train_trials
 
 METHODS = ("rtrl", "bptt", "elman", "chunker")
 

@@ -31,9 +31,10 @@ import time
 
 import torch
 
-from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings, network_config
-from lstmlab.reproduce.registry import experiment
-from lstmlab.tasks.batch import sample_each
+from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
+from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._registry import experiment
+from lstmlab.tasks._batch import sample_each
 from lstmlab.training._network1997 import Network1997, population_weights
 from lstmlab.training._online1997 import online_sequence
 

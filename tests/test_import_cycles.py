@@ -119,7 +119,7 @@ def test_the_walk_finds_a_cycle_through_a_package_init(tmp_path) -> None:
     (package / "reproduce" / "__init__.py").write_text("from lstmlab.reproduce import table\n")
     (package / "reproduce" / "table.py").write_text("import lstmlab.competitors\n")
     (package / "reproduce" / "criteria.py").write_text("")
-    (package / "competitors.py").write_text("from lstmlab.reproduce.criteria import x\n")
+    (package / "competitors.py").write_text("from lstmlab.reproduce._criteria import x\n")
     assert sorted(cycles(import_graph(package))) == [
         ["lstmlab.a", "lstmlab.b"], ["lstmlab.competitors", "lstmlab.reproduce",
                                      "lstmlab.reproduce.table"],

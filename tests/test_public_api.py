@@ -14,12 +14,6 @@ import lstmlab
 
 PACKAGE = Path(lstmlab.__file__).resolve().parent
 PACKAGES = sorted(path.parent for path in PACKAGE.rglob("__init__.py"))
-# modules that others were still editing when the rest went private (issue 18, item 5)
-NOT_YET_PRIVATE = {
-    "cells/_lstm1997.py", "layers/_min_rnn.py", "layers/_stack.py", "introspection/kernel.py",
-    "reports/_inspection.py", "tour/_model.py",
-}
-NOT_YET_PACKAGES = {"training", "tasks", "reproduce"}
 
 
 def package_name(folder: Path) -> str:
@@ -68,8 +62,6 @@ def test_init_only_re_exports_what_all_lists(folder: Path) -> None:
 
 @pytest.mark.parametrize("folder", [f for f in PACKAGES if f != PACKAGE], ids=package_name)
 def test_modules_inside_a_package_are_private(folder: Path) -> None:
-    if folder.name in NOT_YET_PACKAGES:
-        pytest.skip(f"lstmlab.{folder.name} goes private after the other helpers' merge")
     assert sorted(str(path.relative_to(PACKAGE)) for path in folder.glob("[!_]*.py")) == []
 
 

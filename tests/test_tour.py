@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from chromium import chromium_path, missing
 from lstmlab.cli import app
 from lstmlab.stats import Interval
-from lstmlab.tasks.pronouns import WORD_TO_ID, PronounData
+from lstmlab.tasks._pronouns import WORD_TO_ID, PronounData
 from lstmlab.tour import TourConfig, run_tour, summary
 from lstmlab.tour._causal import query_steps, subject_changed
 from lstmlab.tour._summary import fmt, interval, pct

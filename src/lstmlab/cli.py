@@ -275,7 +275,7 @@ def version() -> None:
 def _method_factories() -> dict[str, object]:
     """Method names on the command line -> the functions that build them (the one place where
     these names become objects)."""
-    from lstmlab.reproduce.method_table import METHODS
+    from lstmlab.reproduce._method_table import METHODS
 
     return METHODS
 
@@ -328,7 +328,7 @@ def reproduce(
                 import ray as _  # noqa: F401
             except ImportError:
                 fail("--ray: needs the package ray (pip install 'lstmlab[ray]')")
-            from lstmlab.reproduce.on_ray import OnRay, check_address
+            from lstmlab.reproduce._on_ray import OnRay, check_address
 
             if ray != "local":
                 check_address(ray)  # seconds, before any work: ray.init would wait for ever
@@ -361,7 +361,7 @@ def store_check(
     """Check every page and index of a trial store (SQLite's integrity_check, read-only).
     Prints the number of trials when it is intact; exit code 2 and the salvage command when it
     is damaged."""
-    from lstmlab.reproduce.store import check_store
+    from lstmlab.reproduce._store import check_store
 
     trials = check_store(path, thorough=True)
     console.print(f"{path}: intact (integrity_check ok), {trials} trials", highlight=False)
@@ -375,7 +375,7 @@ def store_salvage(
     """Copy every readable trial of a damaged store into a new one, and say how many were saved
     and lost. Put NEW in place of the damaged store and `reproduce` runs only the lost trials
     again."""
-    from lstmlab.reproduce.salvage import salvage
+    from lstmlab.reproduce import salvage
 
     report = salvage(path, new)
     at_least = "" if report.lost_is_exact else "at least "
@@ -440,7 +440,7 @@ def results(
 ) -> None:
     """Render RESULTS.md and results/summary.csv from the trials committed under
     results/trials/ (and results/template.md): the same files, byte for byte, on every run."""
-    from lstmlab.reproduce.results_report import TRIALS_DIR, export_store, write
+    from lstmlab.reproduce._results_report import TRIALS_DIR, export_store, write
 
     for store in export or ():
         added = export_store(store, root / TRIALS_DIR)

@@ -26,7 +26,7 @@ plain libm where libmvec is missing). ``LSTMLAB_NATIVE_ARCH=1`` (or, calling :fu
 directly, ``BuildOptions(native_arch=True)``) opts into ``-march=native`` with FP contraction,
 whose wider vectors also pick other libmvec variants: faster (BENCHMARKS.md), but the numbers
 then differ between CPUs in the last bits, so :func:`numerics_tag` becomes part of every stored
-trial's config hash (``lstmlab.reproduce.runner.trial_config_hash``).
+trial's config hash (``lstmlab.reproduce._runner.trial_config_hash``).
 
 Falling back. Without a compiler, on a system other than Linux, or when a build fails,
 :func:`load` returns None and the callers run their readable torch paths, after one logged

@@ -6,7 +6,7 @@ import torch
 
 from lstmlab.cells import LSTM1997Cell, LSTMCell
 from lstmlab.layers import unroll
-from lstmlab.tasks.continual_reber import ContinualEmbeddedReber
+from lstmlab.tasks import ContinualEmbeddedReber
 
 STEPS = 4000
 

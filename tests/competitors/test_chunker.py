@@ -6,11 +6,11 @@ import torch
 
 from lstmlab.competitors import Chunker, ChunkerConfig, ChunkerMethod
 from lstmlab.competitors._chunker import compress, surprises, unexpected_inputs
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.trial_loop import KeptSolution, train_trials
-from lstmlab.tasks.batch import concat
-from lstmlab.tasks.long_lags import NoiseFreeLongLag, VeryLongLag
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.reproduce import Experiment
+from lstmlab.reproduce._trial_loop import KeptSolution, train_trials
+from lstmlab.tasks import NoiseFreeLongLag, VeryLongLag
+from lstmlab.tasks._batch import concat
+from lstmlab.tasks._stopping import TestSetRule
 
 
 def one_hot(symbols, size=4):

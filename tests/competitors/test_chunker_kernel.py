@@ -6,9 +6,7 @@ import torch
 from kernels_required import needs_kernels
 from lstmlab.competitors import Chunker, ChunkerConfig
 from lstmlab.competitors import _chunker_kernel as chunker_kernel
-from lstmlab.tasks.batch import Batch
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
-from lstmlab.tasks.reber import EmbeddedReber
+from lstmlab.tasks import Batch, EmbeddedReber, NoiseFreeLongLag
 
 needs_kernel = needs_kernels(chunker_kernel.load, "chunker.c")
 

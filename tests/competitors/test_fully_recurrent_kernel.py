@@ -6,9 +6,7 @@ import torch
 from kernels_required import needs_kernels
 from lstmlab.competitors import WilliamsZipser, fully_recurrent_net
 from lstmlab.competitors import _fully_recurrent_kernel as kernels
-from lstmlab.tasks.batch import Batch
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
-from lstmlab.tasks.reber import EmbeddedReber
+from lstmlab.tasks import Batch, EmbeddedReber, NoiseFreeLongLag
 from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
 
 ALGORITHMS = {"rtrl": WilliamsZipser(online=True), "bptt": BPTT(), "elman": TruncatedBPTT(1)}

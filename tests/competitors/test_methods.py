@@ -10,17 +10,15 @@ from lstmlab.competitors import _methods as methods
 from lstmlab.competitors._fully_recurrent import SkipCell
 from lstmlab.competitors._methods import meets_rule, paper_settings
 from lstmlab.competitors._rcc import PhaseConfig
-from lstmlab.reproduce import ReproduceConfig, run
-from lstmlab.reproduce.criteria import Criterion
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.method_table import COMPETITORS, METHODS
-from lstmlab.tasks.adding import Adding
-from lstmlab.tasks.batch import fresh_batches
-from lstmlab.tasks.long_lags import SETUP_2A, NoiseFreeLongLag
-from lstmlab.tasks.multiplication import Multiplication
-from lstmlab.tasks.reber import SETUPS as REBER_SETUPS
-from lstmlab.tasks.reber import EmbeddedReber, encode
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.reproduce import Experiment, ReproduceConfig, run
+from lstmlab.reproduce._criteria import Criterion
+from lstmlab.reproduce._method_table import COMPETITORS, METHODS
+from lstmlab.tasks import Adding, EmbeddedReber, Multiplication, NoiseFreeLongLag
+from lstmlab.tasks._adding import SETUPS as REBER_SETUPS
+from lstmlab.tasks._batch import fresh_batches
+from lstmlab.tasks._long_lags import SETUP_2A
+from lstmlab.tasks._reber import encode
+from lstmlab.tasks._stopping import TestSetRule
 from lstmlab.training import BPTT, RTRL, TruncatedBPTT, sum_squared_error
 
 

@@ -5,8 +5,9 @@ row of a method on an experiment (the one the tables pair with the measured row)
 import pytest
 
 from lstmlab.competitors._methods import NetSettings, paper_settings
-from lstmlab.reproduce.method_table import COMPETITORS
-from lstmlab.reproduce.registry import REGISTRY, experiment
+from lstmlab.reproduce import REGISTRY
+from lstmlab.reproduce._method_table import COMPETITORS
+from lstmlab.reproduce._registry import experiment
 
 #: (experiment, method) -> (setting of the first published row, the net run for it)
 PAIRED = {

@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from lstmlab.competitors import WilliamsZipser, fully_recurrent_net
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
-from lstmlab.tasks.reber import EmbeddedReber
+from lstmlab.tasks import EmbeddedReber, NoiseFreeLongLag
 from lstmlab.training import RTRL, cross_entropy, sum_squared_error
 
 

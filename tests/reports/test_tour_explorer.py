@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from lstmlab.layers import LSTM
-from lstmlab.tasks.pronouns import VOCAB, PronounConfig, generate
+from lstmlab.tasks._pronouns import VOCAB, PronounConfig, generate
 from lstmlab.tour import TourConfig, run_tour, write_tour_report
 from lstmlab.tour._model import LanguageModel
 from lstmlab.tour._report import example_marks, explorer_model

@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 from lstmlab.cells import G2, H1
-from lstmlab.reproduce import Experiment, PublishedRow, ReproduceConfig, TrialResult, run
-from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask, fresh_batches
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.reproduce import Experiment, ReproduceConfig, TrialResult, run
+from lstmlab.tasks import Batch, BiasedUnits, Connectivity, PublishedRow, Setup1997
+from lstmlab.tasks._batch import final_abs_error, final_step_mask, fresh_batches
 
 
 def fake_outcome(seed: int) -> TrialResult:
@@ -94,7 +94,7 @@ if __name__ == "__main__":
 class BitTask:
     """Remember the sign of the first input for ``steps`` steps; target at the end only.
 
-    A cheap stand-in with the ``lstmlab.tasks.batch.Task`` interface, so the methods' tests
+    A cheap stand-in with the ``lstmlab.tasks._batch.Task`` interface, so the methods' tests
     run in seconds. ``rule`` is its stopping rule.
     """
 

@@ -4,10 +4,9 @@ import pytest
 import torch
 
 from lstmlab.competitors import fully_recurrent_net
-from lstmlab.reproduce.cached_task import CachedLongLag, DrawnPair, with_cached_encodings
-from lstmlab.reproduce.registry import experiment
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
-from lstmlab.tasks.reber import EmbeddedReber
+from lstmlab.reproduce._cached_task import CachedLongLag, DrawnPair, with_cached_encodings
+from lstmlab.reproduce._registry import experiment
+from lstmlab.tasks import EmbeddedReber, NoiseFreeLongLag
 
 
 def _assert_same(a, b):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lstmlab.reproduce.criteria import Criterion
-from lstmlab.tasks.batch import Batch, final_abs_error, final_step_mask
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.reproduce._criteria import Criterion
+from lstmlab.tasks import Batch
+from lstmlab.tasks._batch import final_abs_error, final_step_mask
+from lstmlab.tasks._stopping import TestSetRule
 
 
 class _Noise:
@@ -75,8 +76,8 @@ def test_a_met_rule_sees_the_whole_set():
 def test_the_criterions_window_decides_as_the_tensor_tracker_does_sequence_by_sequence():
     """Criterion keeps ST3's window in plain Python (``_Window``); WindowTracker, the tensor
     reference, must agree at every sequence, including the mean-error half at its boundary."""
-    from lstmlab.reproduce.criteria import _Window
-    from lstmlab.tasks.stopping import RecentWindowRule
+    from lstmlab.reproduce._criteria import _Window
+    from lstmlab.tasks._stopping import RecentWindowRule
 
     rule = RecentWindowRule("test", window=50, max_wrong=1, max_mean_error=0.01)
     reference, window = rule.tracker(1), _Window(rule)

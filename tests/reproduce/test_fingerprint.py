@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstmlab.reproduce.fingerprint import canonical, code_version, config_hash
+from lstmlab.reproduce._fingerprint import canonical, code_version, config_hash
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def test_the_committed_lstm1997_keys_still_spell_their_set_up_and_network_the_sa
     two-field Squash; today's ``Squash`` must keep those texts, or the stored trials orphan."""
     import csv
 
-    from lstmlab.reproduce.lstm1997 import network_config
-    from lstmlab.reproduce.registry import experiment
+    from lstmlab.reproduce._lstm1997 import network_config
+    from lstmlab.reproduce._registry import experiment
 
     with (ROOT / "results" / "trials" / "configs.csv").open(newline="") as handle:
         described = [row["description"] for row in csv.DictReader(handle)]
@@ -93,7 +93,7 @@ def test_a_squash_of_our_own_is_not_spelled_as_one_of_the_papers():
     import dataclasses
 
     from lstmlab.cells import G2, Squash
-    from lstmlab.reproduce.registry import experiment
+    from lstmlab.reproduce._registry import experiment
 
     setup = experiment("1").setup
     assert "g=lstmlab.tasks.setup.g2" in canonical(setup)

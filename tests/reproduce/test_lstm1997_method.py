@@ -13,12 +13,13 @@ import torch
 from reproduce_fakes import BIT_SETUP, bit_experiment
 
 from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
-from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, network_config
-from lstmlab.reproduce.method import torch_threads
-from lstmlab.tasks.long_lags import SETUP_2A
-from lstmlab.tasks.reber import SETUPS
-from lstmlab.tasks.setup import weight_count
-from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._method import torch_threads
+from lstmlab.reproduce._trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
+from lstmlab.tasks._adding import SETUPS
+from lstmlab.tasks._long_lags import SETUP_2A
+from lstmlab.tasks._setup import weight_count
+from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
 from lstmlab.training._network1997 import Network1997
 from lstmlab.training._network1997_table10 import EXPERIMENT_1_3X2, experiment_2ab
 from lstmlab.training._online1997 import online_sequence
@@ -106,8 +107,8 @@ def test_checks_by_the_kernel_equal_the_torch_forward(name):
     """Stopping and test sets are judged from the C loop's outputs (no learning) by default:
     the reference is the torch forward of the same weights, at every real step (after a
     sequence's end the kernel computes nothing and gives 0), and the verdicts are the same."""
-    from lstmlab.reproduce.lstm1997 import _evaluate, network_config
-    from lstmlab.reproduce.registry import experiment
+    from lstmlab.reproduce._lstm1997 import _evaluate, network_config
+    from lstmlab.reproduce._registry import experiment
     from lstmlab.training._network1997 import Network1997, population_weights
 
     exp = experiment(name)

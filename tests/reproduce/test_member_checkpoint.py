@@ -23,16 +23,21 @@ import pytest
 import torch
 from reproduce_fakes import bit_experiment
 
-from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings, ReproduceConfig, TrialStore, run
-from lstmlab.reproduce.criteria import Criterion
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
-from lstmlab.reproduce.registry import experiment as registered
-from lstmlab.reproduce.runner import CHECKPOINT_DIR, STORE_NAME
-from lstmlab.reproduce.sequential1997 import PlateauTracker
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
-from lstmlab.tasks.setup import ErrorPlateau
-from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+from lstmlab.reproduce import (
+    Experiment,
+    Lstm1997Method,
+    Lstm1997Settings,
+    ReproduceConfig,
+    TrialStore,
+    run,
+)
+from lstmlab.reproduce._criteria import Criterion
+from lstmlab.reproduce._member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
+from lstmlab.reproduce._registry import experiment as registered
+from lstmlab.reproduce._runner import CHECKPOINT_DIR, STORE_NAME
+from lstmlab.reproduce._sequential1997 import PlateauTracker
+from lstmlab.tasks import ErrorPlateau, NoiseFreeLongLag
+from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
 
 
 class Interrupted(Exception):
@@ -191,7 +196,7 @@ class _ShortTest:
         return getattr(self._task, name)
 
     def test_batches(self, generator, batch_size=256):
-        from lstmlab.tasks.batch import fresh_batches
+        from lstmlab.tasks._batch import fresh_batches
 
         return fresh_batches(self._task.sample, self.test_size, generator, batch_size)
 
@@ -228,7 +233,7 @@ def test_unusable_checkpoints_are_set_aside_with_a_warning(tmp_path, caplog):
         return {0, 1}
 
     rule = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
-    with caplog.at_level(logging.WARNING, logger="lstmlab.reproduce.member_checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="lstmlab.reproduce._member_checkpoint"):
         _interrupt_and_resume(tmp_path, bit_experiment(rule, trials=2), trials=2, budget=200,
                               steps=15, stop_at=60, spoil=spoil)
     warnings = [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]

@@ -7,10 +7,10 @@ import torch
 from reproduce_fakes import bit_experiment
 
 from lstmlab.reproduce import ModernMethod, ModernSettings
-from lstmlab.reproduce.lstm1997 import TEST_SEED_OFFSET
-from lstmlab.reproduce.method import torch_threads
-from lstmlab.reproduce.modern import ModernNet
-from lstmlab.tasks.stopping import RecentWindowRule
+from lstmlab.reproduce._method import torch_threads
+from lstmlab.reproduce._modern import ModernNet
+from lstmlab.reproduce._trial_loop import TEST_SEED_OFFSET
+from lstmlab.tasks._stopping import RecentWindowRule
 
 RULE = RecentWindowRule("ST3", window=20, max_mean_error=0.2)
 SETTINGS = ModernSettings(hidden_size=8, batch_size=8, learning_rate=1e-2)

@@ -14,9 +14,9 @@ from cli_cases import assert_user_error
 from lstmlab.competitors import GuessMethod
 from lstmlab.errors import UserError
 from lstmlab.reproduce import ReproduceConfig, run
-from lstmlab.reproduce.on_ray import OnRay, RayAddressError
-from lstmlab.reproduce.registry import experiment
-from lstmlab.reproduce.runner import trial_config_hash
+from lstmlab.reproduce._on_ray import OnRay, RayAddressError
+from lstmlab.reproduce._registry import experiment
+from lstmlab.reproduce._runner import trial_config_hash
 
 pytest.importorskip("ray")
 
@@ -81,7 +81,7 @@ def test_reproduce_with_an_unreachable_ray_is_one_line_before_any_work(tmp_path)
 
 LISTENER_THAT_IS_NOT_RAY = """
 import socket, sys, threading, time
-from lstmlab.reproduce import on_ray
+from lstmlab.reproduce import _on_ray as on_ray
 
 server = socket.socket()
 server.bind(("127.0.0.1", 0))
@@ -117,8 +117,8 @@ import sys, tempfile
 from pathlib import Path
 from lstmlab.competitors._methods import GuessMethod
 from lstmlab.reproduce import ReproduceConfig, run
-from lstmlab.reproduce.on_ray import OnRay
-from lstmlab.reproduce.registry import experiment
+from lstmlab.reproduce._on_ray import OnRay
+from lstmlab.reproduce._registry import experiment
 results = run(ReproduceConfig((experiment("3a"),), (OnRay(GuessMethod(), address=sys.argv[1]),),
                               trials=3, budget=40, out=Path(sys.argv[2]), write_tables=False))
 for r in results.experiments[0].methods[0].results:

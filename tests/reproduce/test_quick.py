@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lstmlab.reproduce import REGISTRY, TrialStore, run
-from lstmlab.reproduce.method_table import build_config
-from lstmlab.reproduce.runner import STORE_NAME
+from lstmlab.reproduce._method_table import build_config
+from lstmlab.reproduce._runner import STORE_NAME
 
 
 def _quick(names, tmp_path):

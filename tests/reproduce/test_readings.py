@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from lstmlab.cells import G2, IDENTITY, LOGISTIC
-from lstmlab.reproduce.lstm1997 import Lstm1997Method, network_config
-from lstmlab.reproduce.readings import READINGS
-from lstmlab.reproduce.registry import experiment
-from lstmlab.reproduce.runner import trial_config_hash
-from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
+from lstmlab.reproduce import Lstm1997Method
+from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._readings import READINGS
+from lstmlab.reproduce._registry import experiment
+from lstmlab.reproduce._runner import trial_config_hash
+from lstmlab.tasks import BiasedUnits, Setup1997
+from lstmlab.tasks._setup import weight_count
 from lstmlab.training._network1997 import Network1997
 
 

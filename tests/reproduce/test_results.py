@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lstmlab.cli import app
-from lstmlab.reproduce.method import TrialResult
-from lstmlab.reproduce.results_report import (
+from lstmlab.reproduce import TrialResult, TrialStore
+from lstmlab.reproduce._results_report import (
     RESULTS_MD,
     SUMMARY,
     TEMPLATE,
@@ -23,9 +23,8 @@ from lstmlab.reproduce.results_report import (
     render,
     verdict,
 )
-from lstmlab.reproduce.store import TrialStore
 from lstmlab.stats import bootstrap_mean_interval, wilson_interval
-from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks import PublishedRow
 
 ROOT = Path(__file__).resolve().parents[2]
 

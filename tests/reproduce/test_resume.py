@@ -18,7 +18,7 @@ from pathlib import Path
 from reproduce_fakes import main as run_fakes
 
 from lstmlab.reproduce import TrialStore
-from lstmlab.reproduce.runner import STORE_NAME
+from lstmlab.reproduce._runner import STORE_NAME
 
 SCRIPT = Path(__file__).with_name("reproduce_fakes.py")
 TRIALS = 16  # two fake experiments of 8 trials

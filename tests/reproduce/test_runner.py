@@ -6,7 +6,7 @@ import pytest
 from reproduce_fakes import FakeMethod, FakeSetup, fake_experiment, fake_outcome
 
 from lstmlab.reproduce import ReproduceConfig, TrialStore, run
-from lstmlab.reproduce.runner import STORE_NAME, trial_config_hash
+from lstmlab.reproduce._runner import STORE_NAME, trial_config_hash
 
 
 def test_stores_every_trial_with_the_methods_numbers(tmp_path):

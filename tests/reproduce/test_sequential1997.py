@@ -15,14 +15,14 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, network_config
-from lstmlab.reproduce.method import torch_threads
-from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
-from lstmlab.tasks.long_lags import SETUP_2A, SETUP_2B, NoiseFreeLongLag
-from lstmlab.tasks.setup import Connectivity, ErrorPlateau
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.reproduce import Experiment, Lstm1997Method, Lstm1997Settings
+from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._method import torch_threads
+from lstmlab.reproduce._sequential1997 import PlateauTracker, phase_one_mask, without_cells
+from lstmlab.reproduce._trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
+from lstmlab.tasks import Connectivity, ErrorPlateau, NoiseFreeLongLag
+from lstmlab.tasks._long_lags import SETUP_2A, SETUP_2B
+from lstmlab.tasks._stopping import TestSetRule
 from lstmlab.training._network1997 import (
     Network1997,
     map_weights,
@@ -170,7 +170,7 @@ def test_method_trains_without_then_with_the_cell(caplog):
     experiment = Experiment(name="2a", title="2a, p = 5", make_task=lambda seed: _ShortLag(),
                             setup=_ShortLag().setup, published=(), trials=3, budget=BUDGET)
     method = Lstm1997Method(Lstm1997Settings(population=2, curve_every=50))
-    with caplog.at_level(logging.INFO, logger="lstmlab.reproduce.lstm1997"):
+    with caplog.at_level(logging.INFO, logger="lstmlab.reproduce._lstm1997"):
         results = list(method.run_trials(experiment, [0, 1, 2], BUDGET, lambda n, e: None))
     switched = {int(r.getMessage().split()[1][:-1]): int(r.getMessage().split()[-2])
                 for r in caplog.records if "memory cell added" in r.getMessage()}

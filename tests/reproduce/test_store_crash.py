@@ -19,8 +19,8 @@ import pytest
 from reproduce_fakes import main as run_fakes
 from test_resume import TRIALS, _count, _rows, _start
 
-from lstmlab.reproduce.runner import STORE_NAME
-from lstmlab.reproduce.store import check_store
+from lstmlab.reproduce._runner import STORE_NAME
+from lstmlab.reproduce._store import check_store
 
 
 @pytest.mark.slow

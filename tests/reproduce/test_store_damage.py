@@ -25,9 +25,8 @@ from store_damage import (
 )
 
 from cli_cases import assert_user_error, run_cli
-from lstmlab.reproduce import TrialStore
-from lstmlab.reproduce.salvage import salvage
-from lstmlab.reproduce.store import StoreError, check_store
+from lstmlab.reproduce import TrialStore, salvage
+from lstmlab.reproduce._store import StoreError, check_store
 
 
 def _digest(path) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from lstmlab.native import numerics_tag
-from lstmlab.reproduce.lstm1997 import Lstm1997Method, Lstm1997Settings
-from lstmlab.reproduce.registry import experiment
+from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
+from lstmlab.reproduce._registry import experiment
 
 STORE = Path(__file__).resolve().parents[2] / "results" / "trials" / "1.csv"
 RUN = "fdfb2d05bd3a090c"  # the config hash of that run's rows

@@ -8,15 +8,8 @@ import re
 from reproduce_fakes import FakeMethod, fake_experiment, fake_outcome
 from rich.console import Console
 
-from lstmlab.reproduce import (
-    ReproduceConfig,
-    html_report,
-    markdown_report,
-    markdown_table,
-    rich_table,
-    run,
-)
-from lstmlab.reproduce.tables import table_rows
+from lstmlab.reproduce import ReproduceConfig, html_report, markdown_report, run
+from lstmlab.reproduce._tables import markdown_table, rich_table, table_rows
 
 
 def _results(tmp_path, methods=None):
@@ -72,7 +65,7 @@ def test_rich_table_renders_both_column_groups(tmp_path):
 
 
 def test_progress_bar_shows_trials_done_per_pair(tmp_path):
-    from lstmlab.reproduce.progress import progress_bar
+    from lstmlab.reproduce import progress_bar
 
     console = Console(width=160, record=True, force_terminal=False)
     with progress_bar(console) as report:

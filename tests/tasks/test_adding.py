@@ -4,9 +4,9 @@ import pytest
 import torch
 from scipy import stats
 
-from lstmlab.tasks.adding import BASELINE_MSE, Adding, AddingModern
-from lstmlab.tasks.multiplication import Multiplication
-from lstmlab.tasks.stopping import st3
+from lstmlab.tasks import Adding, AddingModern, Multiplication
+from lstmlab.tasks._adding import BASELINE_MSE
+from lstmlab.tasks._stopping import st3
 
 
 def marked(batch, b):
@@ -139,8 +139,8 @@ def _bits(tensor):
 
 @pytest.mark.parametrize("T", [22, 100, 1000])
 def test_sample_each_equals_one_sample_per_generator_bit_for_bit(T):
-    from lstmlab.tasks.batch import concat, sample_each
-    from lstmlab.tasks.multiplication import Multiplication
+    from lstmlab.tasks import Multiplication
+    from lstmlab.tasks._batch import concat, sample_each
 
     for task in (Adding(T), Multiplication(T)):
         seeds = [3, 0, 17, 5, 11, 2, 8]

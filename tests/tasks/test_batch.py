@@ -14,12 +14,11 @@ from lstmlab.tasks import (
     NoiseFreeLongLag,
     Task,
     TemporalOrder,
-    TestSetRule,
     TwoSequence,
     VeryLongLag,
-    concat,
-    squared_error,
 )
+from lstmlab.tasks._batch import concat, squared_error
+from lstmlab.tasks._stopping import TestSetRule
 
 TASKS = [
     EmbeddedReber(train_size=16, test_size=16),
@@ -109,9 +108,7 @@ def test_test_and_stopping_sets_have_the_papers_sizes():
 def test_concat_of_single_sequences_equals_padding_each_and_joining():
     """concat's fast path (one pad_sequence per field for one-sequence batches) against the
     definition written out: pad every batch with zeros to the longest, then cat along B."""
-    from lstmlab.tasks.long_lags import VeryLongLag
-    from lstmlab.tasks.reber import EmbeddedReber
-    from lstmlab.tasks.temporal_order import TemporalOrder
+    from lstmlab.tasks import EmbeddedReber, TemporalOrder, VeryLongLag
 
     for task in (EmbeddedReber("1-5", 0), TemporalOrder("6a"), VeryLongLag(q=50, p=50)):
         parts = [task.sample(1, torch.Generator().manual_seed(seed)) for seed in range(7)]

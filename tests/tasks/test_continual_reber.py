@@ -4,9 +4,9 @@ import re
 
 import torch
 
-from lstmlab.tasks.continual_reber import ContinualEmbeddedReber
-from lstmlab.tasks.reber import SYMBOLS, encode
-from lstmlab.tasks.setup import weight_count
+from lstmlab.tasks import ContinualEmbeddedReber
+from lstmlab.tasks._reber import SYMBOLS, encode
+from lstmlab.tasks._setup import weight_count
 
 # The embedded Reber grammar written out by hand (see test_reber.py for the derivation).
 _A5 = r"(?:PXT*V)*(?:PS|V)E"

@@ -6,8 +6,9 @@ import numpy as np
 import torch
 from scipy import stats
 
-from lstmlab.tasks.batch import mean_cross_entropy
-from lstmlab.tasks.copy_memory import CopyMemory, memoryless_cross_entropy
+from lstmlab.tasks import CopyMemory
+from lstmlab.tasks._batch import mean_cross_entropy
+from lstmlab.tasks._copy_memory import memoryless_cross_entropy
 
 
 def reference_layout(seq, T):

@@ -4,8 +4,9 @@ import pytest
 import torch
 from scipy import stats
 
-from lstmlab.tasks.long_lags import TABLE_3, NoiseFreeLongLag, VeryLongLag, setup_2c
-from lstmlab.tasks.setup import weight_count
+from lstmlab.tasks import NoiseFreeLongLag, VeryLongLag
+from lstmlab.tasks._long_lags import TABLE_3, setup_2c
+from lstmlab.tasks._setup import weight_count
 
 
 def symbols(batch):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstmlab.tasks.pronouns import VOCAB, PronounConfig, generate
+from lstmlab.tasks._pronouns import VOCAB, PronounConfig, generate
 
 # The test's own lexicon: every gendered word a sentence may contain.
 GENDER = {

@@ -2,17 +2,16 @@
 
 import pytest
 
-from lstmlab.tasks import (
-    adding,
-    continual_reber,
-    copy_memory,
-    long_lags,
-    multiplication,
-    reber,
-    temporal_order,
-    two_sequence,
-)
-from lstmlab.tasks.published import PublishedRow, rows_for
+from lstmlab.tasks import PublishedRow
+from lstmlab.tasks import _adding as adding
+from lstmlab.tasks import _continual_reber as continual_reber
+from lstmlab.tasks import _copy_memory as copy_memory
+from lstmlab.tasks import _long_lags as long_lags
+from lstmlab.tasks import _multiplication as multiplication
+from lstmlab.tasks import _reber as reber
+from lstmlab.tasks import _temporal_order as temporal_order
+from lstmlab.tasks import _two_sequence as two_sequence
+from lstmlab.tasks._published import rows_for
 
 MODULES = (reber, long_lags, two_sequence, adding, multiplication, temporal_order,
            continual_reber)

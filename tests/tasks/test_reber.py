@@ -7,8 +7,9 @@ import pytest
 import torch
 from scipy import stats
 
-from lstmlab.tasks.batch import concat
-from lstmlab.tasks.reber import SYMBOLS, EmbeddedReber, encode
+from lstmlab.tasks import EmbeddedReber
+from lstmlab.tasks._batch import concat
+from lstmlab.tasks._reber import SYMBOLS, encode
 
 # The embedded Reber grammar as a regular expression, derived by hand from the graph
 # (Cleeremans et al. 1989): from state 5 the rest is (P X T* V)* (P S | V) E, from 4 it is

@@ -3,9 +3,15 @@
 import pytest
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks import adding, long_lags, multiplication, reber, temporal_order, two_sequence
-from lstmlab.tasks.continual_reber import SETUP as CERG_SETUP
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997, weight_count
+from lstmlab.tasks import BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks import _adding as adding
+from lstmlab.tasks import _long_lags as long_lags
+from lstmlab.tasks import _multiplication as multiplication
+from lstmlab.tasks import _reber as reber
+from lstmlab.tasks import _temporal_order as temporal_order
+from lstmlab.tasks import _two_sequence as two_sequence
+from lstmlab.tasks._adding import SETUP as CERG_SETUP
+from lstmlab.tasks._setup import weight_count
 
 ALL_SETUPS = (*reber.SETUPS.values(), long_lags.SETUP_2A, long_lags.SETUP_2B,
               *(long_lags.setup_2c(q, p) for q, p, _ in long_lags.TABLE_3),

@@ -4,7 +4,8 @@ import pytest
 import torch
 from scipy import stats
 
-from lstmlab.tasks.temporal_order import SYMBOLS, TemporalOrder
+from lstmlab.tasks import TemporalOrder
+from lstmlab.tasks._reber import SYMBOLS
 
 # The paper's class rules, written out: relevant symbols (in order) -> class name.
 RULES = {
@@ -82,7 +83,7 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("variant", ["6a", "6b"])
 def test_sample_each_equals_one_sample_per_generator_bit_for_bit(variant):
-    from lstmlab.tasks.batch import concat, sample_each
+    from lstmlab.tasks._batch import concat, sample_each
 
     task = TemporalOrder(variant)
     seeds = [4, 0, 9, 13, 1, 7]

@@ -6,7 +6,8 @@ import pytest
 import torch
 from scipy import stats
 
-from lstmlab.tasks.two_sequence import SETUPS, TwoSequence
+from lstmlab.tasks import TwoSequence
+from lstmlab.tasks._adding import SETUPS
 
 
 def draw(variant, n=4000, T=50, N=3, seed=0):

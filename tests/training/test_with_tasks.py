@@ -8,8 +8,8 @@ from torch import nn
 from torch.testing import assert_close
 
 from lstmlab.cells import LSTM1997Cell
-from lstmlab.tasks.batch import squared_error
-from lstmlab.tasks.reber import EmbeddedReber
+from lstmlab.tasks import EmbeddedReber
+from lstmlab.tasks._batch import squared_error
 from lstmlab.training import (
     RTRL,
     SGD,

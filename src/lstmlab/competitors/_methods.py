@@ -1,7 +1,7 @@
 """The 1997 paper's competitors as methods of ``lstmlab reproduce``.
 
 Each method trains one network per seed on an experiment's task and is judged by the same
-stopping rule and success criterion as the LSTM (``lstmlab.reproduce.criteria``), with the same
+stopping rule and success criterion as the LSTM (``lstmlab.reproduce._criteria``), with the same
 seed offsets for the stopping and test sets, so the tables compare like with like:
 
 - ``rtrl``: a fully recurrent net trained online by exact RTRL, weights updated at every step
@@ -43,21 +43,22 @@ from lstmlab.competitors._fully_recurrent_kernel import kernel_kind, train_seque
 from lstmlab.competitors._guess import guess
 from lstmlab.competitors._rcc import RCCConfig, train_rcc
 from lstmlab.competitors._williams_zipser import WilliamsZipser
-from lstmlab.reproduce.cached_task import with_cached_encodings
-from lstmlab.reproduce.criteria import Criterion
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce.trial_loop import (
+from lstmlab.reproduce import Experiment, TrialProgress, TrialResult
+from lstmlab.reproduce._cached_task import with_cached_encodings
+from lstmlab.reproduce._criteria import Criterion
+from lstmlab.reproduce._method import torch_threads
+from lstmlab.reproduce._results_report import Trial
+from lstmlab.reproduce._trial_loop import (
     CHECK_SEED_OFFSET,
     KEEP,
     TEST_SEED_OFFSET,
     KeptSolution,
     Learner,
-    Trial,
     train_trials,
 )
-from lstmlab.tasks.batch import Batch, Task, fresh_batches
-from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+from lstmlab.tasks import Batch, Task
+from lstmlab.tasks._batch import fresh_batches
+from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
 from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
 
 
@@ -201,7 +202,7 @@ def elman_method() -> GradientNetMethod:
 @dataclass(frozen=True)
 class ChunkerMethod:
     """The history compressor, trained online one sequence at a time, judged by a solution
-    kept (:class:`~lstmlab.reproduce.trial_loop.KeptSolution`): the stopping rule met at a
+    kept (:class:`~lstmlab.reproduce._trial_loop.KeptSolution`): the stopping rule met at a
     check and kept for the next ``keep`` training sequences while learning goes on; its
     sequences to success are those to the check where the kept solution was reached.
 

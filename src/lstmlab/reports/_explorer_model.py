@@ -12,7 +12,7 @@ I input width, H hidden):
 Tokenizers (``tokenize``; the page's ``tokenize`` is the same rule), chosen by ``tokenizer``:
 ``"words"`` (the default): lower-case, '.' and ',' become tokens of their own, then split on
 ASCII whitespace (space, tab, newline, CR, FF, VT); this reproduces the tour corpus's tokens
-(``lstmlab.tasks.pronouns`` writes lower-case words and a separate '.'). ``"whitespace"``: split
+(``lstmlab.tasks._pronouns`` writes lower-case words and a separate '.'). ``"whitespace"``: split
 on ASCII whitespace only, case and punctuation kept (``lstmlab inspect --text``'s tokens).
 
 Unknown words: if ``unknown`` names a vocabulary entry (e.g. ``"<unk>"``) they

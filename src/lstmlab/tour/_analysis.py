@@ -23,7 +23,7 @@ from lstmlab.introspection import (
     trace,
 )
 from lstmlab.introspection._trace import step_mask
-from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
+from lstmlab.tasks._pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour._model import LanguageModel
 
 # Subject-to-pronoun distance buckets (inclusive bounds, in tokens).

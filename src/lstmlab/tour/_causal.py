@@ -27,7 +27,7 @@ from torch import Tensor
 
 from lstmlab.introspection import Clamp, LayerTrace, Trace, gate_terms, patched_run
 from lstmlab.introspection._trace import step_mask
-from lstmlab.tasks.pronouns import VOCAB, WORD_TO_ID, PronounData
+from lstmlab.tasks._pronouns import VOCAB, WORD_TO_ID, PronounData
 from lstmlab.tour._analysis import BUCKETS
 from lstmlab.tour._model import LanguageModel
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from lstmlab.tasks.pronouns import PronounData
+from lstmlab.tasks._pronouns import PronounData
 from lstmlab.training import Adam, TrainConfig
 from lstmlab.training._algorithm import StepOutcome
 from lstmlab.training._losses import Loss

@@ -18,7 +18,7 @@ from lstmlab.reports import (
     write_report,
 )
 from lstmlab.reports._explorer import ROWS
-from lstmlab.tasks.pronouns import VOCAB
+from lstmlab.tasks._pronouns import VOCAB
 from lstmlab.tour._analysis import GATE_NAMES
 from lstmlab.tour._plots import interval_bars, interval_lines
 from lstmlab.tour._run import TourResult

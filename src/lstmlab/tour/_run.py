@@ -20,7 +20,7 @@ import torch
 
 from lstmlab.introspection import LayerTrace
 from lstmlab.layers import LSTM, RNN
-from lstmlab.tasks.pronouns import VOCAB, PronounConfig, PronounData, generate
+from lstmlab.tasks._pronouns import VOCAB, PronounConfig, PronounData, generate
 from lstmlab.tour._analysis import (
     GateMeasures,
     ModelMeasures,

@@ -11,7 +11,7 @@ step, so the net predicts from the input it has just seen)::
 
 ``weight_io`` is the input-to-output connection of exps 2a/2b (Table 10 connectivity "B");
 ``bias_o`` is the output bias of Table 10's "all" (exps 4-6). ``num_weights`` counts what the
-paper counts (Table 10 column w; ``lstmlab.tasks.setup.weight_count`` spells out the sum).
+paper counts (Table 10 column w; ``lstmlab.tasks._setup.weight_count`` spells out the sum).
 """
 
 from __future__ import annotations

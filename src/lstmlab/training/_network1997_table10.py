@@ -1,7 +1,7 @@
 """The networks of [H97] Table 10 (Hochreiter & Schmidhuber 1997, §5.7) as ``Network1997Config``.
 
 Each reproduces the table's weight count w exactly (checked in the tests; the arithmetic is
-``lstmlab.tasks.setup.weight_count``). Columns used: b blocks, s block size, in/out
+``lstmlab.tasks._setup.weight_count``). Columns used: b blocks, s block size, in/out
 units, c connectivity (F: outputs from cells only, cells and gates from inputs + cells + gates;
 B for 2a/2b: every layer from all layers below, no recurrence into the cell), ogb/igb initial
 gate biases (None = "r", random in [-0.1, 0.1]: the init interval of every row with an "r"

@@ -39,9 +39,9 @@ from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
 if TYPE_CHECKING:
-    from lstmlab.tasks.published import PublishedRow
-    from lstmlab.tasks.setup import ModernSetup, Setup1997
-    from lstmlab.tasks.stopping import StoppingRule
+    from lstmlab.tasks._published import PublishedRow
+    from lstmlab.tasks._setup import ModernSetup, Setup1997
+    from lstmlab.tasks._stopping import StoppingRule
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ class Task(Protocol):
     setting, ``stopping`` the paper's stopping rules in the order the paper reports them (e.g.
     ST1 then ST2; empty where the paper trains for a fixed budget). ``test_batches`` yields the
     paper's post-training test set (``test_size`` sequences) and ``stopping_batches`` the set a
-    :class:`~lstmlab.tasks.stopping.TestSetRule` is checked on, both in chunks of at most
+    :class:`~lstmlab.tasks._stopping.TestSetRule` is checked on, both in chunks of at most
     ``batch_size`` sequences.
     """
 

@@ -4,7 +4,7 @@ Hochreiter & Schmidhuber 1997, §5.5: "Like the task in Section 5.4, except that
 component of each pair is a real value randomly chosen from the interval [0, 1]. In the rare
 case where the first pair of the input sequence gets marked, we set X1 to 1.0. The target at
 sequence end is the product X1 x X2." The pairs, markers and lengths are those of
-:mod:`lstmlab.tasks.adding` (same readings). Correct: absolute error at the end below 0.04.
+:mod:`lstmlab.tasks._adding` (same readings). Correct: absolute error at the end below 0.04.
 
 Stopping (§5.5): "We test performance twice: as soon as less than n_seq of the 2000 most recent
 training sequences lead to absolute errors exceeding 0.04, where n_seq = 140, and n_seq = 13",
@@ -20,10 +20,10 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from lstmlab.tasks.adding import marked_pairs_batch, marked_pairs_each, pairs_setup
-from lstmlab.tasks.batch import Batch, final_abs_error, fresh_batches
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.stopping import RecentWindowRule
+from lstmlab.tasks._adding import marked_pairs_batch, marked_pairs_each, pairs_setup
+from lstmlab.tasks._batch import Batch, final_abs_error, fresh_batches
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._stopping import RecentWindowRule
 
 SETUP = pairs_setup("5", 0.1, None)
 PUBLISHED = (

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
-from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce.trial_loop import Learner, train_trials
-from lstmlab.tasks.batch import Batch, Task
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
+from lstmlab.reproduce._method import TrialProgress, TrialResult, torch_threads
+from lstmlab.reproduce._trial_loop import Learner, train_trials
+from lstmlab.tasks import Batch, Task
 from lstmlab.training import BPTT, sum_squared_error
 
 
@@ -97,7 +97,7 @@ class ModernMethod:
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a's 10,000-sequence checks judge its two distinct sequences (as lstm1997 does).
-        from lstmlab.reproduce.cached_task import with_cached_encodings
+        from lstmlab.reproduce._cached_task import with_cached_encodings
 
         experiment = with_cached_encodings(experiment)
         with torch_threads(self.settings.threads):

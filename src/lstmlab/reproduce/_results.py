@@ -1,13 +1,13 @@
 """The results of a reproduction run, apart from the runner that makes them and the tables
-that render them (``lstmlab.reproduce.tables``, ``lstmlab.reproduce.html``)."""
+that render them (``lstmlab.reproduce._tables``, ``lstmlab.reproduce._html``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.method import TrialResult
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._method import TrialResult
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from lstmlab.competitors import (
     elman_method,
     rtrl_method,
 )
-from lstmlab.reproduce.lstm1997 import Lstm1997Method
-from lstmlab.reproduce.method import Method
-from lstmlab.reproduce.modern import ModernMethod
-from lstmlab.reproduce.registry import experiments
-from lstmlab.reproduce.runner import ReproduceConfig
+from lstmlab.reproduce._lstm1997 import Lstm1997Method
+from lstmlab.reproduce._method import Method
+from lstmlab.reproduce._modern import ModernMethod
+from lstmlab.reproduce._registry import experiments
+from lstmlab.reproduce._runner import ReproduceConfig
 
 #: The competitors of [H97] among ``METHODS``.
 COMPETITORS = ("rtrl", "bptt", "elman", "rcc", "chunker", "guess")

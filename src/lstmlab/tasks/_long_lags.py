@@ -27,7 +27,7 @@ Set-ups ([H97] §5.2, Table 10): 2a/2b replace the RTRL net's one hidden unit by
 cell with an input gate and no output gate, g logistic, h identity, no biases, "B" wiring, and
 "memory cell and input gate are added once the error has stopped decreasing": a sequential
 construction, ``Setup1997.add_cells_after`` (the paper gives no rule for "stopped decreasing";
-ours is :class:`~lstmlab.tasks.setup.ErrorPlateau`, ``PLATEAU_2AB`` below).
+ours is :class:`~lstmlab.tasks._setup.ErrorPlateau`, ``PLATEAU_2AB`` below).
 2c: 2 blocks of size 1, no biases, learning rate 0.01.
 
 Choices and readings, with the paper's text:
@@ -52,7 +52,7 @@ from torch import Tensor
 from torch.nn.functional import one_hot
 
 from lstmlab.cells import G2, H1, IDENTITY, LOGISTIC
-from lstmlab.tasks.batch import (
+from lstmlab.tasks._batch import (
     Batch,
     check_outputs,
     final_abs_error,
@@ -60,14 +60,14 @@ from lstmlab.tasks.batch import (
     fresh_batches,
     valid_step_mask,
 )
-from lstmlab.tasks.published import PublishedRow, rows_for
-from lstmlab.tasks.setup import (
+from lstmlab.tasks._published import PublishedRow, rows_for
+from lstmlab.tasks._setup import (
     BiasedUnits,
     Connectivity,
     ErrorPlateau,
     Setup1997,
 )
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.tasks._stopping import TestSetRule
 
 _BUDGET = 5_000_000  # "training is stopped after 5 million sequence presentations" (§5.2)
 #: Our reading of "once the error has stopped decreasing" (§5.2) for 2a/2b.

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.tasks.published import PublishedRow
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.tasks import PublishedRow
 
 
 def _matching_first(rows: tuple[PublishedRow, ...], setting: str) -> tuple[PublishedRow, ...]:
@@ -27,7 +27,7 @@ def _matching_first(rows: tuple[PublishedRow, ...], setting: str) -> tuple[Publi
 
 
 def _experiment_1() -> Experiment:
-    from lstmlab.tasks import reber
+    from lstmlab.tasks import _reber as reber
 
     return Experiment(
         name="1", title="embedded Reber grammar, 3 blocks x 2 cells, lr 0.5 (Table 10 row 1-5)",
@@ -37,7 +37,7 @@ def _experiment_1() -> Experiment:
 
 
 def _experiment_2a() -> Experiment:
-    from lstmlab.tasks import long_lags
+    from lstmlab.tasks import _long_lags as long_lags
 
     rows = tuple(row for row in long_lags.PUBLISHED if row.setting.startswith("2a"))
     return Experiment(
@@ -48,7 +48,7 @@ def _experiment_2a() -> Experiment:
 
 
 def _experiment_2b() -> Experiment:
-    from lstmlab.tasks import long_lags
+    from lstmlab.tasks import _long_lags as long_lags
 
     rows = tuple(row for row in long_lags.PUBLISHED if row.setting.startswith("2b"))
     return Experiment(
@@ -59,7 +59,7 @@ def _experiment_2b() -> Experiment:
 
 
 def _experiment_2c() -> Experiment:
-    from lstmlab.tasks import long_lags
+    from lstmlab.tasks import _long_lags as long_lags
 
     rows = tuple(row for row in long_lags.PUBLISHED if row.setting.startswith("2c"))
     return Experiment(
@@ -71,7 +71,7 @@ def _experiment_2c() -> Experiment:
 
 def _experiment_3(variant: str, table: str, budget: int) -> Callable[[], Experiment]:
     def build() -> Experiment:
-        from lstmlab.tasks import two_sequence
+        from lstmlab.tasks import _two_sequence as two_sequence
 
         rows = tuple(r for r in two_sequence.PUBLISHED if r.setting.startswith(variant))
         last_rule = "" if variant == "3c" else ", ST2"
@@ -86,7 +86,7 @@ def _experiment_3(variant: str, table: str, budget: int) -> Callable[[], Experim
 
 
 def _experiment_4() -> Experiment:
-    from lstmlab.tasks import adding
+    from lstmlab.tasks import _adding as adding
 
     return Experiment(
         name="4", title="adding problem, T = 100 (minimal lag 50)",
@@ -96,7 +96,7 @@ def _experiment_4() -> Experiment:
 
 
 def _experiment_5() -> Experiment:
-    from lstmlab.tasks import multiplication
+    from lstmlab.tasks import _multiplication as multiplication
 
     return Experiment(
         name="5", title="multiplication problem, T = 100, stopped at n_seq = 13",
@@ -108,7 +108,7 @@ def _experiment_5() -> Experiment:
 
 def _experiment_6(variant: str, trials: int, budget: int) -> Callable[[], Experiment]:
     def build() -> Experiment:
-        from lstmlab.tasks import temporal_order
+        from lstmlab.tasks import _temporal_order as temporal_order
 
         return Experiment(
             name=variant, title=f"temporal order {variant}",
@@ -140,8 +140,8 @@ REGISTRY: dict[str, Callable[[], Experiment]] = {
 
 def experiment(name: str) -> Experiment:
     """The experiment called ``name`` (one of ``REGISTRY``), or ``"<name>:<reading>"``: that
-    experiment under one of its readings of the paper (``lstmlab.reproduce.readings``)."""
-    from lstmlab.reproduce.readings import split, with_reading
+    experiment under one of its readings of the paper (``lstmlab.reproduce._readings``)."""
+    from lstmlab.reproduce._readings import split, with_reading
 
     base, reading = split(name)
     if base not in REGISTRY:

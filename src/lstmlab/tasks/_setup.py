@@ -89,7 +89,7 @@ class Setup1997:
     error has stopped decreasing by that rule. ``output_unit`` is the squashing f_k of the
     output units: ``LOGISTIC`` (the paper's text, §5 intro: "logistic sigmoids as activation
     functions"; trained with eq. 19's f_k') or ``IDENTITY`` (a linear unit, f_k' = 1), a
-    reading of ours for Experiment 4 (``lstmlab.reproduce.readings``).
+    reading of ours for Experiment 4 (``lstmlab.reproduce._readings``).
     """
 
     experiment: str
@@ -176,7 +176,7 @@ class ModernSetup:
     """A minibatch set-up of the modern benchmarks (Arjovsky, Shah & Bengio 2016's code).
 
     ``gradient_clip`` clips each gradient element to [-clip, clip] (``T.clip`` in their code);
-    ``loss`` is a function ``(outputs, batch) -> scalar`` from :mod:`lstmlab.tasks.batch`.
+    ``loss`` is a function ``(outputs, batch) -> scalar`` from :mod:`lstmlab.tasks._batch`.
     ``hidden_size`` is their command-line default: the per-model sizes used for the paper's
     figures were not found.
     """

@@ -27,11 +27,11 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from lstmlab.reproduce.criteria import Criterion, fraction_wrong
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.method import TrialProgress, TrialResult
-from lstmlab.tasks.batch import Batch, Task
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.reproduce._criteria import Criterion, fraction_wrong
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._method import TrialProgress, TrialResult
+from lstmlab.tasks import Batch, Task
+from lstmlab.tasks._stopping import TestSetRule
 
 CHECK_SEED_OFFSET = 1_000_003
 TEST_SEED_OFFSET = 2_000_003

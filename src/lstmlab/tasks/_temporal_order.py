@@ -31,16 +31,16 @@ from torch.nn.functional import one_hot
 from torch.nn.utils.rnn import pad_sequence
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks.batch import (
+from lstmlab.tasks._batch import (
     Batch,
     final_abs_error,
     final_mean_abs_error,
     final_step_mask,
     fresh_batches,
 )
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
-from lstmlab.tasks.stopping import st3
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks._stopping import st3
 
 SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")
 CLASSES = {"6a": ("Q", "R", "S", "U"), "6b": ("Q", "R", "S", "U", "V", "A", "B", "C")}

@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from lstmlab.errors import UserError
-from lstmlab.reproduce.method import TrialResult
+from lstmlab.reproduce._method import TrialResult
 
 _BUSY_TIMEOUT_MS = 60_000
 

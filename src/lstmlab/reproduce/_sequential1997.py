@@ -31,12 +31,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lstmlab.tasks.setup import ErrorPlateau
+from lstmlab.tasks import ErrorPlateau
 from lstmlab.training._network1997 import NetworkWeights1997, map_weights
 
 
 class PlateauTracker:
-    """The running state of an :class:`~lstmlab.tasks.setup.ErrorPlateau` rule for one network.
+    """The running state of an :class:`~lstmlab.tasks._setup.ErrorPlateau` rule for one network.
 
     ``observe(error)`` takes one training sequence's error (eq. 16 summed over the sequence)
     and returns True exactly once, at the sequence that closes the first window whose mean is

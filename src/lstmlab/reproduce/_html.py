@@ -14,8 +14,8 @@ import io
 
 from lstmlab.reports._page import BANNER_STYLE, banner, document
 from lstmlab.reports._page import text as escape
-from lstmlab.reproduce.results import ExperimentResults, RunResults
-from lstmlab.reproduce.tables import HEADERS, MEASURED_COLUMNS, table_rows
+from lstmlab.reproduce._results import ExperimentResults, RunResults
+from lstmlab.reproduce._tables import HEADERS, MEASURED_COLUMNS, table_rows
 
 
 def curves_png(results: ExperimentResults) -> bytes | None:

@@ -1,7 +1,7 @@
 """One trial's stopping rule and learning curve, the same for every method.
 
 A task lists the paper's stopping rules in the order the paper reports them (ST1 then ST2, ...);
-a trial succeeds when the *last* one is met. Two kinds (``lstmlab.tasks.stopping``):
+a trial succeeds when the *last* one is met. Two kinds (``lstmlab.tasks._stopping``):
 
 - a ``RecentWindowRule`` (ST3 of Experiments 4-6) looks at the training sequences themselves:
   :meth:`Criterion.observe` feeds it the verdicts and errors of every training sequence;
@@ -21,8 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lstmlab.tasks.batch import Batch, Task
-from lstmlab.tasks.stopping import RecentWindowRule, TestSetRule
+from lstmlab.tasks import Batch, Task
+from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
 
 
 class Criterion:
@@ -167,7 +167,7 @@ def _verdicts(task: Task, batches: Iterable[Batch],
 
 
 class _Window:
-    """One network's :class:`~lstmlab.tasks.stopping.WindowTracker`, in plain Python.
+    """One network's :class:`~lstmlab.tasks._stopping.WindowTracker`, in plain Python.
 
     A whole run observes every training sequence of every member, so the tracker's tensor
     operations (a (1, window) sum and mean per sequence) dominated a run's time; here an update

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstmlab.native import numerics_tag
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.fingerprint import canonical, code_version, config_hash
-from lstmlab.reproduce.html import html_page
-from lstmlab.reproduce.method import Method
-from lstmlab.reproduce.results import ExperimentResults, MethodSummary, RunResults
-from lstmlab.reproduce.store import TrialStore
-from lstmlab.reproduce.tables import markdown_report
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._fingerprint import canonical, code_version, config_hash
+from lstmlab.reproduce._html import html_page
+from lstmlab.reproduce._method import Method
+from lstmlab.reproduce._results import ExperimentResults, MethodSummary, RunResults
+from lstmlab.reproduce._store import TrialStore
+from lstmlab.reproduce._tables import markdown_report
 
 STORE_NAME = "trials.sqlite"
 CHECKPOINT_DIR = "checkpoints"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from lstmlab.reproduce.experiment import PublishedRow
-from lstmlab.reproduce.results import ExperimentResults, MethodSummary, RunResults
+from lstmlab.reproduce._experiment import PublishedRow
+from lstmlab.reproduce._results import ExperimentResults, MethodSummary, RunResults
 
 HEADERS = (
     "method",

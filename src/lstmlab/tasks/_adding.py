@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks.batch import (
+from lstmlab.tasks._batch import (
     Batch,
     final_abs_error,
     final_mean_abs_error,
@@ -46,9 +46,9 @@ from lstmlab.tasks.batch import (
     fresh_batches,
     squared_error,
 )
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
-from lstmlab.tasks.stopping import st3
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
+from lstmlab.tasks._stopping import st3
 
 BASELINE_MSE = 1.0 / 6.0
 

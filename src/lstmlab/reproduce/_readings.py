@@ -31,8 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from lstmlab.cells import G2, IDENTITY
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.tasks.setup import BiasedUnits, Setup1997, weight_count
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.tasks import BiasedUnits, Setup1997
+from lstmlab.tasks._setup import weight_count
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The continual embedded Reber grammar (CERG) of [G00] (Gers, Schmidhuber & Cummins 2000, §4).
 
-Embedded Reber strings (:mod:`lstmlab.tasks.reber`, [H97] §5.1) follow each other in one
+Embedded Reber strings (:mod:`lstmlab.tasks._reber`, [H97] §5.1) follow each other in one
 unbroken stream: after a string's final E comes the next string's B, with no reset of the net.
 The net predicts the next symbol at every step (``targets`` the symbol that comes, ``choices``
 every symbol the grammar allows, which after an E is B alone). ``lengths`` are the full stream.
@@ -26,11 +26,11 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks.batch import Batch, check_outputs
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.reber import INDEX, SYMBOLS, Coins, embedded_reber
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.tasks._batch import Batch, check_outputs
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._reber import INDEX, SYMBOLS, Coins, embedded_reber
+from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks._stopping import TestSetRule
 
 _BIAS = (-0.5, -1.0, -1.5, -2.0)
 

@@ -15,9 +15,9 @@ the other members, so a seed gives the same trial in any population.
 
 Sequential construction (Experiments 2a/2b, ``setup.add_cells_after``): a member first trains
 without its memory cell and gets it once its error has stopped decreasing
-(``lstmlab.reproduce.sequential1997``); members switch independently, each at its own sequence.
+(``lstmlab.reproduce._sequential1997``); members switch independently, each at its own sequence.
 
-Checkpoints (``lstmlab.reproduce.member_checkpoint``): run by the runner, the method saves every
+Checkpoints (``lstmlab.reproduce._member_checkpoint``): run by the runner, the method saves every
 member every ``settings.checkpoint`` (60 s by default) under ``<out>/checkpoints``; a seed with a
 checkpoint resumes from it, and a finished trial's file goes once the runner has stored its row.
 
@@ -37,13 +37,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
-from lstmlab.reproduce.method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce.sequential1997 import PlateauTracker, phase_one_mask, without_cells
-from lstmlab.reproduce.trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Trial
-from lstmlab.tasks.batch import Batch, sample_each
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
+from lstmlab.reproduce._method import TrialProgress, TrialResult, torch_threads
+from lstmlab.reproduce._sequential1997 import PlateauTracker, phase_one_mask, without_cells
+from lstmlab.reproduce._trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Trial
+from lstmlab.tasks import Batch, BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks._batch import sample_each
 from lstmlab.training import _online1997_kernel as online1997_kernel
 from lstmlab.training._network1997 import (
     Network1997,
@@ -163,7 +163,7 @@ class Lstm1997Method:
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a has two distinct sequences: its 10,000-sequence checks judge those two
         # (reproduce.cached_task; the training draws are the task's, draw for draw).
-        from lstmlab.reproduce.cached_task import with_cached_encodings
+        from lstmlab.reproduce._cached_task import with_cached_encodings
 
         with torch_threads(self.settings.threads):
             yield from self._run(with_cached_encodings(experiment), seeds, budget, progress)

@@ -35,10 +35,10 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks.batch import Batch, check_outputs, final_step_mask, fresh_batches
-from lstmlab.tasks.published import PublishedRow, rows_for
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.tasks._batch import Batch, check_outputs, final_step_mask, fresh_batches
+from lstmlab.tasks._published import PublishedRow, rows_for
+from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks._stopping import TestSetRule
 
 
 def _setup(name: str, lr: float) -> Setup1997:

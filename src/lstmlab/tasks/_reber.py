@@ -38,10 +38,10 @@ import torch
 from torch import Tensor
 
 from lstmlab.cells import G2, H1
-from lstmlab.tasks.batch import Batch, check_outputs, valid_step_mask
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import BiasedUnits, Connectivity, Setup1997
-from lstmlab.tasks.stopping import TestSetRule
+from lstmlab.tasks._batch import Batch, check_outputs, valid_step_mask
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
+from lstmlab.tasks._stopping import TestSetRule
 
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
 INDEX = {s: k for k, s in enumerate(SYMBOLS)}
@@ -144,7 +144,7 @@ def _setup(name: str, blocks: int, size: int, weights: int, lr: float) -> Setup1
 
 
 #: [H97] Table 10 rows 1-1 ... 1-5 (output-gate biases -1, -2, -3(, -4); input-gate bias "r",
-#: random in [-0.1, 0.1], narrower than the [-0.2, 0.2] of the other weights: see setup.py).
+#: random in [-0.1, 0.1], narrower than the [-0.2, 0.2] of the other weights: see _setup.py).
 SETUPS = {
     "1-1": _setup("1-1", 4, 1, 264, 0.1),
     "1-2": _setup("1-2", 3, 2, 276, 0.1),

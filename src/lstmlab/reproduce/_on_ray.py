@@ -30,8 +30,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from lstmlab.errors import UserError
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.method import Method, TrialProgress, TrialResult
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._method import Method, TrialProgress, TrialResult
 
 _LOCAL_RAY = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # listen and connect on 127.0.0.1 only

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lstmlab.reproduce.experiment import Experiment
-from lstmlab.tasks.batch import Batch
-from lstmlab.tasks.long_lags import NoiseFreeLongLag
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.tasks import Batch, NoiseFreeLongLag
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ The budget is counted in training sequences presented, the unit of [H97]'s table
 
 Optionally, a method with ``with_checkpoints(directory, config_hash) -> Method`` gets from the
 runner a folder for checkpoints of its unfinished trials (``lstm1997``:
-``lstmlab.reproduce.member_checkpoint``), and resumes them when run again.
+``lstmlab.reproduce._member_checkpoint``), and resumes them when run again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import torch
 
 if TYPE_CHECKING:
-    from lstmlab.reproduce.experiment import Experiment
+    from lstmlab.reproduce._experiment import Experiment
 
 #: What a method calls while it trains: ``report(sequences_seen, best_error)``, where
 #: ``sequences_seen`` counts the training sequences presented so far in this call, summed over the

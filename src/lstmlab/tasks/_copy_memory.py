@@ -27,9 +27,9 @@ import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
 
-from lstmlab.tasks.batch import Batch, check_outputs, fresh_batches, mean_cross_entropy
-from lstmlab.tasks.published import PublishedRow
-from lstmlab.tasks.setup import ModernSetup
+from lstmlab.tasks._batch import Batch, check_outputs, fresh_batches, mean_cross_entropy
+from lstmlab.tasks._published import PublishedRow
+from lstmlab.tasks._setup import ModernSetup
 
 BLANK, MARKER, ALPHABET = 0, 9, 8
 

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lstmlab.reproduce.runner import RunProgress
+from lstmlab.reproduce._runner import RunProgress
 
 
 @contextmanager

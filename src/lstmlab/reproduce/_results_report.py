@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstmlab.errors import UserError
-from lstmlab.reproduce.readings import READINGS, split
+from lstmlab.reproduce._readings import READINGS, split
 from lstmlab.stats import bootstrap_mean_interval, wilson_interval
-from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks import PublishedRow
 
 RATE_TOLERANCE = 0.10
 CONFIDENCE = 0.95
@@ -222,7 +222,7 @@ def budget_of(description: str) -> int | None:
 
 
 def _experiment_order() -> list[str]:
-    from lstmlab.reproduce.registry import REGISTRY
+    from lstmlab.reproduce._registry import REGISTRY
 
     order = []
     for name in REGISTRY:
@@ -234,7 +234,7 @@ def _experiment_order() -> list[str]:
 def _published(experiment: str, method: str) -> PublishedRow | None:
     """The published row a measured row sits beside: the experiment's first row of that
     method (the registry puts the compared setting first)."""
-    from lstmlab.reproduce.registry import experiment as build
+    from lstmlab.reproduce._registry import experiment as build
 
     rows = build(split(experiment)[0]).published
     return next((row for row in rows if row.method == method), None)
@@ -384,8 +384,8 @@ def readings_table(rows: list[Summary]) -> str:
 
 def not_run(rows: list[Summary]) -> str:
     """The experiments and published rows with no committed trial, with the command to run."""
-    from lstmlab.reproduce.registry import REGISTRY
-    from lstmlab.reproduce.registry import experiment as build
+    from lstmlab.reproduce._registry import REGISTRY
+    from lstmlab.reproduce._registry import experiment as build
 
     measured = {(row.experiment, row.method) for row in rows}
     lines = []

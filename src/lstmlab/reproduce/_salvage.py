@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmlab.reproduce.store import TRIAL_COLUMNS, StoreError, TrialStore, check_store
+from lstmlab.reproduce._store import TRIAL_COLUMNS, StoreError, TrialStore, check_store
 
 # Ids probed one by one at most; past this the largest id found is itself damage.
 _MAX_PROBED_IDS = 10_000_000

@@ -2,8 +2,8 @@
 
 An :class:`Experiment` ties a task (the sequence generator, its success criterion and stopping
 rule, from ``lstmlab.tasks``) to the paper's protocol: how many trials, how many training
-sequences at most, and what [H97] reported (rows of ``lstmlab.tasks.published.PublishedRow``).
-The registry of the paper's experiments lives in :mod:`lstmlab.reproduce.registry`.
+sequences at most, and what [H97] reported (rows of ``lstmlab.tasks._published.PublishedRow``).
+The registry of the paper's experiments lives in :mod:`lstmlab.reproduce._registry`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lstmlab.tasks.batch import Task
-from lstmlab.tasks.published import PublishedRow
+from lstmlab.tasks import PublishedRow, Task
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class Experiment:
     """One experiment as the runner sees it.
 
     ``name`` is the key used on the command line and in the store (``"1"``, ``"2a"``,
-    ``"4"``). ``make_task(seed)`` builds trial ``seed``'s task (a ``lstmlab.tasks.batch.Task``;
+    ``"4"``). ``make_task(seed)`` builds trial ``seed``'s task (a ``lstmlab.tasks._batch.Task``;
     most tasks ignore the seed, Experiment 1 picks its training/test pair with it). ``setup``
     is the paper's configuration of the LSTM for this experiment (the task module's
     ``SETUP``). ``trials`` and ``budget`` are the paper's number of trials and the cap on
