@@ -7,10 +7,12 @@ import torch
 from lstmlab.competitors import Chunker, ChunkerConfig, ChunkerMethod
 from lstmlab.competitors._chunker import compress, surprises, unexpected_inputs
 from lstmlab.reproduce import Experiment
-from lstmlab.reproduce._trial_loop import KeptSolution, train_trials
+from lstmlab.reproduce._trial_loop import KeptSolution, TrialNet, train_trials
 from lstmlab.tasks import NoiseFreeLongLag, VeryLongLag
 from lstmlab.tasks._batch import concat
 from lstmlab.tasks._stopping import TestSetRule
+from lstmlab.training import SGD, sum_squared_error
+from lstmlab.training._algorithm import StepOutcome
 
 
 def one_hot(symbols, size=4):
@@ -69,10 +71,12 @@ def test_the_chunker_solves_a_short_experiment_2a_by_passing_up_only_two_symbols
 def test_a_sequence_is_judged_alike_alone_and_in_a_padded_batch():
     """2c has random lengths: the time stamps C reads must not depend on the batch's T."""
     task = VeryLongLag(q=5, p=3)
-    learn, evaluate = ChunkerMethod()._learner(task, torch.Generator().manual_seed(0))
+    net = ChunkerMethod()._learner(task, torch.Generator().manual_seed(0))
+    optimizer = net.optimizer.build(net.model.parameters())
+    evaluate = net.evaluate
     data = torch.Generator().manual_seed(1)
     for _ in range(20):
-        learn(task.sample(1, data))
+        net.algorithm(net.model, task.sample(1, data), sum_squared_error, optimizer)
     alone = [task.sample(1, torch.Generator().manual_seed(s)) for s in range(6)]
     together = concat(alone)
     assert len(set(together.lengths.tolist())) > 1
@@ -106,15 +110,16 @@ def _scripted(wrong_training_at=(), failing_checks_from=None):
     def build(task, generator):
         count = [0]
 
-        def learn(batch):
+        def learn(model, batch, loss, optimizer):
             count[0] += 1
-            return 1 - batch.targets if count[0] in wrong_training_at else batch.targets
+            outputs = 1 - batch.targets if count[0] in wrong_training_at else batch.targets
+            return StepOutcome(loss(outputs, batch.targets, batch.mask), outputs)
 
         def evaluate(batch):
             bad = failing_checks_from is not None and count[0] >= failing_checks_from
             return 1 - batch.targets if bad else batch.targets
 
-        return learn, evaluate
+        return TrialNet(torch.nn.Linear(1, 1), learn, SGD(0.1), evaluate)
 
     return build
 

@@ -193,6 +193,13 @@ def test_the_skip_cell_shows_the_input_beside_the_hidden_layer():
         torch.testing.assert_close(outputs[t], expected)
 
 
+def _learn(net, batch):
+    """One step of a trial's net as the training loop takes it; the outputs made while
+    learning."""
+    optimizer = net.optimizer.build(net.model.parameters())
+    return net.algorithm(net.model, batch, sum_squared_error, optimizer).outputs
+
+
 @pytest.mark.parametrize(("name", "algorithm"), [
     ("rtrl", RTRL(online=True)), ("bptt", BPTT()), ("elman", TruncatedBPTT(1))])
 def test_gradient_competitors_train_the_papers_net_with_their_algorithm(name, algorithm):
@@ -201,8 +208,8 @@ def test_gradient_competitors_train_the_papers_net_with_their_algorithm(name, al
     three algorithms give three different nets, so a swapped algorithm fails here."""
     task = NoiseFreeLongLag(p=4)
     batch = task.sample(1, torch.Generator().manual_seed(5))
-    learn, evaluate = METHODS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
-    outputs = learn(batch)
+    net = METHODS[name]().build(short_2a())(task, torch.Generator().manual_seed(3))
+    outputs, evaluate = _learn(net, batch), net.evaluate
     model = fully_recurrent_net(5, 1, 5, inputs_to_outputs=True, weight_range=0.2,
                                 generator=torch.Generator().manual_seed(3))
     double = type(batch)(batch.inputs.double(), batch.targets.double(), batch.mask,
@@ -266,11 +273,11 @@ def test_settings_replace_the_papers_net():
     assert paper.fingerprint(experiment) != other.fingerprint(experiment)
     task = experiment.make_task(0)
     batch = task.sample(1, torch.Generator().manual_seed(1))
-    learn, _ = other.build(experiment)(task, torch.Generator().manual_seed(0))
+    net = other.build(experiment)(task, torch.Generator().manual_seed(0))
     model = fully_recurrent_net(5, 3, 5, inputs_to_outputs=True, weight_range=0.2,
                                 generator=torch.Generator().manual_seed(0))
     double = type(batch)(batch.inputs.double(), batch.targets.double(), batch.mask,
                          batch.lengths)
     expected = WilliamsZipser()(model, double, sum_squared_error,
                                 torch.optim.SGD(model.parameters(), lr=0.05)).outputs
-    torch.testing.assert_close(learn(batch), expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(_learn(net, batch), expected, rtol=1e-10, atol=1e-12)

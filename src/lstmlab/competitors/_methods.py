@@ -54,12 +54,15 @@ from lstmlab.reproduce._trial_loop import (
     TEST_SEED_OFFSET,
     KeptSolution,
     Learner,
+    TrialNet,
     train_trials,
 )
 from lstmlab.tasks import Batch, Task
 from lstmlab.tasks._batch import fresh_batches
 from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
-from lstmlab.training import BPTT, TruncatedBPTT, sum_squared_error
+from lstmlab.training import BPTT, SGD, TruncatedBPTT
+from lstmlab.training._algorithm import Algorithm, StepOutcome
+from lstmlab.training._losses import Loss
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,30 @@ def meets_rule(criterion: Criterion, evaluate: Callable[[Batch], Tensor]) -> boo
 
 
 @dataclass(frozen=True)
+class KernelStep:
+    """A training algorithm for ``fully_recurrent_net``: one sequence by the C kernel of
+    ``fully_recurrent_kernel`` for ``kind`` (plain SGD at ``learning_rate``, the optimizer the
+    loop builds left unused), else (no kind, no compiler, a batch of several sequences) by
+    ``algorithm`` on the batch cast to ``dtype``, with the loop's optimizer."""
+
+    algorithm: Algorithm
+    kind: str | None
+    learning_rate: float
+    dtype: torch.dtype
+
+    def __call__(self, model: nn.Module, batch: Batch, loss: Loss,
+                 optimizer: torch.optim.Optimizer) -> StepOutcome:
+        if self.kind is not None:
+            done = train_sequence(self.kind, model, batch.inputs, batch.targets, batch.mask,
+                                  self.learning_rate)
+            if done is not None:
+                return StepOutcome(*done)
+        batch = Batch(batch.inputs.to(self.dtype), batch.targets.to(self.dtype), batch.mask,
+                      batch.lengths)
+        return self.algorithm(model, batch, loss, optimizer)
+
+
+@dataclass(frozen=True)
 class GradientNetMethod:
     """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD.
 
@@ -129,7 +156,7 @@ class GradientNetMethod:
     """
 
     name: str
-    algorithm: object
+    algorithm: Algorithm
     curve_every: int = 500
     dtype: torch.dtype = torch.float64
     settings: NetSettings | None = None
@@ -149,28 +176,19 @@ class GradientNetMethod:
         kind = kernel_kind(self.algorithm) if self.fast else None
         dtype = self.dtype
 
-        def learner(task: Task, generator: torch.Generator):
+        def learner(task: Task, generator: torch.Generator) -> TrialNet:
             model = fully_recurrent_net(
                 task.input_size, settings.hidden_size, task.output_size,
                 inputs_to_outputs=settings.inputs_to_outputs,
                 weight_range=settings.weight_range, generator=generator, dtype=dtype)
-            optimizer = torch.optim.SGD(model.parameters(), lr=settings.learning_rate)
-
-            def learn(batch: Batch) -> Tensor:
-                if kind is not None:
-                    done = train_sequence(kind, model, batch.inputs, batch.targets, batch.mask,
-                                          settings.learning_rate)
-                    if done is not None:
-                        return done[1]
-                batch = Batch(batch.inputs.to(dtype), batch.targets.to(dtype), batch.mask,
-                              batch.lengths)
-                return self.algorithm(model, batch, sum_squared_error, optimizer).outputs
 
             @torch.no_grad()
             def evaluate(batch: Batch) -> Tensor:
                 return model(batch.inputs.to(dtype))[0]
 
-            return learn, evaluate
+            return TrialNet(model, KernelStep(self.algorithm, kind, settings.learning_rate,
+                                              dtype),
+                            SGD(settings.learning_rate), evaluate)
 
         return learner
 
@@ -200,6 +218,28 @@ def elman_method() -> GradientNetMethod:
 
 
 @dataclass(frozen=True)
+class ChunkerStep:
+    """The chunker's online update on one batch as a training algorithm: ``chunker_kernel``
+    (C) when ``fast`` and it can run, else ``Chunker.train_step``. Its loss is [H97] eq. 16's
+    squared error of the system's prediction made while learning (for the record: the update
+    follows the chunker's own losses)."""
+
+    fast: bool = True
+
+    def __call__(self, model: Chunker, batch: Batch, loss: Loss,
+                 optimizer: torch.optim.Optimizer) -> StepOutcome:
+        prediction = None
+        if self.fast:
+            prediction = train_chunker(model, batch.inputs, batch.targets, batch.mask,
+                                       batch.lengths)
+        if prediction is None:
+            prediction = model.train_step(batch.inputs.double(), batch.targets.double(),
+                                          batch.mask, batch.lengths)["prediction"].detach()
+        outputs = prediction.float()
+        return StepOutcome(loss(outputs, batch.targets, batch.mask).detach(), outputs)
+
+
+@dataclass(frozen=True)
 class ChunkerMethod:
     """The history compressor, trained online one sequence at a time, judged by a solution
     kept (:class:`~lstmlab.reproduce._trial_loop.KeptSolution`): the stopping rule met at a
@@ -223,25 +263,17 @@ class ChunkerMethod:
         return (self.config, ("kept", self.keep), self.curve_every, CHECK_SEED_OFFSET,
                 TEST_SEED_OFFSET)
 
-    def _learner(self, task: Task, generator: torch.Generator):
+    def _learner(self, task: Task, generator: torch.Generator) -> TrialNet:
         net = Chunker(task.input_size, self.config, generator, output_size=task.output_size)
-
-        def learn(batch: Batch) -> Tensor:
-            if self.fast:
-                prediction = train_chunker(net, batch.inputs, batch.targets, batch.mask,
-                                           batch.lengths)
-                if prediction is not None:
-                    return prediction.float()
-            run = net.train_step(batch.inputs.double(), batch.targets.double(), batch.mask,
-                                 batch.lengths)
-            return run["prediction"].detach().float()
 
         @torch.no_grad()
         def evaluate(batch: Batch) -> Tensor:
             return net(batch.inputs.double(), batch.targets.double(),
                        batch.lengths)["prediction"].float()
 
-        return learn, evaluate
+        # The chunker updates both of its nets itself (SGD at the config's rate, its two
+        # losses); the SGD the loop builds names that rule and is not used.
+        return TrialNet(net, ChunkerStep(self.fast), SGD(self.config.learning_rate), evaluate)
 
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:

@@ -12,9 +12,10 @@ eq. 16's squared error on the steps that carry a target, averaged over the minib
     loss       = 1/B sum_b sum_t mask_{t,b} sum_k (target_{t,b,k} - y_{t,b,k})^2
 
 One batch is one step of training's :class:`~lstmlab.training._bptt.BPTT` with
-:func:`~lstmlab.training._losses.sum_squared_error` (the same algorithm and loss as the ``bptt``
-competitor and the training loop; every 1997 task's sequence carries a target, so every batch
-updates the weights).
+:func:`~lstmlab.training._losses.sum_squared_error`, run by the training loop
+(:func:`~lstmlab.training._loop.train`, through ``trial_loop.train_trials``; the same algorithm
+and loss as the ``bptt`` competitor; every 1997 task's sequence carries a target, so every
+batch updates the weights).
 
 Seeds: trial ``seed`` draws its initial weights (torch's default uniform(-1/sqrt(H), 1/sqrt(H))
 for every parameter) and then its minibatches from ``torch.Generator().manual_seed(seed)``;
@@ -36,9 +37,10 @@ from torch import Tensor, nn
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce._method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce._trial_loop import Learner, train_trials
+from lstmlab.reproduce._trial_loop import Learner, TrialNet, train_trials
 from lstmlab.tasks import Batch, Task
-from lstmlab.training import BPTT, sum_squared_error
+from lstmlab.training import BPTT
+from lstmlab.training._optimizers import TorchOptimizer
 
 
 @dataclass(frozen=True)
@@ -109,18 +111,15 @@ class ModernMethod:
     def _learner(self, experiment: Experiment) -> Learner:
         settings = self.settings
 
-        def build(task: Task, generator: torch.Generator):
+        def build(task: Task, generator: torch.Generator) -> TrialNet:
             net = ModernNet(task.input_size, self.hidden_size(experiment), task.output_size,
                             settings.forget_bias, generator)
-            optimizer = settings.optimizer(net.parameters(), lr=settings.learning_rate)
-
-            def learn(batch: Batch) -> Tensor:
-                return BPTT()(net, batch, sum_squared_error, optimizer).outputs
 
             @torch.no_grad()
             def evaluate(batch: Batch) -> Tensor:
                 return net(batch.inputs)[0]
 
-            return learn, evaluate
+            return TrialNet(net, BPTT(),
+                            TorchOptimizer(settings.optimizer, settings.learning_rate), evaluate)
 
         return build

@@ -8,13 +8,15 @@ generator seeded ``seed + CHECK_SEED_OFFSET``), its clock, and at the end the
 :class:`TrialResult` with the test error on the sequences drawn from ``seed +
 TEST_SEED_OFFSET``. Every method judges every seed on the same stopping and test sets.
 
-:func:`train_trials` is the loop every gradient method shares (``modern`` and the competitors'
-``rtrl``, ``bptt``, ``elman`` and ``chunker``): for each seed, build the learner from the trial's
-generator, then repeatedly draw ``batch_size`` training sequences (fewer at the end of the
-budget), learn on them, and let the trial's ``Criterion`` judge the outputs produced while
-learning ([H97] §5: the stopping rules look at the training sequences just seen, or at a stopping
-set every ``check_every`` sequences). When the trial ends is the ``stopping`` rule's say:
-:class:`ReachedOnce` (the tables' rule: the first time the criterion is met) or
+:func:`train_trials` runs every gradient method's trials (``modern`` and the competitors'
+``rtrl``, ``bptt``, ``elman`` and ``chunker``) through the one training loop,
+:func:`lstmlab.training._loop.train`: for each seed the method builds a :class:`TrialNet` (model,
+algorithm, optimizer setting) from the trial's generator; the loop repeatedly draws
+``batch_size`` training sequences (fewer at the end of the budget) and lets the algorithm learn
+on them, and its ``stop`` callback lets the trial's ``Criterion`` judge the outputs produced
+while learning ([H97] §5: the stopping rules look at the training sequences just seen, or at a
+stopping set every ``check_every`` sequences). When the trial ends is the ``stopping`` rule's
+say: :class:`ReachedOnce` (the tables' rule: the first time the criterion is met) or
 :class:`KeptSolution` (met, then kept while learning goes on; the chunker's).
 """
 
@@ -22,28 +24,40 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lstmlab.reproduce._criteria import Criterion, fraction_wrong
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._method import TrialProgress, TrialResult
 from lstmlab.tasks import Batch, Task
 from lstmlab.tasks._stopping import TestSetRule
+from lstmlab.training import SGD, Adam, TrainConfig, train
+from lstmlab.training._algorithm import Algorithm
+from lstmlab.training._loop import StepInfo
+from lstmlab.training._optimizers import TorchOptimizer
 
 CHECK_SEED_OFFSET = 1_000_003
 TEST_SEED_OFFSET = 2_000_003
 #: [H97] §5.2: "10,000 successive, randomly chosen input sequences".
 KEEP = 10_000
 
-#: ``build(task, generator) -> (learn, evaluate)``: ``learn(batch)`` trains on one batch and
-#: returns the outputs it produced (T, B, O), detached; ``evaluate(batch)`` runs the net without
-#: learning.
-Learner = Callable[[Task, torch.Generator],
-                   tuple[Callable[[Batch], Tensor], Callable[[Batch], Tensor]]]
+class TrialNet(NamedTuple):
+    """What a gradient method trains for one trial: ``model``, learning on a batch by
+    ``algorithm`` (a :class:`~lstmlab.training._algorithm.Algorithm`: it returns the outputs
+    (T, B, O) it produced while learning) with the optimizer ``optimizer`` builds;
+    ``evaluate(batch)`` runs the net without learning (outputs (T, B, O))."""
 
+    model: nn.Module
+    algorithm: Algorithm
+    optimizer: SGD | Adam | TorchOptimizer
+    evaluate: Callable[[Batch], Tensor]
+
+
+#: ``build(task, generator) -> TrialNet``: the trial's net, its weights drawn from ``generator``.
+Learner = Callable[[Task, torch.Generator], TrialNet]
 
 class Trial:
     """One seed's task, training stream, criterion and clock (see the module docstring)."""
@@ -176,22 +190,30 @@ def train_trials(build: Learner, experiment: Experiment, seeds: Sequence[int], b
     for seed in seeds:
         trial = Trial(experiment, seed, curve_every)
         task, criterion = trial.task, trial.criterion
-        learn, evaluate = build(task, trial.generator)
+        net = build(task, trial.generator)
         rule = stopping()
-        done, step = False, 0
-        while not done and criterion.sequences < budget:
-            batch = task.sample(min(batch_size, budget - criterion.sequences), trial.generator)
-            outputs = learn(batch)
-            correct = task.is_correct(outputs, batch)
+        done = False
+
+        def judge(info: StepInfo, task=task, criterion=criterion, rule=rule, net=net) -> bool:
+            nonlocal done, presented
+            correct = task.is_correct(info.outputs, info.batch)
             before = criterion.sequences
-            met = criterion.observe(correct, task.errors(outputs, batch), evaluate)
-            done = rule.observe(criterion, criterion.sequences - before, bool(correct.all()),
-                                met)
+            met = criterion.observe(correct, task.errors(info.outputs, info.batch), net.evaluate)
+            done = rule.observe(criterion, criterion.sequences - before, bool(correct.all()), met)
             presented += criterion.sequences - before
-            step += 1
-            if step % report_every == 0:
+            if info.step % report_every == 0:
                 progress(presented, criterion.recent_error)
+            return done or criterion.sequences >= budget
+
+        # Every step presents at least one sequence, so ``budget`` steps bound the trial; the
+        # loop neither checks batches (tasks' Batch) nor guards: the criterion judges divergence.
+        train(net.model,
+              lambda g, task=task, criterion=criterion: task.sample(
+                  min(batch_size, budget - criterion.sequences), g),
+              TrainConfig(max_steps=budget, optimizer=net.optimizer, algorithm=net.algorithm,
+                          check=None, guard=False),
+              generator=trial.generator, stop=judge)
         if not done and criterion.rule is None:
-            done = criterion.final_success(evaluate)
+            done = criterion.final_success(net.evaluate)
         progress(presented, criterion.recent_error)
-        yield trial.result(done, rule.sequences(criterion, done), evaluate)
+        yield trial.result(done, rule.sequences(criterion, done), net.evaluate)

@@ -20,6 +20,12 @@ truncated BPTT, RTRL, the 1997 online method, or any object following
 :class:`~lstmlab.training._algorithm.Algorithm`, e.g. the tour's clipped next-word step), the
 optimizer, the loss, how a batch is checked (``check``; the tour's batches are token matrices)
 and whether a non-finite loss or weight ends the run (``guard``).
+
+Every single-net training in the library runs here: the tour's language model, and every trial
+of the 1997 reproductions' gradient methods (``modern`` and the competitors' RTRL, BPTT, Elman
+and chunker, through ``lstmlab.reproduce._trial_loop.train_trials``, whose ``stop`` is the
+trial's criterion and stopping rule). ``lstm1997``'s population trains many nets in lockstep
+and has its own loop (``lstmlab.training._pool``).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from lstmlab.training._batch import BatchLike, check_batch
 from lstmlab.training._bptt import BPTT
 from lstmlab.training._checkpoint import load_checkpoint, save_checkpoint
 from lstmlab.training._losses import Loss, sum_squared_error
-from lstmlab.training._optimizers import SGD, Adam
+from lstmlab.training._optimizers import SGD, Adam, TorchOptimizer
 
 
 class NonFiniteError(FloatingPointError):
@@ -85,7 +91,7 @@ class TrainConfig:
     caller whose stopping rule judges the outputs, e.g. a trial, sees the divergence there)."""
 
     max_steps: int
-    optimizer: SGD | Adam
+    optimizer: SGD | Adam | TorchOptimizer
     algorithm: Algorithm = field(default_factory=BPTT)
     loss: Loss = sum_squared_error
     checkpoint_path: Path | None = None

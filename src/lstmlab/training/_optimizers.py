@@ -115,3 +115,17 @@ class Adam:
             new_state["exp_avg." + key] = where_active(active, m, state["exp_avg." + key])
             new_state["exp_avg_sq." + key] = where_active(active, v, state["exp_avg_sq." + key])
         return new_params, new_state
+
+
+@dataclass(frozen=True)
+class TorchOptimizer:
+    """Any ``torch.optim`` optimizer class ``kind`` at learning rate ``lr``, its other options
+    torch's defaults: ``build(params) = kind(params, lr=lr)``. For a single run of the training
+    loop only (``modern``'s configurable optimizer); a population needs the functional form
+    that :class:`SGD` and :class:`Adam` also give."""
+
+    kind: type[torch.optim.Optimizer]
+    lr: float
+
+    def build(self, params: Iterable[Tensor]) -> torch.optim.Optimizer:
+        return self.kind(params, lr=self.lr)
