@@ -14,9 +14,9 @@ from lstmlab.reproduce import Experiment, ReproduceConfig, run
 from lstmlab.reproduce._criteria import Criterion
 from lstmlab.reproduce._method_table import COMPETITORS, METHODS
 from lstmlab.tasks import Adding, EmbeddedReber, Multiplication, NoiseFreeLongLag
-from lstmlab.tasks._adding import SETUPS as REBER_SETUPS
 from lstmlab.tasks._batch import fresh_batches
 from lstmlab.tasks._long_lags import SETUP_2A
+from lstmlab.tasks._reber import SETUPS as REBER_SETUPS
 from lstmlab.tasks._reber import encode
 from lstmlab.tasks._stopping import TestSetRule
 from lstmlab.training import BPTT, RTRL, TruncatedBPTT, sum_squared_error

@@ -16,8 +16,8 @@ from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce._lstm1997 import network_config
 from lstmlab.reproduce._method import torch_threads
 from lstmlab.reproduce._trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
-from lstmlab.tasks._adding import SETUPS
 from lstmlab.tasks._long_lags import SETUP_2A
+from lstmlab.tasks._reber import SETUPS
 from lstmlab.tasks._setup import weight_count
 from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
 from lstmlab.training._network1997 import Network1997

@@ -10,7 +10,7 @@ from lstmlab.tasks import _multiplication as multiplication
 from lstmlab.tasks import _reber as reber
 from lstmlab.tasks import _temporal_order as temporal_order
 from lstmlab.tasks import _two_sequence as two_sequence
-from lstmlab.tasks._adding import SETUP as CERG_SETUP
+from lstmlab.tasks._continual_reber import SETUP as CERG_SETUP
 from lstmlab.tasks._setup import weight_count
 
 ALL_SETUPS = (*reber.SETUPS.values(), long_lags.SETUP_2A, long_lags.SETUP_2B,

@@ -5,7 +5,7 @@ import torch
 from scipy import stats
 
 from lstmlab.tasks import TemporalOrder
-from lstmlab.tasks._reber import SYMBOLS
+from lstmlab.tasks._temporal_order import SYMBOLS
 
 # The paper's class rules, written out: relevant symbols (in order) -> class name.
 RULES = {

@@ -7,7 +7,7 @@ import torch
 from scipy import stats
 
 from lstmlab.tasks import TwoSequence
-from lstmlab.tasks._adding import SETUPS
+from lstmlab.tasks._two_sequence import SETUPS
 
 
 def draw(variant, n=4000, T=50, N=3, seed=0):

@@ -47,13 +47,13 @@ from lstmlab.reproduce import Experiment, TrialProgress, TrialResult
 from lstmlab.reproduce._cached_task import with_cached_encodings
 from lstmlab.reproduce._criteria import Criterion
 from lstmlab.reproduce._method import torch_threads
-from lstmlab.reproduce._results_report import Trial
 from lstmlab.reproduce._trial_loop import (
     CHECK_SEED_OFFSET,
     KEEP,
     TEST_SEED_OFFSET,
     KeptSolution,
     Learner,
+    Trial,
     TrialNet,
     train_trials,
 )
