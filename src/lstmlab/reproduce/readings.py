@@ -25,6 +25,11 @@ RESULTS.md):
   and eq. 17 steps by -alpha dE(t)/dw; eqs. 18-19 then write e_k = f_k'(t^k - y^k), the
   gradient of half of (16). A program that differentiated (16) as written took steps twice
   ours: the reading doubles alpha (0.5 -> 1.0), everything else as the text.
+- ``1:input-gate-bias``. Table 10 draws Exp. 1's input-gate biases at random ("r"), but §4's
+  remedy for internal state drift is a negative initial input-gate bias, and the nets of the
+  text's reading turn a block into a bias unit whose state drifts. The reading starts each
+  block's input gate at its output gate's bias (-1, -2, -3), as Gers et al. (2000) did for the
+  (continual) embedded Reber grammar with their per-block gate biases.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -95,6 +100,11 @@ def _unhalved_error(setup: Setup1997) -> Setup1997:
     return replace(setup, learning_rate=2.0 * setup.learning_rate)
 
 
+def _gate_bias_pairs(setup: Setup1997) -> Setup1997:
+    # Each block's input gate starts at its output gate's bias (Exp. 1: -1, -2, -3).
+    return replace(setup, input_gate_bias=setup.output_gate_bias)
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks.reber import EmbeddedReber
 
@@ -123,6 +133,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             "[H97] eq. 16: E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2; eq. 17: "
             "Delta w = -alpha dE(t)/dw; eq. 19 then writes e_k without the factor 2",
             _unhalved_error),
+        "input-gate-bias": Reading(
+            "input-gate-bias", "input-gate biases -1, -2, -3 like the output gates' "
+            "(Table 10: random in [-0.1, 0.1])",
+            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+            'towards zero ... there appears to be no need for fine-tuning the initial bias"',
+            _gate_bias_pairs),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
