@@ -25,6 +25,9 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("4:linear-output", {"output_unit"}),
     ("2a:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:centred-g", {"g"}),
+    ("1:caption-ranges", {"g", "h"}),
+    ("1:unhalved-error", {"learning_rate"}),
+    ("1:input-gate-bias", {"input_gate_bias"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -126,3 +129,17 @@ def test_unhalved_error_steps_as_eq_17_on_eq_16_without_the_half():
         expected = param.detach() - paper_alpha * param.grad * (
             net.cell.bias_mask if param is net.cell.bias else 1.0)
         torch.testing.assert_close(mine, expected)
+
+
+def test_input_gate_bias_starts_each_input_gate_at_its_blocks_output_gate_bias():
+    setup = experiment("1:input-gate-bias").setup
+    net = Network1997(network_config(setup), generator=torch.Generator().manual_seed(0))
+    bias = net.cell.bias.detach()
+    expected = torch.tensor([-1.0, -2.0, -3.0])
+    torch.testing.assert_close(bias[net.cell.input_rows], expected, rtol=0, atol=0)
+    torch.testing.assert_close(bias[net.cell.output_rows], expected, rtol=0, atol=0)
+    # The text's reading draws them in [-0.1, 0.1] (Table 10's "r").
+    plain = Network1997(network_config(experiment("1").setup),
+                        generator=torch.Generator().manual_seed(0)).cell
+    drawn = plain.bias.detach()[plain.input_rows]
+    assert drawn.abs().max() <= 0.1 and not torch.equal(drawn, expected)
