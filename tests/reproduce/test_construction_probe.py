@@ -88,5 +88,5 @@ def test_table_counts_and_means_by_hand():
 
 def test_main_runs_a_short_probe():
     text = main(["2a:input-gate-bias", "--seeds", "1", "--budget", "250", "--every", "250",
-                 "--plateau", "50,0.5"])
+                 "--plateau", "50,0.5", "--learning-rate", "2.0"])
     assert text.startswith("| seed |") and "- solved: 0 of 1, mean —" in text

@@ -142,8 +142,8 @@ def table(times: Sequence[PhaseTimes]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce.construction_probe EXPERIMENT --seeds N --budget B
-    [--every E] [--plateau WINDOW,MIN_DECREASE]``: the table of :func:`table` for seeds 0..N-1
-    (trained one thread, as a population)."""
+    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]``: the table of
+    :func:`table` for seeds 0..N-1 (trained on one thread, as one population)."""
     import argparse
 
     from lstmlab.reproduce.method import torch_threads
@@ -155,8 +155,11 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--budget", type=int, required=True)
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--plateau", help="WINDOW,MIN_DECREASE (default: the set-up's rule)")
+    parser.add_argument("--learning-rate", type=float, help="alpha (default: the set-up's)")
     args = parser.parse_args(argv)
     chosen = named(args.experiment)
+    if args.learning_rate is not None:
+        chosen = replace(chosen, setup=replace(chosen.setup, learning_rate=args.learning_rate))
     if args.plateau:
         window, min_decrease = args.plateau.split(",")
         chosen = with_plateau(chosen, int(window), float(min_decrease))
