@@ -82,7 +82,8 @@ def test_table_counts_and_means_by_hand():
     assert "| 1 | 2,000 | — | 4,000 | — | — |" in text
     assert "- cell added after: 2 of 2, mean 1,900" in text
     assert "- x unit: 1 of 2, mean 6,000" in text
-    assert "- first unit: 1 of 2, mean 3,000" in text
+    assert "- first unit: 2 of 2, mean 3,500" in text
+    assert "- second unit: 1 of 2, mean 6,000" in text
     assert "- solved - added: 1 of 2, mean 4,200" in text
 
 

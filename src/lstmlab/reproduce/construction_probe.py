@@ -127,8 +127,10 @@ def table(times: Sequence[PhaseTimes]) -> str:
     columns = {
         "cell added after": [t.fired_at for t in times],
         "x unit": [t.x_unit for t in times], "y unit": [t.y_unit for t in times],
-        "first unit": [min(t.x_unit, t.y_unit) for t in times
-                       if t.x_unit is not None and t.y_unit is not None],
+        "first unit": [min((u for u in (t.x_unit, t.y_unit) if u is not None), default=None)
+                       for t in times],
+        "second unit": [None if t.x_unit is None or t.y_unit is None
+                        else max(t.x_unit, t.y_unit) for t in times],
         "solved": [t.solved for t in times],
         "solved - added": [t.solved - t.fired_at for t in times
                            if t.solved is not None and t.fired_at is not None]}
