@@ -28,6 +28,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:caption-ranges", {"g", "h"}),
     ("1:unhalved-error", {"learning_rate"}),
     ("1:input-gate-bias", {"input_gate_bias"}),
+    ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -48,6 +49,8 @@ def test_the_readings_build_the_networks_they_name():
     assert net.cell.bias is not None
     assert float(net.cell.bias.detach()[net.cell.input_rows][0]) == -3.0
     assert experiment("2a:centred-g").setup.g is G2
+    assert experiment("2b:input-gate-bias").setup == dataclasses.replace(
+        bias, experiment="2b")
 
 
 def test_every_reading_quotes_what_it_rests_on():

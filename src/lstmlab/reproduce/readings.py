@@ -46,6 +46,8 @@ Why these readings (our runs of each are in RESULTS.md):
   in both copies: "'g1' is sigmoid in [0,1], 'g2' in [-1,1]") and App. A.1 eq. 5 give the other
   experiments g in [-2, 2]. The reading: 2a's g is the zero-centred g2 in [-2, 2], the rest as
   Table 10.
+- ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
+  Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
 """
 
 from __future__ import annotations
@@ -113,6 +115,11 @@ def _allowed_targets(task: Task) -> Task:
     return task.with_targets("allowed")
 
 
+_INPUT_GATE_BIAS = Reading(
+    "input-gate-bias", "input-gate bias, initially -3.0 (Table 10: no biases)",
+    '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+    'towards zero"', _input_gate_bias)
+
 #: experiment name -> reading name -> Reading.
 READINGS: dict[str, dict[str, Reading]] = {
     "1": {
@@ -146,15 +153,13 @@ READINGS: dict[str, dict[str, Reading]] = {
         "output units with f_k'; Exp. 4's targets 0.5 + (X1 + X2)/4 reach 0 and 1, where the "
         "logistic's f_k' vanishes", _linear_output)},
     "2a": {
-        "input-gate-bias": Reading(
-            "input-gate-bias", "input-gate bias, initially -3.0 (Table 10: no biases)",
-            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
-            'towards zero"', _input_gate_bias),
+        "input-gate-bias": _INPUT_GATE_BIAS,
         "centred-g": Reading(
             "centred-g", "g zero-centred in [-2, 2] (§5.2: logistic in [0, 1])",
             "[H97] App. A.1 eq. 5 (g in [-2, 2], every other experiment); Table 10's caption "
             "on g is garbled", _centred_g),
     },
+    "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
 }
 
 

@@ -70,7 +70,8 @@ from lstmlab.tasks.setup import (
 from lstmlab.tasks.stopping import TestSetRule
 
 _BUDGET = 5_000_000  # "training is stopped after 5 million sequence presentations" (§5.2)
-#: Our reading of "once the error has stopped decreasing" (§5.2) for 2a/2b.
+#: Our reading of "once the error has stopped decreasing" (§5.2) for 2a/2b. On 2a it fires after
+#: 1,800-2,000 sequences, a small part of a trial (``reproduce.construction_probe``, RESULTS.md).
 PLATEAU_2AB = ErrorPlateau(window=100, min_decrease=0.05)
 
 
