@@ -24,12 +24,13 @@ import torch
 from torch import Tensor
 
 from lstmlab.reproduce.experiment import Experiment
-from lstmlab.reproduce.lstm1997 import _join, _Member, _unsqueeze, network_config
-from lstmlab.reproduce.sequential1997 import phase_one_mask
+from lstmlab.reproduce.lstm1997 import _Member, network_config
+from lstmlab.reproduce.sequential1997 import phase_one_mask, without_cells
 from lstmlab.tasks.batch import sample_each
 from lstmlab.tasks.long_lags import NoiseFreeLongLag
 from lstmlab.training.network1997 import Network1997
 from lstmlab.training.online1997 import online_sequence
+from lstmlab.training.pool import stack
 
 THRESHOLD = 0.25  # 2a's ABS(0.25)
 
@@ -67,8 +68,13 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
         raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
     dtype = torch.float64
     template = Network1997(network_config(experiment.setup), dtype=dtype)
-    members = [_Member(experiment, seed, template, every) for seed in seeds]
-    weights = _join([_unsqueeze(m.weights) for m in members])
+    members = [_Member(experiment, seed, every) for seed in seeds]
+    drawn = []
+    for member in members:  # as Lstm1997Method draws a member: from its training stream
+        full = Network1997(template.config, generator=member.generator, dtype=dtype).weights()
+        member.held_output = full.weight_ho.detach().clone()
+        drawn.append(without_cells(full))
+    weights = stack(drawn)
     inputs, targets, mask = (part.to(dtype) for part in _pair(task))
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)
     found: list[dict[str, int | None]] = [
