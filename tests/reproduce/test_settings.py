@@ -155,3 +155,13 @@ def test_quick_mode_runs_a_setting_end_to_end(tmp_path):
     (summary,) = done.methods
     assert summary.trials == done.experiment.quick_trials
     assert all(r.sequences <= done.experiment.quick_budget for r in summary.results)
+
+
+def test_2c_evaluation_batches_hold_a_bounded_number_of_one_hot_elements():
+    from lstmlab.reproduce.settings import EVAL_ELEMENTS_2C, eval_batch_2c
+
+    for q, p in TABLE_3:
+        size = experiment(f"2c@q={q},p={p}").eval_batch_size
+        assert size == (1000 if (q, p) == (50, 50) else eval_batch_2c(q, p))
+        assert size * (q + 100) * (p + 4) <= EVAL_ELEMENTS_2C or size == 25
+    assert eval_batch_2c(1000, 1000) == 25 and eval_batch_2c(100, 100) == 1000

@@ -50,7 +50,8 @@ class Setting:
     (``"q=1000,p=1000"``); ``published`` the lstm1997 row it reproduces; ``make_task(seed)`` and
     ``setup`` the task module's task and Table 10 set-up for it; ``budget`` and ``trials`` as in
     :class:`~lstmlab.reproduce.experiment.Experiment`; ``default`` marks the registry's own
-    set-up (stored under the plain name).
+    set-up (stored under the plain name); ``eval_batch_size`` replaces the registry's where
+    set (2c's one-hot inputs at large q and p, see :func:`eval_batch_2c`).
     """
 
     experiment: str
@@ -61,6 +62,7 @@ class Setting:
     setup: object
     budget: int
     default: bool = False
+    eval_batch_size: int | None = None
 
     @property
     def command_name(self) -> str:
@@ -100,8 +102,23 @@ def _row(rows: tuple[PublishedRow, ...], setting: str) -> PublishedRow:
 
 def _setting(experiment: str, name: str, title: str, row: PublishedRow,
              make_task: Callable[[int], Task], setup: object,
-             default: bool = False) -> Setting:
-    return Setting(experiment, name, title, row, make_task, setup, _budget(setup, row), default)
+             default: bool = False, eval_batch_size: int | None = None) -> Setting:
+    return Setting(experiment, name, title, row, make_task, setup, _budget(setup, row), default,
+                   eval_batch_size)
+
+
+#: Elements of one 2c evaluation batch's one-hot inputs at most (steps x batch x (p + 4)).
+EVAL_ELEMENTS_2C = 32_000_000
+
+
+def eval_batch_2c(q: int, p: int) -> int:
+    """The largest of 1000, 500, 250, 100, 50, 25 sequences whose one-hot inputs (about
+    (q + 100) steps, p + 4 symbols) stay within ``EVAL_ELEMENTS_2C``: at q = p = 1000 a batch of
+    1000 is ~1.1e9 elements (int64 from ``one_hot``, then float: ~13 GB), which a shared
+    machine cannot hold."""
+    per_sequence = (q + 100) * (p + 4)
+    return next((size for size in (1000, 500, 250, 100, 50)
+                 if size * per_sequence <= EVAL_ELEMENTS_2C), 25)
 
 
 def _settings_1() -> tuple[Setting, ...]:
@@ -138,7 +155,8 @@ def _settings_2c() -> tuple[Setting, ...]:
         _setting("2c", f"q={q},p={p}", f"very long time lag, q = {q}, p = {p} (Table 3)",
                  _row(long_lags.PUBLISHED, f"2c q={q} p={p}"),
                  lambda seed, q=q, p=p: long_lags.VeryLongLag(q=q, p=p),
-                 long_lags.setup_2c(q, p), default=(q, p) == (50, 50))
+                 long_lags.setup_2c(q, p), default=(q, p) == (50, 50),
+                 eval_batch_size=eval_batch_2c(q, p))
         for q, p, _ in long_lags.TABLE_3)
 
 
@@ -249,4 +267,5 @@ def apply(base: Experiment, chosen: Setting) -> Experiment:
     rows = tuple(sorted(base.published, key=lambda row: row != chosen.published))
     return replace(base, name=chosen.command_name, title=chosen.title,
                    make_task=chosen.make_task, setup=chosen.setup, published=rows,
-                   trials=chosen.trials, budget=chosen.budget)
+                   trials=chosen.trials, budget=chosen.budget,
+                   eval_batch_size=chosen.eval_batch_size or base.eval_batch_size)
