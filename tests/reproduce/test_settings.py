@@ -165,3 +165,47 @@ def test_2c_evaluation_batches_hold_a_bounded_number_of_one_hot_elements():
         assert size == (1000 if (q, p) == (50, 50) else eval_batch_2c(q, p))
         assert size * (q + 100) * (p + 4) <= EVAL_ELEMENTS_2C or size == 25
     assert eval_batch_2c(1000, 1000) == 25 and eval_batch_2c(100, 100) == 1000
+
+
+def test_setting_rows_export_render_and_pair_with_their_published_rows(tmp_path):
+    import csv
+    import io
+    import shutil
+    from pathlib import Path
+
+    from lstmlab.reproduce.method import TrialResult
+    from lstmlab.reproduce.results_report import (
+        RESULTS_MD,
+        SUMMARY,
+        TEMPLATE,
+        TRIALS_DIR,
+        export_store,
+        write,
+    )
+    from lstmlab.reproduce.store import TrialStore
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / TEMPLATE).parent.mkdir(parents=True)
+    shutil.copy(root / TEMPLATE, tmp_path / TEMPLATE)
+    with TrialStore(tmp_path / "trials.sqlite") as store:
+        for name, seed, sequences in [("2c@q=1000,p=1000", 0, 48_000),
+                                      ("2c@q=1000,p=1000", 1, 51_000),
+                                      ("4@T=1000:linear-output", 0, 800_000)]:
+            key = "k" + file_name(name)
+            store.describe_config(key, f"('{name}', 'settings', 5000000)")
+            store.add(name, "lstm1997", seed, key,
+                      TrialResult(seed, True, sequences, 0.0, 1.0, curve=((500, 0.5),)), "0.1")
+    assert export_store(tmp_path / "trials.sqlite", tmp_path / TRIALS_DIR) == 3
+    assert sorted(p.name for p in (tmp_path / TRIALS_DIR).iterdir()) == [
+        "2c_q1000_p1000.csv", "4_T1000_linear-output.csv", "configs.csv"]
+    write(tmp_path)
+    summary = list(csv.DictReader(io.StringIO((tmp_path / SUMMARY).read_text())))
+    assert [(r["experiment"], r["reading"], r["published_setting"], r["published_mean"])
+            for r in summary] == [("2c@q=1000,p=1000", "paper's text", "2c q=1000 p=1000",
+                                   "49000"),
+                                  ("4@T=1000", "linear-output", "T=1000", "853000")]
+    text = (tmp_path / RESULTS_MD).read_text()
+    assert "2 of the paper's 20 (partial)" in text
+    assert "{{" not in text and "no committed trial of `2c@q=1000,p=1000`" not in text
+    assert "`lstmlab reproduce 2c@q=1000,p=1000 --method lstm1997`" not in text
+    assert "`lstmlab reproduce 2c@q=100,p=100 --method lstm1997`" in text
