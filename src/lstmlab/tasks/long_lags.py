@@ -213,7 +213,10 @@ class VeryLongLag:
         symbols[1] = self.x + labels
         symbols = torch.where(time == (lengths - 1).unsqueeze(0), self.trigger, symbols)
         real = time < lengths.unsqueeze(0)
-        inputs = one_hot(symbols, p + 4).float() * real.unsqueeze(-1)
+        # one_hot(symbols, p + 4).float() * real, without its int64 copy: ~5x faster at
+        # q = p = 1000, where the 10,000-sequence checks are mostly this line.
+        inputs = torch.zeros(steps, batch_size, p + 4).scatter_(
+            2, symbols.unsqueeze(-1), real.unsqueeze(-1).float())
         targets = torch.zeros(steps, batch_size, 2)
         targets[lengths - 1, torch.arange(batch_size), labels] = 1.0
         return Batch(inputs, targets, final_step_mask(lengths, steps), lengths, labels=labels)
