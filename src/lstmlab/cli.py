@@ -284,7 +284,9 @@ def _method_factories() -> dict[str, object]:
 def reproduce(
     experiment: Annotated[list[str] | None, typer.Argument(
         help="experiments of Hochreiter & Schmidhuber 1997 to run: 1 2a 2b 2c 3a 3b 3c 4 5 6a "
-        "6b (default: all)")] = None,
+        "6b (default: all), each optionally at one of its published settings and under a "
+        "reading, EXP[@SETTING][:READING], e.g. 2c@q=1000,p=1000 or 4@T=1000:linear-output")
+    ] = None,
     method: Annotated[list[str] | None, typer.Option(
         "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
         "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'")] = None,

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from lstmlab.cells import G2, IDENTITY, LOGISTIC
+from lstmlab.cells import G2, H1, IDENTITY, LOGISTIC
 from lstmlab.reproduce import Lstm1997Method
 from lstmlab.reproduce._lstm1997 import network_config
 from lstmlab.reproduce._readings import READINGS
@@ -15,7 +15,8 @@ from lstmlab.reproduce._registry import experiment
 from lstmlab.reproduce._runner import trial_config_hash
 from lstmlab.tasks import BiasedUnits, Setup1997
 from lstmlab.tasks._setup import weight_count
-from lstmlab.training._network1997 import Network1997
+from lstmlab.training._network1997 import Network1997, map_weights
+from lstmlab.training._online1997 import online_sequence
 
 
 def _changed(a: Setup1997, b: Setup1997) -> set[str]:
@@ -26,6 +27,10 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("4:linear-output", {"output_unit"}),
     ("2a:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:centred-g", {"g"}),
+    ("1:caption-ranges", {"g", "h"}),
+    ("1:unhalved-error", {"learning_rate"}),
+    ("1:input-gate-bias", {"input_gate_bias"}),
+    ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -46,6 +51,8 @@ def test_the_readings_build_the_networks_they_name():
     assert net.cell.bias is not None
     assert float(net.cell.bias.detach()[net.cell.input_rows][0]) == -3.0
     assert experiment("2a:centred-g").setup.g is G2
+    assert experiment("2b:input-gate-bias").setup == dataclasses.replace(
+        bias, experiment="2b")
 
 
 def test_every_reading_quotes_what_it_rests_on():
@@ -63,3 +70,83 @@ def test_unknown_readings_and_output_units_are_refused_naming_the_choices():
         dataclasses.replace(experiment("4").setup, output_unit="tanh")
     with pytest.raises(ValueError, match="g: expected a Squash"):
         dataclasses.replace(experiment("4").setup, g=torch.sigmoid)
+
+
+def test_allowed_targets_changes_only_the_tasks_targets_and_the_store_key():
+    """1:allowed-targets keeps the set-up, the strings of every seed's pair and the success
+    criterion; its trials train on the allowed-next sets (the criterion's own sets)."""
+    base, read = experiment("1"), experiment("1:allowed-targets")
+    assert read.name == "1:allowed-targets" and read.setup == base.setup
+    method = Lstm1997Method()
+    assert trial_config_hash(method, base, 100)[0] != trial_config_hash(method, read, 100)[0]
+    for seed in (0, 4):
+        plain, allowed = base.make_task(seed), read.make_task(seed)
+        assert (plain.targets, allowed.targets) == ("next", "allowed")
+        assert allowed.train_strings == plain.train_strings
+        assert allowed.test_strings == plain.test_strings
+        drawn = allowed.sample(1, torch.Generator().manual_seed(seed))
+        same = plain.sample(1, torch.Generator().manual_seed(seed))
+        torch.testing.assert_close(drawn.inputs, same.inputs, rtol=0, atol=0)
+        torch.testing.assert_close(drawn.targets, same.choices.double().to(drawn.targets.dtype),
+                                   rtol=0, atol=0)
+        outputs = torch.rand(drawn.inputs.shape[:2] + (7,), generator=torch.Generator()
+                             .manual_seed(1))
+        assert torch.equal(allowed.is_correct(outputs, drawn), plain.is_correct(outputs, same))
+
+
+def test_a_task_reading_refuses_a_task_it_does_not_know():
+    from lstmlab.reproduce._readings import reading
+
+    with pytest.raises(ValueError, match="expected an EmbeddedReber, received"):
+        reading("1", "allowed-targets").task(experiment("6a").make_task(0))
+
+
+def test_caption_ranges_swaps_the_ranges_of_g_and_h():
+    read = experiment("1:caption-ranges")
+    assert _changed(experiment("1").setup, read.setup) == {"g", "h"}
+    config = network_config(read.setup)
+    assert config.g is H1 and config.h is G2
+    big = torch.tensor([-40.0, 40.0], dtype=torch.float64)
+    torch.testing.assert_close(config.h.fn(big), torch.tensor([-2.0, 2.0], dtype=torch.float64))
+    torch.testing.assert_close(config.g.fn(big), torch.tensor([-1.0, 1.0], dtype=torch.float64))
+
+
+def test_unhalved_error_steps_as_eq_17_on_eq_16_without_the_half():
+    """One online step of the reading (alpha 1.0) equals w - 0.5 dE/dw with E = sum_k (t - y)^2
+    (eq. 16 as printed) differentiated by autograd; on a first step from the reset state the
+    truncated gradient is the full one (nothing earlier to truncate)."""
+    read = experiment("1:unhalved-error")
+    assert _changed(experiment("1").setup, read.setup) == {"learning_rate"}
+    assert read.setup.learning_rate == 2 * experiment("1").setup.learning_rate == 1.0
+    net = Network1997(network_config(read.setup), generator=torch.Generator().manual_seed(3),
+                      dtype=torch.float64)
+    x = torch.zeros(1, 1, 7, dtype=torch.float64)
+    x[0, 0, 2] = 1.0
+    target = torch.zeros(1, 1, 7, dtype=torch.float64)
+    target[0, 0, 4] = 1.0
+    outputs, _ = net(x)
+    ((target - outputs) ** 2).sum().backward()
+    stepped = online_sequence(net, map_weights(lambda w: w.detach().unsqueeze(0), net.weights()),
+                              x.unsqueeze(1), target.unsqueeze(1),
+                              learning_rate=read.setup.learning_rate).weights
+    paper_alpha = experiment("1").setup.learning_rate
+    for mine, param in ((stepped.weight_ho[0], net.weight_ho),
+                        (stepped.cell.weight_ih[0], net.cell.weight_ih),
+                        (stepped.cell.bias[0], net.cell.bias)):
+        expected = param.detach() - paper_alpha * param.grad * (
+            net.cell.bias_mask if param is net.cell.bias else 1.0)
+        torch.testing.assert_close(mine, expected)
+
+
+def test_input_gate_bias_starts_each_input_gate_at_its_blocks_output_gate_bias():
+    setup = experiment("1:input-gate-bias").setup
+    net = Network1997(network_config(setup), generator=torch.Generator().manual_seed(0))
+    bias = net.cell.bias.detach()
+    expected = torch.tensor([-1.0, -2.0, -3.0])
+    torch.testing.assert_close(bias[net.cell.input_rows], expected, rtol=0, atol=0)
+    torch.testing.assert_close(bias[net.cell.output_rows], expected, rtol=0, atol=0)
+    # The text's reading draws them in [-0.1, 0.1] (Table 10's "r").
+    plain = Network1997(network_config(experiment("1").setup),
+                        generator=torch.Generator().manual_seed(0)).cell
+    drawn = plain.bias.detach()[plain.input_rows]
+    assert drawn.abs().max() <= 0.1 and not torch.equal(drawn, expected)

@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 import torch
@@ -157,3 +158,41 @@ def test_cached_encodings_equal_a_fresh_encoding_draw_for_draw():
             assert len(batches) == -(-len(strings) // 200)
             for k, batch in enumerate(batches):
                 _assert_same(batch, encode(strings[200 * k:200 * (k + 1)]))
+
+
+def test_allowed_targets_on_a_string_written_out_by_hand():
+    """``targets="allowed"``: 1 for every symbol the grammar allows next, read off the graph by
+    hand for B T B T X S E T E (inner path 1 -T-> 2 -X-> 4 -S-> 6 -E->)."""
+    string = "BTBTXSETE"
+    allowed = ["TP", "B", "TP", "SX", "XS", "E", "T", "E"]  # after B, T, B, T, X, S, E, T
+    expected = torch.zeros(len(allowed), 1, len(SYMBOLS))
+    for t, symbols in enumerate(allowed):
+        for symbol in symbols:
+            expected[t, 0, SYMBOLS.index(symbol)] = 1.0
+    batch = encode([string], targets="allowed")
+    torch.testing.assert_close(batch.targets, expected, rtol=0, atol=0)
+    one_hot = encode([string])
+    _assert_same(replace(batch, targets=one_hot.targets), one_hot)  # only the targets differ
+    assert [SYMBOLS[int(k)] for k in one_hot.targets[:, 0].argmax(-1)] == list(string[1:])
+
+
+def test_with_targets_keeps_the_strings_and_changes_what_every_batch_trains_on():
+    task = EmbeddedReber(data_seed=2, train_size=16, test_size=16)
+    allowed = task.with_targets("allowed")
+    assert task.targets == "next" and allowed.targets == "allowed"
+    assert (allowed.train_strings, allowed.test_strings) == (task.train_strings,
+                                                             task.test_strings)
+    for batch in [allowed.sample(1, torch.Generator().manual_seed(0)),
+                  allowed.sample(4, torch.Generator().manual_seed(0)), allowed.training_set(),
+                  *allowed.test_batches(), *allowed.stopping_batches()]:
+        torch.testing.assert_close(batch.targets, batch.choices.float(), rtol=0, atol=0)
+    # The original task's cache is untouched: it still hands out one-hot targets.
+    assert (task.sample(1, torch.Generator().manual_seed(0)).targets.sum(-1) == 1).all()
+
+
+def test_unknown_targets_are_refused_naming_the_choices():
+    for build in (lambda: EmbeddedReber(targets="both"),
+                  lambda: EmbeddedReber(train_size=1, test_size=1).with_targets("both"),
+                  lambda: encode(["BTBTXSETE"], targets="both")):
+        with pytest.raises(ValueError, match="targets: expected one of next, allowed"):
+            build()

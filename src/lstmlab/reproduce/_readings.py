@@ -1,11 +1,34 @@
 """Readings of [H97]: where the paper's text admits more than one program, each reading as data.
 
-A reading changes an experiment's ``Setup1997`` (and so its store key) and says which sentence
-of the paper it rests on. On the command line a reading follows the experiment's name after a
-colon, ``lstmlab reproduce 4:linear-output``; its trials are stored under that name, beside the
-paper's-text set-up (plain ``4``), so both rows show in RESULTS.md.
+A reading changes an experiment's ``Setup1997`` or, where the paper's ambiguity lies in the
+task rather than the net, the task its trials train on (``Reading.task``); it gets its own store
+key (the experiment's name is part of it) and says which sentence of the paper it rests on.
+On the command line a reading follows the experiment's name after a colon, ``lstmlab
+reproduce 4:linear-output``; its trials are stored under that name, beside the paper's-text
+set-up (plain ``4``), so both rows show in RESULTS.md.
 
 Why these readings (our runs of each are in RESULTS.md):
+
+- ``1:allowed-targets``. [H97] §5.1 says the net's task is "to permanently predict the next
+  symbol" and judges it by whether "the output unit(s) corresponding to the possible next
+  symbol(s) is(are) always the most active ones"; it does not say what the targets were. The
+  text's reading (ours) trains on the symbol that came next (one-hot, so where the grammar
+  allows two symbols each is the target half the time); the reading trains every output unit
+  of a possible next symbol towards 1 and the others towards 0, i.e. on the very sets the
+  success criterion checks. The network, the learning rule and the criterion are unchanged.
+- ``1:caption-ranges``. Table 10 gives Exp. 1 "h1" and "g2", and its caption (garbled in both
+  copies of the paper) defines "'h1' is logistic sigmoid in [-2,2]" and "'g2' in [-1,1]": the
+  ranges of the running text (§5.1; App. A.1 eqs. 4-5: h in [-1, 1], g in [-2, 2]) swapped.
+  The reading takes the caption at its word.
+- ``1:unhalved-error``. Eq. 16 defines E(t) = sum_k (t^k(t) - y^k(t))^2 without the usual 1/2,
+  and eq. 17 steps by -alpha dE(t)/dw; eqs. 18-19 then write e_k = f_k'(t^k - y^k), the
+  gradient of half of (16). A program that differentiated (16) as written took steps twice
+  ours: the reading doubles alpha (0.5 -> 1.0), everything else as the text.
+- ``1:input-gate-bias``. Table 10 draws Exp. 1's input-gate biases at random ("r"), but §4's
+  remedy for internal state drift is a negative initial input-gate bias, and the nets of the
+  text's reading turn a block into a bias unit whose state drifts. The reading starts each
+  block's input gate at its output gate's bias (-1, -2, -3), as Gers et al. (2000) did for the
+  (continual) embedded Reber grammar with their per-block gate biases.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -23,6 +46,8 @@ Why these readings (our runs of each are in RESULTS.md):
   in both copies: "'g1' is sigmoid in [0,1], 'g2' in [-1,1]") and App. A.1 eq. 5 give the other
   experiments g in [-2, 2]. The reading: 2a's g is the zero-centred g2 in [-2, 2], the rest as
   Table 10.
+- ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
+  Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
 """
 
 from __future__ import annotations
@@ -30,21 +55,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from lstmlab.cells import G2, IDENTITY
+from lstmlab.cells import G2, H1, IDENTITY
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.tasks import BiasedUnits, Setup1997
+from lstmlab.tasks import BiasedUnits, Setup1997, Task
 from lstmlab.tasks._setup import weight_count
+
+
+def _same(setup: Setup1997) -> Setup1997:
+    return setup
 
 
 @dataclass(frozen=True)
 class Reading:
     """One reading: its name, what it changes (in words), the paper's sentence it rests on, and
-    the change itself (``setup -> setup``)."""
+    the change itself: ``apply`` (``setup -> setup``) and, where given, ``task`` (``task ->
+    task``, applied to every trial's task as ``make_task(seed)`` builds it)."""
 
     name: str
     change: str
     rests_on: str
-    apply: Callable[[Setup1997], Setup1997]
+    apply: Callable[[Setup1997], Setup1997] = _same
+    task: Callable[[Task], Task] | None = None
 
 
 def _linear_output(setup: Setup1997) -> Setup1997:
@@ -60,23 +91,75 @@ def _centred_g(setup: Setup1997) -> Setup1997:
     return replace(setup, g=G2)
 
 
+def _caption_ranges(setup: Setup1997) -> Setup1997:
+    # Table 10's caption: h in [-2, 2] (our g2's form) and g in [-1, 1] (our h1's form).
+    return replace(setup, g=H1, h=G2)
+
+
+def _unhalved_error(setup: Setup1997) -> Setup1997:
+    # The gradient of eq. 16 without the 1/2 is twice eqs. 19-28's error signals, so
+    # eq. 17's step with the paper's alpha equals ours with 2 alpha.
+    return replace(setup, learning_rate=2.0 * setup.learning_rate)
+
+
+def _gate_bias_pairs(setup: Setup1997) -> Setup1997:
+    # Each block's input gate starts at its output gate's bias (Exp. 1: -1, -2, -3).
+    return replace(setup, input_gate_bias=setup.output_gate_bias)
+
+
+def _allowed_targets(task: Task) -> Task:
+    from lstmlab.tasks import EmbeddedReber
+
+    if not isinstance(task, EmbeddedReber):
+        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
+    return task.with_targets("allowed")
+
+
+_INPUT_GATE_BIAS = Reading(
+    "input-gate-bias", "input-gate bias, initially -3.0 (Table 10: no biases)",
+    '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+    'towards zero"', _input_gate_bias)
+
 #: experiment name -> reading name -> Reading.
 READINGS: dict[str, dict[str, Reading]] = {
+    "1": {
+        "allowed-targets": Reading(
+            "allowed-targets", "targets: every symbol the grammar allows next (1), the rest 0",
+            '[H97] §5.1: a string counts as predicted correctly "if the output unit(s) '
+            'corresponding to the possible next symbol(s) is(are) always the most active '
+            'ones"; the paper does not say whether the targets were the symbol that came or '
+            "all possible ones", task=_allowed_targets),
+        "caption-ranges": Reading(
+            "caption-ranges", "h in [-2, 2] and g in [-1, 1] (Table 10's caption; the text: "
+            "the reverse)",
+            "[H97] Table 10 caption: \"'h1' is logistic sigmoid in [-2,2]\" and \"'g2' in "
+            "[-1,1]\" (Exp. 1: h1, g2); §5.1 and App. A.1 eqs. 4-5 give h in [-1, 1] and g in "
+            "[-2, 2]", _caption_ranges),
+        "unhalved-error": Reading(
+            "unhalved-error", "every error signal doubled (eq. 16 without the 1/2): alpha 1.0",
+            "[H97] eq. 16: E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2; eq. 17: "
+            "Delta w = -alpha dE(t)/dw; eq. 19 then writes e_k without the factor 2",
+            _unhalved_error),
+        "input-gate-bias": Reading(
+            "input-gate-bias", "input-gate biases -1, -2, -3 like the output gates' "
+            "(Table 10: random in [-0.1, 0.1])",
+            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+            'towards zero ... there appears to be no need for fine-tuning the initial bias"',
+            _gate_bias_pairs),
+    },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
         '[H97] §5 intro: "logistic sigmoids as activation functions"; App. A.1 eq. 19 trains '
         "output units with f_k'; Exp. 4's targets 0.5 + (X1 + X2)/4 reach 0 and 1, where the "
         "logistic's f_k' vanishes", _linear_output)},
     "2a": {
-        "input-gate-bias": Reading(
-            "input-gate-bias", "input-gate bias, initially -3.0 (Table 10: no biases)",
-            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
-            'towards zero"', _input_gate_bias),
+        "input-gate-bias": _INPUT_GATE_BIAS,
         "centred-g": Reading(
             "centred-g", "g zero-centred in [-2, 2] (§5.2: logistic in [0, 1])",
             "[H97] App. A.1 eq. 5 (g in [-2, 2], every other experiment); Table 10's caption "
             "on g is garbled", _centred_g),
     },
+    "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
 }
 
 
@@ -99,6 +182,11 @@ def reading(experiment: str, name: str) -> Reading:
 def with_reading(experiment: Experiment, name: str) -> Experiment:
     """``experiment`` under reading ``name``: its set-up changed, stored as ``"<exp>:<name>"``."""
     chosen = reading(experiment.name, name)
+    make_task = experiment.make_task
+    if chosen.task is not None:
+        def make_task(seed: int, make=experiment.make_task, change=chosen.task) -> Task:
+            return change(make(seed))
+
     return replace(experiment, name=f"{experiment.name}:{chosen.name}",
                    title=f"{experiment.title}; reading: {chosen.change}",
-                   setup=chosen.apply(experiment.setup))
+                   setup=chosen.apply(experiment.setup), make_task=make_task)

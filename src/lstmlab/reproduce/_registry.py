@@ -1,5 +1,9 @@
 """The experiments of [H97], by their command-line names (the methods: ``method_table``).
 
+One set-up per experiment here; the paper's other published settings of each (Table 3's
+(q, p) pairs, Table 7's T = 500 and 1000, ...) are ``"<name>@<setting>"``, built in
+:mod:`lstmlab.reproduce._settings` from these entries.
+
 Each entry binds a task of ``lstmlab.tasks`` to the paper's protocol: the set-up of the
 published row it reproduces (the row measured here sits beside it in the tables), the number of
 trials behind that row, and a cap on training sequences per trial. Where the paper states a cap
@@ -16,7 +20,9 @@ randomly generated pairs of training and test sets ... 10 trials each", [H97] §
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+from lstmlab.errors import UserError
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.tasks import PublishedRow
 
@@ -114,7 +120,7 @@ def _experiment_6(variant: str, trials: int, budget: int) -> Callable[[], Experi
             name=variant, title=f"temporal order {variant}",
             make_task=lambda seed: temporal_order.TemporalOrder(variant),
             setup=temporal_order.SETUPS[variant],
-            published=_matching_first(temporal_order.PUBLISHED, variant),
+            published=tuple(r for r in temporal_order.PUBLISHED if r.setting == variant),
             trials=trials, budget=budget, quick_trials=2, quick_budget=100,
             eval_batch_size=1000)
 
@@ -139,14 +145,24 @@ REGISTRY: dict[str, Callable[[], Experiment]] = {
 
 
 def experiment(name: str) -> Experiment:
-    """The experiment called ``name`` (one of ``REGISTRY``), or ``"<name>:<reading>"``: that
-    experiment under one of its readings of the paper (``lstmlab.reproduce._readings``)."""
+    """The experiment called ``name``: one of ``REGISTRY``, optionally at one of its published
+    settings after ``@`` (``lstmlab.reproduce._settings``: ``"2c@q=1000,p=1000"``) and under
+    one of its readings of the paper after ``:`` (``lstmlab.reproduce._readings``:
+    ``"4@T=1000:linear-output"``). UserError naming the known ones for an unknown name."""
     from lstmlab.reproduce._readings import split, with_reading
+    from lstmlab.reproduce._settings import apply, setting
 
-    base, reading = split(name)
+    full, reading = split(name)
+    base, at, chosen = full.partition("@")
     if base not in REGISTRY:
-        raise ValueError(f"experiment: expected one of {', '.join(REGISTRY)}, received {name!r}")
-    return REGISTRY[base]() if reading is None else with_reading(REGISTRY[base](), reading)
+        raise UserError(f"experiment: expected one of {', '.join(REGISTRY)} (optionally "
+                        f"@SETTING and :READING), received {name!r}")
+    built = apply(REGISTRY[base](), setting(base, chosen)) if at else REGISTRY[base]()
+    if reading is None:
+        return built
+    # The reading is the base experiment's; its trials are stored as "<setting>:<reading>".
+    read = with_reading(replace(built, name=base), reading)
+    return replace(read, name=f"{built.name}:{split(read.name)[1]}")
 
 
 def experiments(names: tuple[str, ...] | list[str] = ()) -> tuple[Experiment, ...]:

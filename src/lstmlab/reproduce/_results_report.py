@@ -45,6 +45,9 @@ TEMPLATE = Path("results") / "template.md"
 SUMMARY = Path("results") / "summary.csv"
 RESULTS_MD = Path("RESULTS.md")
 CONFIGS = "configs.csv"
+#: A stored experiment name: registry name, optional @setting pieces, optional :reading.
+_PIECE = r"[0-9A-Za-z_.-]+=[0-9A-Za-z_.-]+"
+EXPERIMENT_NAME = rf"[0-9a-z]+(@{_PIECE}(,{_PIECE})*)?(:[0-9a-z-]+)?"
 TRIAL_FIELDS = ("experiment", "method", "seed", "config_hash", "success", "sequences",
                 "test_error", "wall_time", "code_version", "finished_at", "curve")
 SUMMARY_FIELDS = ("experiment", "reading", "method", "config_hash", "budget", "trials",
@@ -135,11 +138,14 @@ def verdict(published: PublishedRow | None, successes: int, trials: int,
 
 
 def file_name(experiment: str) -> str:
-    """The CSV of an experiment's trials: ``"4:linear-output"`` -> ``"4_linear-output.csv"``."""
-    if not re.fullmatch(r"[0-9a-z]+(:[0-9a-z-]+)?", experiment):
-        raise UserError(f"experiment: expected a name like '4' or '4:linear-output', "
-                         f"received {experiment!r}")
-    return experiment.replace(":", "_") + ".csv"
+    """The CSV of an experiment's trials: ``"4:linear-output"`` -> ``"4_linear-output.csv"``,
+    ``"2c@q=1000,p=1000"`` -> ``"2c_q1000_p1000.csv"`` (a setting's pieces, ``=`` dropped)."""
+    if not re.fullmatch(EXPERIMENT_NAME, experiment):
+        raise UserError(f"experiment: expected a name like '4', '4:linear-output' or "
+                        f"'4@T=1000:linear-output', received {experiment!r}")
+    for mark, put in ((":", "_"), ("@", "_"), (",", "_"), ("=", "")):
+        experiment = experiment.replace(mark, put)
+    return experiment + ".csv"
 
 
 def _trial(row: dict[str, str]) -> Trial:
@@ -223,11 +229,13 @@ def budget_of(description: str) -> int | None:
 
 def _experiment_order() -> list[str]:
     from lstmlab.reproduce._registry import REGISTRY
+    from lstmlab.reproduce._settings import settings
 
     order = []
     for name in REGISTRY:
-        order.append(name)
-        order += [f"{name}:{reading}" for reading in READINGS.get(name, {})]
+        for setting in settings(name):
+            order.append(setting.command_name)
+            order += [f"{setting.command_name}:{reading}" for reading in READINGS.get(name, {})]
     return order
 
 
@@ -383,22 +391,34 @@ def readings_table(rows: list[Summary]) -> str:
 
 
 def not_run(rows: list[Summary]) -> str:
-    """The experiments and published rows with no committed trial, with the command to run."""
+    """The published rows with no committed trial, each with the command that runs it: the
+    setting (``lstmlab.reproduce._settings``) whose compared row it is, for its method; rows no
+    setting compares (competitors at set-ups the registry does not build) say so."""
     from lstmlab.reproduce._registry import REGISTRY
     from lstmlab.reproduce._registry import experiment as build
+    from lstmlab.reproduce._settings import settings
 
     measured = {(row.experiment, row.method) for row in rows}
-    lines = []
+    compared: dict[PublishedRow, str] = {}  # row -> the command name that runs it
     for name in REGISTRY:
-        exp = build(name)
-        for published in exp.published:
-            compared = published is _published(name, published.method)
-            if compared and (name, published.method) in measured:
+        for setting in settings(name):
+            for published in build(setting.command_name).published:
+                if published is _published(setting.command_name, published.method):
+                    compared.setdefault(published, setting.command_name)
+    lines, listed = [], set()
+    for name in REGISTRY:
+        for published in build(name).published:
+            if published in listed:
                 continue
-            why = ("no trial committed yet" if compared else
-                   "a setting the `reproduce` registry does not run yet")
-            command = (f"`lstmlab reproduce {name} --method {published.method}`" if compared
-                       else "—")
+            listed.add(published)
+            runs = compared.get(published)
+            if runs is not None and (runs, published.method) in measured:
+                continue
+            if runs is None:
+                why, command = "a competitor set-up the `reproduce` registry does not run yet", "—"
+            else:
+                why = "no trial committed yet"
+                command = f"`lstmlab reproduce {runs} --method {published.method}`"
             lines.append(f"| {name} | {published.method} | {published.setting} | "
                          f"{_published_cell(published)} | {why} | {command} |")
     head = ["| experiment | method | [H97] setting | [H97] | why not here | command |",
@@ -419,7 +439,7 @@ def _row_sentence(rows: list[Summary], experiment: str, method: str) -> str:
     return "; ".join(parts)
 
 
-ROW_MARKER = re.compile(r"\{\{row ([0-9a-z:-]+) ([0-9a-z_]+)\}\}")
+ROW_MARKER = re.compile(r"\{\{row ([0-9A-Za-z@=,.:_-]+) ([0-9a-z_]+)\}\}")
 
 MARKERS = {"{{MEASURED}}": measured_table, "{{READINGS}}": readings_table,
            "{{TRIALS}}": trial_lists, "{{NOT_RUN}}": not_run}

@@ -14,7 +14,11 @@ second symbol." The shortest strings have 9 symbols, [H97] Table 10's p = 9.
 Coding (§5.1): local, 7 input and 7 output units in the order ``SYMBOLS`` = B, T, P, S, X, V, E
 (the order is our choice; the paper does not give one). The net reads symbols 0..L-2 and is
 trained at every step on the next symbol (``targets`` one-hot, ``mask`` every real step);
-``choices`` holds every symbol the grammar allows next.
+``choices`` holds every symbol the grammar allows next. ``targets="allowed"`` trains on
+``choices`` instead (1 for every symbol the grammar allows next, 0 for the rest): the reading
+``1:allowed-targets`` of :mod:`lstmlab.reproduce._readings`, since the paper's success criterion
+speaks of "the output unit(s) corresponding to the possible next symbol(s)" and does not say
+what the targets were.
 
 Data (§5.1, Table 11 "t1"): 256 training strings drawn at random (duplicates allowed: the paper
 says only "generated randomly"; ``unique_train`` makes them distinct) and 256 test strings
@@ -32,6 +36,7 @@ above every other unit.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 
 import torch
@@ -104,26 +109,35 @@ def _replay(string: str) -> list[int]:
     return flips
 
 
-def encode(strings: list[str]) -> Batch:
-    """Strings -> next-symbol batch: inputs symbols 0..L-2, targets symbols 1..L-1."""
+#: What an ``EmbeddedReber`` trains on: the next symbol (one-hot) or every allowed next symbol.
+TARGETS = ("next", "allowed")
+
+
+def encode(strings: list[str], targets: str = "next") -> Batch:
+    """Strings -> next-symbol batch: inputs symbols 0..L-2, targets symbols 1..L-1 (one-hot),
+    or with ``targets="allowed"`` every symbol the grammar allows at 1..L-1 (``choices``)."""
+    if targets not in TARGETS:
+        raise ValueError(f"targets: expected one of {', '.join(TARGETS)}, received {targets!r}")
     lengths = torch.tensor([len(s) - 1 for s in strings])
     steps = int(lengths.max())
     inputs = torch.zeros(steps, len(strings), len(SYMBOLS))
-    targets = torch.zeros_like(inputs)
+    target = torch.zeros_like(inputs)
     choices = torch.zeros_like(inputs, dtype=torch.bool)
     for b, string in enumerate(strings):
         allowed = allowed_next(string)
         for t in range(len(string) - 1):
             inputs[t, b, INDEX[string[t]]] = 1.0
-            targets[t, b, INDEX[string[t + 1]]] = 1.0
+            target[t, b, INDEX[string[t + 1]]] = 1.0
             for symbol in allowed[t]:
                 choices[t, b, INDEX[symbol]] = True
-    return Batch(inputs, targets, valid_step_mask(lengths, steps), lengths, choices=choices)
+    if targets == "allowed":
+        target = choices.to(target.dtype)
+    return Batch(inputs, target, valid_step_mask(lengths, steps), lengths, choices=choices)
 
 
-def _chunks(strings: list[str], batch_size: int) -> Iterator[Batch]:
+def _chunks(strings: list[str], batch_size: int, targets: str = "next") -> Iterator[Batch]:
     for start in range(0, len(strings), batch_size):
-        yield encode(strings[start:start + batch_size])
+        yield encode(strings[start:start + batch_size], targets)
 
 
 def most_active_correct(outputs: Tensor, batch: Batch) -> Tensor:
@@ -174,15 +188,21 @@ PUBLISHED = (
 
 
 class EmbeddedReber:
-    """Experiment 1: one training/test pair of [H97] §5.1 (``data_seed`` picks the pair)."""
+    """Experiment 1: one training/test pair of [H97] §5.1 (``data_seed`` picks the pair);
+    ``targets``: train on the next symbol (``"next"``) or on every allowed one (``"allowed"``)."""
 
     input_size = len(SYMBOLS)
     output_size = len(SYMBOLS)
 
     def __init__(self, variant: str = "1-5", data_seed: int = 0, train_size: int = 256,
-                 test_size: int = 256, unique_train: bool = False) -> None:
+                 test_size: int = 256, unique_train: bool = False,
+                 targets: str = "next") -> None:
         if variant not in SETUPS:
             raise ValueError(f"variant: expected one of {sorted(SETUPS)}, received {variant!r}")
+        if targets not in TARGETS:
+            raise ValueError(f"targets: expected one of {', '.join(TARGETS)}, "
+                             f"received {targets!r}")
+        self.targets = targets
         self.name = f"1 ERG {variant}"
         self.setup = SETUPS[variant]
         self.published = tuple(r for r in PUBLISHED if r.setting == variant)
@@ -207,8 +227,17 @@ class EmbeddedReber:
         picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
         if batch_size == 1:  # the 1997 methods' online case: each string encoded once
             string = self.train_strings[int(picks)]
-            return self._encoded(("train", string), lambda: encode([string]))
-        return encode([self.train_strings[k] for k in picks.tolist()])
+            return self._encoded(("train", string), lambda: encode([string], self.targets))
+        return encode([self.train_strings[k] for k in picks.tolist()], self.targets)
+
+    def with_targets(self, targets: str) -> EmbeddedReber:
+        """This task (the same strings) trained on ``targets`` (one of ``TARGETS``)."""
+        if targets not in TARGETS:
+            raise ValueError(f"targets: expected one of {', '.join(TARGETS)}, "
+                             f"received {targets!r}")
+        other = copy.copy(self)
+        other.targets, other._cache = targets, {}
+        return other
 
     def _encoded(self, key: tuple, build: Callable[[], Batch | list[Batch]]):
         """``build()`` computed once per key: the strings are fixed by ``data_seed``, and
@@ -220,19 +249,20 @@ class EmbeddedReber:
     def training_set(self) -> Batch:
         """Every training string once, in order: the fixed set a method that trains on whole
         sets (Fahlman's RCC, [H97] Table 1) learns from."""
-        return encode(self.train_strings)
+        return encode(self.train_strings, self.targets)
 
     def test_batches(self, generator: torch.Generator | None = None,
                      batch_size: int = 256) -> Iterator[Batch]:
         """The 256 test strings (fixed by ``data_seed``; ``generator`` is not used)."""
         return iter(self._encoded(("test", batch_size),
-                                  lambda: list(_chunks(self.test_strings, batch_size))))
+                                  lambda: list(_chunks(self.test_strings, batch_size,
+                                                       self.targets))))
 
     def stopping_batches(self, generator: torch.Generator | None = None,
                          batch_size: int = 256) -> Iterator[Batch]:
         """All training strings, then all test strings: the success criterion covers both."""
         return iter(self._encoded(("stopping", batch_size), lambda: list(
-            _chunks(self.train_strings + self.test_strings, batch_size))))
+            _chunks(self.train_strings + self.test_strings, batch_size, self.targets))))
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return most_active_correct(outputs, batch)

@@ -1,0 +1,182 @@
+"""Where the sequences of an Experiment 2a trial go: the two phases of [H97] §5.2's sequential
+construction, and within phase 2, when each of the two last-step output units is learned.
+
+2a's last prediction is x or y, decided by the first symbol; every other target follows from the
+current input. :func:`phase_times` trains the trials exactly as ``Lstm1997Method`` does (same
+members, same data streams, same phase-1 mask and switch; the population is the seeds given) and
+every ``every`` training sequences judges each net on 2a's two distinct sequences, recording per
+seed the first such point at which
+
+- ``x_unit`` / ``y_unit``: that output unit's last-step error is below 0.25 on both sequences;
+- ``solved``: every output at every step is below 0.25 on both sequences (the stopping rule of
+  2a judged on its two sequences, as ``cached_task`` does, at the resolution ``every``);
+
+and ``fired_at``, the sequence after which the cell was added (``PlateauTracker.fired_at``).
+Sequences count from the first presented one, as everywhere in ``reproduce``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor
+
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._lstm1997 import _Member, network_config
+from lstmlab.reproduce._sequential1997 import phase_one_mask, without_cells
+from lstmlab.tasks import NoiseFreeLongLag
+from lstmlab.tasks._batch import sample_each
+from lstmlab.training._network1997 import Network1997
+from lstmlab.training._online1997 import online_sequence
+from lstmlab.training._pool import stack
+
+THRESHOLD = 0.25  # 2a's ABS(0.25)
+
+
+@dataclass(frozen=True)
+class PhaseTimes:
+    """One trial's milestones (sequences, counted from the first; None: not within budget)."""
+
+    seed: int
+    fired_at: int | None
+    x_unit: int | None
+    y_unit: int | None
+    solved: int | None
+
+
+def _pair(task: NoiseFreeLongLag) -> tuple[Tensor, Tensor, Tensor]:
+    """2a's two sequences (label 0 = x, 1 = y): inputs (T, 2, I), targets (T, 2, O), mask."""
+    found = task.sample(64, torch.Generator().manual_seed(0))
+    first = [int(torch.nonzero(found.labels == label)[0]) for label in (0, 1)]
+    return found.inputs[:, first], found.targets[:, first], found.mask[:, first]
+
+
+def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
+                every: int = 250) -> list[PhaseTimes]:
+    """Train ``seeds`` of ``experiment`` (2a or a reading of it) for at most ``budget``
+    sequences each; see the module docstring."""
+    task = experiment.make_task(0)
+    if not isinstance(task, NoiseFreeLongLag) or task.random_middle:
+        raise ValueError(f"experiment: expected 2a or a reading of it, received "
+                         f"{experiment.name!r}")
+    if experiment.setup.add_cells_after is None:
+        raise ValueError(f"experiment {experiment.name!r}: expected a sequential construction "
+                         "(setup.add_cells_after), received None")
+    if budget < 1 or every < 1:
+        raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
+    dtype = torch.float64
+    template = Network1997(network_config(experiment.setup), dtype=dtype)
+    members = [_Member(experiment, seed, every) for seed in seeds]
+    drawn = []
+    for member in members:  # as Lstm1997Method draws a member: from its training stream
+        full = Network1997(template.config, generator=member.generator, dtype=dtype).weights()
+        member.held_output = full.weight_ho.detach().clone()
+        drawn.append(without_cells(full))
+    weights = stack(drawn)
+    inputs, targets, mask = (part.to(dtype) for part in _pair(task))
+    last = task.p - 1  # the last step; units p - 1 (x) and p (y)
+    found: list[dict[str, int | None]] = [
+        {"x_unit": None, "y_unit": None, "solved": None} for _ in members]
+    for presented in range(1, budget + 1):
+        batch = sample_each([m.task for m in members], [m.generator for m in members])
+        staged = torch.tensor([m.construction.fired_at is None for m in members])
+        result = online_sequence(
+            template, weights, batch.inputs.to(dtype).unsqueeze(2),
+            batch.targets.to(dtype).unsqueeze(2), batch.mask.unsqueeze(2),
+            learning_rate=experiment.setup.learning_rate,
+            trainable=phase_one_mask(weights, staged) if bool(staged.any()) else None)
+        weights = result.weights
+        for k in staged.nonzero().flatten().tolist():
+            if members[k].construction.observe(float(result.loss[k])):
+                weights.weight_ho[k] = members[k].held_output
+        if presented % every:
+            continue
+        with torch.no_grad():
+            outputs, _ = template(inputs.unsqueeze(1).expand(-1, len(members), -1, -1),
+                                  weights=weights)  # (T, K, 2, O)
+        error = (outputs - targets.unsqueeze(1)).abs() * mask.unsqueeze(1).unsqueeze(-1)
+        marks = {"x_unit": error[last, :, :, last].amax(-1),
+                 "y_unit": error[last, :, :, last + 1].amax(-1),
+                 "solved": error.amax(dim=(0, 2, 3))}
+        for name, worst in marks.items():
+            for k, value in enumerate(worst.tolist()):
+                if found[k][name] is None and value < THRESHOLD:
+                    found[k][name] = presented
+        if all(f["solved"] is not None for f in found):
+            break
+    return [PhaseTimes(m.seed, m.construction.fired_at, **f) for m, f in zip(members, found,
+                                                                           strict=True)]
+
+
+def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Experiment:
+    """``experiment`` with another plateau rule for the switch (a probe, not a stored row)."""
+    from lstmlab.tasks import ErrorPlateau
+
+    rule = ErrorPlateau(window=window, min_decrease=min_decrease)
+    return replace(experiment, setup=replace(experiment.setup, add_cells_after=rule))
+
+
+def table(times: Sequence[PhaseTimes]) -> str:
+    """``times`` as a Markdown table, with each milestone's count and mean over the seeds that
+    reached it, and phase 2's length (``solved - fired_at``)."""
+    def cell(value: int | None) -> str:
+        return "—" if value is None else f"{value:,}"
+
+    lines = ["| seed | cell added after | x unit | y unit | solved | solved - added |",
+             "|---|---|---|---|---|---|"]
+    for t in times:
+        phase_two = None if t.solved is None or t.fired_at is None else t.solved - t.fired_at
+        lines.append(f"| {t.seed} | {cell(t.fired_at)} | {cell(t.x_unit)} | {cell(t.y_unit)} "
+                     f"| {cell(t.solved)} | {cell(phase_two)} |")
+    columns = {
+        "cell added after": [t.fired_at for t in times],
+        "x unit": [t.x_unit for t in times], "y unit": [t.y_unit for t in times],
+        "first unit": [min((u for u in (t.x_unit, t.y_unit) if u is not None), default=None)
+                       for t in times],
+        "second unit": [None if t.x_unit is None or t.y_unit is None
+                        else max(t.x_unit, t.y_unit) for t in times],
+        "solved": [t.solved for t in times],
+        "solved - added": [t.solved - t.fired_at for t in times
+                           if t.solved is not None and t.fired_at is not None]}
+    lines.append("")
+    for name, values in columns.items():
+        reached = [v for v in values if v is not None]
+        mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
+        lines.append(f"- {name}: {len(reached)} of {len(times)}, mean {mean}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> str:
+    """``python -m lstmlab.reproduce._construction_probe EXPERIMENT --seeds N --budget B
+    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]``: the table of
+    :func:`table` for seeds 0..N-1 (trained on one thread, as one population)."""
+    import argparse
+
+    from lstmlab.reproduce._method import torch_threads
+    from lstmlab.reproduce._registry import experiment as named
+
+    parser = argparse.ArgumentParser(prog="python -m lstmlab.reproduce._construction_probe")
+    parser.add_argument("experiment")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", type=int, required=True)
+    parser.add_argument("--every", type=int, default=250)
+    parser.add_argument("--plateau", help="WINDOW,MIN_DECREASE (default: the set-up's rule)")
+    parser.add_argument("--learning-rate", type=float, help="alpha (default: the set-up's)")
+    args = parser.parse_args(argv)
+    chosen = named(args.experiment)
+    if args.learning_rate is not None:
+        chosen = replace(chosen, setup=replace(chosen.setup, learning_rate=args.learning_rate))
+    if args.plateau:
+        window, min_decrease = args.plateau.split(",")
+        chosen = with_plateau(chosen, int(window), float(min_decrease))
+    with torch_threads(1):
+        times = phase_times(chosen, range(args.seeds), args.budget, args.every)
+    return table(times)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(main() + "\n")
