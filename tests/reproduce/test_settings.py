@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from lstmlab.cells.squash import IDENTITY, LOGISTIC
 from lstmlab.cli import app
 from lstmlab.errors import UserError
 from lstmlab.reproduce import REGISTRY, run
@@ -112,9 +113,9 @@ def test_settings_differ_in_their_store_keys():
 
 def test_a_setting_composes_with_a_reading():
     built = experiment("4@T=1000:linear-output")
-    assert built.name == "4@T=1000:linear-output" and built.setup.output_unit == "linear"
+    assert built.name == "4@T=1000:linear-output" and built.setup.output_unit is IDENTITY
     assert built.make_task(0).T == 1000 and built.published[0].setting == "T=1000"
-    assert experiment("4@T=1000").setup.output_unit == "logistic"
+    assert experiment("4@T=1000").setup.output_unit is LOGISTIC
     assert "reading: linear output" in built.title
 
 
