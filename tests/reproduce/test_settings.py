@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from lstmlab.cells.squash import IDENTITY, LOGISTIC
+from lstmlab.cells import IDENTITY, LOGISTIC
 from lstmlab.cli import app
 from lstmlab.errors import UserError
 from lstmlab.reproduce import REGISTRY, run
