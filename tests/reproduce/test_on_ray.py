@@ -87,11 +87,10 @@ server = socket.socket()
 server.bind(("127.0.0.1", 0))
 server.listen()
 threading.Thread(target=lambda: [server.accept() for _ in iter(int, 1)], daemon=True).start()
-on_ray.CONNECT_TIMEOUT_S = 4.0
 address = f"127.0.0.1:{server.getsockname()[1]}"
 started = time.monotonic()
 try:
-    on_ray._connect(address)
+    on_ray._connect(address, timeout=4.0)
 except on_ray.RayAddressError as error:
     print(round(time.monotonic() - started), error)
     sys.exit(0)

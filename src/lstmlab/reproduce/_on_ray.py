@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -75,38 +76,39 @@ def check_address(address: str, timeout: float = 10.0) -> None:
                               f"({reason})") from error
 
 
-def _connect(address: str) -> None:
-    """``ray.init(address)``, given up after what is left of ``CONNECT_TIMEOUT_S``.
+_PROBE = """
+import sys
+import ray
+ray.init(address=sys.argv[1], include_dashboard=False, log_to_driver=False)
+ray.shutdown()
+"""
 
-    ray.init waits for ever on an address where no Ray cluster answers; it runs in a daemon
-    thread so that the wait can be bounded (a thread that never returns is left behind and does
-    not keep the process alive).
+
+def _connect(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """``ray.init(address)``, given up after what is left of ``timeout`` seconds.
+
+    ray.init waits for ever on an address where no Ray cluster answers, and a thread left
+    waiting inside it can abort the process when the interpreter exits (Ray's C++ client throws
+    ``std::bad_alloc`` while it is torn down under the thread). So the first ``ray.init`` runs in
+    a child process that is killed at the deadline; only an address whose child returned is
+    joined here (a cluster that answered, or an error that ray.init raises at once).
     """
     import ray
 
     started = time.monotonic()
-    check_address(address)
-    outcome: dict[str, BaseException | None] = {}
-
-    def connect() -> None:
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-            outcome["error"] = None
-        except BaseException as error:  # handed to the caller's thread below
-            outcome["error"] = error
-
-    thread = threading.Thread(target=connect, name="ray-connect", daemon=True)
-    thread.start()
-    thread.join(max(1.0, CONNECT_TIMEOUT_S - (time.monotonic() - started)))
-    if "error" not in outcome:
+    check_address(address, timeout=timeout)
+    left = max(1.0, timeout - (time.monotonic() - started))
+    try:
+        subprocess.run([sys.executable, "-c", _PROBE, address], capture_output=True,
+                       timeout=left, check=False)
+    except subprocess.TimeoutExpired as error:  # run() has killed the child
         raise RayAddressError(f"Ray address {address!r}: no Ray cluster answered within "
-                              f"{CONNECT_TIMEOUT_S:g} s (something listens there: is it the "
-                              "cluster's GCS port, usually 6379?)")
-    error = outcome["error"]
-    if isinstance(error, (ConnectionError, ValueError)):  # no cluster found; a bad address
+                              f"{timeout:g} s (something listens there: is it the "
+                              "cluster's GCS port, usually 6379?)") from error
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, ValueError) as error:  # no cluster found; a bad address
         raise RayAddressError(f"Ray address {address!r}: {error}") from error
-    if error is not None:
-        raise error
 
 
 def _run_seeds(method: Method, experiment: Experiment, seeds: Sequence[int],
