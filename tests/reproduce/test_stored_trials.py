@@ -21,7 +21,7 @@ from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce._registry import experiment
 
 STORE = Path(__file__).resolve().parents[2] / "results" / "trials" / "1.csv"
-RUN = "fdfb2d05bd3a090c"  # the config hash of that run's rows
+RUN = "d3ae3d99f287abff"  # the config hash of that run's rows (the 30-trial re-run of session 4)
 
 
 def _stored(seed: int) -> dict[str, str]:
