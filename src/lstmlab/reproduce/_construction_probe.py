@@ -24,8 +24,8 @@ import torch
 from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import _Member, network_config
-from lstmlab.reproduce._sequential1997 import phase_one_mask, without_cells
+from lstmlab.reproduce._lstm1997 import draw_member, network_config
+from lstmlab.reproduce._sequential1997 import phase_one_mask
 from lstmlab.tasks import NoiseFreeLongLag
 from lstmlab.tasks._batch import sample_each
 from lstmlab.training._network1997 import Network1997
@@ -68,12 +68,8 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
         raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
     dtype = torch.float64
     template = Network1997(network_config(experiment.setup), dtype=dtype)
-    members = [_Member(experiment, seed, every) for seed in seeds]
-    drawn = []
-    for member in members:  # as Lstm1997Method draws a member: from its training stream
-        full = Network1997(template.config, generator=member.generator, dtype=dtype).weights()
-        member.held_output = full.weight_ho.detach().clone()
-        drawn.append(without_cells(full))
+    members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
+                         strict=True)
     weights = stack(drawn)
     inputs, targets, mask = (part.to(dtype) for part in _pair(task))
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)

@@ -135,6 +135,20 @@ class _Member(Trial):
         super().load_state_dict(state)
 
 
+def draw_member(experiment: Experiment, seed: int, template: Network1997,
+                curve_every: int) -> tuple[_Member, NetworkWeights1997]:
+    """A fresh member of ``experiment``: its trial, then its weights drawn from its training
+    stream (in ``template``'s dtype); with a sequential construction the cells' output weights
+    are held aside until phase 2 and the net starts without them."""
+    member = _Member(experiment, seed, curve_every)
+    weights = Network1997(template.config, generator=member.generator,
+                          dtype=template.weight_ho.dtype).weights()
+    if member.construction is not None:
+        member.held_output = weights.weight_ho.detach().clone()
+        weights = without_cells(weights)
+    return member, weights
+
+
 @dataclass(frozen=True)
 class Lstm1997Method:
     """[H97]'s LSTM, its online truncated-gradient algorithm and its stopping rules."""
@@ -181,15 +195,7 @@ class Lstm1997Method:
             self.checkpoints, experiment.name, self.name, self.settings.checkpoint)
 
         def build(seed: int) -> tuple[_Member, NetworkWeights1997]:
-            """A fresh member: its trial, then its weights drawn from its training stream."""
-            member = _Member(experiment, seed, self.settings.curve_every)
-            weights = Network1997(template.config, generator=member.generator,
-                                  dtype=self.settings.dtype).weights()
-            if member.construction is not None:
-                # Sequential construction: the cells' output weights wait until phase 2.
-                member.held_output = weights.weight_ho.detach().clone()
-                weights = without_cells(weights)
-            return member, weights
+            return draw_member(experiment, seed, template, self.settings.curve_every)
 
         while waiting or len(pool):
             joining = waiting[: self.settings.population - len(pool)]
