@@ -15,7 +15,7 @@ test error come out the same, up to the rounding of batched matrix products.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +23,8 @@ from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.tasks import Batch, NoiseFreeLongLag
+from lstmlab.tasks._batch import concat
+from lstmlab.tasks._words import WordStream
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,14 @@ class CachedLongLag:
             return self.task.sample(batch_size, generator)
         label = torch.randint(2, (1,), generator=generator)   # NoiseFreeLongLag.sample's draw
         return self._single[int(label)]
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[CachedLongLag], streams: Sequence[WordStream]
+                     ) -> Batch:
+        """One sequence per member, its label ``sample(1, generator)``'s draw computed from one
+        word of its stream (``lstmlab.tasks._words``): the same batch as ``sample_each``."""
+        return concat([task._single[stream.word() % 2]
+                       for task, stream in zip(tasks, streams, strict=True)])
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         """The task's ``test_batches`` (``fresh_batches`` of ``test_size``), label for label."""

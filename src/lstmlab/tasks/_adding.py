@@ -49,6 +49,7 @@ from lstmlab.tasks._batch import (
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
 from lstmlab.tasks._stopping import st3
+from lstmlab.tasks._words import WordStream
 
 BASELINE_MSE = 1.0 / 6.0
 
@@ -102,7 +103,32 @@ def marked_pairs_each(T: int, generators: Sequence[torch.Generator], low: float,
         raw.append(torch.rand(length, generator=generator).numpy())
         firsts.append(int(torch.randint(10, one, generator=generator)))  # mark_pairs' draws
         seconds.append(int(torch.randint(spread, one, generator=generator)))
-    size, steps = len(generators), max(lengths)
+    return _assemble_pairs(lengths, raw, firsts, seconds, low, first_pair_value, combine)
+
+
+def marked_pairs_words(T: int, streams: Sequence[WordStream], low: float,
+                       first_pair_value: float, combine: Callable[[Tensor, Tensor], Tensor]
+                       ) -> Batch:
+    """``marked_pairs_each`` with each generator's draws computed from its words drawn ahead
+    (``lstmlab.tasks._words``): the same batch, bit for bit, and the same words used."""
+    lengths, raw, firsts, seconds = [], [], [], []
+    extra, spread = T // 10 + 1, np.uint32(T // 2 - 1)
+    unit, ten, mask = np.float32(2.0 ** -24), np.uint32(10), np.uint32(0xFFFFFF)
+    for stream in streams:  # randint(T, T + T // 10 + 1), rand(length), randint(10), ...
+        length = stream.word() % extra + T
+        words = stream.take(length + 2)
+        lengths.append(length)
+        raw.append((words[:length] & mask).astype(np.float32) * unit)
+        firsts.append(int(words[length] % ten))
+        seconds.append(int(words[length + 1] % spread))
+    return _assemble_pairs(lengths, raw, firsts, seconds, low, first_pair_value, combine)
+
+
+def _assemble_pairs(lengths: list[int], raw: list[np.ndarray], firsts: list[int],
+                    seconds: list[int], low: float, first_pair_value: float,
+                    combine: Callable[[Tensor, Tensor], Tensor]) -> Batch:
+    """The population's batch from each sequence's draws (``marked_pairs_each``)."""
+    size, steps = len(lengths), max(lengths)
     ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
     padded = np.zeros((steps, size), dtype=np.float32)
     for k, values_k in enumerate(raw):
@@ -181,6 +207,16 @@ class Adding:
         """One sequence per generator, equal to ``concat([sample(1, g) for g in ...])``."""
         return marked_pairs_each(self.T, generators, low=-1.0, first_pair_value=0.0,
                                  combine=_adding_target)
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[Adding], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each`` from the members' words drawn ahead (``lstmlab.tasks._words``); None
+        unless every task draws the same sequences (one ``data_key``)."""
+        if len({task.data_key for task in tasks}) != 1:
+            return None
+        return marked_pairs_words(tasks[0].T, streams, low=-1.0, first_pair_value=0.0,
+                                  combine=_adding_target)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_mean_abs_error(outputs, batch)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
@@ -41,6 +42,7 @@ from lstmlab.tasks._batch import (
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks._stopping import st3
+from lstmlab.tasks._words import WordStream
 
 SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")
 CLASSES = {"6a": ("Q", "R", "S", "U"), "6b": ("Q", "R", "S", "U", "V", "A", "B", "C")}
@@ -127,12 +129,44 @@ class TemporalOrder:
             for low, high in intervals:
                 positions.append(torch.randint(low, high + 1, one, generator=generator))
                 bits.append(torch.randint(2, one, generator=generator))
-        size, steps = len(generators), max(lengths)
+        return self._assemble(lengths, raws, torch.cat(positions), torch.cat(bits))
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[TemporalOrder], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each`` from the members' words drawn ahead (``lstmlab.tasks._words``): the
+        same draws, each ``randint`` one word; None unless the tasks share one ``data_key``."""
+        if len({task.data_key for task in tasks}) != 1:
+            return None
+        self = tasks[0]
+        intervals = INTERVALS[self.variant]
+        spread = self.max_length - self.min_length + 1
+        lows = np.array([low for low, _ in intervals], dtype=np.int64)
+        spans = np.array([high - low + 1 for low, high in intervals], dtype=np.uint32)
+        lengths, raws, positions, bits = [], [], [], []
+        four, two = np.uint32(4), np.uint32(2)
+        for stream in streams:
+            length = stream.word() % spread + self.min_length
+            words = stream.take(length + 2 * len(intervals))
+            lengths.append(length)
+            raws.append(torch.from_numpy((words[:length] % four).astype(np.int64)))
+            marks = words[length:]  # per interval: its position, then its bit
+            positions.append((marks[0::2] % spans).astype(np.int64) + lows)
+            bits.append((marks[1::2] % two).astype(np.int64))
+        return self._assemble(lengths, raws, torch.from_numpy(np.concatenate(positions)),
+                              torch.from_numpy(np.concatenate(bits)))
+
+    def _assemble(self, lengths: list[int], raws: list[Tensor], positions: Tensor,
+                  bits: Tensor) -> Batch:
+        """The population's batch from each sequence's draws (``sample_each``); ``positions``
+        and ``bits`` (K * intervals,) member by member."""
+        intervals = INTERVALS[self.variant]
+        size, steps = len(lengths), max(lengths)
         lengths_t, rows = torch.tensor(lengths), torch.arange(size)
         symbols = 2 + pad_sequence(raws)  # (steps, K): a, b, c, d
         symbols[0] = 0  # E
-        position = torch.cat(positions).view(size, len(intervals)) - 1
-        bit = torch.cat(bits).view(size, len(intervals))
+        position = positions.view(size, len(intervals)) - 1
+        bit = bits.view(size, len(intervals))
         labels = torch.zeros(size, dtype=torch.long)
         for j in range(len(intervals)):
             symbols[position[:, j], rows] = 6 + bit[:, j]
