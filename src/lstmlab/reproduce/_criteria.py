@@ -74,6 +74,24 @@ class Criterion:
             self._close_curve_point()
         return met
 
+    def observe_one(self, right: bool, error: float, evaluate: Callable[[Batch], Tensor]) -> bool:
+        """:meth:`observe_values` of one sequence (a population's step: one per member), its
+        steps in the same order without the loop."""
+        self.sequences += 1
+        self._error_sum += error
+        self._error_count += 1
+        if self._error_count == self.curve_every:
+            self._close_curve_point()
+        met = False
+        if self.tracker is not None:
+            self.tracker.update(bool(right), float(error))
+            met = self.tracker.is_met()
+        if isinstance(self.rule, TestSetRule) and self.sequences % self.rule.check_every == 0:
+            met = self.check(evaluate)  # _due(1)
+        if met and self._error_count:
+            self._close_curve_point()
+        return met
+
     def _due(self, presented: int) -> bool:
         every = self.rule.check_every
         return self.sequences // every != (self.sequences - presented) // every

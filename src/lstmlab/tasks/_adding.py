@@ -43,6 +43,7 @@ from lstmlab.tasks._batch import (
     final_abs_error,
     final_mean_abs_error,
     final_step_mask,
+    final_verdicts,
     fresh_batches,
     squared_error,
 )
@@ -103,7 +104,10 @@ def marked_pairs_each(T: int, generators: Sequence[torch.Generator], low: float,
         raw.append(torch.rand(length, generator=generator).numpy())
         firsts.append(int(torch.randint(10, one, generator=generator)))  # mark_pairs' draws
         seconds.append(int(torch.randint(spread, one, generator=generator)))
-    return _assemble_pairs(lengths, raw, firsts, seconds, low, first_pair_value, combine)
+    padded = np.zeros((max(lengths), len(lengths)), dtype=np.float32)
+    for k, values_k in enumerate(raw):
+        padded[: lengths[k], k] = values_k
+    return _assemble_pairs(lengths, padded, firsts, seconds, low, first_pair_value, combine)
 
 
 def marked_pairs_words(T: int, streams: Sequence[WordStream], low: float,
@@ -111,28 +115,30 @@ def marked_pairs_words(T: int, streams: Sequence[WordStream], low: float,
                        ) -> Batch:
     """``marked_pairs_each`` with each generator's draws computed from its words drawn ahead
     (``lstmlab.tasks._words``): the same batch, bit for bit, and the same words used."""
-    lengths, raw, firsts, seconds = [], [], [], []
-    extra, spread = T // 10 + 1, np.uint32(T // 2 - 1)
-    unit, ten, mask = np.float32(2.0 ** -24), np.uint32(10), np.uint32(0xFFFFFF)
-    for stream in streams:  # randint(T, T + T // 10 + 1), rand(length), randint(10), ...
+    extra, spread, size = T // 10 + 1, T // 2 - 1, len(streams)
+    # each member's words for rand(length), padded with zeros (they become 0.0 like the
+    # padding of marked_pairs_each, and are zeroed after each end anyway)
+    words = np.zeros((T + extra - 1, size), dtype=np.uint32)
+    lengths, firsts, seconds = [], [], []
+    for k, stream in enumerate(streams):  # randint(T, T + T // 10 + 1), rand(length), ...
         length = stream.word() % extra + T
-        words = stream.take(length + 2)
+        drawn = stream.take(length + 2)
+        words[:length, k] = drawn[:length]
         lengths.append(length)
-        raw.append((words[:length] & mask).astype(np.float32) * unit)
-        firsts.append(int(words[length] % ten))
-        seconds.append(int(words[length + 1] % spread))
-    return _assemble_pairs(lengths, raw, firsts, seconds, low, first_pair_value, combine)
+        firsts.append(int(drawn[length]) % 10)  # mark_pairs' randint(10), randint(spread)
+        seconds.append(int(drawn[length + 1]) % spread)
+    steps = max(lengths)
+    padded = (words[:steps] & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+    return _assemble_pairs(lengths, padded, firsts, seconds, low, first_pair_value, combine)
 
 
-def _assemble_pairs(lengths: list[int], raw: list[np.ndarray], firsts: list[int],
+def _assemble_pairs(lengths: list[int], padded: np.ndarray, firsts: list[int],
                     seconds: list[int], low: float, first_pair_value: float,
                     combine: Callable[[Tensor, Tensor], Tensor]) -> Batch:
-    """The population's batch from each sequence's draws (``marked_pairs_each``)."""
+    """The population's batch from each sequence's draws (``marked_pairs_each``): ``padded``
+    (steps, K) float32 holds sequence k's ``rand`` values in its first ``lengths[k]`` rows."""
     size, steps = len(lengths), max(lengths)
     ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
-    padded = np.zeros((steps, size), dtype=np.float32)
-    for k, values_k in enumerate(raw):
-        padded[: lengths[k], k] = values_k
     valid = np.arange(steps)[:, None] <= ends
     values = np.where(valid, low + (1.0 - low) * padded, np.float32(0.0))
     first = np.array(firsts, dtype=np.int64)
@@ -223,6 +229,10 @@ class Adding:
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch) < 0.04
+
+    def verdicts(self, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+        """``is_correct`` and ``errors`` as lists, in one pass (``final_verdicts``)."""
+        return final_verdicts(outputs, batch, 0.04, mean_error=True)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)

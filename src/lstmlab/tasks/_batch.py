@@ -217,6 +217,43 @@ def final_mean_abs_error(outputs: Tensor, batch: Batch) -> Tensor:
     return (batch.last(outputs) - batch.last(batch.targets)).abs().mean(dim=-1)
 
 
+def verdicts(task: Task, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+    """``task.is_correct(outputs, batch).tolist()`` and ``task.errors(outputs, batch).tolist()``:
+    by the task's own ``verdicts(outputs, batch)`` where its class defines it with both (the
+    same values in fewer calls: a population judges every training step), else by the two."""
+    kind = type(task)
+    owner = _owner(kind, "verdicts")
+    if owner is not None and owner is _owner(kind, "is_correct") is _owner(kind, "errors"):
+        return task.verdicts(outputs, batch)
+    return task.is_correct(outputs, batch).tolist(), task.errors(outputs, batch).tolist()
+
+
+def _owner(kind: type, name: str) -> type | None:
+    return next((base for base in kind.__mro__ if name in vars(base)), None)
+
+
+def final_verdicts(outputs: Tensor, batch: Batch, threshold: float, mean_error: bool
+                   ) -> tuple[list[bool], list[float]]:
+    """``(final_abs_error < threshold).tolist()`` and the errors ``final_mean_abs_error``
+    (``mean_error``) or ``final_abs_error``, ``.tolist()``, from one computation of the gaps.
+
+    On the CPU the gaps are taken in NumPy: indexing, subtraction, ``abs``, ``max`` and the
+    comparison are exact, so they are torch's numbers; the mean is torch's own reduction of the
+    same contiguous (B, O) values."""
+    check_outputs(outputs, batch)
+    if outputs.device.type != "cpu" or outputs.requires_grad or batch.targets.requires_grad:
+        gap = (batch.last(outputs) - batch.last(batch.targets)).abs()
+        largest = gap.amax(dim=-1)
+        return ((largest < threshold).tolist(),
+                (gap.mean(dim=-1) if mean_error else largest).tolist())
+    ends = numpy.maximum(batch.lengths.numpy() - 1, 0)
+    rows = numpy.arange(len(ends))
+    gap = numpy.abs(outputs.numpy()[ends, rows] - batch.targets.numpy()[ends, rows])
+    largest = gap.max(axis=-1)
+    errors = torch.from_numpy(gap).mean(dim=-1).tolist() if mean_error else largest.tolist()
+    return (largest < threshold).tolist(), errors
+
+
 def squared_error(outputs: Tensor, batch: Batch) -> Tensor:
     """The training loss of [H97] eq. 16: ``sum_k (t_k - y_k)^2`` summed over the masked steps,
     averaged over the batch (a scalar; with B = 1 exactly the paper's per-sequence error)."""

@@ -26,7 +26,7 @@ from lstmlab.tasks._adding import (
     marked_pairs_words,
     pairs_setup,
 )
-from lstmlab.tasks._batch import Batch, final_abs_error, fresh_batches
+from lstmlab.tasks._batch import Batch, final_abs_error, final_verdicts, fresh_batches
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._stopping import RecentWindowRule
 from lstmlab.tasks._words import WordStream
@@ -86,6 +86,10 @@ class Multiplication:
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch) < 0.04
+
+    def verdicts(self, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+        """``is_correct`` and ``errors`` as lists, in one pass (``final_verdicts``)."""
+        return final_verdicts(outputs, batch, 0.04, mean_error=False)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)
