@@ -184,10 +184,21 @@ class Lstm1997Method:
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a has two distinct sequences: its 10,000-sequence checks judge those two
         # (reproduce.cached_task; the training draws are the task's, draw for draw).
-        from lstmlab.reproduce._cached_task import with_cached_encodings
+        from lstmlab.reproduce import _cached_task
 
+        cached = _cached_task.with_cached_encodings(experiment)
+        if self._checks_per_sequence(experiment):
+            # Exp. 1's checks on their distinct strings: the C loop runs each string alone
+            cached = _cached_task.with_distinct_strings(cached)
         with torch_threads(self.settings.threads):
-            yield from self._run(with_cached_encodings(experiment), seeds, budget, progress)
+            yield from self._run(cached, seeds, budget, progress)
+
+    def _checks_per_sequence(self, experiment: Experiment) -> bool:
+        """Whether ``_evaluate`` will run the C loop, whose outputs for a sequence do not depend
+        on the batch around it."""
+        config = network_config(experiment.setup)
+        return self._kernel_checks(experiment) and online1997_kernel.available(
+            self.settings.dtype, torch.device("cpu"), (config.g, config.h, config.output_squash))
 
     def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
              progress: TrialProgress) -> Iterator[TrialResult]:
