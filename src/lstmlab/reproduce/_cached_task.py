@@ -120,12 +120,13 @@ _DISTINCT: dict[tuple, list[DistinctStrings]] = {}
 class DistinctReber:
     """``task`` (an ``EmbeddedReber``) whose stopping and test sets are run on their distinct
     strings: chunk for chunk those of ``task.stopping_batches``/``test_batches`` (the training
-    set is drawn with replacement, ~100 distinct strings among its 256; the test set ~170), every
-    string then handed its twin's outputs and the chunk judged as a whole. Only for a net that processes every string
-    on its own, whatever the batch around it (the C loop's forward pass, ``lstm1997`` with
-    kernel checks): there the outputs, and so the stopping decisions and test errors, are bit
-    for bit those of the whole chunk (tests/reproduce/test_whole_run_identity.py). Encoded once
-    per set of strings, for all members that share them."""
+    set is drawn with replacement, ~100 distinct strings among its 256; the test set ~170),
+    every string then handed its twin's outputs and the chunk judged as a whole. Only for a net
+    that processes every string on its own, whatever the batch around it (the C loop's forward
+    pass, ``lstm1997`` with kernel checks): there the outputs, and so the stopping decisions
+    and test errors, are bit for bit those of the whole chunk
+    (tests/reproduce/test_cached_task.py). Encoded once per set of strings, for all members
+    that share them."""
 
     def __init__(self, task: EmbeddedReber) -> None:
         self.task = task
