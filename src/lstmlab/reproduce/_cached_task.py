@@ -104,10 +104,10 @@ class CachedLongLag:
 class DistinctStrings(Batch):
     """Exp. 1's distinct strings of one chunk of a stopping or test set, standing in for the
     chunk's N strings ``whole``: string n is distinct string ``draws[n]`` (N,). A net's outputs
-    on it are judged by :meth:`DistinctReber.is_correct` and :meth:`DistinctReber.errors`: the
-    outputs handed out to the N strings (``outputs[:, draws]``), then judged on ``whole`` by the
-    task, so every reduction runs over the chunk's own (T, N) layout (torch's sum over T rounds
-    differently for a different N)."""
+    on it are judged by :meth:`DistinctReber.is_correct` (each distinct string's verdict handed
+    out: min, max and comparisons are exact) and :meth:`DistinctReber.errors` (the outputs
+    handed out to the N strings, ``outputs[:, draws]``, then judged on ``whole``, so the sum
+    runs over the chunk's own (T, N) layout: torch's sum over T rounds by a column's place)."""
 
     draws: Tensor | None = None
     whole: Batch | None = None
@@ -172,8 +172,12 @@ class DistinctReber:
         return chunks
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        # the verdict's reductions are min, max and all: exact in any order, so the distinct
+        # strings are judged alone and the verdicts handed out
         if isinstance(batch, DistinctStrings):
-            return self.task.is_correct(outputs[:, batch.draws], batch.whole)
+            plain = Batch(batch.inputs, batch.targets, batch.mask, batch.lengths,
+                          choices=batch.choices)
+            return self.task.is_correct(outputs, plain)[batch.draws]
         return self.task.is_correct(outputs, batch)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
