@@ -149,3 +149,4 @@ def test_a_subclass_with_its_own_sample_draws_from_its_generator():
     skip(expected_first, 3)
     reference = [expected_first, torch.Generator().manual_seed(1)]
     assert_batches_equal(sample_words(tasks, streams), sample_each(tasks, reference))
+

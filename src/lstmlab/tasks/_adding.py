@@ -116,33 +116,37 @@ def marked_pairs_words(T: int, streams: Sequence[WordStream], low: float,
     """``marked_pairs_each`` with each generator's draws computed from its words drawn ahead
     (``lstmlab.tasks._words``): the same batch, bit for bit, and the same words used."""
     extra, spread, size = T // 10 + 1, T // 2 - 1, len(streams)
-    # each member's words for rand(length), padded with zeros (they become 0.0 like the
-    # padding of marked_pairs_each, and are zeroed after each end anyway)
-    words = np.zeros((T + extra - 1, size), dtype=np.uint32)
-    lengths, firsts, seconds = [], [], []
-    for k, stream in enumerate(streams):  # randint(T, T + T // 10 + 1), rand(length), ...
-        length = stream.word() % extra + T
-        drawn = stream.take(length + 2)
-        words[:length, k] = drawn[:length]
-        lengths.append(length)
-        firsts.append(int(drawn[length]) % 10)  # mark_pairs' randint(10), randint(spread)
-        seconds.append(int(drawn[length + 1]) % spread)
-    steps = max(lengths)
-    padded = (words[:steps] & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+    longest = T + extra - 1
+    # each member's next words, enough for its longest sequence: [length][rand x length]
+    # [randint(10)][randint(spread)]; member k then uses lengths[k] + 3 of them
+    words = np.stack([stream.ahead(longest + 3) for stream in streams])  # (K, longest + 3)
+    lengths = (words[:, 0] % np.uint32(extra)).astype(np.int64) + T
+    rows = np.arange(size)
+    firsts = (words[rows, lengths + 1] % np.uint32(10)).astype(np.int64)
+    seconds = (words[rows, lengths + 2] % np.uint32(spread)).astype(np.int64)
+    for stream, length in zip(streams, lengths.tolist(), strict=True):
+        stream.advance(length + 3)
+    steps = int(lengths.max())
+    # (steps, K); after a sequence's end the values of other draws, zeroed by _assemble_pairs
+    raw = words[:, 1:steps + 1].T
+    padded = (raw & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
     return _assemble_pairs(lengths, padded, firsts, seconds, low, first_pair_value, combine)
 
 
-def _assemble_pairs(lengths: list[int], padded: np.ndarray, firsts: list[int],
-                    seconds: list[int], low: float, first_pair_value: float,
+def _assemble_pairs(lengths: Sequence[int] | np.ndarray, padded: np.ndarray,
+                    firsts: Sequence[int] | np.ndarray, seconds: Sequence[int] | np.ndarray,
+                    low: float, first_pair_value: float,
                     combine: Callable[[Tensor, Tensor], Tensor]) -> Batch:
     """The population's batch from each sequence's draws (``marked_pairs_each``): ``padded``
-    (steps, K) float32 holds sequence k's ``rand`` values in its first ``lengths[k]`` rows."""
-    size, steps = len(lengths), max(lengths)
-    ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
+    (steps, K) float32 holds sequence k's ``rand`` values in its first ``lengths[k]`` rows
+    (anything after them)."""
+    ends = np.asarray(lengths, dtype=np.int64) - 1
+    size, steps = len(ends), int(ends.max()) + 1
+    rows = np.arange(size)
     valid = np.arange(steps)[:, None] <= ends
     values = np.where(valid, low + (1.0 - low) * padded, np.float32(0.0))
-    first = np.array(firsts, dtype=np.int64)
-    second = np.array(seconds, dtype=np.int64)
+    first = np.asarray(firsts, dtype=np.int64)
+    second = np.asarray(seconds, dtype=np.int64)
     second = second + (second >= first)  # as mark_pairs
     markers = np.zeros((steps, size), dtype=np.float32)
     markers[0] = -1.0

@@ -249,6 +249,9 @@ def final_verdicts(outputs: Tensor, batch: Batch, threshold: float, mean_error: 
     ends = numpy.maximum(batch.lengths.numpy() - 1, 0)
     rows = numpy.arange(len(ends))
     gap = numpy.abs(outputs.numpy()[ends, rows] - batch.targets.numpy()[ends, rows])
+    if gap.shape[1] == 1:  # one output unit: its gap is the largest and the mean (x / 1 = x)
+        largest = gap[:, 0]
+        return (largest < threshold).tolist(), largest.tolist()
     largest = gap.max(axis=-1)
     errors = torch.from_numpy(gap).mean(dim=-1).tolist() if mean_error else largest.tolist()
     return (largest < threshold).tolist(), errors

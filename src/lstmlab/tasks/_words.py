@@ -63,6 +63,19 @@ class WordStream:
         self._used = used + n
         return self._words[used:used + n]
 
+    def ahead(self, n: int) -> np.ndarray:
+        """The next ``n`` words without using them (a view; :meth:`advance` uses them)."""
+        if self._used + n > len(self._words):
+            self._refill(n)
+        return self._words[self._used:self._used + n]
+
+    def advance(self, n: int) -> None:
+        """Use the next ``n`` words, after :meth:`ahead` of at least ``n``."""
+        if self._used + n > len(self._words):
+            raise ValueError(f"n: expected at most the {len(self._words) - self._used} words "
+                             f"ahead, received {n}")
+        self._used += n
+
     def word(self) -> int:
         """The next word."""
         if self._used == len(self._words):
