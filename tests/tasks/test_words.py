@@ -90,6 +90,11 @@ def _tasks(name, seeds):
         return [EmbeddedReber("1-5", data_seed=s % 3) for s in seeds]
     if name == "1-allowed":
         return [EmbeddedReber("1-5", data_seed=s % 3, targets="allowed") for s in seeds]
+    if name == "1-switched":  # a task whose table was built, then switched to other targets
+        tasks = [EmbeddedReber("1-5", data_seed=s % 3) for s in seeds]
+        for task in tasks:
+            task._training_table()
+        return [task.with_targets("allowed") for task in tasks]
     if name == "2a":
         return [CachedLongLag(NoiseFreeLongLag(p=20)) for _ in seeds]
     if name == "4":
@@ -110,7 +115,8 @@ def assert_batches_equal(a, b):
             assert torch.equal(x, y), field
 
 
-@pytest.mark.parametrize("name", ["1", "1-allowed", "2a", "4", "4-1000", "5", "6a", "6b"])
+@pytest.mark.parametrize("name", ["1", "1-allowed", "1-switched", "2a", "4", "4-1000", "5", "6a",
+                                  "6b"])
 def test_sample_words_is_sample_each_bit_for_bit(name):
     """A population of 7 for 60 steps: every batch equal to the generators' own draws
     (``sample_each``, itself tested equal to ``sample(1, g)`` per member), members leaving and

@@ -190,7 +190,7 @@ PUBLISHED = (
 
 
 #: Encoded training sets by (strings, targets): ``EmbeddedReber._training_table``.
-_TABLES: dict[tuple, tuple[np.ndarray, ...]] = {}
+_TABLES: dict[tuple, tuple[np.ndarray, list[int]]] = {}
 
 
 class EmbeddedReber:
@@ -245,41 +245,41 @@ class EmbeddedReber:
         if any(len(task.train_strings) > MAX_RANGE for task in tasks):
             return None
         tables = [task._training_table() for task in tasks]
-        picks = [stream.word() % len(task.train_strings)
-                 for task, stream in zip(tasks, streams, strict=True)]
-        lengths = np.array([table[3][pick] for table, pick in zip(tables, picks, strict=True)])
-        steps, size = int(lengths.max()), len(tasks)
-        inputs = np.zeros((steps, size, len(SYMBOLS)), dtype=np.float32)
-        targets = np.zeros_like(inputs)
-        choices = np.zeros(inputs.shape, dtype=np.bool_)
+        picks = [stream.word() % len(table[1]) for table, stream in zip(tables, streams,
+                                                                        strict=True)]
+        lengths = [table[1][pick] for table, pick in zip(tables, picks, strict=True)]
+        steps, size = max(lengths), len(tasks)
+        units = len(SYMBOLS)
+        joined = np.zeros((steps, size, 3 * units), dtype=np.float32)
         for k, (table, pick) in enumerate(zip(tables, picks, strict=True)):
             length = lengths[k]
-            inputs[:length, k] = table[0][pick, :length]
-            targets[:length, k] = table[1][pick, :length]
-            choices[:length, k] = table[2][pick, :length]
-        mask = np.arange(steps)[:, None] < lengths
-        return Batch(torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(mask),
-                     torch.from_numpy(lengths), choices=torch.from_numpy(choices))
+            joined[:length, k] = table[0][pick, :length]
+        lengths_array = np.array(lengths, dtype=np.int64)
+        mask = np.arange(steps)[:, None] < lengths_array
+        return Batch(torch.from_numpy(joined[..., :units]),
+                     torch.from_numpy(joined[..., units:2 * units]), torch.from_numpy(mask),
+                     torch.from_numpy(lengths_array),
+                     choices=torch.from_numpy(joined[..., 2 * units:] != 0.0))
 
-    def _training_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _training_table(self) -> tuple[np.ndarray, list[int]]:
         """The training strings encoded together (``encode``: each string's column is its own
-        ``encode([string])`` padded with zeros) as (N, T, ...) arrays: inputs, targets,
-        choices, lengths; shared by tasks with the same strings (Exp. 1's members: three
-        training sets among 30 trials)."""
-        def build() -> tuple[np.ndarray, ...]:
-            key = (tuple(self.train_strings), self.targets)
-            table = _TABLES.get(key)
-            if table is None:
-                batch = encode(self.train_strings, self.targets)
-                table = tuple(x.numpy().swapaxes(0, 1).copy()
-                              for x in (batch.inputs, batch.targets, batch.choices)
-                              ) + (batch.lengths.numpy().copy(),)
-                if len(_TABLES) >= 64:
-                    _TABLES.clear()
-                _TABLES[key] = table
+        ``encode([string])`` padded with zeros) as one (N, T, 3 x 7) float32 array of inputs,
+        targets and choices (0/1: exact), and the lengths; shared by tasks with the same
+        strings (Exp. 1's members: three training sets among 30 trials)."""
+        table = self._cache.get(("table",))  # with_targets starts an empty cache
+        if table is not None:
             return table
-
-        return self._encoded(("table",), build)
+        key = (tuple(self.train_strings), self.targets)
+        table = _TABLES.get(key)
+        if table is None:
+            batch = encode(self.train_strings, self.targets)
+            joined = torch.cat([batch.inputs, batch.targets, batch.choices.float()], dim=-1)
+            table = (joined.numpy().swapaxes(0, 1).copy(), batch.lengths.tolist())
+            if len(_TABLES) >= 64:
+                _TABLES.clear()
+            _TABLES[key] = table
+        self._cache[("table",)] = table
+        return table
 
     def with_targets(self, targets: str) -> EmbeddedReber:
         """This task (the same strings) trained on ``targets`` (one of ``TARGETS``)."""
