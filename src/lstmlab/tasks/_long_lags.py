@@ -156,7 +156,7 @@ class NoiseFreeLongLag:
         return _symbol_batch(symbols, lengths, p + 1, valid_step_mask(lengths, p), labels)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
-        return fresh_batches(self.sample, self.test_size, generator, batch_size, draw=self.draw)
+        return fresh_batches(self.sample, self.test_size, generator, batch_size)
 
     def stopping_batches(self, generator: torch.Generator,
                          batch_size: int = 256) -> Iterator[Batch]:
