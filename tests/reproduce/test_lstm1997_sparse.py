@@ -53,3 +53,21 @@ def test_a_short_2c_trial_is_the_same_sparse_and_dense(monkeypatch):
     assert fast == slow
     assert all(len(curve) == 2 for *_, curve in fast)  # 1,000 sequences, a point per 500
     assert torch.tensor([test_error for *_, test_error, _ in fast]).isfinite().all()
+
+
+def test_checks_evaluate_by_chunks_with_the_outputs_of_one_call():
+    """``_evaluate`` passes a check batch to the C forward ``CHUNK`` sequences at a time
+    (19 = 8 + 8 + 3 here): the outputs of one call on the whole batch, bit for bit."""
+    from lstmlab.reproduce._lstm1997 import CHUNK, _evaluate, network_config
+    from lstmlab.tasks import VeryLongLag
+    from lstmlab.training._network1997 import Network1997
+    from lstmlab.training._pool import stack
+
+    task = VeryLongLag(q=20, p=30)
+    network = Network1997(network_config(task.setup), dtype=torch.float64)
+    weights = stack([network.weights()])
+    batch = task.sample(2 * CHUNK + 3, torch.Generator().manual_seed(6))
+    whole = forward_sequence(network, weights, batch.inputs.double().unsqueeze(1),
+                             batch.lengths.unsqueeze(0))[:, 0]
+    torch.testing.assert_close(_evaluate(network, weights, batch, kernel=True), whole,
+                               rtol=0, atol=0)
