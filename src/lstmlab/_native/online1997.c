@@ -20,6 +20,16 @@
 
 typedef struct { double kind, a, b; } squash;
 
+/* Sparse steps (below) are the dense ones bit for bit only where both loops round a * b + c
+   alike: the portable build, without FP contraction. The -march=native build contracts into
+   FMAs loop by loop as the compiler sees fit (the two loops differed in the last bit), so
+   there every step is dense and its numbers stay those it always had. */
+#ifdef LSTMLAB_FP_CONTRACT
+#define SPARSE_EXACT 0
+#else
+#define SPARSE_EXACT 1
+#endif
+
 
 /* sv[i] = logistic(x[i]) for n entries; a plain loop that the compiler vectorizes through
    libmvec's exp (2 lanes in the portable build). */
@@ -199,6 +209,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
      and a trace factor a_in, a_cell is not. One-hot inputs (Exp. 2c: p + 4 = 1004 of them)
      make a step O(R (R + 1)) instead of O(R (I + R)). */
   long *cols = malloc(sizeof(long) * (M > 0 ? M : 1)), ncols = 0;
+  sparse = sparse && SPARSE_EXACT;
   for (long k = 0; k < K; k++) {
     double *Wk = W + k * R * M, *Whok = Who + k * O * H;
     double *Wiok = has_io ? Wio + k * O * I : NULL, *bok = has_bo ? bo + k * O : NULL;
@@ -428,6 +439,7 @@ LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S
          *netk = yc + H, *sk = netk + O, *yk = sk + O;
   /* sparse: as online1997_d's, per sequence and step (the nonzero inputs of that b alone) */
   long *cols = malloc(sizeof(long) * (M > 0 ? M : 1)), ncols = 0;
+  sparse = sparse && SPARSE_EXACT;
   for (long k = 0; k < K; k++) {
     const double *Wk = W + k * R * M, *Whok = Who + k * O * H;
     const double *Wiok = has_io ? Wio + k * O * I : NULL, *bok = has_bo ? bo + k * O : NULL;

@@ -97,8 +97,8 @@ def online_sequence(
 
     ``sparse`` (the kernel only): at steps where at most half the inputs are nonzero, skip the
     zero ones in the hidden layer's products and trace updates (one-hot inputs: ~1/I of the
-    work); the numbers are the same bit for bit (``online1997_kernel``), False is the dense
-    loop they are tested against.
+    work); the numbers are the same bit for bit (``online1997_kernel``; the ``-march=native``
+    build always steps densely), False is the dense loop they are tested against.
     """
     cell, config = network.cell, network.config
     C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size

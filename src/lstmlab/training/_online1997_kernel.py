@@ -18,7 +18,9 @@ reads only their columns of the hidden layer's W and updates only their columns 
 ds_c/dw (a zero input leaves them unchanged): one-hot inputs (Exp. 2c, p + 4 = 1004 of them)
 make a step cost O(R (R + 1)) instead of O(R (I + R)). Skipping 0 * w is exact while w is
 finite (the kernel checks, and steps densely where it is not), so the numbers are the dense
-loop's bit for bit (``tests/training/test_online1997_sparse.py``). The traces
+loop's bit for bit (``tests/training/test_online1997_sparse.py``); in the portable build only:
+the ``-march=native`` build, whose FP contraction may round the two loops differently, always
+steps densely. The traces
 are computed only up to a member's last error step (they feed nothing after it).
 
 ``forward`` (C ``forward1997_d``) is the forward pass alone, for stopping and test sets: per
