@@ -101,20 +101,29 @@ class Criterion:
 
         Stops evaluating once more than ``max_wrong`` sequences are wrong (the rule cannot be
         met any more), but still draws the rest of the set, so the stopping-set generator
-        moves exactly as in a full check and later checks see the same sequences."""
+        moves exactly as in a full check and later checks see the same sequences: by the
+        batches' ``skip_rest`` where they have one (``FreshBatches``: the random draws alone,
+        no batch built), else by drawing each batch."""
         correct, errors, wrong = [], [], 0
         # a rule without a mean-error bound reads no errors: not computed (Exp. 1's 512 strings)
         needs_errors = self.rule.max_mean_error is not None
-        for batch in self.task.stopping_batches(self.generator, self.batch_size):
-            if wrong > self.rule.max_wrong:
-                continue
+        batches = self.task.stopping_batches(self.generator, self.batch_size)
+        for batch in batches:
             outputs = evaluate(batch)
             right = self.task.is_correct(outputs, batch)
             wrong += int((~right).sum())
             correct.append(right)
             if needs_errors:
                 errors.append(self.task.errors(outputs, batch))
+            if wrong > self.rule.max_wrong:
+                break
         if wrong > self.rule.max_wrong:
+            skip_rest = getattr(batches, "skip_rest", None)
+            if skip_rest is not None:
+                skip_rest()
+            else:
+                for _ in batches:
+                    pass
             return False
         every = torch.cat(correct)
         return self.rule.is_met(every, torch.cat(errors) if needs_errors

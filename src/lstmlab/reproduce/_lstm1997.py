@@ -271,17 +271,34 @@ class Lstm1997Method:
                 saver.save(pool)
 
 
+#: Sequences of a check batch converted to float64 at a time for the C forward pass.
+CHUNK = 8
+
+
 @torch.no_grad()
 def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
               kernel: bool = False) -> Tensor:
     """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1): by the C
     loop's forward pass where ``kernel`` and it can run (``forward_sequence``: outputs after a
-    sequence's end are 0, which no task's verdict reads), else by the torch forward."""
+    sequence's end are 0, which no task's verdict reads), else by the torch forward.
+
+    The C pass takes the batch ``CHUNK`` sequences at a time, each copied into one reused
+    float64 buffer: a 2c batch at q = p = 1000 is 1 GB of float32 one-hot inputs, and one
+    float64 copy of it (2 GB, freshly mapped) cost more than the sparse forward pass itself.
+    The kernel treats every sequence on its own, so the outputs are those of one call."""
     dtype = template.weight_ho.dtype
-    inputs = batch.inputs.to(dtype).unsqueeze(1)  # (T, 1, N, I)
     config = template.config
-    if kernel and online1997_kernel.available(dtype, inputs.device,
+    if kernel and online1997_kernel.available(dtype, batch.inputs.device,
                                               (config.g, config.h, config.output_squash)):
-        return forward_sequence(template, weights, inputs, batch.lengths.unsqueeze(0)).squeeze(1)
-    outputs, _ = template(inputs, weights=weights)
+        T, N, I = batch.inputs.shape
+        outputs = torch.empty(T, N, config.output_size, dtype=dtype)
+        buffer = torch.empty(T, 1, min(N, CHUNK), I, dtype=dtype)
+        for start in range(0, N, CHUNK):
+            size = min(CHUNK, N - start)
+            part = buffer if size == buffer.shape[2] else buffer[:, :, :size].contiguous()
+            part.copy_(batch.inputs[:, start:start + size].unsqueeze(1))
+            outputs[:, start:start + size] = forward_sequence(
+                template, weights, part, batch.lengths[start:start + size].unsqueeze(0))[:, 0]
+        return outputs
+    outputs, _ = template(batch.inputs.to(dtype).unsqueeze(1), weights=weights)
     return outputs.squeeze(1)
