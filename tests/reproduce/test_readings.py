@@ -30,6 +30,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:caption-ranges", {"g", "h"}),
     ("1:unhalved-error", {"learning_rate"}),
     ("1:input-gate-bias", {"input_gate_bias"}),
+    ("1:half-reset", {"initial_activation"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
@@ -150,3 +151,14 @@ def test_input_gate_bias_starts_each_input_gate_at_its_blocks_output_gate_bias()
                         generator=torch.Generator().manual_seed(0)).cell
     drawn = plain.bias.detach()[plain.input_rows]
     assert drawn.abs().max() <= 0.1 and not torch.equal(drawn, expected)
+
+
+def test_half_reset_is_in_its_key_and_absent_from_the_keys_before_it():
+    """``initial_activation`` came after trials were stored: at its default (0) the canonical
+    text, hence every earlier store key, leaves it out; at 0.5 it is written."""
+    from lstmlab.reproduce._fingerprint import canonical
+
+    text, half = (canonical((experiment(n).setup, network_config(experiment(n).setup)))
+                  for n in ("1", "1:half-reset"))
+    assert "initial_activation" not in text
+    assert half.count("initial_activation=0.5") == 2
