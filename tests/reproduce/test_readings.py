@@ -31,6 +31,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:unhalved-error", {"learning_rate"}),
     ("1:input-gate-bias", {"input_gate_bias"}),
     ("1:half-reset", {"initial_activation"}),
+    ("1:sequence-updates", {"online"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
@@ -162,3 +163,45 @@ def test_half_reset_is_in_its_key_and_absent_from_the_keys_before_it():
                   for n in ("1", "1:half-reset"))
     assert "initial_activation" not in text
     assert half.count("initial_activation=0.5") == 2
+
+
+def test_sequence_updates_apply_the_summed_steps_once_at_the_sequence_end(monkeypatch):
+    """The reading's trials call the loop with ``UpdateMode.SEQUENCE`` (the text's with STEP),
+    and a SEQUENCE update is w - alpha * sum_t dE(t)/dw with every term at the sequence's
+    starting weights: the outputs are those of a run that does not learn, the weights are the
+    starting ones moved once by the summed gradient that run returns."""
+    import lstmlab.reproduce._lstm1997 as lstm1997
+    from lstmlab.training._online1997 import UpdateMode
+
+    modes = []
+    real = lstm1997.online_sequence
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs["mode"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lstm1997, "online_sequence", spy)
+    method = Lstm1997Method(lstm1997.Lstm1997Settings(population=1))
+    for name, mode in (("1", UpdateMode.STEP), ("1:sequence-updates", UpdateMode.SEQUENCE)):
+        modes.clear()
+        list(method.run_trials(experiment(name), [0], 3, lambda n, e: None))
+        assert modes == [mode] * 3
+
+    setup = experiment("1:sequence-updates").setup
+    net = Network1997(network_config(setup), generator=torch.Generator().manual_seed(1),
+                      dtype=torch.float64)
+    weights = map_weights(lambda w: w.detach().unsqueeze(0), net.weights())
+    batch = experiment("1").make_task(0).sample(1, torch.Generator().manual_seed(2))
+    x, target = (t.to(torch.float64).unsqueeze(1) for t in (batch.inputs, batch.targets))
+    run = {mode: online_sequence(net, weights, x, target, learning_rate=setup.learning_rate,
+                                 mode=mode) for mode in UpdateMode}
+    fixed, once, stepped = run[UpdateMode.NONE], run[UpdateMode.SEQUENCE], run[UpdateMode.STEP]
+    torch.testing.assert_close(once.outputs, fixed.outputs, rtol=0, atol=0)
+    assert not torch.equal(stepped.outputs, fixed.outputs)
+    for mine, start, grad in zip(
+            (once.weights.weight_ho, once.weights.cell.weight_ih, once.weights.cell.weight_hh),
+            (weights.weight_ho, weights.cell.weight_ih, weights.cell.weight_hh),
+            (fixed.gradient.weight_ho, fixed.gradient.cell.weight_ih,
+             fixed.gradient.cell.weight_hh), strict=True):
+        torch.testing.assert_close(mine, start - setup.learning_rate * grad)
+    assert not torch.equal(once.weights.weight_ho, weights.weight_ho)

@@ -37,6 +37,11 @@ Why these readings (our runs of each are in RESULTS.md):
   every gate and cell (its forward pass reads the previous step's activations, as ours does).
   The reading: the gates and cells send 0.5 at t = 0 (``initial_activation``), in training and
   in the checks; the internal states start at 0; everything else as the text.
+- ``1:sequence-updates``. [H97] §5 intro: "We always use on-line learning (as opposed to batch
+  learning)", and eq. 17 changes the weights at every time step (our reading). The JKU LSTM
+  simulator knows only "weight update after sequence or epoch?": there, on-line is one update
+  per sequence (the steps' contributions summed, the weights fixed within the sequence) and
+  batch one per epoch. The reading: one update per sequence, everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -119,6 +124,10 @@ def _half_reset(setup: Setup1997) -> Setup1997:
     return replace(setup, initial_activation=0.5)
 
 
+def _sequence_updates(setup: Setup1997) -> Setup1997:
+    return replace(setup, online=False)
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -163,6 +172,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             '[H97] §5 intro: "Net activations are reset after each processed input sequence" '
             "(to what, §5.1: zero); the JKU LSTM simulator's reset_net sets every activation "
             "to 0.5 and the internal states to 0", _half_reset),
+        "sequence-updates": Reading(
+            "sequence-updates", "one weight update per sequence, the steps summed (the text: "
+            "one per time step, eq. 17)",
+            '[H97] §5 intro: "We always use on-line learning (as opposed to batch learning)"; '
+            'the JKU LSTM simulator\'s choices are "weight update after sequence or epoch?"',
+            _sequence_updates),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
