@@ -205,3 +205,28 @@ def test_sequence_updates_apply_the_summed_steps_once_at_the_sequence_end(monkey
              fixed.gradient.cell.weight_hh), strict=True):
         torch.testing.assert_close(mine, start - setup.learning_rate * grad)
     assert not torch.equal(once.weights.weight_ho, weights.weight_ho)
+
+
+def test_sweep_presents_the_training_strings_in_order_epoch_after_epoch():
+    """Under ``1:sweep`` the k-th training sequence is training string k mod 256 (the text's
+    task picks at random), whatever the generator, and a checkpointed position resumes."""
+    from lstmlab.tasks._reber import encode
+
+    plain, swept = experiment("1").make_task(4), experiment("1:sweep").make_task(4)
+    assert swept.train_strings == plain.train_strings and swept.order == "sweep"
+    assert plain.state_dict() is None
+    n = len(swept.train_strings)
+    for k in range(n + 3):
+        batch = swept.sample(1, torch.Generator().manual_seed(k))
+        expected = encode([swept.train_strings[k % n]])
+        torch.testing.assert_close(batch.inputs, expected.inputs, rtol=0, atol=0)
+    assert swept.state_dict() == {"next": 3}
+    resumed = experiment("1:sweep").make_task(4)
+    resumed.load_state_dict(swept.state_dict())
+    torch.testing.assert_close(resumed.sample(2, torch.Generator()).inputs,
+                               encode(swept.train_strings[3:5]).inputs, rtol=0, atol=0)
+    gen = torch.Generator().manual_seed(0)
+    drawn = [int(i) for i in torch.randint(n, (5,), generator=torch.Generator().manual_seed(0))]
+    for i in drawn:  # the text's task: the generator's draws
+        torch.testing.assert_close(plain.sample(1, gen).inputs,
+                                   encode([plain.train_strings[i]]).inputs, rtol=0, atol=0)

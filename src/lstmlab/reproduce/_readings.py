@@ -42,6 +42,11 @@ Why these readings (our runs of each are in RESULTS.md):
   simulator knows only "weight update after sequence or epoch?": there, on-line is one update
   per sequence (the steps' contributions summed, the weights fixed within the sequence) and
   batch one per epoch. The reading: one update per sequence, everything else as the text.
+- ``1:sweep``. [H97] §5.1: "training exemplars are picked randomly from the training set" (ours:
+  each sequence drawn at random, with replacement). The JKU LSTM simulator has no random draw:
+  it sweeps through its training file in order, epoch after epoch (``example++``), so that every
+  string is seen once per 256 sequences. The reading: the 256 training strings (a random set)
+  presented in that fixed order over and over, everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -128,6 +133,14 @@ def _sequence_updates(setup: Setup1997) -> Setup1997:
     return replace(setup, online=False)
 
 
+def _sweep(task: Task) -> Task:
+    from lstmlab.tasks import EmbeddedReber
+
+    if not isinstance(task, EmbeddedReber):
+        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
+    return task.with_order("sweep")
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -178,6 +191,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             '[H97] §5 intro: "We always use on-line learning (as opposed to batch learning)"; '
             'the JKU LSTM simulator\'s choices are "weight update after sequence or epoch?"',
             _sequence_updates),
+        "sweep": Reading(
+            "sweep", "training strings swept through in order, epoch after epoch (the text: "
+            "picked at random)",
+            '[H97] §5.1: "training exemplars are picked randomly from the training set"; the '
+            "JKU LSTM simulator presents its training file in order, epoch after epoch",
+            task=_sweep),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
