@@ -30,6 +30,8 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:caption-ranges", {"g", "h"}),
     ("1:unhalved-error", {"learning_rate"}),
     ("1:input-gate-bias", {"input_gate_bias"}),
+    ("1:half-reset", {"initial_activation"}),
+    ("1:sequence-updates", {"online"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
@@ -150,3 +152,81 @@ def test_input_gate_bias_starts_each_input_gate_at_its_blocks_output_gate_bias()
                         generator=torch.Generator().manual_seed(0)).cell
     drawn = plain.bias.detach()[plain.input_rows]
     assert drawn.abs().max() <= 0.1 and not torch.equal(drawn, expected)
+
+
+def test_half_reset_is_in_its_key_and_absent_from_the_keys_before_it():
+    """``initial_activation`` came after trials were stored: at its default (0) the canonical
+    text, hence every earlier store key, leaves it out; at 0.5 it is written."""
+    from lstmlab.reproduce._fingerprint import canonical
+
+    text, half = (canonical((experiment(n).setup, network_config(experiment(n).setup)))
+                  for n in ("1", "1:half-reset"))
+    assert "initial_activation" not in text
+    assert half.count("initial_activation=0.5") == 2
+
+
+def test_sequence_updates_apply_the_summed_steps_once_at_the_sequence_end(monkeypatch):
+    """The reading's trials call the loop with ``UpdateMode.SEQUENCE`` (the text's with STEP),
+    and a SEQUENCE update is w - alpha * sum_t dE(t)/dw with every term at the sequence's
+    starting weights: the outputs are those of a run that does not learn, the weights are the
+    starting ones moved once by the summed gradient that run returns."""
+    import lstmlab.reproduce._lstm1997 as lstm1997
+    from lstmlab.training._online1997 import UpdateMode
+
+    modes = []
+    real = lstm1997.online_sequence
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs["mode"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lstm1997, "online_sequence", spy)
+    method = Lstm1997Method(lstm1997.Lstm1997Settings(population=1))
+    for name, mode in (("1", UpdateMode.STEP), ("1:sequence-updates", UpdateMode.SEQUENCE)):
+        modes.clear()
+        list(method.run_trials(experiment(name), [0], 3, lambda n, e: None))
+        assert modes == [mode] * 3
+
+    setup = experiment("1:sequence-updates").setup
+    net = Network1997(network_config(setup), generator=torch.Generator().manual_seed(1),
+                      dtype=torch.float64)
+    weights = map_weights(lambda w: w.detach().unsqueeze(0), net.weights())
+    batch = experiment("1").make_task(0).sample(1, torch.Generator().manual_seed(2))
+    x, target = (t.to(torch.float64).unsqueeze(1) for t in (batch.inputs, batch.targets))
+    run = {mode: online_sequence(net, weights, x, target, learning_rate=setup.learning_rate,
+                                 mode=mode) for mode in UpdateMode}
+    fixed, once, stepped = run[UpdateMode.NONE], run[UpdateMode.SEQUENCE], run[UpdateMode.STEP]
+    torch.testing.assert_close(once.outputs, fixed.outputs, rtol=0, atol=0)
+    assert not torch.equal(stepped.outputs, fixed.outputs)
+    for mine, start, grad in zip(
+            (once.weights.weight_ho, once.weights.cell.weight_ih, once.weights.cell.weight_hh),
+            (weights.weight_ho, weights.cell.weight_ih, weights.cell.weight_hh),
+            (fixed.gradient.weight_ho, fixed.gradient.cell.weight_ih,
+             fixed.gradient.cell.weight_hh), strict=True):
+        torch.testing.assert_close(mine, start - setup.learning_rate * grad)
+    assert not torch.equal(once.weights.weight_ho, weights.weight_ho)
+
+
+def test_sweep_presents_the_training_strings_in_order_epoch_after_epoch():
+    """Under ``1:sweep`` the k-th training sequence is training string k mod 256 (the text's
+    task picks at random), whatever the generator, and a checkpointed position resumes."""
+    from lstmlab.tasks._reber import encode
+
+    plain, swept = experiment("1").make_task(4), experiment("1:sweep").make_task(4)
+    assert swept.train_strings == plain.train_strings and swept.order == "sweep"
+    assert plain.state_dict() is None
+    n = len(swept.train_strings)
+    for k in range(n + 3):
+        batch = swept.sample(1, torch.Generator().manual_seed(k))
+        expected = encode([swept.train_strings[k % n]])
+        torch.testing.assert_close(batch.inputs, expected.inputs, rtol=0, atol=0)
+    assert swept.state_dict() == {"next": 3}
+    resumed = experiment("1:sweep").make_task(4)
+    resumed.load_state_dict(swept.state_dict())
+    torch.testing.assert_close(resumed.sample(2, torch.Generator()).inputs,
+                               encode(swept.train_strings[3:5]).inputs, rtol=0, atol=0)
+    gen = torch.Generator().manual_seed(0)
+    drawn = [int(i) for i in torch.randint(n, (5,), generator=torch.Generator().manual_seed(0))]
+    for i in drawn:  # the text's task: the generator's draws
+        torch.testing.assert_close(plain.sample(1, gen).inputs,
+                                   encode([plain.train_strings[i]]).inputs, rtol=0, atol=0)

@@ -173,7 +173,9 @@ static inline void squash_derivative(const squash *q, long n, const double *rest
    as the torch code does); grads (K, ...) receive sum_t dE(t)/dw (any content is overwritten);
    outputs (T, K, B, O); loss (K,). The trainable masks t* (K, ...) may be NULL; colmask (R, M).
    R = C + H (+ C with output gates) net inputs of the hidden layer, M = I (+ R when recurrent)
-   (+ 1 with biases) senders. */
+   (+ 1 with biases) senders. y0: what the gates and cells send at a sequence's first step
+   (their "previous" activations; 0 in [H97]'s text, 0.5 in the JKU simulator's reset_net:
+   the reading 1:half-reset); the internal states start at 0 either way. */
 LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S, long O,
     long recurrent, long og, long has_bias, long has_io, long has_bo, long mode, long sparse,
     const double sq[9], const double inputs[T * K * B * I], const double targets[T * K * B * O],
@@ -189,7 +191,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
     double gW[K * (C + C * S + og * C) * (I + recurrent * (C + C * S + og * C) + has_bias)],
     double gho[K * O * C * S], double gio[LSTMLAB_NULLABLE K * O * I * has_io],
     double gbo[LSTMLAB_NULLABLE K * O * has_bo], double outputs[T * K * B * O],
-    double loss[K]) {
+    double loss[K], double y0) {
   const squash *g = (const squash *)sq, *h = g + 1, *f = g + 2;
   const long H = C * S, R = C + H + (og ? C : 0), M = I + (recurrent ? R : 0) + has_bias;
   /* per (b): z (M), net (R), y_in (C), y_out (C), gc (H), s (H), hs (H), yc (H), netk (O),
@@ -221,8 +223,12 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
     int inputs_finite = -1;  /* finite_input_columns(Wk), -1 until needed */
     memset(work, 0, sizeof(double) * B * per_b);
     for (long b = 0; b < B; b++) {  /* y_out = 1 without output gates */
-      double *y_out = work + b * per_b + M + R + C;
-      for (long j = 0; j < C; j++) y_out[j] = og ? 0 : 1;
+      double *y_in = work + b * per_b + M + R, *y_out = y_in + C, *yc = y_out + C + 3 * H;
+      for (long j = 0; j < C; j++) y_out[j] = og ? y0 : 1;
+      if (y0 != 0) {  /* the previous step's activations at a sequence's start (y0) */
+        for (long j = 0; j < C; j++) y_in[j] = y0;
+        for (long c = 0; c < H; c++) yc[c] = y0;
+      }
     }
     loss[k] = 0;
     /* the unwired biases (colmask's last column) are zero from the start, as the torch code's
@@ -422,13 +428,14 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
    online1997_d's forward pass bit for bit (the same operations in the same order; b is
    independent of the other sequences there too), and 0 after a sequence's end, where nothing
    is computed (a batch is padded to its longest sequence). W's bias column arrives masked by
-   the caller, as online1997_d's does. */
+   the caller, as online1997_d's does; y0 as online1997_d's. */
 LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S, long O,
     long recurrent, long og, long has_bias, long has_io, long has_bo, long sparse,
     const double sq[9], const double inputs[T * K * B * I], const long lengths[K * B],
     const double W[K * (C + C * S + og * C) * (I + recurrent * (C + C * S + og * C) + has_bias)],
     const double Who[K * O * C * S], const double Wio[LSTMLAB_NULLABLE K * O * I * has_io],
-    const double bo[LSTMLAB_NULLABLE K * O * has_bo], double outputs[T * K * B * O]) {
+    const double bo[LSTMLAB_NULLABLE K * O * has_bo], double outputs[T * K * B * O],
+    double y0) {
   const squash *g = (const squash *)sq, *h = g + 1, *f = g + 2;
   const long H = C * S, R = C + H + (og ? C : 0), M = I + (recurrent ? R : 0) + has_bias;
   /* z (M), net (R), sgate (R), y_in (C), y_out (C), gc (H), s (H), sh (H), hs (H), yc (H),
@@ -447,8 +454,8 @@ LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S
     for (long b = 0; b < B; b++) {
       long steps = lengths[k * B + b];
       steps = steps < 0 ? 0 : steps > T ? T : steps;
-      for (long j = 0; j < C; j++) { y_in[j] = 0; y_out[j] = og ? 0 : 1; }
-      for (long c = 0; c < H; c++) { s[c] = 0; yc[c] = 0; }
+      for (long j = 0; j < C; j++) { y_in[j] = y0; y_out[j] = og ? y0 : 1; }
+      for (long c = 0; c < H; c++) { s[c] = 0; yc[c] = y0; }
       for (long t = 0; t < steps; t++) {
         const double *x = inputs + ((t * K + k) * B + b) * I;
         long m = 0;

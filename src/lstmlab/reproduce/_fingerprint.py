@@ -37,10 +37,13 @@ def canonical(value: object) -> str:
     "(1, 0.5, 'a', None)"
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A field added after trials were stored says so (metadata "key_omits_default") and
+        # is written only when it differs from its default, so the earlier keys hold.
         fields = ", ".join(
             f"{field.name}={_field(value, field.name)}"
             for field in dataclasses.fields(value)
-            if field.compare
+            if field.compare and not (field.metadata.get("key_omits_default")
+                                      and getattr(value, field.name) == field.default)
         )
         return f"{_path(type(value))}({fields})"
     if isinstance(value, enum.Enum):

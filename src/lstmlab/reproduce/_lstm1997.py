@@ -51,7 +51,7 @@ from lstmlab.training._network1997 import (
     Network1997Config,
     NetworkWeights1997,
 )
-from lstmlab.training._online1997 import forward_sequence, online_sequence
+from lstmlab.training._online1997 import UpdateMode, forward_sequence, online_sequence
 from lstmlab.training._pool import MemberPool, stack
 
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
@@ -80,7 +80,7 @@ def network_config(setup: Setup1997) -> Network1997Config:
         g=setup.g, h=setup.h, init_range=setup.init_range,
         input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
         random_gate_bias=RANDOM_GATE_BIAS if random_bias else None,
-        output_squash=setup.output_unit)
+        output_squash=setup.output_unit, initial_activation=setup.initial_activation)
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,9 @@ class Lstm1997Method:
         setup = experiment.setup
         template = Network1997(network_config(setup), dtype=self.settings.dtype)
         kernel_checks = self._kernel_checks(experiment)
+        # eq. 17's step after every time step, or (setup.online False: the reading
+        # 1:sequence-updates) the sequence's summed steps applied once at its end
+        mode = UpdateMode.STEP if setup.online else UpdateMode.SEQUENCE
         waiting = list(seeds)
         pool: MemberPool[_Member, NetworkWeights1997] = MemberPool()
         presented = 0
@@ -234,7 +237,7 @@ class Lstm1997Method:
             staged = torch.tensor(waiting_for_cells) if any(waiting_for_cells) else None
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
-                batch.mask.unsqueeze(2), learning_rate=setup.learning_rate,
+                batch.mask.unsqueeze(2), learning_rate=setup.learning_rate, mode=mode,
                 trainable=phase_one_mask(weights, staged) if staged is not None else None)
             weights = result.weights
             for k in [] if staged is None else staged.nonzero().flatten().tolist():

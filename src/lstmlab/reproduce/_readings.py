@@ -29,6 +29,24 @@ Why these readings (our runs of each are in RESULTS.md):
   text's reading turn a block into a bias unit whose state drifts. The reading starts each
   block's input gate at its output gate's bias (-1, -2, -3), as Gers et al. (2000) did for the
   (continual) embedded Reber grammar with their per-block gate biases.
+- ``1:half-reset``. [H97] §5 intro: "Net activations are reset after each processed input
+  sequence", and §5.1 (our transcription) that they are reset to zero after each string. The
+  JKU LSTM simulator (www.bioinf.jku.at/software/lstm, Hochreiter's C program as published
+  later; its ``reset_net``) resets every unit's old and new activation to 0.5 and only the
+  internal states s_c to 0, so at a sequence's first step every gate and cell reads 0.5 from
+  every gate and cell (its forward pass reads the previous step's activations, as ours does).
+  The reading: the gates and cells send 0.5 at t = 0 (``initial_activation``), in training and
+  in the checks; the internal states start at 0; everything else as the text.
+- ``1:sequence-updates``. [H97] §5 intro: "We always use on-line learning (as opposed to batch
+  learning)", and eq. 17 changes the weights at every time step (our reading). The JKU LSTM
+  simulator knows only "weight update after sequence or epoch?": there, on-line is one update
+  per sequence (the steps' contributions summed, the weights fixed within the sequence) and
+  batch one per epoch. The reading: one update per sequence, everything else as the text.
+- ``1:sweep``. [H97] §5.1: "training exemplars are picked randomly from the training set" (ours:
+  each sequence drawn at random, with replacement). The JKU LSTM simulator has no random draw:
+  it sweeps through its training file in order, epoch after epoch (``example++``), so that every
+  string is seen once per 256 sequences. The reading: the 256 training strings (a random set)
+  presented in that fixed order over and over, everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -107,6 +125,22 @@ def _gate_bias_pairs(setup: Setup1997) -> Setup1997:
     return replace(setup, input_gate_bias=setup.output_gate_bias)
 
 
+def _half_reset(setup: Setup1997) -> Setup1997:
+    return replace(setup, initial_activation=0.5)
+
+
+def _sequence_updates(setup: Setup1997) -> Setup1997:
+    return replace(setup, online=False)
+
+
+def _sweep(task: Task) -> Task:
+    from lstmlab.tasks import EmbeddedReber
+
+    if not isinstance(task, EmbeddedReber):
+        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
+    return task.with_order("sweep")
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -146,6 +180,23 @@ READINGS: dict[str, dict[str, Reading]] = {
             '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
             'towards zero ... there appears to be no need for fine-tuning the initial bias"',
             _gate_bias_pairs),
+        "half-reset": Reading(
+            "half-reset", "gates and cells send 0.5 at a sequence's first step (the text: 0)",
+            '[H97] §5 intro: "Net activations are reset after each processed input sequence" '
+            "(to what, §5.1: zero); the JKU LSTM simulator's reset_net sets every activation "
+            "to 0.5 and the internal states to 0", _half_reset),
+        "sequence-updates": Reading(
+            "sequence-updates", "one weight update per sequence, the steps summed (the text: "
+            "one per time step, eq. 17)",
+            '[H97] §5 intro: "We always use on-line learning (as opposed to batch learning)"; '
+            'the JKU LSTM simulator\'s choices are "weight update after sequence or epoch?"',
+            _sequence_updates),
+        "sweep": Reading(
+            "sweep", "training strings swept through in order, epoch after epoch (the text: "
+            "picked at random)",
+            '[H97] §5.1: "training exemplars are picked randomly from the training set"; the '
+            "JKU LSTM simulator presents its training file in order, epoch after epoch",
+            task=_sweep),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",

@@ -113,6 +113,9 @@ def _replay(string: str) -> list[int]:
 
 #: What an ``EmbeddedReber`` trains on: the next symbol (one-hot) or every allowed next symbol.
 TARGETS = ("next", "allowed")
+#: How its training strings are presented: picked at random (§5.1), or swept through in the
+#: set's order, epoch after epoch (the JKU simulator; the reading ``1:sweep``).
+ORDERS = ("random", "sweep")
 
 
 def encode(strings: list[str], targets: str = "next") -> Batch:
@@ -202,13 +205,15 @@ class EmbeddedReber:
 
     def __init__(self, variant: str = "1-5", data_seed: int = 0, train_size: int = 256,
                  test_size: int = 256, unique_train: bool = False,
-                 targets: str = "next") -> None:
+                 targets: str = "next", order: str = "random") -> None:
         if variant not in SETUPS:
             raise ValueError(f"variant: expected one of {sorted(SETUPS)}, received {variant!r}")
         if targets not in TARGETS:
             raise ValueError(f"targets: expected one of {', '.join(TARGETS)}, "
                              f"received {targets!r}")
-        self.targets = targets
+        if order not in ORDERS:
+            raise ValueError(f"order: expected one of {', '.join(ORDERS)}, received {order!r}")
+        self.targets, self.order, self._next = targets, order, 0
         self.name = f"1 ERG {variant}"
         self.setup = SETUPS[variant]
         self.published = tuple(r for r in PUBLISHED if r.setting == variant)
@@ -229,8 +234,14 @@ class EmbeddedReber:
         self._cache: dict[tuple, Batch | list[Batch]] = {}
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
-        """``batch_size`` strings picked at random (with replacement) from the training set."""
-        picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
+        """``batch_size`` strings picked at random (with replacement) from the training set, or
+        with ``order="sweep"`` the next ones in the set's order, over and over (``generator``
+        unused)."""
+        if self.order == "sweep":
+            picks = torch.arange(self._next, self._next + batch_size) % len(self.train_strings)
+            self._next = (self._next + batch_size) % len(self.train_strings)
+        else:
+            picks = torch.randint(len(self.train_strings), (batch_size,), generator=generator)
         if batch_size == 1:  # the 1997 methods' online case: each string encoded once
             string = self.train_strings[int(picks)]
             return self._encoded(("train", string), lambda: encode([string], self.targets))
@@ -242,8 +253,8 @@ class EmbeddedReber:
         """``sample_each``: string k picked by ``tasks[k].sample(1, generator_k)``'s draw, one
         word of ``streams[k]`` (``lstmlab.tasks._words``), and copied from the task's training
         strings encoded once (``_training_table``): the same batch, bit for bit."""
-        if any(len(task.train_strings) > MAX_RANGE for task in tasks):
-            return None
+        if any(len(task.train_strings) > MAX_RANGE or task.order != "random" for task in tasks):
+            return None  # a sweep's picks are not draws: sample_each
         tables = [task._training_table() for task in tasks]
         picks = [stream.word() % len(table[1]) for table, stream in zip(tables, streams,
                                                                         strict=True)]
@@ -280,6 +291,22 @@ class EmbeddedReber:
             _TABLES[key] = table
         self._cache[("table",)] = table
         return table
+
+    def with_order(self, order: str) -> EmbeddedReber:
+        """This task (the same strings) presented in ``order`` (one of ``ORDERS``), from the
+        set's first string."""
+        if order not in ORDERS:
+            raise ValueError(f"order: expected one of {', '.join(ORDERS)}, received {order!r}")
+        other = copy.copy(self)
+        other.order, other._next = order, 0
+        return other
+
+    def state_dict(self) -> dict[str, int] | None:
+        """Where a sweep stands (a trial's checkpoint keeps it); None for random picks."""
+        return {"next": self._next} if self.order == "sweep" else None
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._next = int(state["next"])
 
     def with_targets(self, targets: str) -> EmbeddedReber:
         """This task (the same strings) trained on ``targets`` (one of ``TARGETS``)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -117,6 +117,9 @@ class Setup1997:
     reset_each_sequence: bool = True
     add_cells_after: ErrorPlateau | None = None
     output_unit: Squash = LOGISTIC
+    #: What the gates and cells send at a sequence's first step (``Network1997Config``'s
+    #: field of the same name): 0, or 0.5 under the reading ``1:half-reset``.
+    initial_activation: float = field(default=0.0, metadata={"key_omits_default": True})
 
     def __post_init__(self) -> None:
         for name in ("h", "g", "output_unit"):

@@ -17,7 +17,7 @@ paper counts (Table 10 column w; ``lstmlab.tasks._setup.weight_count`` spells ou
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -60,6 +60,11 @@ class Network1997Config:
     output_gate_bias: tuple[float, ...] | None = None
     random_gate_bias: float | None = None
     truncate_gradient: bool = True
+    #: What the gates and cells send at a sequence's first step, their "previous" activation
+    #: (the internal states start at 0 whatever it is): 0 as [H97] §5.1 says, 0.5 in the JKU
+    #: simulator (the reading ``1:half-reset``). Written into a store key only when not 0, so
+    #: the keys of the trials run before it existed hold (``reproduce._fingerprint``).
+    initial_activation: float = field(default=0.0, metadata={"key_omits_default": True})
 
 
 class NetworkWeights1997(NamedTuple):
@@ -134,8 +139,16 @@ class Network1997(nn.Module):
     def initial_state(self, batch_size: int, *, population: int | None = None,
                       dtype: torch.dtype | None = None,
                       device: torch.device | None = None) -> LSTM1997State:
-        return self.cell.initial_state(batch_size, dtype=dtype, device=device,
-                                       population=population)
+        state = self.cell.initial_state(batch_size, dtype=dtype, device=device,
+                                        population=population)
+        start = self.config.initial_activation
+        if start == 0:
+            return state
+        # what the gates and cells send at t = 0; the internal states stay at 0
+        return LSTM1997State(torch.full_like(state.h, start), state.c,
+                             torch.full_like(state.input, start),
+                             torch.full_like(state.output, start) if self.cell.output_gate
+                             else state.output)
 
     def step(
         self, x: Tensor, state: LSTM1997State, weights: NetworkWeights1997 | None = None,

@@ -21,7 +21,8 @@ Per step, after the forward pass of ``Network1997.step`` (current-step outputs, 
     w_{lm}     += alpha (-dE(t)/dw_{lm})                                            (17)
 
 Only the traces ``ds_c/dw`` for weights into cells and input gates persist between steps;
-they start at zero with the state (activations are reset before every sequence, §5). Error
+they start at zero with the state (activations are reset before every sequence, §5: the gates
+and cells then send ``config.initial_activation``, 0 unless a reading says 0.5). Error
 reaching net_c, net_in, net_out is not propagated back in time (§4): the gradient is the one
 autograd gives through ``LSTM1997Cell(truncate_gradient=True)``, which the tests check.
 
@@ -147,7 +148,7 @@ def online_sequence(
             W, W_ho, W_io, b_o, column_mask,
             *(m.expand_as(w).contiguous() if m is not None else None
               for m, w in zip(may_change, (W, W_ho, W_io, b_o), strict=True)),
-            *grads, outputs_t, loss])
+            *grads, outputs_t, loss], config.initial_activation)
         return _result(cell, has_bias, (W, W_ho, W_io, b_o), grads, outputs_t, loss,
                        negate=False)
 
@@ -155,9 +156,11 @@ def online_sequence(
         W[..., -1] *= column_mask[:, -1]
     grads = [torch.zeros_like(w) if w is not None else None for w in (W, W_ho, W_io, b_o)]
     carries_error = mask.flatten(1).any(1).tolist()
-    y_in = torch.zeros(K, B, C, **factory)
-    y_out = torch.zeros(K, B, C, **factory) if cell.output_gate else torch.ones(K, B, C, **factory)
-    y_c, s = torch.zeros(K, B, H, **factory), torch.zeros(K, B, C, S, **factory)
+    # What the gates and cells send at t = 0 (config.initial_activation; the states are 0).
+    start = config.initial_activation
+    y_in = torch.full((K, B, C), start, **factory)
+    y_out = torch.full((K, B, C), start if cell.output_gate else 1.0, **factory)
+    y_c, s = torch.full((K, B, H), start, **factory), torch.zeros(K, B, C, S, **factory)
     bias_unit = torch.ones(K, B, 1, **factory)
     # d s_{c_j^v} / d w_{in_j m} and d s_{c_j^v} / d w_{c_j^v m}: (K, B, C, S, M) each.
     trace_in = torch.zeros(K, B, C, S, W.shape[-1], **factory)
@@ -261,7 +264,7 @@ def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: 
             int(b_o is not None), int(sparse))
     online1997_kernel.forward(dims, squashes, [
         inputs.contiguous(), lengths.to(torch.int64).contiguous(), W, W_ho, W_io, b_o,
-        outputs])
+        outputs], config.initial_activation)
     return outputs
 
 

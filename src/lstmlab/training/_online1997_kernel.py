@@ -87,12 +87,15 @@ def _library() -> Library:
     return library
 
 
-def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tensor | None]) -> None:
+def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tensor | None],
+        initial_activation: float = 0.0) -> None:
     """Call the kernel: ``dims`` (T, K, B, I, C, S, O, recurrent, output_gate, has_bias,
-    has_io, has_bo, mode, sparse); ``tensors`` in the C signature's order after ``sq`` (float64 CPU
-    tensors, or None for NULL). Every tensor is checked against the C prototype's length
-    (``lstmlab/_native/online1997.c``) before the call; a weight that ``has_io``/``has_bo`` says
-    is there must be given, with its gradient, and one that is absent must be None."""
+    has_io, has_bo, mode, sparse); ``tensors`` in the C signature's order after ``sq`` (float64
+    CPU tensors, or None for NULL); ``initial_activation``, the C ``y0``: what the gates and
+    cells send at a sequence's first step (``Network1997Config.initial_activation``). Every
+    tensor is checked against the C prototype's length (``lstmlab/_native/online1997.c``) before
+    the call; a weight that ``has_io``/``has_bo`` says is there must be given, with its gradient,
+    and one that is absent must be None."""
     library = _library()
     if len(dims) != len(DIMS):
         raise ValueError(f"dims: expected {len(DIMS)} sizes {DIMS}, received {len(dims)}")
@@ -112,14 +115,15 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
     _flags(sizes, "sparse")
     if sizes["mode"] not in (0, 1, 2):
         raise ValueError(f"dims: mode must be 0, 1 or 2, received {sizes['mode']}")
-    library.kernel("online1997_d")(*dims, _sq(squashes), *tensors)
+    library.kernel("online1997_d")(*dims, _sq(squashes), *tensors, float(initial_activation))
 
 
 def forward(dims: tuple[int, ...], squashes: tuple[Squash, ...],
-            tensors: list[Tensor | None]) -> None:
+            tensors: list[Tensor | None], initial_activation: float = 0.0) -> None:
     """Call the forward pass alone (``forward1997_d``): ``dims`` as :func:`run`'s without
     ``mode`` (:data:`FORWARD_DIMS`); ``tensors`` (inputs, lengths (int64), W, W_ho, W_io,
-    b_o, outputs), checked against the C prototype like :func:`run`'s."""
+    b_o, outputs), checked against the C prototype like :func:`run`'s; ``initial_activation``
+    as :func:`run`'s."""
     library = _library()
     if len(dims) != len(FORWARD_DIMS):
         raise ValueError(f"dims: expected {len(FORWARD_DIMS)} sizes {FORWARD_DIMS}, received "
@@ -132,7 +136,7 @@ def forward(dims: tuple[int, ...], squashes: tuple[Squash, ...],
             raise ValueError(f"{flag}={sizes[flag]}: its weight must "
                              f"{'be given' if sizes[flag] else 'be None'}")
     _flags(sizes, "sparse")
-    library.kernel("forward1997_d")(*dims, _sq(squashes), *tensors)
+    library.kernel("forward1997_d")(*dims, _sq(squashes), *tensors, float(initial_activation))
 
 
 def _flags(sizes: dict[str, int], *more: str) -> None:
