@@ -60,18 +60,18 @@ def test_trials_equal_the_plain_loop():
 def test_forget_gate_starts_with_bias_one_and_matches_torch_lstm():
     net = ModernNet(3, 5, 2, 1.0, torch.Generator().manual_seed(0))
     forget = slice(5, 10)  # gate order i, f, g, o
-    total = net.lstm.bias_ih_l0 + net.lstm.bias_hh_l0
+    total = net.recurrent.bias_ih_l0 + net.recurrent.bias_hh_l0
     torch.testing.assert_close(total[forget], torch.ones(5), rtol=0, atol=0)
     inputs = torch.randn(7, 4, 3)
     reference = torch.nn.LSTM(3, 5)
-    reference.load_state_dict(net.lstm.state_dict())
+    reference.load_state_dict(net.recurrent.state_dict())
     expected = torch.sigmoid(net.readout(reference(inputs)[0]))
     torch.testing.assert_close(net(inputs)[0], expected, rtol=1e-6, atol=1e-6)
 
 
 def test_same_seed_same_weights_different_seed_different_weights():
     def draw(seed):
-        return ModernNet(3, 5, 2, 1.0, torch.Generator().manual_seed(seed)).lstm.weight_hh_l0
+        return ModernNet(3, 5, 2, 1.0, torch.Generator().manual_seed(seed)).recurrent.weight_hh_l0
 
     torch.testing.assert_close(draw(3), draw(3), rtol=0, atol=0)
     assert not torch.equal(draw(3), draw(4))
