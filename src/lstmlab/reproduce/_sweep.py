@@ -41,8 +41,8 @@ from lstmlab.reproduce._on_ray import _LOCAL_RAY, _connect
 from lstmlab.reproduce._recipe import settings_of
 
 FIRST_VALIDATION_SEED = 10_000
-# Tune's own result files (CSV, JSON, TensorBoard) repeat what the checkpoints and the recipe
-# file hold; its warning about frequent state snapshots is about cloud storage, not a local
+# Tune's result files: JSON only (its ResultGrid reads them; CSV and TensorBoard would repeat
+# them); its warning about frequent state snapshots is about cloud storage, not a local
 # folder of a few trials.
 _QUIET_TUNE = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
                "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0"}
@@ -249,6 +249,7 @@ def sweep(config: SweepConfig) -> SweepResult:
         os.environ.setdefault(name, value)
     try:
         from ray import tune
+        from ray.tune.logger import JsonLoggerCallback
     except ImportError as error:
         raise UserError("sweep: needs Ray Tune (pip install 'lstmlab[ray]', which brings "
                         "ray[tune])") from error
@@ -279,6 +280,7 @@ def sweep(config: SweepConfig) -> SweepResult:
                 tune_config=tune.TuneConfig(metric="objective", mode="min"),
                 run_config=tune.RunConfig(
                     name=folder.name, storage_path=str(folder.parent), verbose=0,
+                    callbacks=[JsonLoggerCallback()],
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
         grid = tuner.fit()
     finally:
