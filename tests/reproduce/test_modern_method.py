@@ -70,7 +70,7 @@ def test_trials_equal_the_plain_loop():
 @pytest.mark.parametrize(("cell", "clip_norm", "cross_entropy"), [
     (torch.nn.GRU, None, False), (torch.nn.LSTM, 0.05, False), (torch.nn.GRU, 0.05, True)])
 def test_gru_clipping_and_cross_entropy_equal_the_plain_loop(cell, clip_norm, cross_entropy):
-    from lstmlab.training import binary_cross_entropy, sum_squared_error
+    from lstmlab.training._losses import binary_cross_entropy, sum_squared_error
 
     settings = ModernSettings(hidden_size=8, batch_size=8, learning_rate=1e-2, cell=cell,
                               clip_norm=clip_norm,

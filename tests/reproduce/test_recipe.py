@@ -20,8 +20,9 @@ from lstmlab.reproduce._recipe import (
     write_recipe,
 )
 from lstmlab.reproduce._registry import experiment
+from lstmlab.reproduce._results_report import file_name
 from lstmlab.reproduce._runner import trial_config_hash
-from lstmlab.training import binary_cross_entropy, sum_squared_error
+from lstmlab.training._losses import binary_cross_entropy, sum_squared_error
 
 RECIPE = {"cell": "gru", "hidden_size": 8, "batch_size": 4, "learning_rate": 0.02,
           "clip_norm": 1.0, "forget_bias": 1.0, "loss": "cross-entropy"}
@@ -56,6 +57,8 @@ def test_files_folders_and_their_errors(tmp_path):
     path = write_recipe(recipe_file(tmp_path / "modern", "4@T=1000"), "4@T=1000",
                         settings_of(RECIPE), {"command": "lstmlab sweep 4@T=1000"})
     assert path.name == "4_T1000.json"
+    for name in ("1", "4@T=1000", "2c@q=1000,p=1000", "4:linear-output"):
+        assert recipe_file(tmp_path, name).stem == file_name(name).removesuffix(".csv")
     assert read_recipe(path) == ("4@T=1000", settings_of(RECIPE))
     assert read_recipes([tmp_path / "modern"]) == (("4@T=1000", settings_of(RECIPE)),)
     clash = tmp_path / "clash.json"

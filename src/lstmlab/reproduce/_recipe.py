@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,14 @@ def settings_of(recipe: dict[str, Any], where: str = "recipe") -> ModernSettings
 
 def recipe_file(folder: Path, experiment: str) -> Path:
     """Where ``experiment``'s recipe lives in ``folder``: ``"1"`` -> ``folder/1.json``,
-    ``"4@T=1000"`` -> ``folder/4_T1000.json`` (as its trial CSV is named)."""
-    from lstmlab.reproduce._results_report import file_name
-
-    return Path(folder) / (file_name(experiment).removesuffix(".csv") + ".json")
+    ``"4@T=1000"`` -> ``folder/4_T1000.json`` (as its trial CSV is named, by the same rule as
+    ``_results_report.file_name``, which imports this module)."""
+    if not re.fullmatch(r"[0-9A-Za-z@=,.:_-]+", experiment):
+        raise UserError(f"experiment: expected a name like '1' or '4@T=1000', received "
+                        f"{experiment!r}")
+    for mark, put in ((":", "_"), ("@", "_"), (",", "_"), ("=", "")):
+        experiment = experiment.replace(mark, put)
+    return Path(folder) / f"{experiment}.json"
 
 
 def write_recipe(path: Path, experiment: str, settings: ModernSettings,

@@ -5,7 +5,7 @@ trains K networks in lockstep, each stopping on its own. The 1997 paper's online
 
 from lstmlab.training._bptt import BPTT, TruncatedBPTT
 from lstmlab.training._loop import NonFiniteError, TrainConfig, TrainResult, train
-from lstmlab.training._losses import binary_cross_entropy, cross_entropy, sum_squared_error
+from lstmlab.training._losses import cross_entropy, sum_squared_error
 from lstmlab.training._model import SequenceModel
 from lstmlab.training._optimizers import SGD, Adam
 from lstmlab.training._population import Member, PopulationConfig, train_population
@@ -16,7 +16,6 @@ __all__ = [
     "train", "TrainConfig", "TrainResult", "NonFiniteError", "SequenceModel",
     # its algorithms, optimizers and losses
     "BPTT", "TruncatedBPTT", "RTRL", "SGD", "Adam", "sum_squared_error", "cross_entropy",
-    "binary_cross_entropy",
     # K networks in lockstep
     "train_population", "Member", "PopulationConfig",
 ]
