@@ -99,3 +99,32 @@ def test_the_chosen_recipe_round_trips_into_reproduce_method_modern(tmp_path):
 def test_recipe_needs_method_modern(tmp_path):
     assert_user_error(["reproduce", "1", "--recipe", tmp_path / "x.json", "--out", tmp_path],
                       "--recipe: expected together with --method modern")
+
+
+def test_the_sweep_command_writes_the_chosen_recipe_with_its_record(tmp_path, monkeypatch):
+    """The CLI's part of `lstmlab sweep` (Ray Tune itself: tests/reproduce/test_sweep.py):
+    the default budget is the paper's LSTM mean, the best candidate becomes the recipe file."""
+    from lstmlab.reproduce import _sweep
+
+    seen = {}
+
+    def fake_sweep(config):
+        seen["config"] = config
+        candidates = config.space.candidates(config.samples)
+        return _sweep.SweepResult(config, tuple(
+            _sweep.Candidate(i, c, tuple((s, True, 1000 - 100 * i)
+                                         for s in config.validation_seeds))
+            for i, c in enumerate(candidates)), ())
+
+    monkeypatch.setattr(_sweep, "sweep", fake_sweep)
+    result = run_cli(["sweep", "1", "--samples", "3", "--seeds", "2", "--out", tmp_path / "s",
+                      "--recipes", tmp_path / "modern"])
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert (config.budget, config.validation_seeds) == (8440, [10_000, 10_001])
+    document = json.loads((tmp_path / "modern" / "1.json").read_text())
+    best = config.space.candidates(3)[2]  # 800 sequences: the lowest
+    assert document["experiment"] == "1" and document["recipe"] == recipe_of(settings_of(best))
+    assert document["sweep"]["command"] == "lstmlab sweep 1 --samples 3 --seeds 2 --budget 8440"
+    assert document["sweep"]["chosen"] == 2
+    assert read_recipe(tmp_path / "modern" / "1.json") == ("1", settings_of(best))
