@@ -376,6 +376,10 @@ def sweep(
         min=1, max=MAX_BUDGET)] = None,
     sample_seed: Annotated[int, typer.Option(help="seed of the candidates' draw",
                                              min=0, max=MAX_SEED)] = 0,
+    space: Annotated[str | None, typer.Option(
+        help="narrow the search space, JSON of lists, e.g. '{\"cell\": [\"gru\"], "
+        "\"batch_size\": [1, 2]}' (keys: cell, hidden_size, batch_size, learning_rate, "
+        "clip_norm, forget_bias, loss; the others keep their default values)")] = None,
     out: Annotated[Path, typer.Option(help="folder for the Ray Tune state (out/tune/: every "
                                       "trial checkpointed; the same command resumes it)",
                                       callback=folder_to_write)] = Path("sweep"),
@@ -396,20 +400,21 @@ def sweep(
     column's trials."""
     from lstmlab.reproduce import experiments
     from lstmlab.reproduce._recipe import recipe_file, settings_of, write_recipe
-    from lstmlab.reproduce._sweep import SweepConfig
+    from lstmlab.reproduce._sweep import SearchSpace, SweepConfig
     from lstmlab.reproduce._sweep import sweep as run_sweep
 
     if address is not None:
         from lstmlab.reproduce._on_ray import check_address
 
         check_address(address)  # seconds, before any work
+    searched = SearchSpace() if space is None else SearchSpace.from_json(space)
     for chosen in experiments(tuple(experiment)):
         paper = next((row.sequences for row in chosen.published
                       if row.method == "lstm1997" and row.sequences), None)
         cap = budget or int(paper or chosen.budget)
         try:
             config = SweepConfig(chosen, samples=samples, seeds=seeds, budget=cap, out=out,
-                                 sample_seed=sample_seed, address=address)
+                                 space=searched, sample_seed=sample_seed, address=address)
         except ValueError as error:
             fail(str(error))
         console.print(f"sweep {chosen.name}: {samples} candidates x {seeds} validation seeds, "
@@ -417,7 +422,8 @@ def sweep(
                       highlight=False)
         result = run_sweep(config)
         command = (f"lstmlab sweep {chosen.name} --samples {samples} --seeds {seeds} "
-                   f"--budget {cap}" + (f" --sample-seed {sample_seed}" if sample_seed else ""))
+                   f"--budget {cap}" + (f" --sample-seed {sample_seed}" if sample_seed else "")
+                   + (f" --space '{space}'" if space is not None else ""))
         best = result.best
         path = write_recipe(recipe_file(recipes, chosen.name), chosen.name,
                             settings_of(best.recipe), result.record(command))

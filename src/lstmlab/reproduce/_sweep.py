@@ -30,7 +30,7 @@ import random
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,25 @@ class SearchSpace:
         for name, values in asdict(self).items():
             if not values:
                 raise ValueError(f"{name}: expected at least one value, received none")
-            settings_of({name: values[0]}, f"search space {name}")
+            settings_of({name: values[0]}, "search space")
+
+    @classmethod
+    def from_json(cls, text: str) -> SearchSpace:
+        """A space from JSON, ``{"cell": ["gru"], "batch_size": [1, 2]}``: the settings named
+        take the values listed, the others keep this class's defaults; UserError otherwise."""
+        try:
+            given = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise UserError(f"--space: expected JSON, received {text!r} ({error})") from error
+        names = [f.name for f in fields(cls)]
+        if not isinstance(given, dict) or not all(
+                name in names and isinstance(values, list) for name, values in given.items()):
+            raise UserError(f"--space: expected an object of lists, keys among "
+                            f"{', '.join(names)}, received {text!r}")
+        try:
+            return cls(**{name: tuple(values) for name, values in given.items()})
+        except ValueError as error:
+            raise UserError(f"--space: {error}") from error
 
     def size(self) -> int:
         count = 1
@@ -155,9 +173,10 @@ class SweepResult:
     @property
     def best(self) -> Candidate:
         if not self.complete:
+            failed = (f"{len(self.errors)} Tune trials failed: {'; '.join(self.errors[:3])}"
+                      if self.errors else "interrupted")
             raise UserError(f"sweep of {self.config.experiment.name}: no candidate finished its "
-                            f"validation seeds ({len(self.errors)} Tune trials failed: "
-                            f"{'; '.join(self.errors[:3])})")
+                            f"validation seeds ({failed}); the same command resumes the sweep")
         budget = self.config.budget
         return min(self.complete,
                    key=lambda c: (c.objective(budget), -c.successes, c.index))
