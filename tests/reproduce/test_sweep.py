@@ -149,3 +149,17 @@ def test_the_sweep_fails_with_a_clear_error_when_ray_tune_is_missing(monkeypatch
     with pytest.raises(UserError, match=r"needs Ray Tune \(pip install 'lstmlab\[ray\]'"):
         _sweep.sweep(sweep_config(tmp_path))
 
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"cell": ["rnn"]}', "--space: search space.cell: expected one of lstm, gru"),
+    ('{"depth": [1]}', "--space: expected an object of lists, keys among cell"),
+    ('{"cell": "gru"}', "--space: expected an object of lists"),
+    ('{"batch_size": []}', "--space: batch_size: expected at least one value"),
+    ("{", "--space: expected JSON"),
+])
+def test_a_narrowed_space_from_json_and_its_errors(text, message):
+    space = SearchSpace.from_json('{"cell": ["gru"], "batch_size": [1, 2]}')
+    assert space == SearchSpace(cell=("gru",), batch_size=(1, 2))
+    with pytest.raises(UserError, match=message.replace("(", r"\(")):
+        SearchSpace.from_json(text)
