@@ -64,3 +64,15 @@ def test_rows_of_the_default_recipe_say_so_and_unswept_experiments_are_listed(tm
     assert _row(table)[1] == "default `ModernSettings`"
     assert "Swept recipes (`results/modern/`): 1. Not swept" in table
     assert "2a, 2b" in table
+
+
+def test_a_sweep_where_no_candidate_solved_is_listed_as_such(tmp_path):
+    settings = settings_of({"cell": "lstm"})
+    record = {"budget": 3139, "chosen": 1, "candidates": [
+        {"index": 1, "successes": 0}, {"index": 0, "successes": 0}]}
+    write_recipe(recipe_file(tmp_path / MODERN_DIR, "6a"), "6a", settings, record)
+    table = _column(tmp_path, [5000, 6000], swept=False)
+    assert ("Swept without a solving recipe: 6a (no candidate of 2 solved a validation seed "
+            "within 3,139 sequences).") in table
+    assert "Swept recipes (`results/modern/`): 1." in table
+    assert "Not swept (no modern recipe chosen yet): 2a, 2b, 2c, 3a, 3b, 3c, 4, 5, 6b." in table

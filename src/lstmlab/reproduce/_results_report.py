@@ -498,10 +498,23 @@ def modern_table(rows: list[Summary], root: Path) -> str:
         lines.append(f"| {row.experiment} | {_recipe_kind(row, root)} | {len(row.trials)} | "
                      f"{_rate_cell(row)} | {_mean_cell(row)} | {_count(paper_mean)} | {ratio} "
                      f"| {goal} |")
-    swept = [name for name in REGISTRY if recipe_file(root / MODERN_DIR, name).exists()]
-    others = [name for name in REGISTRY if name not in swept]
-    lines += ["", f"Swept recipes (`results/modern/`): {', '.join(swept) or 'none'}. Not swept "
-              f"(no modern recipe chosen yet): {', '.join(others) or 'none'}."]
+    swept, unsolved = [], []
+    for name in REGISTRY:
+        path = recipe_file(root / MODERN_DIR, name)
+        if path.exists():
+            record = json.loads(path.read_text()).get("sweep", {})
+            chosen = next((c for c in record.get("candidates", ())
+                           if c.get("index") == record.get("chosen")), None)
+            if chosen is not None and chosen.get("successes") == 0:
+                unsolved.append(f"{name} (no candidate of {len(record['candidates'])} solved a "
+                                f"validation seed within {record['budget']:,} sequences)")
+            else:
+                swept.append(name)
+    others = [name for name in REGISTRY if name not in swept
+              and not any(text.startswith(f"{name} ") for text in unsolved)]
+    lines += ["", f"Swept recipes (`results/modern/`): {', '.join(swept) or 'none'}."
+              + (f" Swept without a solving recipe: {'; '.join(unsolved)}." if unsolved else "")
+              + f" Not swept (no modern recipe chosen yet): {', '.join(others) or 'none'}."]
     return "\n".join(lines)
 
 
