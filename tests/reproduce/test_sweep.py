@@ -77,7 +77,7 @@ sweep(sweep_config(Path({out!r})))
 
 
 def sweep_config(out: Path) -> SweepConfig:
-    return SweepConfig(bit_experiment(RULE, budget=BUDGET), samples=2, seeds=2, budget=BUDGET,
+    return SweepConfig(bit_experiment(RULE, budget=BUDGET), samples=2, seeds=3, budget=BUDGET,
                        out=out, space=SPACE, num_cpus=1)
 
 
@@ -102,7 +102,8 @@ def test_a_killed_sweep_resumes_from_its_checkpoints_and_picks_the_best(tmp_path
 
     config = sweep_config(tmp_path)
     # The sweep in a process group of its own (Ray's processes with it), SIGKILLed (no
-    # clean-up of any kind) once Tune has recorded a trial's first checkpoint in its state.
+    # clean-up of any kind) once Tune has recorded a trial's first checkpoint in its state,
+    # two of that trial's three validation seeds still to run.
     log = tmp_path / "driver.log"
     with log.open("wb") as stderr:
         driver = subprocess.Popen(
@@ -135,7 +136,7 @@ def test_a_killed_sweep_resumes_from_its_checkpoints_and_picks_the_best(tmp_path
     assert result.best == min(result.candidates,
                               key=lambda c: (c.objective(budget), -c.successes, c.index))
     # a different sweep in the same folder is refused, naming the folder
-    other = SweepConfig(config.experiment, samples=2, seeds=3, budget=BUDGET, out=tmp_path,
+    other = SweepConfig(config.experiment, samples=2, seeds=2, budget=BUDGET, out=tmp_path,
                         space=SPACE, num_cpus=1)
     with pytest.raises(UserError, match="holds a sweep of bit with other settings"):
         sweep(other)
