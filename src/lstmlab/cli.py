@@ -302,6 +302,10 @@ def reproduce(
                                       "resumable), results.md and results.html",
                                       callback=folder_to_write)
                    ] = Path("reproduce"),
+    recipe: Annotated[list[Path] | None, typer.Option(
+        "--recipe", help="with --method modern: a recipe file of `lstmlab sweep` (e.g. "
+        "results/modern/1.json) or a folder of them; each experiment with a recipe runs it, "
+        "the others the default recipe; repeat for several")] = None,
     ray: Annotated[str | None, typer.Option(
         "--ray", help="run the trials as Ray tasks: 'local' starts Ray on this machine (one "
         "trial per core); 'auto' joins the cluster Ray finds; HOST:PORT joins a cluster by its "
@@ -322,9 +326,18 @@ def reproduce(
     unknown = [name for name in names if name not in factories]
     if unknown:
         fail(f"--method: expected one of {', '.join(factories)}, received {', '.join(unknown)}")
+    if recipe and "modern" not in names:
+        fail("--recipe: expected together with --method modern (a recipe is a modern one)")
     try:
         chosen = experiments(tuple(experiment or ()))
         methods = tuple(factories[name]() for name in names)
+        if recipe:
+            from lstmlab.reproduce import ModernMethod
+            from lstmlab.reproduce._recipe import read_recipes
+
+            recipes = read_recipes(recipe)
+            methods = tuple(ModernMethod(recipes=recipes) if m.name == "modern" else m
+                            for m in methods)
         if ray is not None:
             try:
                 import ray as _  # noqa: F401
@@ -345,6 +358,79 @@ def reproduce(
         console.print(table)
     console.print(f"Trials: {out / 'trials.sqlite'}  Tables: {out / 'results.md'}, "
                   f"{out / 'results.html'}", highlight=False)
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[list[str], typer.Argument(
+        help="experiments to find a modern recipe for, EXP[@SETTING] as `reproduce` takes "
+        "them, e.g. 1 6a 4@T=100")],
+    samples: Annotated[int, typer.Option(help="candidate recipes drawn from the search space",
+                                         min=1, max=10_000)] = 24,
+    seeds: Annotated[int, typer.Option(help="validation seeds per candidate (10000, 10001, "
+                                       "...: apart from reproduce's 0, 1, ...)",
+                                       min=1, max=MAX_TRIALS)] = 3,
+    budget: Annotated[int | None, typer.Option(
+        help="training sequences at most per validation seed (default: the paper's mean for "
+        "its LSTM, else the experiment's cap); a failure counts as the whole budget",
+        min=1, max=MAX_BUDGET)] = None,
+    sample_seed: Annotated[int, typer.Option(help="seed of the candidates' draw",
+                                             min=0, max=MAX_SEED)] = 0,
+    space: Annotated[str | None, typer.Option(
+        help="narrow the search space, JSON of lists, e.g. '{\"cell\": [\"gru\"], "
+        "\"batch_size\": [1, 2]}' (keys: cell, hidden_size, batch_size, learning_rate, "
+        "clip_norm, forget_bias, loss; the others keep their default values)")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the Ray Tune state (out/tune/: every "
+                                      "trial checkpointed; the same command resumes it)",
+                                      callback=folder_to_write)] = Path("sweep"),
+    recipes: Annotated[Path, typer.Option(help="folder for the chosen recipes, one "
+                                          "EXP.json each (the input of `reproduce --method "
+                                          "modern --recipe`)", callback=folder_to_write)
+                       ] = Path("results") / "modern",
+    address: Annotated[str | None, typer.Option(
+        "--address", help="a Ray cluster to run on ('auto', HOST:PORT or ray://HOST:10001, as "
+        "`reproduce --ray`; --out must then be a folder every node reaches); default: start "
+        "Ray on this machine, one candidate per core")] = None,
+) -> None:
+    """Choose the modern column's recipe for each experiment by a hyperparameter sweep on Ray
+    Tune: SAMPLES candidates (cell LSTM or GRU, hidden size, batch size, learning rate,
+    gradient clipping, loss) each trained on SEEDS validation seeds; the best by mean sequences
+    to success (a failure counted as BUDGET) is written to RECIPES/EXP.json. Then
+    `lstmlab reproduce EXP --method modern --recipe RECIPES/EXP.json --trials 10` gives the
+    column's trials."""
+    from lstmlab.reproduce import experiments
+    from lstmlab.reproduce._recipe import recipe_file, settings_of, write_recipe
+    from lstmlab.reproduce._sweep import SearchSpace, SweepConfig
+    from lstmlab.reproduce._sweep import sweep as run_sweep
+
+    if address is not None:
+        from lstmlab.reproduce._on_ray import check_address
+
+        check_address(address)  # seconds, before any work
+    searched = SearchSpace() if space is None else SearchSpace.from_json(space)
+    for chosen in experiments(tuple(experiment)):
+        paper = next((row.sequences for row in chosen.published
+                      if row.method == "lstm1997" and row.sequences), None)
+        cap = budget or int(paper or chosen.budget)
+        try:
+            config = SweepConfig(chosen, samples=samples, seeds=seeds, budget=cap, out=out,
+                                 space=searched, sample_seed=sample_seed, address=address)
+        except ValueError as error:
+            fail(str(error))
+        console.print(f"sweep {chosen.name}: {samples} candidates x {seeds} validation seeds, "
+                      f"at most {cap:,} sequences each (Ray Tune state: {out / 'tune'})",
+                      highlight=False)
+        result = run_sweep(config)
+        command = (f"lstmlab sweep {chosen.name} --samples {samples} --seeds {seeds} "
+                   f"--budget {cap}" + (f" --sample-seed {sample_seed}" if sample_seed else "")
+                   + (f" --space '{space}'" if space is not None else ""))
+        best = result.best
+        path = write_recipe(recipe_file(recipes, chosen.name), chosen.name,
+                            settings_of(best.recipe), result.record(command))
+        console.print(f"{chosen.name}: chose candidate {best.index} {best.recipe}: "
+                      f"{best.successes} of {seeds} validation seeds solved, objective "
+                      f"{best.objective(cap):,.0f} sequences; recipe: {path}", highlight=False,
+                      markup=False)
 
 
 store_app = typer.Typer(

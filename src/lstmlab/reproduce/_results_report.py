@@ -439,6 +439,85 @@ def _row_sentence(rows: list[Summary], experiment: str, method: str) -> str:
     return "; ".join(parts)
 
 
+MODERN_DIR = Path("results") / "modern"
+#: The modern column's goal (issue #15 item 6): at least this many times fewer sequences.
+MODERN_GOAL = 10.0
+
+
+def _recipe_kind(row: Summary, root: Path) -> str:
+    """Which recipe a modern row ran: the swept one of ``results/modern/`` (its store key is
+    that recipe's), the default ``ModernSettings``, or other settings."""
+    from lstmlab.reproduce._modern import ModernMethod
+    from lstmlab.reproduce._recipe import read_recipe, recipe_file
+    from lstmlab.reproduce._registry import experiment as build
+    from lstmlab.reproduce._runner import trial_config_hash
+
+    if row.budget is None:
+        return "settings unknown"
+    experiment = build(row.experiment)
+    path = recipe_file(root / MODERN_DIR, row.experiment)
+    if path.exists():
+        name, settings = read_recipe(path)
+        swept = ModernMethod(recipes=((name, settings),))
+        if trial_config_hash(swept, experiment, row.budget)[0] == row.config_hash:
+            return f"swept (`{path.relative_to(root).as_posix()}`)"
+    if trial_config_hash(ModernMethod(), experiment, row.budget)[0] == row.config_hash:
+        return "default `ModernSettings`"
+    return "other settings"
+
+
+def modern_table(rows: list[Summary], root: Path) -> str:
+    """The modern column: each modern row beside [H97]'s LSTM mean, with the ratio
+    paper / ours and its interval (the paper's mean over our bootstrap interval; the paper gives
+    none), and whether the goal (``MODERN_GOAL`` times fewer) is shown: the ratio's lower end
+    at least the goal and no trial failed. Then which experiments have a swept recipe."""
+    from lstmlab.reproduce._recipe import recipe_file
+    from lstmlab.reproduce._registry import REGISTRY
+
+    lines = ["| experiment | recipe | trials | success (Wilson 95 %) | mean seqs to success "
+             "(bootstrap 95 %) | [H97] LSTM mean | ratio [H97] / modern (95 %) | "
+             f"{MODERN_GOAL:.0f}x fewer? |", "|---|---|---:|---|---|---:|---|---|"]
+    for row in rows:
+        if row.method != "modern":
+            continue
+        paper = _published(row.experiment, "lstm1997")
+        paper_mean = None if paper is None else paper.sequences
+        ratio, goal = "—", "no published mean"
+        if paper_mean is not None and row.mean is not None:
+            ratio = f"{paper_mean / row.mean:.1f}"
+            interval = row.mean_interval
+            if interval is not None:
+                low, high = paper_mean / interval[1], paper_mean / interval[0]
+                ratio += f" ({low:.1f}-{high:.1f})"
+                shown = low >= MODERN_GOAL and row.successes == len(row.trials)
+                goal = "**shown**" if shown else "not shown"
+            else:
+                goal = "not shown (no interval)"
+        elif paper_mean is not None:
+            goal = "not shown (no success)"
+        lines.append(f"| {row.experiment} | {_recipe_kind(row, root)} | {len(row.trials)} | "
+                     f"{_rate_cell(row)} | {_mean_cell(row)} | {_count(paper_mean)} | {ratio} "
+                     f"| {goal} |")
+    swept, unsolved = [], []
+    for name in REGISTRY:
+        path = recipe_file(root / MODERN_DIR, name)
+        if path.exists():
+            record = json.loads(path.read_text()).get("sweep", {})
+            chosen = next((c for c in record.get("candidates", ())
+                           if c.get("index") == record.get("chosen")), None)
+            if chosen is not None and chosen.get("successes") == 0:
+                unsolved.append(f"{name} (no candidate of {len(record['candidates'])} solved a "
+                                f"validation seed within {record['budget']:,} sequences)")
+            else:
+                swept.append(name)
+    others = [name for name in REGISTRY if name not in swept
+              and not any(text.startswith(f"{name} ") for text in unsolved)]
+    lines += ["", f"Swept recipes (`results/modern/`): {', '.join(swept) or 'none'}."
+              + (f" Swept without a solving recipe: {'; '.join(unsolved)}." if unsolved else "")
+              + f" Not swept (no modern recipe chosen yet): {', '.join(others) or 'none'}."]
+    return "\n".join(lines)
+
+
 ROW_MARKER = re.compile(r"\{\{row ([0-9A-Za-z@=,.:_-]+) ([0-9a-z_]+)\}\}")
 
 MARKERS = {"{{MEASURED}}": measured_table, "{{READINGS}}": readings_table,
@@ -456,6 +535,8 @@ def render(root: Path) -> dict[Path, str]:
         if marker not in template:
             raise UserError(f"{TEMPLATE}: expected the marker {marker}, found none")
         text = text.replace(marker, build(rows))
+    if "{{MODERN}}" in text:  # optional: the modern column's section (issue #15 item 6)
+        text = text.replace("{{MODERN}}", modern_table(rows, root))
     text = ROW_MARKER.sub(lambda found: _row_sentence(rows, found.group(1), found.group(2)),
                           text)
     return {RESULTS_MD: text, SUMMARY: summary_csv(rows)}

@@ -37,6 +37,7 @@ from lstmlab.tasks._stopping import TestSetRule
 from lstmlab.training import SGD, Adam, TrainConfig, train
 from lstmlab.training._algorithm import Algorithm
 from lstmlab.training._loop import StepInfo
+from lstmlab.training._losses import Loss, sum_squared_error
 from lstmlab.training._optimizers import TorchOptimizer
 
 CHECK_SEED_OFFSET = 1_000_003
@@ -48,12 +49,14 @@ class TrialNet(NamedTuple):
     """What a gradient method trains for one trial: ``model``, learning on a batch by
     ``algorithm`` (a :class:`~lstmlab.training._algorithm.Algorithm`: it returns the outputs
     (T, B, O) it produced while learning) with the optimizer ``optimizer`` builds;
-    ``evaluate(batch)`` runs the net without learning (outputs (T, B, O))."""
+    ``evaluate(batch)`` runs the net without learning (outputs (T, B, O)); ``loss`` is what
+    the algorithm minimises ([H97] eq. 16's squared error unless a method says otherwise)."""
 
     model: nn.Module
     algorithm: Algorithm
     optimizer: SGD | Adam | TorchOptimizer
     evaluate: Callable[[Batch], Tensor]
+    loss: Loss = sum_squared_error
 
 
 #: ``build(task, generator) -> TrialNet``: the trial's net, its weights drawn from ``generator``.
@@ -211,7 +214,7 @@ def train_trials(build: Learner, experiment: Experiment, seeds: Sequence[int], b
               lambda g, task=task, criterion=criterion: task.sample(
                   min(batch_size, budget - criterion.sequences), g),
               TrainConfig(max_steps=budget, optimizer=net.optimizer, algorithm=net.algorithm,
-                          check=None, guard=False),
+                          loss=net.loss, check=None, guard=False),
               generator=trial.generator, stop=judge)
         if not done and criterion.rule is None:
             done = criterion.final_success(net.evaluate)

@@ -47,3 +47,14 @@ def cross_entropy(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
     _check_shapes(outputs, targets, mask)
     per_step = -(targets * torch.log_softmax(outputs, dim=-1)).sum(-1)
     return torch.where(mask, per_step, torch.zeros_like(per_step)).sum() / outputs.shape[1]
+
+
+def binary_cross_entropy(outputs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
+    """``loss = sum_{t in mask} -sum_k (targets_k * log(outputs_k) + (1 - targets_k) *
+    log(1 - outputs_k)) / B`` for ``outputs`` in (0, 1) (logistic units; each log is clamped at
+    -100 as ``torch.nn.functional.binary_cross_entropy`` does): the loss of independent logistic
+    output units, with targets in [0, 1]."""
+    _check_shapes(outputs, targets, mask)
+    per_unit = torch.nn.functional.binary_cross_entropy(outputs, targets, reduction="none")
+    per_step = per_unit.sum(-1)
+    return torch.where(mask, per_step, torch.zeros_like(per_step)).sum() / outputs.shape[1]
