@@ -440,7 +440,7 @@ def _row_sentence(rows: list[Summary], experiment: str, method: str) -> str:
 
 
 MODERN_DIR = Path("results") / "modern"
-#: The modern column's goal (issue #15 item 6): at least this many times fewer sequences.
+#: The modern column's goal: at least this many times fewer sequences.
 MODERN_GOAL = 10.0
 
 
@@ -535,7 +535,7 @@ def render(root: Path) -> dict[Path, str]:
         if marker not in template:
             raise UserError(f"{TEMPLATE}: expected the marker {marker}, found none")
         text = text.replace(marker, build(rows))
-    if "{{MODERN}}" in text:  # optional: the modern column's section (issue #15 item 6)
+    if "{{MODERN}}" in text:  # optional: the modern column's section
         text = text.replace("{{MODERN}}", modern_table(rows, root))
     text = ROW_MARKER.sub(lambda found: _row_sentence(rows, found.group(1), found.group(2)),
                           text)
