@@ -31,9 +31,12 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:unhalved-error", {"learning_rate"}),
     ("1:input-gate-bias", {"input_gate_bias"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2c@q=1000,p=1000:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
+    assert base.setup == experiment(base.name).setup  # the text's set-up, untouched
     assert read.name == name and _changed(base.setup, read.setup) == fields
     assert weight_count(read.setup) == read.setup.weights
     assert Network1997(network_config(read.setup)).num_weights == read.setup.weights
@@ -150,3 +153,26 @@ def test_input_gate_bias_starts_each_input_gate_at_its_blocks_output_gate_bias()
                         generator=torch.Generator().manual_seed(0)).cell
     drawn = plain.bias.detach()[plain.input_rows]
     assert drawn.abs().max() <= 0.1 and not torch.equal(drawn, expected)
+
+
+@pytest.mark.parametrize("name", ["2c", "2c@q=100,p=100"])
+def test_2c_input_gate_bias_changes_only_the_gate_biases_drawn(name):
+    """Seed for seed, the reading's net has the text's cell weights; its input gates start at
+    -3.0 exactly, its output gates at a bias in [-0.1, 0.1] (Table 10's "r"), its cells have
+    none; the cell-to-output weights are drawn after the biases, from [-0.2, 0.2]. Plus 4
+    weights (Table 3's W + 4)."""
+    text, read = experiment(name).setup, experiment(f"{name}:input-gate-bias").setup
+    assert read.weights == text.weights + 4 and read.input_gate_bias == (-3.0, -3.0)
+    for seed in range(3):
+        plain = Network1997(network_config(text), generator=torch.Generator().manual_seed(seed))
+        biased = Network1997(network_config(read), generator=torch.Generator().manual_seed(seed))
+        assert plain.cell.bias is None
+        torch.testing.assert_close(biased.cell.weight_ih, plain.cell.weight_ih, rtol=0, atol=0)
+        torch.testing.assert_close(biased.cell.weight_hh, plain.cell.weight_hh, rtol=0, atol=0)
+        bias = biased.cell.bias.detach() * biased.cell.bias_mask
+        torch.testing.assert_close(bias[biased.cell.input_rows], torch.full((2,), -3.0),
+                                   rtol=0, atol=0)
+        out = bias[biased.cell.output_rows]
+        assert out.abs().max() <= 0.1 and out.abs().min() > 0
+        assert not biased.cell.bias_mask[2:4].any()  # the two cells: no bias
+        assert biased.weight_ho.abs().max() <= 0.2

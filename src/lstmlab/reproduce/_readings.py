@@ -48,6 +48,13 @@ Why these readings (our runs of each are in RESULTS.md):
   Table 10.
 - ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
   Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
+- ``2c:input-gate-bias``. Table 10 gives 2c "no bias weights" ("none" for both gate biases), so
+  each cell's input g(net_c) has a constant part: the recurrent inputs from the gates, which sit
+  near 0.5, act as bias units, and the state drifts by ~y^in * that part at every one of the
+  q + 13 steps, into h's flat ends (|s| ~ 5-15 at q = 50). §4's remedy, as for 2a: each block's
+  input gate gets a bias, initially -3.0. Since Table 10 wires biases to gate units only as a
+  whole ("ga"), the output gates get bias weights too, drawn as Table 10's "r" (random in
+  [-0.1, 0.1]); the rest as Table 10.
 """
 
 from __future__ import annotations
@@ -160,6 +167,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             "on g is garbled", _centred_g),
     },
     "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
+    "2c": {"input-gate-bias": Reading(
+        "input-gate-bias", "input-gate biases, initially -3.0 (Table 10: no biases; the "
+        "output gates' biases random in [-0.1, 0.1])",
+        '[H97] §4, internal state drift: "If memory cell c_j\'s inputs are mostly positive or '
+        "mostly negative, then its internal state s_j will tend to drift away over time ... we "
+        'can initially bias the input gate in_j towards zero"', _input_gate_bias)},
 }
 
 
