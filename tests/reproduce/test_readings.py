@@ -32,6 +32,8 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:input-gate-bias", {"input_gate_bias"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
+                        "output_gate_bias"}),
     ("2c@q=1000,p=1000:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
@@ -176,3 +178,32 @@ def test_2c_input_gate_bias_changes_only_the_gate_biases_drawn(name):
         assert out.abs().max() <= 0.1 and out.abs().min() > 0
         assert not biased.cell.bias_mask[2:4].any()  # the two cells: no bias
         assert biased.weight_ho.abs().max() <= 0.2
+
+
+def test_2a_output_gate_adds_a_gate_like_the_input_gate_biased_at_minus_2():
+    """The reading's net: 2a:input-gate-bias's cell weights drawn seed for seed, plus an
+    output gate fed by the 101 inputs (101 weights, bias exactly -2.0; no recurrence), and the
+    C loop trains it as the readable torch loop does (the reference for the kernel)."""
+    from lstmlab.tasks import NoiseFreeLongLag
+
+    read = experiment("2a:output-gate").setup
+    assert read.weights == experiment("2a:input-gate-bias").setup.weights + 102 == 10_607
+    config = network_config(read)
+    assert config.output_gate and not config.recurrent and config.input_to_output
+    net = Network1997(config, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    bias = net.cell.bias.detach() * net.cell.bias_mask
+    torch.testing.assert_close(bias[net.cell.input_rows], torch.tensor([-3.0], dtype=bias.dtype),
+                               rtol=0, atol=0)
+    torch.testing.assert_close(bias[net.cell.output_rows],
+                               torch.tensor([-2.0], dtype=bias.dtype), rtol=0, atol=0)
+    assert net.cell.weight_ih.shape == (3, 101) and net.cell.weight_hh is None
+    batch = NoiseFreeLongLag(100).sample(1, torch.Generator().manual_seed(1))
+    weights = map_weights(lambda w: w.detach().unsqueeze(0), net.weights())
+    runs = [online_sequence(net, weights, batch.inputs.double().unsqueeze(1),
+                            batch.targets.double().unsqueeze(1), batch.mask.unsqueeze(1),
+                            learning_rate=1.0, compiled=compiled) for compiled in (True, False)]
+    torch.testing.assert_close(runs[0].outputs, runs[1].outputs)
+    for fast, slow in zip(runs[0].weights.cell, runs[1].weights.cell, strict=True):
+        if fast is not None:
+            torch.testing.assert_close(fast, slow)
+    torch.testing.assert_close(runs[0].weights.weight_ho, runs[1].weights.weight_ho)
