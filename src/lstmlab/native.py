@@ -70,8 +70,9 @@ SOURCE_DIR = Path(__file__).resolve().parent / "_native"
 COMMON = ("-std=gnu11", "-O3", "-fno-math-errno", "-shared", "-fPIC")
 #: The default: no FMA contraction, no instruction beyond the architecture's baseline.
 PORTABLE = ("-ffp-contract=off",)
-#: The opt-in (``LSTMLAB_NATIVE_ARCH=1``): this CPU's instructions, FP contraction.
-NATIVE_ARCH = ("-march=native", "-ffp-contract=fast")
+#: The opt-in (``LSTMLAB_NATIVE_ARCH=1``): this CPU's instructions, FP contraction (which the
+#: C sees as ``LSTMLAB_FP_CONTRACT``: online1997.c's sparse steps are exact only without it).
+NATIVE_ARCH = ("-march=native", "-ffp-contract=fast", "-DLSTMLAB_FP_CONTRACT")
 #: glibc's vector math library (libmvec) for exp and tanh in vectorized loops.
 VECTOR_MATH = ("-DLSTMLAB_VECTOR_MATH",)
 

@@ -51,3 +51,49 @@ def test_long_lag_samples_equal_the_tasks_and_checks_judge_every_draw():
     assert torch.cat(errors).unique().numel() == 2  # x and y sequences, judged apart
     with pytest.raises(ValueError, match="task"):
         CachedLongLag(NoiseFreeLongLag(p=10, random_middle=True))
+
+
+@pytest.mark.parametrize("targets", ["next", "allowed"])
+def test_reber_checks_on_distinct_strings_equal_the_whole_chunks_by_the_c_loop(targets):
+    """Every chunk of Exp. 1's stopping and test sets: the verdicts and errors of the C loop's
+    outputs on the chunk's distinct strings, handed to each string, equal those on the whole
+    chunk bit for bit (weights trained a little, so that errors differ from string to string)."""
+    from lstmlab.reproduce._cached_task import DistinctReber
+    from lstmlab.reproduce._lstm1997 import _evaluate, network_config
+    from lstmlab.training._network1997 import Network1997
+    from lstmlab.training._online1997 import online_sequence
+    from lstmlab.training._pool import stack
+
+    task = EmbeddedReber("1-5", data_seed=1, targets=targets)
+    distinct = DistinctReber(task)
+    net = Network1997(network_config(task.setup), generator=torch.Generator().manual_seed(3),
+                      dtype=torch.float64)
+    weights = stack([net.weights()])
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(30):
+        batch = task.sample(1, generator)
+        weights = online_sequence(net, weights, batch.inputs.double().unsqueeze(1),
+                                  batch.targets.double().unsqueeze(1), batch.mask.unsqueeze(1),
+                                  learning_rate=0.5).weights
+    pairs = [*zip(task.stopping_batches(None, 200), distinct.stopping_batches(None, 200),
+                  strict=True),
+             *zip(task.test_batches(None, 100), distinct.test_batches(None, 100), strict=True)]
+    assert len(pairs) == 3 + 3
+    for whole, ours in pairs:
+        assert ours.batch_size < whole.batch_size == len(ours.draws)
+        expected, got = _evaluate(net, weights, whole, True), _evaluate(net, weights, ours, True)
+        assert torch.equal(distinct.errors(got, ours), task.errors(expected, whole))
+        assert torch.equal(distinct.is_correct(got, ours), task.is_correct(expected, whole))
+        # every distinct string has its own error (twins may differ in the last bit: torch's
+        # sum over T rounds by the column's place, why the chunk is judged whole)
+        assert task.errors(expected, whole).unique().numel() >= ours.batch_size
+
+
+def test_only_lstm1997_with_the_c_loop_runs_reber_checks_on_distinct_strings():
+    from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
+    from lstmlab.reproduce._cached_task import with_distinct_strings
+
+    assert Lstm1997Method()._checks_per_sequence(experiment("1"))
+    assert not Lstm1997Method(Lstm1997Settings(kernel_checks=False))._checks_per_sequence(
+        experiment("1"))
+    assert type(with_distinct_strings(experiment("4")).make_task(0)).__name__ == "Adding"

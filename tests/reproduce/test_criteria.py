@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmlab.reproduce._criteria import Criterion
-from lstmlab.tasks import Batch
+from lstmlab.tasks import Batch, VeryLongLag
 from lstmlab.tasks._batch import final_abs_error, final_step_mask
 from lstmlab.tasks._stopping import TestSetRule
 
@@ -100,3 +100,26 @@ def test_the_criterions_window_decides_as_the_tensor_tracker_does_sequence_by_se
     restored.load_state_dict(state)
     assert (restored.wrong, restored.seen, restored.is_met()) == (window.wrong, window.seen,
                                                                   window.is_met())
+
+
+def test_a_failed_2c_check_skips_the_rest_by_its_draws_alone():
+    """Exp. 2c: the first of 40 batches settles a failed check; the other 39 are only drawn
+    (``FreshBatches.skip_rest``, no one-hot inputs built), and the next check sees the very
+    sequences it sees after a check that evaluated everything."""
+    task = VeryLongLag(q=5, p=10)
+    assert task.test_size == 10_000
+
+    def wrong(batch):  # every output 0: every sequence wrong
+        calls.append(batch)
+        return torch.zeros_like(batch.targets)
+
+    calls = []
+    criterion = Criterion(task, torch.Generator().manual_seed(4), batch_size=256)
+    assert not criterion.check(wrong)
+    assert len(calls) == 1
+    full = torch.Generator().manual_seed(4)
+    drawn = list(task.stopping_batches(full, 256))
+    assert len(drawn) == 40 and torch.equal(calls[0].inputs, drawn[0].inputs)
+    assert torch.equal(criterion.generator.get_state(), full.get_state())
+    following = next(iter(task.stopping_batches(criterion.generator, 256)))
+    assert torch.equal(following.inputs, task.sample(256, full).inputs)

@@ -131,3 +131,35 @@ def test_concat_of_single_sequences_equals_padding_each_and_joining():
         assert torch.equal(joined.lengths, torch.cat([p.lengths for p in parts]))
         if parts[0].labels is not None:
             assert torch.equal(joined.labels, torch.cat([p.labels for p in parts]))
+
+
+@pytest.mark.parametrize("outputs_size", [1, 2, 4])
+def test_final_verdicts_equal_the_tasks_verdicts_and_errors(outputs_size):
+    """Random outputs with NaNs, infinities and exact hits, float64 against float32 targets
+    too: ``final_verdicts`` equal to ``final_abs_error``/``final_mean_abs_error`` bit for bit."""
+    from lstmlab.tasks._batch import (
+        Batch,
+        final_abs_error,
+        final_mean_abs_error,
+        final_step_mask,
+        final_verdicts,
+    )
+
+    g = torch.Generator().manual_seed(outputs_size)
+    steps, size = 13, 300
+    lengths = torch.randint(1, steps + 1, (size,), generator=g)
+    for dtype in (torch.float64, torch.float32):
+        targets = torch.rand(steps, size, outputs_size, generator=g, dtype=dtype)
+        batch = Batch(torch.zeros(steps, size, 2), targets, final_step_mask(lengths, steps),
+                      lengths)
+        outputs = targets.double() + 0.3 * torch.randn(steps, size, outputs_size, generator=g,
+                                                       dtype=torch.float64)
+        special = torch.tensor([float("nan"), float("inf"), -float("inf"), 0.0, 1.0, 2.0, -1.0],
+                               dtype=torch.float64)
+        outputs[lengths[:7] - 1, torch.arange(7)] = special.unsqueeze(1)  # at the last steps
+        outputs[:, 7:20] = targets[:, 7:20].double()  # exact hits: gap 0
+        for mean_error, errors in ((True, final_mean_abs_error), (False, final_abs_error)):
+            correct, got = final_verdicts(outputs, batch, 0.04, mean_error)
+            assert correct == (final_abs_error(outputs, batch) < 0.04).tolist()
+            expected = errors(outputs, batch).tolist()
+            assert [repr(v) for v in got] == [repr(v) for v in expected]

@@ -20,6 +20,16 @@
 
 typedef struct { double kind, a, b; } squash;
 
+/* Sparse steps (below) are the dense ones bit for bit only where both loops round a * b + c
+   alike: the portable build, without FP contraction. The -march=native build contracts into
+   FMAs loop by loop as the compiler sees fit (the two loops differed in the last bit), so
+   there every step is dense and its numbers stay those it always had. */
+#ifdef LSTMLAB_FP_CONTRACT
+#define SPARSE_EXACT 0
+#else
+#define SPARSE_EXACT 1
+#endif
+
 
 /* sv[i] = logistic(x[i]) for n entries; a plain loop that the compiler vectorizes through
    libmvec's exp (2 lanes in the portable build). */
@@ -54,6 +64,87 @@ static inline void matvec(long rows, long n, const double *restrict Wt, const do
   }
 }
 
+/* matvec over the columns cols[0 .. ncols) only (ascending), four rows at a time as matvec:
+   each row's sum is matvec's with the terms of the other columns left out. Where those
+   columns of z are zero (the inputs zero at this step) and the weights finite, each left-out
+   term is 0 * w = +-0 and a sum that starts at +0 never becomes -0 (round to nearest gives +0
+   for x + (-x)), so adding it changes nothing: the result is matvec's bit for bit. */
+static inline void matvec_cols(long rows, long n, const double *restrict Wt,
+                               const double *restrict z, long ncols, const long *restrict cols,
+                               double *restrict out) {
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const double *w0 = Wt + r * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (long p = 0; p < ncols; p++) {
+      const long q = cols[p];
+      a0 += z[q] * w0[q]; a1 += z[q] * w1[q]; a2 += z[q] * w2[q]; a3 += z[q] * w3[q];
+    }
+    out[r] = a0; out[r + 1] = a1; out[r + 2] = a2; out[r + 3] = a3;
+  }
+  for (; r + 2 <= rows; r += 2) {
+    const double *w0 = Wt + r * n, *w1 = w0 + n;
+    double a0 = 0, a1 = 0;
+    for (long p = 0; p < ncols; p++) { const long q = cols[p]; a0 += z[q] * w0[q]; a1 += z[q] * w1[q]; }
+    out[r] = a0; out[r + 1] = a1;
+  }
+  for (; r < rows; r++) {
+    const double *w0 = Wt + r * n;
+    double a0 = 0;
+    for (long p = 0; p < ncols; p++) a0 += z[cols[p]] * w0[cols[p]];
+    out[r] = a0;
+  }
+}
+
+/* The columns i < I where some of the B rows x[b * I + i] is nonzero (ascending) into nz; stops
+   once more than `limit` are found (returns limit + 1 then). A block of 8 columns is first
+   tested at once: x != 0 (nan included) exactly when its bits shifted left by one (the sign
+   dropped) are not all zero, and the OR of those over the block vectorizes; a one-hot row
+   then costs ~I / 8 tests instead of I compares and branches. */
+static inline long nonzero_columns(long B, long I, const double *restrict x, long limit,
+                                   long *restrict nz) {
+  long n = 0;
+  for (long i0 = 0; i0 < I; i0 += 8) {
+    const long i1 = i0 + 8 < I ? i0 + 8 : I;
+    unsigned long long any = 0;
+    for (long b = 0; b < B; b++)
+      for (long i = i0; i < i1; i++) {
+        unsigned long long bits;
+        memcpy(&bits, x + b * I + i, sizeof bits);
+        any |= bits << 1;
+      }
+    if (!any) continue;
+    for (long i = i0; i < i1; i++) {
+      int hit = 0;
+      for (long b = 0; b < B; b++) hit |= x[b * I + i] != 0;
+      if (hit) {
+        if (n == limit) return limit + 1;
+        nz[n++] = i;
+      }
+    }
+  }
+  return n;
+}
+
+/* Whether the weights of the input columns (the first I of each of the R rows of M) are all
+   finite: only then is 0 * w zero, and skipping a zero input exact (0 * inf is nan). */
+static inline int finite_input_columns(long R, long M, long I, const double *restrict W) {
+  int finite = 1;
+  for (long r = 0; r < R; r++)
+    for (long i = 0; i < I; i++) finite &= isfinite(W[r * M + i]) != 0;
+  return finite;
+}
+
+/* The columns a sparse step reads: the nonzero inputs nz[0 .. n_nz) (ascending), then every
+   recurrent and bias column I .. M - 1; returns their number. */
+static inline long step_columns(long I, long M, long n_nz, const long *restrict nz,
+                                long *restrict cols) {
+  long n = 0;
+  for (long p = 0; p < n_nz; p++) cols[n++] = nz[p];
+  for (long q = I; q < M; q++) cols[n++] = q;
+  return n;
+}
+
 /* y += a x over n entries, or (fresh) y = 0 + a x: what the zeroed buffer plus its first term
    gives, bit for bit (signed zeros included), without zeroing the buffer first. */
 static inline void axpy(int fresh, long n, double a, const double *restrict x,
@@ -84,7 +175,7 @@ static inline void squash_derivative(const squash *q, long n, const double *rest
    R = C + H (+ C with output gates) net inputs of the hidden layer, M = I (+ R when recurrent)
    (+ 1 with biases) senders. */
 LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S, long O,
-    long recurrent, long og, long has_bias, long has_io, long has_bo, long mode,
+    long recurrent, long og, long has_bias, long has_io, long has_bo, long mode, long sparse,
     const double sq[9], const double inputs[T * K * B * I], const double targets[T * K * B * O],
     const double mask[T * K * B], const double alpha[K],
     double W[K * (C + C * S + og * C) * (I + recurrent * (C + C * S + og * C) + has_bias)],
@@ -110,6 +201,15 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
   /* the inputs nonzero at this step for some b: the input-to-output products and updates
      skip the others (one-hot inputs: Exp. 2a's 101 x 101 weights cost 101 per step) */
   long *nz = malloc(sizeof(long) * (I > 0 ? I : 1)), n_nz = 0;
+  /* sparse: a step where at most half the inputs are nonzero (for every b) reads only those
+     columns of W and updates only those columns of the traces (eqs. 25, 27): a zero input
+     leaves trace_in/trace_cell unchanged (x + a 0 = x for finite a: a trace starts at +0 and
+     never becomes -0) and adds nothing to net (matvec_cols). Exact, so it is chosen per step;
+     it waits while a weight of an input column is not finite (checked again after an update)
+     and a trace factor a_in, a_cell is not. One-hot inputs (Exp. 2c: p + 4 = 1004 of them)
+     make a step O(R (R + 1)) instead of O(R (I + R)). */
+  long *cols = malloc(sizeof(long) * (M > 0 ? M : 1)), ncols = 0;
+  sparse = sparse && SPARSE_EXACT;
   for (long k = 0; k < K; k++) {
     double *Wk = W + k * R * M, *Whok = Who + k * O * H;
     double *Wiok = has_io ? Wio + k * O * I : NULL, *bok = has_bo ? bo + k * O : NULL;
@@ -118,6 +218,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
     double *stW = work + B * per_b, *stho = stW + R * M, *stio = stho + O * H,
            *stbo = stio + O * I;
     const double ak = alpha[k];
+    int inputs_finite = -1;  /* finite_input_columns(Wk), -1 until needed */
     memset(work, 0, sizeof(double) * B * per_b);
     for (long b = 0; b < B; b++) {  /* y_out = 1 without output gates */
       double *y_out = work + b * per_b + M + R + C;
@@ -138,12 +239,11 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
       if (mask[((q / B) * K + k) * B + q % B] != 0) last_error = q / B;
     for (long t = 0; t < T; t++) {
       int error = 0;
-      n_nz = 0;
-      for (long i = 0; i < I; i++) {
-        int any = 0;
-        for (long b = 0; b < B; b++) any |= inputs[((t * K + k) * B + b) * I + i] != 0;
-        if (any) nz[n_nz++] = i;
-      }
+      n_nz = nonzero_columns(B, I, inputs + (t * K + k) * B * I, I, nz);
+      int sparse_step = sparse && 2 * n_nz <= I;
+      if (sparse_step && inputs_finite < 0) inputs_finite = finite_input_columns(R, M, I, Wk);
+      sparse_step = sparse_step && inputs_finite;
+      if (sparse_step) ncols = step_columns(I, M, n_nz, nz, cols);
       for (long b = 0; b < B; b++) {
         double *z = work + b * per_b, *net = z + M, *y_in = net + R, *y_out = y_in + C,
                *gc = y_out + C, *s = gc + H, *hs = s + H, *yc = hs + H, *netk = yc + H,
@@ -160,7 +260,8 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           if (og) for (long j = 0; j < C; j++) z[m++] = y_out[j];
         }
         if (has_bias) z[m++] = 1;
-        matvec(R, M, Wk, z, net);
+        if (sparse_step) matvec_cols(R, M, Wk, z, ncols, cols, net);
+        else matvec(R, M, Wk, z, net);
         /* every row's logistic at once: the gates use it, g is a sv + b of it (rows of g
            when g is the identity compute a logistic nobody reads, cheaper than a branch) */
         logistic(R, net, sgate);
@@ -181,7 +282,13 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
             const long c = j * S + v;
             const double a_in = gc[c] * din, a_cell = y_in[j] * dg[c];
             double *restrict ti = tr_in + c * M, *restrict tc = tr_cell + c * M;
-            for (long q = 0; q < M; q++) { ti[q] += a_in * z[q]; tc[q] += a_cell * z[q]; }
+            if (sparse_step && isfinite(a_in) && isfinite(a_cell))
+              for (long p = 0; p < ncols; p++) {
+                const long q = cols[p];
+                ti[q] += a_in * z[q]; tc[q] += a_cell * z[q];
+              }
+            else
+              for (long q = 0; q < M; q++) { ti[q] += a_in * z[q]; tc[q] += a_cell * z[q]; }
           }
         }
         matvec(O, H, Whok, yc, netk);
@@ -276,6 +383,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
           for (long n = 0; n < n_nz; n++) giok[o * I + nz[n]] += stio[o * I + nz[n]];
       if (has_bo) for (long q = 0; q < O; q++) gbok[q] += stbo[q];
       if (mode == 0) {
+        inputs_finite = -1;  /* W moved: check its input columns again before a sparse step */
         if (m2) for (long q = 0; q < O * H; q++) Whok[q] += ak * stho[q] * m2[q];
         else for (long q = 0; q < O * H; q++) Whok[q] += ak * stho[q];
         if (has_io)
@@ -306,6 +414,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
   }
   free(work);
   free(nz);
+  free(cols);
 }
 
 /* The forward pass alone (no traces, no error, no update) of each member on its sequences,
@@ -315,7 +424,7 @@ LSTMLAB_EXPORT void online1997_d(long T, long K, long B, long I, long C, long S,
    is computed (a batch is padded to its longest sequence). W's bias column arrives masked by
    the caller, as online1997_d's does. */
 LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S, long O,
-    long recurrent, long og, long has_bias, long has_io, long has_bo,
+    long recurrent, long og, long has_bias, long has_io, long has_bo, long sparse,
     const double sq[9], const double inputs[T * K * B * I], const long lengths[K * B],
     const double W[K * (C + C * S + og * C) * (I + recurrent * (C + C * S + og * C) + has_bias)],
     const double Who[K * O * C * S], const double Wio[LSTMLAB_NULLABLE K * O * I * has_io],
@@ -328,9 +437,13 @@ LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S
   double *z = work, *net = z + M, *sgate = net + R, *y_in = sgate + R, *y_out = y_in + C,
          *gc = y_out + C, *s = gc + H, *sh = s + H, *hs = sh + H, *yc = hs + H,
          *netk = yc + H, *sk = netk + O, *yk = sk + O;
+  /* sparse: as online1997_d's, per sequence and step (the nonzero inputs of that b alone) */
+  long *cols = malloc(sizeof(long) * (M > 0 ? M : 1)), ncols = 0;
+  sparse = sparse && SPARSE_EXACT;
   for (long k = 0; k < K; k++) {
     const double *Wk = W + k * R * M, *Whok = Who + k * O * H;
     const double *Wiok = has_io ? Wio + k * O * I : NULL, *bok = has_bo ? bo + k * O : NULL;
+    const int may_skip = sparse && finite_input_columns(R, M, I, Wk);
     for (long b = 0; b < B; b++) {
       long steps = lengths[k * B + b];
       steps = steps < 0 ? 0 : steps > T ? T : steps;
@@ -346,7 +459,14 @@ LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S
           if (og) for (long j = 0; j < C; j++) z[m++] = y_out[j];
         }
         if (has_bias) z[m++] = 1;
-        matvec(R, M, Wk, z, net);
+        /* the nonzero inputs first, then (if few) the other columns */
+        ncols = may_skip ? nonzero_columns(1, I, x, I / 2, cols) : I;
+        if (may_skip && ncols <= I / 2) {
+          for (long q = I; q < M; q++) cols[ncols++] = q;
+          matvec_cols(R, M, Wk, z, ncols, cols, net);
+        } else {
+          matvec(R, M, Wk, z, net);
+        }
         logistic(R, net, sgate);
         for (long j = 0; j < C; j++) {
           y_in[j] = sgate[j];
@@ -378,4 +498,5 @@ LSTMLAB_EXPORT void forward1997_d(long T, long K, long B, long I, long C, long S
     }
   }
   free(work);
+  free(cols);
 }

@@ -1,4 +1,5 @@
-"""Experiment 2a with its two distinct sequences built once (the competitors, lstm1997 and modern).
+"""Experiment 2a with its two distinct sequences built once (the competitors, lstm1997 and modern),
+and Experiment 1's stopping and test sets run on their distinct strings (lstm1997's C loop).
 
 (Experiment 1 needs no wrapper: ``EmbeddedReber`` itself encodes each of its fixed strings
 once, for every method.)
@@ -15,14 +16,17 @@ test error come out the same, up to the rounding of batched matrix products.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.tasks import Batch, NoiseFreeLongLag
+from lstmlab.tasks import Batch, EmbeddedReber, NoiseFreeLongLag
+from lstmlab.tasks._batch import concat
+from lstmlab.tasks._reber import encode
+from lstmlab.tasks._words import WordStream
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,14 @@ class CachedLongLag:
         label = torch.randint(2, (1,), generator=generator)   # NoiseFreeLongLag.sample's draw
         return self._single[int(label)]
 
+    @classmethod
+    def sample_words(cls, tasks: Sequence[CachedLongLag], streams: Sequence[WordStream]
+                     ) -> Batch:
+        """One sequence per member, its label ``sample(1, generator)``'s draw computed from one
+        word of its stream (``lstmlab.tasks._words``): the same batch as ``sample_each``."""
+        return concat([task._single[stream.word() % 2]
+                       for task, stream in zip(tasks, streams, strict=True)])
+
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         """The task's ``test_batches`` (``fresh_batches`` of ``test_size``), label for label."""
         pair = self._pair
@@ -86,6 +98,104 @@ class CachedLongLag:
         if isinstance(batch, DrawnPair):
             return self.task.is_correct(outputs, self._plain(batch))[batch.draws]
         return self.task.is_correct(outputs, batch)
+
+
+@dataclass(frozen=True)
+class DistinctStrings(Batch):
+    """Exp. 1's distinct strings of one chunk of a stopping or test set, standing in for the
+    chunk's N strings ``whole``: string n is distinct string ``draws[n]`` (N,). A net's outputs
+    on it are judged by :meth:`DistinctReber.is_correct` (each distinct string's verdict handed
+    out: min, max and comparisons are exact) and :meth:`DistinctReber.errors` (the outputs
+    handed out to the N strings, ``outputs[:, draws]``, then judged on ``whole``, so the sum
+    runs over the chunk's own (T, N) layout: torch's sum over T rounds by a column's place)."""
+
+    draws: Tensor | None = None
+    whole: Batch | None = None
+
+
+#: Distinct-string chunks by (strings, targets, batch size): ``DistinctReber._chunks``.
+_DISTINCT: dict[tuple, list[DistinctStrings]] = {}
+
+
+class DistinctReber:
+    """``task`` (an ``EmbeddedReber``) whose stopping and test sets are run on their distinct
+    strings: chunk for chunk those of ``task.stopping_batches``/``test_batches`` (the training
+    set is drawn with replacement, ~100 distinct strings among its 256; the test set ~170),
+    every string then handed its twin's outputs and the chunk judged as a whole. Only for a net
+    that processes every string on its own, whatever the batch around it (the C loop's forward
+    pass, ``lstm1997`` with kernel checks): there the outputs, and so the stopping decisions
+    and test errors, are bit for bit those of the whole chunk
+    (tests/reproduce/test_cached_task.py). Encoded once per set of strings, for all members
+    that share them."""
+
+    def __init__(self, task: EmbeddedReber) -> None:
+        self.task = task
+
+    def __getattr__(self, name: str):
+        return getattr(self.task, name)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        return self.task.sample(batch_size, generator)
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[DistinctReber], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        return EmbeddedReber.sample_words([task.task for task in tasks], streams)
+
+    def stopping_batches(self, generator: torch.Generator | None = None,
+                         batch_size: int = 256) -> Iterator[Batch]:
+        """``task.stopping_batches``: all training strings, then all test strings."""
+        return iter(self._chunks(self.task.train_strings + self.task.test_strings, batch_size))
+
+    def test_batches(self, generator: torch.Generator | None = None,
+                     batch_size: int = 256) -> Iterator[Batch]:
+        """``task.test_batches``: the test strings."""
+        return iter(self._chunks(self.task.test_strings, batch_size))
+
+    def _chunks(self, strings: list[str], batch_size: int) -> list[DistinctStrings]:
+        key = (tuple(strings), self.task.targets, batch_size)
+        chunks = _DISTINCT.get(key)
+        if chunks is None:
+            chunks = []
+            for start in range(0, len(strings), batch_size):
+                chunk = strings[start:start + batch_size]
+                distinct = list(dict.fromkeys(chunk))  # in order of first appearance
+                place = {string: k for k, string in enumerate(distinct)}
+                batch = encode(distinct, self.task.targets)
+                chunks.append(DistinctStrings(
+                    batch.inputs, batch.targets, batch.mask, batch.lengths,
+                    choices=batch.choices, draws=torch.tensor([place[s] for s in chunk]),
+                    whole=encode(chunk, self.task.targets)))
+            if len(_DISTINCT) >= 64:
+                _DISTINCT.clear()
+            _DISTINCT[key] = chunks
+        return chunks
+
+    def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        # the verdict's reductions are min, max and all: exact in any order, so the distinct
+        # strings are judged alone and the verdicts handed out
+        if isinstance(batch, DistinctStrings):
+            plain = Batch(batch.inputs, batch.targets, batch.mask, batch.lengths,
+                          choices=batch.choices)
+            return self.task.is_correct(outputs, plain)[batch.draws]
+        return self.task.is_correct(outputs, batch)
+
+    def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
+        if isinstance(batch, DistinctStrings):
+            return self.task.errors(outputs[:, batch.draws], batch.whole)
+        return self.task.errors(outputs, batch)
+
+
+def with_distinct_strings(experiment: Experiment) -> Experiment:
+    """``experiment`` whose ``EmbeddedReber`` tasks (exact type) come wrapped in
+    :class:`DistinctReber`; only for nets that process each string on its own (see there)."""
+    make_task = experiment.make_task
+
+    def make(seed: int):
+        task = make_task(seed)
+        return DistinctReber(task) if type(task) is EmbeddedReber else task
+
+    return dataclasses.replace(experiment, make_task=make)
 
 
 def with_cached_encodings(experiment: Experiment) -> Experiment:

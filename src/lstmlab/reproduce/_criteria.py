@@ -74,6 +74,24 @@ class Criterion:
             self._close_curve_point()
         return met
 
+    def observe_one(self, right: bool, error: float, evaluate: Callable[[Batch], Tensor]) -> bool:
+        """:meth:`observe_values` of one sequence (a population's step: one per member), its
+        steps in the same order without the loop."""
+        self.sequences += 1
+        self._error_sum += error
+        self._error_count += 1
+        if self._error_count == self.curve_every:
+            self._close_curve_point()
+        met = False
+        if self.tracker is not None:
+            self.tracker.update(bool(right), float(error))
+            met = self.tracker.is_met()
+        if isinstance(self.rule, TestSetRule) and self.sequences % self.rule.check_every == 0:
+            met = self.check(evaluate)  # _due(1)
+        if met and self._error_count:
+            self._close_curve_point()
+        return met
+
     def _due(self, presented: int) -> bool:
         every = self.rule.check_every
         return self.sequences // every != (self.sequences - presented) // every
@@ -83,19 +101,33 @@ class Criterion:
 
         Stops evaluating once more than ``max_wrong`` sequences are wrong (the rule cannot be
         met any more), but still draws the rest of the set, so the stopping-set generator
-        moves exactly as in a full check and later checks see the same sequences."""
+        moves exactly as in a full check and later checks see the same sequences: by the
+        batches' ``skip_rest`` where they have one (``FreshBatches``: the random draws alone,
+        no batch built), else by drawing each batch."""
         correct, errors, wrong = [], [], 0
-        for batch in self.task.stopping_batches(self.generator, self.batch_size):
-            if wrong > self.rule.max_wrong:
-                continue
+        # a rule without a mean-error bound reads no errors: not computed (Exp. 1's 512 strings)
+        needs_errors = self.rule.max_mean_error is not None
+        batches = self.task.stopping_batches(self.generator, self.batch_size)
+        for batch in batches:
             outputs = evaluate(batch)
             right = self.task.is_correct(outputs, batch)
             wrong += int((~right).sum())
             correct.append(right)
-            errors.append(self.task.errors(outputs, batch))
+            if needs_errors:
+                errors.append(self.task.errors(outputs, batch))
+            if wrong > self.rule.max_wrong:
+                break
         if wrong > self.rule.max_wrong:
+            skip_rest = getattr(batches, "skip_rest", None)
+            if skip_rest is not None:
+                skip_rest()
+            else:
+                for _ in batches:
+                    pass
             return False
-        return self.rule.is_met(torch.cat(correct), torch.cat(errors))
+        every = torch.cat(correct)
+        return self.rule.is_met(every, torch.cat(errors) if needs_errors
+                                else torch.zeros(every.shape, dtype=torch.float64))
 
     def _close_curve_point(self) -> None:
         self.recent_error = self._error_sum / self._error_count
@@ -141,8 +173,7 @@ class Criterion:
         """Where the paper has no stopping rule (train for the whole budget), success is every
         sequence of the stopping set right."""
         batches = self.task.stopping_batches(self.generator, self.batch_size)
-        correct, _ = _verdicts(self.task, batches, evaluate)
-        return bool(correct.all())
+        return bool(_verdicts(self.task, batches, evaluate).all())
 
 
 def fraction_wrong(task: Task, generator: torch.Generator,
@@ -151,19 +182,13 @@ def fraction_wrong(task: Task, generator: torch.Generator,
     paper has no test set, e.g. Experiment 2a)."""
     batches = (task.test_batches(generator, batch_size) if task.test_size
                else task.stopping_batches(generator, batch_size))
-    correct, _ = _verdicts(task, batches, evaluate)
-    return 1.0 - float(correct.double().mean())
+    return 1.0 - float(_verdicts(task, batches, evaluate).double().mean())
 
 
 def _verdicts(task: Task, batches: Iterable[Batch],
-              evaluate: Callable[[Batch], Tensor]) -> tuple[Tensor, Tensor]:
-    """``is_correct`` (N,) and ``errors`` (N,) of the network over all ``batches``."""
-    correct, errors = [], []
-    for batch in batches:
-        outputs = evaluate(batch)
-        correct.append(task.is_correct(outputs, batch))
-        errors.append(task.errors(outputs, batch))
-    return torch.cat(correct), torch.cat(errors)
+              evaluate: Callable[[Batch], Tensor]) -> Tensor:
+    """``is_correct`` (N,) of the network over all ``batches``."""
+    return torch.cat([task.is_correct(evaluate(batch), batch) for batch in batches])
 
 
 class _Window:

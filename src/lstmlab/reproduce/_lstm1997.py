@@ -43,7 +43,8 @@ from lstmlab.reproduce._method import TrialProgress, TrialResult, torch_threads
 from lstmlab.reproduce._sequential1997 import PlateauTracker, phase_one_mask, without_cells
 from lstmlab.reproduce._trial_loop import CHECK_SEED_OFFSET, TEST_SEED_OFFSET, Trial
 from lstmlab.tasks import Batch, BiasedUnits, Connectivity, Setup1997
-from lstmlab.tasks._batch import sample_each
+from lstmlab.tasks._batch import sample_each, verdicts
+from lstmlab.tasks._words import WordStream, sample_words
 from lstmlab.training import _online1997_kernel as online1997_kernel
 from lstmlab.training._network1997 import (
     Network1997,
@@ -86,10 +87,12 @@ def network_config(setup: Setup1997) -> Network1997Config:
 class Lstm1997Settings:
     """How the trials run. ``dtype`` and ``curve_every`` are part of a trial's identity; the
     fields with ``compare=False`` (population size, progress interval, torch threads, how often
-    in-flight trials are checkpointed) change only the speed, so they stay out of the store's
-    config hash. ``kernel_checks``: stopping sets and test sets are evaluated by the C loop
-    (``online1997_kernel``, no learning) instead of the torch forward (not for 2a/2b, see
-    ``Lstm1997Method._kernel_checks``); the outputs agree to ~1e-15, not bit for bit, so
+    in-flight trials are checkpointed, ``draw_ahead``: each member's training sequences computed
+    from its generator's words drawn ahead, ``lstmlab.tasks._words``, the same draws) change
+    only the speed, so they stay out of the store's config hash. ``kernel_checks``: stopping
+    sets and test sets are evaluated by the C loop (``online1997_kernel``, no learning)
+    instead of the torch forward (not for 2a/2b, see ``Lstm1997Method._kernel_checks``); the
+    outputs agree to ~1e-15, not bit for bit, so
     whether it applies is part of the store key."""
 
     population: int = field(default=10, compare=False)
@@ -99,6 +102,7 @@ class Lstm1997Settings:
     dtype: torch.dtype = torch.float64
     checkpoint: CheckpointEvery = field(default=CheckpointEvery(), compare=False)
     kernel_checks: bool = True
+    draw_ahead: bool = field(default=True, compare=False)
 
 
 class _Member(Trial):
@@ -110,8 +114,10 @@ class _Member(Trial):
         plateau = experiment.setup.add_cells_after
         self.construction = PlateauTracker(plateau) if plateau is not None else None
         self.held_output: Tensor | None = None
+        self.stream = WordStream(self.generator)
 
     def state_dict(self) -> dict[str, Any]:
+        self.stream.sync()  # the generator as the draws so far leave it, not words ahead
         construction = None if self.construction is None else {
             "plateau": self.construction.state_dict(),
             "held_output": self.held_output.detach().clone()}
@@ -133,6 +139,7 @@ class _Member(Trial):
             self.construction.load_state_dict(construction["plateau"])
             self.held_output = held
         super().load_state_dict(state)
+        self.stream.discard()  # words drawn before the generator's state was replaced
 
 
 def draw_member(experiment: Experiment, seed: int, template: Network1997,
@@ -177,10 +184,21 @@ class Lstm1997Method:
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a has two distinct sequences: its 10,000-sequence checks judge those two
         # (reproduce.cached_task; the training draws are the task's, draw for draw).
-        from lstmlab.reproduce._cached_task import with_cached_encodings
+        from lstmlab.reproduce import _cached_task
 
+        cached = _cached_task.with_cached_encodings(experiment)
+        if self._checks_per_sequence(experiment):
+            # Exp. 1's checks on their distinct strings: the C loop runs each string alone
+            cached = _cached_task.with_distinct_strings(cached)
         with torch_threads(self.settings.threads):
-            yield from self._run(with_cached_encodings(experiment), seeds, budget, progress)
+            yield from self._run(cached, seeds, budget, progress)
+
+    def _checks_per_sequence(self, experiment: Experiment) -> bool:
+        """Whether ``_evaluate`` will run the C loop, whose outputs for a sequence do not depend
+        on the batch around it."""
+        config = network_config(experiment.setup)
+        return self._kernel_checks(experiment) and online1997_kernel.available(
+            self.settings.dtype, torch.device("cpu"), (config.g, config.h, config.output_squash))
 
     def _run(self, experiment: Experiment, seeds: Sequence[int], budget: int,
              progress: TrialProgress) -> Iterator[TrialResult]:
@@ -206,7 +224,9 @@ class Lstm1997Method:
                 else:
                     pool.join(*build(seed))
             members, weights = pool.records, pool.stacked
-            batch = sample_each([m.task for m in members], [m.generator for m in members])
+            tasks = [m.task for m in members]
+            batch = (sample_words(tasks, [m.stream for m in members]) if self.settings.draw_ahead
+                     else sample_each(tasks, [m.generator for m in members]))
             batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
                             targets=batch.targets.to(self.settings.dtype))
             waiting_for_cells = [m.construction is not None and m.construction.fired_at is None
@@ -224,10 +244,8 @@ class Lstm1997Method:
                                 members[k].construction.fired_at)
             pool.update(weights)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
-            task = members[0].task
             # One conversion per step; each member's criterion then works on Python values.
-            correct = task.is_correct(outputs, batch).tolist()
-            errors = task.errors(outputs, batch).tolist()
+            correct, errors = verdicts(members[0].task, outputs, batch)
             presented += len(members)
             steps += 1
             leaving = []
@@ -235,8 +253,7 @@ class Lstm1997Method:
                 def evaluate(check: Batch, k: int = k) -> Tensor:
                     return _evaluate(template, stack([pool.row(k)]), check, kernel_checks)
 
-                met = member.criterion.observe_values(correct[k : k + 1], errors[k : k + 1],
-                                                      evaluate)
+                met = member.criterion.observe_one(correct[k], errors[k], evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
                         met = member.criterion.final_success(evaluate)
@@ -254,17 +271,34 @@ class Lstm1997Method:
                 saver.save(pool)
 
 
+#: Sequences of a check batch converted to float64 at a time for the C forward pass.
+CHUNK = 8
+
+
 @torch.no_grad()
 def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
               kernel: bool = False) -> Tensor:
     """One member's outputs (T, N, O) on ``batch``, no learning (weights with K = 1): by the C
     loop's forward pass where ``kernel`` and it can run (``forward_sequence``: outputs after a
-    sequence's end are 0, which no task's verdict reads), else by the torch forward."""
+    sequence's end are 0, which no task's verdict reads), else by the torch forward.
+
+    The C pass takes the batch ``CHUNK`` sequences at a time, each copied into one reused
+    float64 buffer: a 2c batch at q = p = 1000 is 1 GB of float32 one-hot inputs, and one
+    float64 copy of it (2 GB, freshly mapped) cost more than the sparse forward pass itself.
+    The kernel treats every sequence on its own, so the outputs are those of one call."""
     dtype = template.weight_ho.dtype
-    inputs = batch.inputs.to(dtype).unsqueeze(1)  # (T, 1, N, I)
     config = template.config
-    if kernel and online1997_kernel.available(dtype, inputs.device,
+    if kernel and online1997_kernel.available(dtype, batch.inputs.device,
                                               (config.g, config.h, config.output_squash)):
-        return forward_sequence(template, weights, inputs, batch.lengths.unsqueeze(0)).squeeze(1)
-    outputs, _ = template(inputs, weights=weights)
+        T, N, I = batch.inputs.shape
+        outputs = torch.empty(T, N, config.output_size, dtype=dtype)
+        buffer = torch.empty(T, 1, min(N, CHUNK), I, dtype=dtype)
+        for start in range(0, N, CHUNK):
+            size = min(CHUNK, N - start)
+            part = buffer if size == buffer.shape[2] else buffer[:, :, :size].contiguous()
+            part.copy_(batch.inputs[:, start:start + size].unsqueeze(1))
+            outputs[:, start:start + size] = forward_sequence(
+                template, weights, part, batch.lengths[start:start + size].unsqueeze(0))[:, 0]
+        return outputs
+    outputs, _ = template(batch.inputs.to(dtype).unsqueeze(1), weights=weights)
     return outputs.squeeze(1)

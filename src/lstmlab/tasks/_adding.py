@@ -43,12 +43,14 @@ from lstmlab.tasks._batch import (
     final_abs_error,
     final_mean_abs_error,
     final_step_mask,
+    final_verdicts,
     fresh_batches,
     squared_error,
 )
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._setup import BiasedUnits, Connectivity, ModernSetup, Setup1997
 from lstmlab.tasks._stopping import st3
+from lstmlab.tasks._words import WordStream
 
 BASELINE_MSE = 1.0 / 6.0
 
@@ -102,15 +104,49 @@ def marked_pairs_each(T: int, generators: Sequence[torch.Generator], low: float,
         raw.append(torch.rand(length, generator=generator).numpy())
         firsts.append(int(torch.randint(10, one, generator=generator)))  # mark_pairs' draws
         seconds.append(int(torch.randint(spread, one, generator=generator)))
-    size, steps = len(generators), max(lengths)
-    ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
-    padded = np.zeros((steps, size), dtype=np.float32)
+    padded = np.zeros((max(lengths), len(lengths)), dtype=np.float32)
     for k, values_k in enumerate(raw):
         padded[: lengths[k], k] = values_k
+    return _assemble_pairs(lengths, padded, firsts, seconds, low, first_pair_value, combine)
+
+
+def marked_pairs_words(T: int, streams: Sequence[WordStream], low: float,
+                       first_pair_value: float, combine: Callable[[Tensor, Tensor], Tensor]
+                       ) -> Batch:
+    """``marked_pairs_each`` with each generator's draws computed from its words drawn ahead
+    (``lstmlab.tasks._words``): the same batch, bit for bit, and the same words used."""
+    extra, spread, size = T // 10 + 1, T // 2 - 1, len(streams)
+    longest = T + extra - 1
+    # each member's next words, enough for its longest sequence: [length][rand x length]
+    # [randint(10)][randint(spread)]; member k then uses lengths[k] + 3 of them
+    words = np.stack([stream.ahead(longest + 3) for stream in streams])  # (K, longest + 3)
+    lengths = (words[:, 0] % np.uint32(extra)).astype(np.int64) + T
+    rows = np.arange(size)
+    firsts = (words[rows, lengths + 1] % np.uint32(10)).astype(np.int64)
+    seconds = (words[rows, lengths + 2] % np.uint32(spread)).astype(np.int64)
+    for stream, length in zip(streams, lengths.tolist(), strict=True):
+        stream.advance(length + 3)
+    steps = int(lengths.max())
+    # (steps, K); after a sequence's end the values of other draws, zeroed by _assemble_pairs
+    raw = words[:, 1:steps + 1].T
+    padded = (raw & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+    return _assemble_pairs(lengths, padded, firsts, seconds, low, first_pair_value, combine)
+
+
+def _assemble_pairs(lengths: Sequence[int] | np.ndarray, padded: np.ndarray,
+                    firsts: Sequence[int] | np.ndarray, seconds: Sequence[int] | np.ndarray,
+                    low: float, first_pair_value: float,
+                    combine: Callable[[Tensor, Tensor], Tensor]) -> Batch:
+    """The population's batch from each sequence's draws (``marked_pairs_each``): ``padded``
+    (steps, K) float32 holds sequence k's ``rand`` values in its first ``lengths[k]`` rows
+    (anything after them)."""
+    ends = np.asarray(lengths, dtype=np.int64) - 1
+    size, steps = len(ends), int(ends.max()) + 1
+    rows = np.arange(size)
     valid = np.arange(steps)[:, None] <= ends
     values = np.where(valid, low + (1.0 - low) * padded, np.float32(0.0))
-    first = np.array(firsts, dtype=np.int64)
-    second = np.array(seconds, dtype=np.int64)
+    first = np.asarray(firsts, dtype=np.int64)
+    second = np.asarray(seconds, dtype=np.int64)
     second = second + (second >= first)  # as mark_pairs
     markers = np.zeros((steps, size), dtype=np.float32)
     markers[0] = -1.0
@@ -182,11 +218,25 @@ class Adding:
         return marked_pairs_each(self.T, generators, low=-1.0, first_pair_value=0.0,
                                  combine=_adding_target)
 
+    @classmethod
+    def sample_words(cls, tasks: Sequence[Adding], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each`` from the members' words drawn ahead (``lstmlab.tasks._words``); None
+        unless every task draws the same sequences (one ``data_key``)."""
+        if len({task.data_key for task in tasks}) != 1:
+            return None
+        return marked_pairs_words(tasks[0].T, streams, low=-1.0, first_pair_value=0.0,
+                                  combine=_adding_target)
+
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_mean_abs_error(outputs, batch)
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch) < 0.04
+
+    def verdicts(self, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+        """``is_correct`` and ``errors`` as lists, in one pass (``final_verdicts``)."""
+        return final_verdicts(outputs, batch, 0.04, mean_error=True)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)

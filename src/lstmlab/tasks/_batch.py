@@ -217,6 +217,46 @@ def final_mean_abs_error(outputs: Tensor, batch: Batch) -> Tensor:
     return (batch.last(outputs) - batch.last(batch.targets)).abs().mean(dim=-1)
 
 
+def verdicts(task: Task, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+    """``task.is_correct(outputs, batch).tolist()`` and ``task.errors(outputs, batch).tolist()``:
+    by the task's own ``verdicts(outputs, batch)`` where its class defines it with both (the
+    same values in fewer calls: a population judges every training step), else by the two."""
+    kind = type(task)
+    owner = _owner(kind, "verdicts")
+    if owner is not None and owner is _owner(kind, "is_correct") is _owner(kind, "errors"):
+        return task.verdicts(outputs, batch)
+    return task.is_correct(outputs, batch).tolist(), task.errors(outputs, batch).tolist()
+
+
+def _owner(kind: type, name: str) -> type | None:
+    return next((base for base in kind.__mro__ if name in vars(base)), None)
+
+
+def final_verdicts(outputs: Tensor, batch: Batch, threshold: float, mean_error: bool
+                   ) -> tuple[list[bool], list[float]]:
+    """``(final_abs_error < threshold).tolist()`` and the errors ``final_mean_abs_error``
+    (``mean_error``) or ``final_abs_error``, ``.tolist()``, from one computation of the gaps.
+
+    On the CPU the gaps are taken in NumPy: indexing, subtraction, ``abs``, ``max`` and the
+    comparison are exact, so they are torch's numbers; the mean is torch's own reduction of the
+    same contiguous (B, O) values."""
+    check_outputs(outputs, batch)
+    if outputs.device.type != "cpu" or outputs.requires_grad or batch.targets.requires_grad:
+        gap = (batch.last(outputs) - batch.last(batch.targets)).abs()
+        largest = gap.amax(dim=-1)
+        return ((largest < threshold).tolist(),
+                (gap.mean(dim=-1) if mean_error else largest).tolist())
+    ends = numpy.maximum(batch.lengths.numpy() - 1, 0)
+    rows = numpy.arange(len(ends))
+    gap = numpy.abs(outputs.numpy()[ends, rows] - batch.targets.numpy()[ends, rows])
+    if gap.shape[1] == 1:  # one output unit: its gap is the largest and the mean (x / 1 = x)
+        largest = gap[:, 0]
+        return (largest < threshold).tolist(), largest.tolist()
+    largest = gap.max(axis=-1)
+    errors = torch.from_numpy(gap).mean(dim=-1).tolist() if mean_error else largest.tolist()
+    return (largest < threshold).tolist(), errors
+
+
 def squared_error(outputs: Tensor, batch: Batch) -> Tensor:
     """The training loss of [H97] eq. 16: ``sum_k (t_k - y_k)^2`` summed over the masked steps,
     averaged over the batch (a scalar; with B = 1 exactly the paper's per-sequence error)."""
@@ -236,17 +276,50 @@ def mean_cross_entropy(outputs: Tensor, batch: Batch) -> Tensor:
 
 
 def fresh_batches(sample: Callable[[int, torch.Generator], Batch], total: int,
-                  generator: torch.Generator, batch_size: int) -> Iterator[Batch]:
+                  generator: torch.Generator, batch_size: int, *,
+                  draw: Callable[[int, torch.Generator], object] | None = None) -> FreshBatches:
     """``total`` freshly drawn sequences as successive batches of at most ``batch_size``.
 
     Tasks whose test sets are random ("a test set consisting of 2560 randomly chosen
     sequences") serve them this way, so memory stays bounded (2c at q = p = 1000 needs ~4 MB a
     sequence). The draws depend on ``batch_size`` as well as on the generator's seed.
+    ``draw(n, generator)``, where given, makes exactly the random draws of ``sample(n,
+    generator)`` without building the batch: :meth:`FreshBatches.skip_rest` uses it.
     """
     if total < 1 or batch_size < 1:
         raise ValueError(f"total, batch_size: expected >= 1, received {total}, {batch_size}")
-    for start in range(0, total, batch_size):
-        yield sample(min(batch_size, total - start), generator)
+    return FreshBatches(sample, total, generator, batch_size, draw)
+
+
+class FreshBatches(Iterator[Batch]):
+    """:func:`fresh_batches`' iterator; :meth:`skip_rest` moves the generator past the batches
+    not yet drawn, as drawing them would."""
+
+    def __init__(self, sample: Callable[[int, torch.Generator], Batch], total: int,
+                 generator: torch.Generator, batch_size: int,
+                 draw: Callable[[int, torch.Generator], object] | None = None) -> None:
+        self._sample, self._draw = sample, draw
+        self._generator, self._batch_size = generator, batch_size
+        self._left = total
+
+    def _next_size(self) -> int:
+        if self._left <= 0:
+            raise StopIteration
+        size = min(self._batch_size, self._left)
+        self._left -= size
+        return size
+
+    def __next__(self) -> Batch:
+        return self._sample(self._next_size(), self._generator)
+
+    def skip_rest(self) -> None:
+        """Leave the generator where drawing every remaining batch would (a stopping check
+        that has already failed needs no more verdicts, but later checks must see the same
+        sequences): by the task's ``draw`` where given (2c at q = p = 1000: ~1 s a batch of
+        one-hot inputs saved), else by sampling each batch."""
+        skip = self._draw if self._draw is not None else self._sample
+        while self._left > 0:
+            skip(self._next_size(), self._generator)
 
 
 @runtime_checkable

@@ -197,17 +197,24 @@ class VeryLongLag:
         self.test_size = 10_000
         self.trigger, self.start, self.x, self.y = p, p + 1, p + 2, p + 3
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
-        """Inputs: b, c, q + k distractors, e (lengths = q + k + 3); target c at the e step."""
-        q, p = self.q, self.p
+    def draw(self, batch_size: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+        """Every random draw of :meth:`sample`, in its order: (lengths (B,), labels (B,),
+        distractors (T, B)); what a check that has already failed still draws
+        (``FreshBatches.skip_rest``) without building the one-hot inputs."""
         uniform = torch.rand(batch_size, generator=generator, dtype=torch.float64)
         # k = number of extra distractors: P(k) = (1 - d) d^(k - minimum_extra), by inversion.
         k = torch.floor(torch.log1p(-uniform) / math.log(self.distractor_prob)).long()
         k = k + self.minimum_extra
         labels = torch.randint(2, (batch_size,), generator=generator)  # 0 = x, 1 = y
-        lengths = q + k + 3
+        lengths = self.q + k + 3
         steps = int(lengths.max())
-        symbols = torch.randint(p, (steps, batch_size), generator=generator)
+        return lengths, labels, torch.randint(self.p, (steps, batch_size), generator=generator)
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        """Inputs: b, c, q + k distractors, e (lengths = q + k + 3); target c at the e step."""
+        p = self.p
+        lengths, labels, symbols = self.draw(batch_size, generator)
+        steps = symbols.shape[0]
         time = torch.arange(steps).unsqueeze(1)
         symbols[0] = self.start
         symbols[1] = self.x + labels
@@ -222,7 +229,7 @@ class VeryLongLag:
         return Batch(inputs, targets, final_step_mask(lengths, steps), lengths, labels=labels)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
-        return fresh_batches(self.sample, self.test_size, generator, batch_size)
+        return fresh_batches(self.sample, self.test_size, generator, batch_size, draw=self.draw)
 
     def stopping_batches(self, generator: torch.Generator,
                          batch_size: int = 256) -> Iterator[Batch]:

@@ -20,10 +20,16 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from lstmlab.tasks._adding import marked_pairs_batch, marked_pairs_each, pairs_setup
-from lstmlab.tasks._batch import Batch, final_abs_error, fresh_batches
+from lstmlab.tasks._adding import (
+    marked_pairs_batch,
+    marked_pairs_each,
+    marked_pairs_words,
+    pairs_setup,
+)
+from lstmlab.tasks._batch import Batch, final_abs_error, final_verdicts, fresh_batches
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._stopping import RecentWindowRule
+from lstmlab.tasks._words import WordStream
 
 SETUP = pairs_setup("5", 0.1, None)
 PUBLISHED = (
@@ -65,11 +71,25 @@ class Multiplication:
         return marked_pairs_each(self.T, generators, low=0.0, first_pair_value=1.0,
                                  combine=operator.mul)
 
+    @classmethod
+    def sample_words(cls, tasks: Sequence[Multiplication], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each`` from the members' words drawn ahead (``lstmlab.tasks._words``); None
+        unless every task draws the same sequences (one ``data_key``)."""
+        if len({task.data_key for task in tasks}) != 1:
+            return None
+        return marked_pairs_words(tasks[0].T, streams, low=0.0, first_pair_value=1.0,
+                                  combine=operator.mul)
+
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch)
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch) < 0.04
+
+    def verdicts(self, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+        """``is_correct`` and ``errors`` as lists, in one pass (``final_verdicts``)."""
+        return final_verdicts(outputs, batch, 0.04, mean_error=False)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)

@@ -37,8 +37,9 @@ above every other unit.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -47,6 +48,7 @@ from lstmlab.tasks._batch import Batch, check_outputs, valid_step_mask
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks._stopping import TestSetRule
+from lstmlab.tasks._words import MAX_RANGE, WordStream
 
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
 INDEX = {s: k for k, s in enumerate(SYMBOLS)}
@@ -187,6 +189,10 @@ PUBLISHED = (
 )
 
 
+#: Encoded training sets by (strings, targets): ``EmbeddedReber._training_table``.
+_TABLES: dict[tuple, tuple[np.ndarray, list[int]]] = {}
+
+
 class EmbeddedReber:
     """Experiment 1: one training/test pair of [H97] §5.1 (``data_seed`` picks the pair);
     ``targets``: train on the next symbol (``"next"``) or on every allowed one (``"allowed"``)."""
@@ -229,6 +235,51 @@ class EmbeddedReber:
             string = self.train_strings[int(picks)]
             return self._encoded(("train", string), lambda: encode([string], self.targets))
         return encode([self.train_strings[k] for k in picks.tolist()], self.targets)
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[EmbeddedReber], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each``: string k picked by ``tasks[k].sample(1, generator_k)``'s draw, one
+        word of ``streams[k]`` (``lstmlab.tasks._words``), and copied from the task's training
+        strings encoded once (``_training_table``): the same batch, bit for bit."""
+        if any(len(task.train_strings) > MAX_RANGE for task in tasks):
+            return None
+        tables = [task._training_table() for task in tasks]
+        picks = [stream.word() % len(table[1]) for table, stream in zip(tables, streams,
+                                                                        strict=True)]
+        lengths = [table[1][pick] for table, pick in zip(tables, picks, strict=True)]
+        steps, size = max(lengths), len(tasks)
+        units = len(SYMBOLS)
+        joined = np.zeros((steps, size, 3 * units), dtype=np.float32)
+        for k, (table, pick) in enumerate(zip(tables, picks, strict=True)):
+            length = lengths[k]
+            joined[:length, k] = table[0][pick, :length]
+        lengths_array = np.array(lengths, dtype=np.int64)
+        mask = np.arange(steps)[:, None] < lengths_array
+        return Batch(torch.from_numpy(joined[..., :units]),
+                     torch.from_numpy(joined[..., units:2 * units]), torch.from_numpy(mask),
+                     torch.from_numpy(lengths_array),
+                     choices=torch.from_numpy(joined[..., 2 * units:] != 0.0))
+
+    def _training_table(self) -> tuple[np.ndarray, list[int]]:
+        """The training strings encoded together (``encode``: each string's column is its own
+        ``encode([string])`` padded with zeros) as one (N, T, 3 x 7) float32 array of inputs,
+        targets and choices (0/1: exact), and the lengths; shared by tasks with the same
+        strings (Exp. 1's members: three training sets among 30 trials)."""
+        table = self._cache.get(("table",))  # with_targets starts an empty cache
+        if table is not None:
+            return table
+        key = (tuple(self.train_strings), self.targets)
+        table = _TABLES.get(key)
+        if table is None:
+            batch = encode(self.train_strings, self.targets)
+            joined = torch.cat([batch.inputs, batch.targets, batch.choices.float()], dim=-1)
+            table = (joined.numpy().swapaxes(0, 1).copy(), batch.lengths.tolist())
+            if len(_TABLES) >= 64:
+                _TABLES.clear()
+            _TABLES[key] = table
+        self._cache[("table",)] = table
+        return table
 
     def with_targets(self, targets: str) -> EmbeddedReber:
         """This task (the same strings) trained on ``targets`` (one of ``TARGETS``)."""

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.nn.functional import one_hot
-from torch.nn.utils.rnn import pad_sequence
 
 from lstmlab.cells import G2, H1
 from lstmlab.tasks._batch import (
@@ -36,11 +36,13 @@ from lstmlab.tasks._batch import (
     final_abs_error,
     final_mean_abs_error,
     final_step_mask,
+    final_verdicts,
     fresh_batches,
 )
 from lstmlab.tasks._published import PublishedRow
 from lstmlab.tasks._setup import BiasedUnits, Connectivity, Setup1997
 from lstmlab.tasks._stopping import st3
+from lstmlab.tasks._words import WordStream
 
 SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")
 CLASSES = {"6a": ("Q", "R", "S", "U"), "6b": ("Q", "R", "S", "U", "V", "A", "B", "C")}
@@ -127,29 +129,74 @@ class TemporalOrder:
             for low, high in intervals:
                 positions.append(torch.randint(low, high + 1, one, generator=generator))
                 bits.append(torch.randint(2, one, generator=generator))
-        size, steps = len(generators), max(lengths)
-        lengths_t, rows = torch.tensor(lengths), torch.arange(size)
-        symbols = 2 + pad_sequence(raws)  # (steps, K): a, b, c, d
+        raw = np.zeros((max(lengths), len(lengths)), dtype=np.int64)
+        for k, values in enumerate(raws):
+            raw[: lengths[k], k] = values.numpy()
+        return self._assemble(lengths, raw, torch.cat(positions).numpy(),
+                              torch.cat(bits).numpy())
+
+    @classmethod
+    def sample_words(cls, tasks: Sequence[TemporalOrder], streams: Sequence[WordStream]
+                     ) -> Batch | None:
+        """``sample_each`` from the members' words drawn ahead (``lstmlab.tasks._words``): the
+        same draws, each ``randint`` one word; None unless the tasks share one ``data_key``."""
+        if len({task.data_key for task in tasks}) != 1:
+            return None
+        self = tasks[0]
+        intervals = INTERVALS[self.variant]
+        spread, size = self.max_length - self.min_length + 1, len(streams)
+        words = np.zeros((self.max_length, size), dtype=np.uint32)
+        marks = np.empty((size, 2 * len(intervals)), dtype=np.uint32)
+        lengths = []
+        for k, stream in enumerate(streams):
+            length = stream.word() % spread + self.min_length
+            drawn = stream.take(length + 2 * len(intervals))
+            words[:length, k] = drawn[:length]
+            marks[k] = drawn[length:]  # per interval: randint(low, high + 1), randint(2)
+            lengths.append(length)
+        lows = np.array([low for low, _ in intervals], dtype=np.int64)
+        spans = np.array([high - low + 1 for low, high in intervals], dtype=np.uint32)
+        positions = (marks[:, 0::2] % spans).astype(np.int64) + lows
+        bits = (marks[:, 1::2] % np.uint32(2)).astype(np.int64)
+        raw = (words[: max(lengths)] % np.uint32(4)).astype(np.int64)  # randint(4, (length,))
+        return self._assemble(lengths, raw, positions.ravel(), bits.ravel())
+
+    def _assemble(self, lengths: list[int], raw: np.ndarray, positions: np.ndarray,
+                  bits: np.ndarray) -> Batch:
+        """The population's batch from each sequence's draws (``sample_each``): ``raw`` (steps,
+        K) the ``randint(4, (length,))`` draws (anything after a sequence's end), ``positions``
+        and ``bits`` (K * intervals,) member by member. In NumPy: integer and 0/1 values only,
+        the same tensors as ``sample``'s torch code."""
+        intervals = len(INTERVALS[self.variant])
+        size, steps = len(lengths), raw.shape[0]
+        ends, rows = np.array(lengths, dtype=np.int64) - 1, np.arange(size)
+        symbols = 2 + raw  # (steps, K): a, b, c, d
         symbols[0] = 0  # E
-        position = torch.cat(positions).view(size, len(intervals)) - 1
-        bit = torch.cat(bits).view(size, len(intervals))
-        labels = torch.zeros(size, dtype=torch.long)
-        for j in range(len(intervals)):
+        position = positions.reshape(size, intervals) - 1
+        bit = bits.reshape(size, intervals)
+        labels = np.zeros(size, dtype=np.int64)
+        for j in range(intervals):
             symbols[position[:, j], rows] = 6 + bit[:, j]
             labels = 2 * labels + bit[:, j]
-        symbols[lengths_t - 1, rows] = 1  # B, the trigger
-        real = torch.arange(steps).unsqueeze(1) < lengths_t
-        inputs = one_hot(symbols, len(SYMBOLS)).float() * real.unsqueeze(-1)
-        targets = torch.zeros(steps, size, self.output_size)
-        targets[lengths_t - 1, rows, labels] = 1.0
-        return Batch(inputs, targets, final_step_mask(lengths_t, steps), lengths_t,
-                     labels=labels)
+        symbols[ends, rows] = 1  # B, the trigger
+        time = np.arange(steps)[:, None]
+        inputs = np.zeros((steps, size, len(SYMBOLS)), dtype=np.float32)
+        inputs[time, rows, symbols] = time <= ends  # one-hot, zero after each end
+        targets = np.zeros((steps, size, self.output_size), dtype=np.float32)
+        targets[ends, rows, labels] = 1.0
+        return Batch(torch.from_numpy(inputs), torch.from_numpy(targets),
+                     torch.from_numpy(time == ends), torch.from_numpy(ends + 1),
+                     labels=torch.from_numpy(labels))
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_mean_abs_error(outputs, batch)
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
         return final_abs_error(outputs, batch) < 0.3
+
+    def verdicts(self, outputs: Tensor, batch: Batch) -> tuple[list[bool], list[float]]:
+        """``is_correct`` and ``errors`` as lists, in one pass (``final_verdicts``)."""
+        return final_verdicts(outputs, batch, 0.3, mean_error=True)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)

@@ -72,7 +72,7 @@ def online_sequence(
     network: Network1997, weights: NetworkWeights1997, inputs: Tensor, targets: Tensor,
     mask: Tensor | None = None, *, learning_rate: float | Tensor = 0.0,
     mode: UpdateMode = UpdateMode.STEP, trainable: NetworkWeights1997 | None = None,
-    compiled: bool | None = None,
+    compiled: bool | None = None, sparse: bool = True,
 ) -> OnlineResult:
     """Present one sequence per member and learn online from it.
 
@@ -94,6 +94,11 @@ def online_sequence(
     squashing functions; 19x-63x faster on the paper's nets, BENCHMARKS.md), or in the readable
     torch code below (False), which is the reference the kernel is tested against. None (default):
     the kernel where it can run, else torch; True: the kernel or a ValueError.
+
+    ``sparse`` (the kernel only): at steps where at most half the inputs are nonzero, skip the
+    zero ones in the hidden layer's products and trace updates (one-hot inputs: ~1/I of the
+    work); the numbers are the same bit for bit (``online1997_kernel``; the ``-march=native``
+    build always steps densely), False is the dense loop they are tested against.
     """
     cell, config = network.cell, network.config
     C, S, H = cell.num_blocks, cell.block_size, cell.hidden_size
@@ -136,7 +141,7 @@ def online_sequence(
         loss = torch.empty(K, **factory)
         dims = (T, K, B, cell.input_size, C, S, config.output_size, int(cell.recurrent),
                 int(cell.output_gate), int(has_bias), int(W_io is not None),
-                int(b_o is not None), _MODE_CODE[mode])
+                int(b_o is not None), _MODE_CODE[mode], int(sparse))
         online1997_kernel.run(dims, squashes, [
             inputs.contiguous(), targets.contiguous(), mask.contiguous(), alpha.contiguous(),
             W, W_ho, W_io, b_o, column_mask,
@@ -218,7 +223,7 @@ def online_sequence(
 
 
 def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: Tensor,
-                     lengths: Tensor) -> Tensor:
+                     lengths: Tensor, *, sparse: bool = True) -> Tensor:
     """Each member's outputs (T, K, B, O) on its sequences, without learning, by the C loop
     (``online1997_kernel.forward``): what a stopping or test set needs.
 
@@ -227,7 +232,8 @@ def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: 
     bit for bit (the same forward pass in the same order; the tests check it); after a
     sequence's end nothing is computed and they are 0 (a batch is padded to its longest
     sequence; Exp. 1's stopping set of 512 strings, 11 to 16 symbols on average, comes in two
-    batches of 24 and 33 steps). Raises ValueError where the kernel cannot run."""
+    batches of 24 and 33 steps). ``sparse``: skip zero inputs as ``online_sequence`` does (the
+    same numbers; False computes densely). Raises ValueError where the kernel cannot run."""
     cell, config = network.cell, network.config
     if inputs.dim() != 4 or inputs.shape[-1] != cell.input_size:
         raise ValueError(f"inputs must be (T, K, B, {cell.input_size}), got "
@@ -252,7 +258,7 @@ def forward_sequence(network: Network1997, weights: NetworkWeights1997, inputs: 
     outputs = torch.empty(T, K, B, config.output_size, **factory)
     dims = (T, K, B, cell.input_size, cell.num_blocks, cell.block_size, config.output_size,
             int(cell.recurrent), int(cell.output_gate), int(has_bias), int(W_io is not None),
-            int(b_o is not None))
+            int(b_o is not None), int(sparse))
     online1997_kernel.forward(dims, squashes, [
         inputs.contiguous(), lengths.to(torch.int64).contiguous(), W, W_ho, W_io, b_o,
         outputs])

@@ -12,7 +12,15 @@ the shapes and the equations). Members are independent (no reduction crosses k),
 numbers do not depend on the population around it. A member whose mask is zero at step t for
 every b has no error there and is skipped, and the input-to-output products and updates skip
 inputs that are zero at that step for every b (one-hot inputs: Exp. 2a's 10,302 such weights
-cost 101 operations per step); the readable code adds the exact zeros instead. The traces
+cost 101 operations per step); the readable code adds the exact zeros instead. With ``sparse``
+(the default of ``online_sequence``), a step where at most half the inputs are nonzero also
+reads only their columns of the hidden layer's W and updates only their columns of the traces
+ds_c/dw (a zero input leaves them unchanged): one-hot inputs (Exp. 2c, p + 4 = 1004 of them)
+make a step cost O(R (R + 1)) instead of O(R (I + R)). Skipping 0 * w is exact while w is
+finite (the kernel checks, and steps densely where it is not), so the numbers are the dense
+loop's bit for bit (``tests/training/test_online1997_sparse.py``); in the portable build only:
+the ``-march=native`` build, whose FP contraction may round the two loops differently, always
+steps densely. The traces
 are computed only up to a member's last error step (they feed nothing after it).
 
 ``forward`` (C ``forward1997_d``) is the forward pass alone, for stopping and test sets: per
@@ -36,7 +44,9 @@ from lstmlab.native import load as native_load
 SLOWER = "18x-100x slower on the paper's nets (BENCHMARKS.md)"
 #: ``dims``' names, in the C function's order.
 DIMS = ("T", "K", "B", "I", "C", "S", "O", "recurrent", "output_gate", "has_bias", "has_io",
-        "has_bo", "mode")
+        "has_bo", "mode", "sparse")
+#: ``forward``'s dims: :data:`DIMS` without ``mode``.
+FORWARD_DIMS = tuple(name for name in DIMS if name != "mode")
 
 
 def load() -> Library | None:
@@ -79,7 +89,7 @@ def _library() -> Library:
 
 def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tensor | None]) -> None:
     """Call the kernel: ``dims`` (T, K, B, I, C, S, O, recurrent, output_gate, has_bias,
-    has_io, has_bo, mode); ``tensors`` in the C signature's order after ``sq`` (float64 CPU
+    has_io, has_bo, mode, sparse); ``tensors`` in the C signature's order after ``sq`` (float64 CPU
     tensors, or None for NULL). Every tensor is checked against the C prototype's length
     (``lstmlab/_native/online1997.c``) before the call; a weight that ``has_io``/``has_bo`` says
     is there must be given, with its gradient, and one that is absent must be None."""
@@ -99,7 +109,7 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
                              f"{'both be given' if sizes[flag] else 'both be None'}")
         if not sizes[flag] and tensors[weight + 5] is not None:
             raise ValueError(f"{flag}=0: its trainable mask must be None")
-    _flags(sizes)
+    _flags(sizes, "sparse")
     if sizes["mode"] not in (0, 1, 2):
         raise ValueError(f"dims: mode must be 0, 1 or 2, received {sizes['mode']}")
     library.kernel("online1997_d")(*dims, _sq(squashes), *tensors)
@@ -108,25 +118,25 @@ def run(dims: tuple[int, ...], squashes: tuple[Squash, ...], tensors: list[Tenso
 def forward(dims: tuple[int, ...], squashes: tuple[Squash, ...],
             tensors: list[Tensor | None]) -> None:
     """Call the forward pass alone (``forward1997_d``): ``dims`` as :func:`run`'s without
-    ``mode``; ``tensors`` (inputs, lengths (int64), W, W_ho, W_io, b_o, outputs), checked
-    against the C prototype like :func:`run`'s."""
+    ``mode`` (:data:`FORWARD_DIMS`); ``tensors`` (inputs, lengths (int64), W, W_ho, W_io,
+    b_o, outputs), checked against the C prototype like :func:`run`'s."""
     library = _library()
-    if len(dims) != len(DIMS) - 1:
-        raise ValueError(f"dims: expected {len(DIMS) - 1} sizes {DIMS[:-1]}, received "
+    if len(dims) != len(FORWARD_DIMS):
+        raise ValueError(f"dims: expected {len(FORWARD_DIMS)} sizes {FORWARD_DIMS}, received "
                          f"{len(dims)}")
     if len(tensors) != 7:
         raise ValueError(f"tensors: expected 7 (inputs .. outputs), received {len(tensors)}")
-    sizes = dict(zip(DIMS, dims, strict=False))
+    sizes = dict(zip(FORWARD_DIMS, dims, strict=True))
     for flag, weight in (("has_io", 4), ("has_bo", 5)):
         if sizes[flag] not in (0, 1) or (tensors[weight] is not None) != bool(sizes[flag]):
             raise ValueError(f"{flag}={sizes[flag]}: its weight must "
                              f"{'be given' if sizes[flag] else 'be None'}")
-    _flags(sizes)
+    _flags(sizes, "sparse")
     library.kernel("forward1997_d")(*dims, _sq(squashes), *tensors)
 
 
-def _flags(sizes: dict[str, int]) -> None:
-    for name in ("recurrent", "output_gate", "has_bias"):
+def _flags(sizes: dict[str, int], *more: str) -> None:
+    for name in ("recurrent", "output_gate", "has_bias", *more):
         if sizes[name] not in (0, 1):
             raise ValueError(f"dims: {name} must be 0 or 1, received {sizes[name]}")
 
