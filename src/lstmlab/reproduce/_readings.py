@@ -66,8 +66,9 @@ Why these readings (our runs of each are in RESULTS.md):
   sequences without holding the second symbol: ``reproduce._drift_probe``, RESULTS.md).
   §4's remedy, as for 2a: each block's input gate gets a bias, initially -3.0. Since Table 10
   wires biases to gate units only as a whole ("ga"), the output gates get bias weights too,
-  drawn as Table 10's "r" (random in [-0.1, 0.1]); the rest as Table 10. Measured at q = 50: it removes the drift and the
-  learning with it (no seed of 10 holds the second symbol by 8,000; RESULTS.md).
+  drawn as Table 10's "r" (random in [-0.1, 0.1]); the rest as Table 10. Measured at q = 50:
+  it removes the drift and the learning with it (no seed of 10 holds the second symbol by
+  8,000; RESULTS.md).
 """
 
 from __future__ import annotations
