@@ -12,13 +12,26 @@ import logging
 from dataclasses import replace
 
 import pytest
+import torch
 
 from lstmlab.reproduce import Experiment, Lstm1997Method, Lstm1997Settings
 from lstmlab.reproduce import _registry as registry
-from lstmlab.reproduce._construction_probe import PhaseTimes, main, phase_times, table, with_plateau
+from lstmlab.reproduce._construction_probe import (
+    PhaseTimes,
+    _pair,
+    _run_pair,
+    forces,
+    main,
+    phase_times,
+    table,
+    with_plateau,
+)
+from lstmlab.reproduce._lstm1997 import network_config
 from lstmlab.reproduce._method import torch_threads
 from lstmlab.tasks import ErrorPlateau, NoiseFreeLongLag
 from lstmlab.tasks._stopping import TestSetRule
+from lstmlab.training._network1997 import Network1997
+from lstmlab.training._pool import stack
 
 PLATEAU = ErrorPlateau(window=25, min_decrease=0.1)
 BUDGET = 1000
@@ -75,15 +88,44 @@ def test_phase_times_refuses_other_experiments(name):
 
 
 def test_table_counts_and_means_by_hand():
-    times = [PhaseTimes(0, 1800, 6000, 3000, 6000), PhaseTimes(1, 2000, None, 4000, None)]
+    times = [PhaseTimes(0, 1800, 6000, 3000, 6000, "x", -0.1, 0.1),
+             PhaseTimes(1, 2000, None, 4000, None, "y", None, None)]
     text = table(times)
-    assert "| 0 | 1,800 | 6,000 | 3,000 | 6,000 | 4,200 |" in text
-    assert "| 1 | 2,000 | — | 4,000 | — | — |" in text
+    assert "| 0 | 1,800 | 6,000 | 3,000 | 6,000 | 4,200 | x | -0.100 | +0.100 |" in text
+    assert "| 1 | 2,000 | — | 4,000 | — | — | y | — | — |" in text
     assert "- cell added after: 2 of 2, mean 1,900" in text
     assert "- x unit: 1 of 2, mean 6,000" in text
     assert "- first unit: 2 of 2, mean 3,500" in text
     assert "- second unit: 1 of 2, mean 6,000" in text
     assert "- solved - added: 1 of 2, mean 4,200" in text
+    # seed 0's unit against the drift (x) came after y; seed 1's (y) came first
+    assert "- the unit against the drift learned after the other or not at all: 1 of 2" in text
+
+
+def test_forces_are_minus_the_gradient_of_eq_16_on_the_cells_output_weights():
+    """Reference: autograd of E = 1/2 sum mask (t - y)^2 over the pair, split into the steps
+    before the last and the last, with respect to weight_ho (the cell -> units x, y)."""
+    experiment = _experiment()
+    task = experiment.make_task(0)
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    weights = stack([Network1997(template.config, generator=torch.Generator().manual_seed(s),
+                                 dtype=torch.float64).weights() for s in (3, 4)])
+    inputs, targets, mask = (part.to(torch.float64) for part in _pair(task))
+    last = task.p - 1
+    outputs, cell_output = _run_pair(template, weights, inputs)
+    push = forces(outputs, cell_output, targets, mask, (last, last + 1))
+    weight_ho = weights.weight_ho.detach().clone().requires_grad_(True)
+    traced, _ = template(inputs.unsqueeze(1).expand(-1, 2, -1, -1),
+                         weights=weights._replace(weight_ho=weight_ho))
+    squared = 0.5 * (targets.unsqueeze(1) - traced).square() * mask[:, None, :, None]
+    for steps, mine in ((slice(0, last), push[:last].sum(0)), (slice(last, last + 1), push[last])):
+        (gradient,) = torch.autograd.grad(squared[steps].sum(), weight_ho, retain_graph=True)
+        torch.testing.assert_close(mine, -gradient[:, last:last + 2, 0])
+    # 2a's cell (no output gate, h the identity, no recurrence): y^c(t) = sum_{u <= t} y^in g,
+    # y^in = sigmoid(x @ w_in), g = sigmoid(x @ w_c) (rows: input gate, then the cell)
+    w_in, w_c = weights.cell.weight_ih[:, 0], weights.cell.weight_ih[:, 1]  # (K, I)
+    written = torch.sigmoid(inputs @ w_in.T) * torch.sigmoid(inputs @ w_c.T)  # (T, 2, K)
+    torch.testing.assert_close(cell_output, written.cumsum(0).transpose(1, 2))
 
 
 def test_main_runs_a_short_probe():

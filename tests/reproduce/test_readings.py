@@ -33,9 +33,14 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:half-reset", {"initial_activation"}),
     ("1:sequence-updates", {"online"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
+                        "output_gate_bias"}),
+    ("2c@q=1000,p=1000:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
+    assert base.setup == experiment(base.name).setup  # the text's set-up, untouched
     assert read.name == name and _changed(base.setup, read.setup) == fields
     assert weight_count(read.setup) == read.setup.weights
     assert Network1997(network_config(read.setup)).num_weights == read.setup.weights
@@ -230,3 +235,54 @@ def test_sweep_presents_the_training_strings_in_order_epoch_after_epoch():
     for i in drawn:  # the text's task: the generator's draws
         torch.testing.assert_close(plain.sample(1, gen).inputs,
                                    encode([plain.train_strings[i]]).inputs, rtol=0, atol=0)
+
+@pytest.mark.parametrize("name", ["2c", "2c@q=100,p=100"])
+def test_2c_input_gate_bias_changes_only_the_gate_biases_drawn(name):
+    """Seed for seed, the reading's net has the text's cell weights; its input gates start at
+    -3.0 exactly, its output gates at a bias in [-0.1, 0.1] (Table 10's "r"), its cells have
+    none; the cell-to-output weights are drawn after the biases, from [-0.2, 0.2]. Plus 4
+    weights (Table 3's W + 4)."""
+    text, read = experiment(name).setup, experiment(f"{name}:input-gate-bias").setup
+    assert read.weights == text.weights + 4 and read.input_gate_bias == (-3.0, -3.0)
+    for seed in range(3):
+        plain = Network1997(network_config(text), generator=torch.Generator().manual_seed(seed))
+        biased = Network1997(network_config(read), generator=torch.Generator().manual_seed(seed))
+        assert plain.cell.bias is None
+        torch.testing.assert_close(biased.cell.weight_ih, plain.cell.weight_ih, rtol=0, atol=0)
+        torch.testing.assert_close(biased.cell.weight_hh, plain.cell.weight_hh, rtol=0, atol=0)
+        bias = biased.cell.bias.detach() * biased.cell.bias_mask
+        torch.testing.assert_close(bias[biased.cell.input_rows], torch.full((2,), -3.0),
+                                   rtol=0, atol=0)
+        out = bias[biased.cell.output_rows]
+        assert out.abs().max() <= 0.1 and out.abs().min() > 0
+        assert not biased.cell.bias_mask[2:4].any()  # the two cells: no bias
+        assert biased.weight_ho.abs().max() <= 0.2
+
+
+def test_2a_output_gate_adds_a_gate_like_the_input_gate_biased_at_minus_2():
+    """The reading's net: 2a:input-gate-bias's cell weights drawn seed for seed, plus an
+    output gate fed by the 101 inputs (101 weights, bias exactly -2.0; no recurrence), and the
+    C loop trains it as the readable torch loop does (the reference for the kernel)."""
+    from lstmlab.tasks import NoiseFreeLongLag
+
+    read = experiment("2a:output-gate").setup
+    assert read.weights == experiment("2a:input-gate-bias").setup.weights + 102 == 10_607
+    config = network_config(read)
+    assert config.output_gate and not config.recurrent and config.input_to_output
+    net = Network1997(config, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    bias = net.cell.bias.detach() * net.cell.bias_mask
+    torch.testing.assert_close(bias[net.cell.input_rows], torch.tensor([-3.0], dtype=bias.dtype),
+                               rtol=0, atol=0)
+    torch.testing.assert_close(bias[net.cell.output_rows],
+                               torch.tensor([-2.0], dtype=bias.dtype), rtol=0, atol=0)
+    assert net.cell.weight_ih.shape == (3, 101) and net.cell.weight_hh is None
+    batch = NoiseFreeLongLag(100).sample(1, torch.Generator().manual_seed(1))
+    weights = map_weights(lambda w: w.detach().unsqueeze(0), net.weights())
+    runs = [online_sequence(net, weights, batch.inputs.double().unsqueeze(1),
+                            batch.targets.double().unsqueeze(1), batch.mask.unsqueeze(1),
+                            learning_rate=1.0, compiled=compiled) for compiled in (True, False)]
+    torch.testing.assert_close(runs[0].outputs, runs[1].outputs)
+    for fast, slow in zip(runs[0].weights.cell, runs[1].weights.cell, strict=True):
+        if fast is not None:
+            torch.testing.assert_close(fast, slow)
+    torch.testing.assert_close(runs[0].weights.weight_ho, runs[1].weights.weight_ho)

@@ -13,6 +13,20 @@ seed the first such point at which
 
 and ``fired_at``, the sequence after which the cell was added (``PlateauTracker.fired_at``).
 Sequences count from the first presented one, as everywhere in ``reproduce``.
+
+Why one unit is slow: the forces on the weights ``w_kc`` from the cell to units x and y. The
+cell output y^c(t) is the same in both sequences up to what the first step wrote, so its size
+at the last step tells x from y; unit x must weigh it with the sign of
+``y^c_last(x) - y^c_last(y)``, unit y with the other sign. At the p - 1 steps before the last
+(the middle steps) both units have target 0, and the cell output there is the drifted state:
+``s_mid``, its mean over those steps and both sequences. The unit whose needed sign is the sign
+of ``s_mid`` is *against the drift*: raising its weight raises its middle-step outputs too. At
+every check after the first unit is learned the probe sums, for the unit against the drift,
+eq. 22's descent direction on its ``w_kc``, ``e_k(t) y^c(t)`` (``e_k = f_k'(net_k)(t^k -
+y^k)``, logistic f_k), over both sequences, once over the middle steps and once at the last
+step; ``middle_force`` and ``last_force`` are their means over those checks (until that unit
+is learned or the budget ends). A unit held back by its middle steps shows ``middle_force ~
+-last_force``.
 """
 
 from __future__ import annotations
@@ -37,13 +51,18 @@ THRESHOLD = 0.25  # 2a's ABS(0.25)
 
 @dataclass(frozen=True)
 class PhaseTimes:
-    """One trial's milestones (sequences, counted from the first; None: not within budget)."""
+    """One trial's milestones (sequences, counted from the first; None: not within budget),
+    the unit against the drift when the first unit was learned (``"x"``/``"y"``), and that
+    unit's mean forces after it (see the module docstring; None where not measured)."""
 
     seed: int
     fired_at: int | None
     x_unit: int | None
     y_unit: int | None
     solved: int | None
+    against_drift: str | None = None
+    middle_force: float | None = None
+    last_force: float | None = None
 
 
 def _pair(task: NoiseFreeLongLag) -> tuple[Tensor, Tensor, Tensor]:
@@ -75,6 +94,8 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)
     found: list[dict[str, int | None]] = [
         {"x_unit": None, "y_unit": None, "solved": None} for _ in members]
+    against: list[str | None] = [None] * len(members)
+    measured: list[list[tuple[float, float]]] = [[] for _ in members]
     for presented in range(1, budget + 1):
         batch = sample_each([m.task for m in members], [m.generator for m in members])
         staged = torch.tensor([m.construction.fired_at is None for m in members])
@@ -89,10 +110,11 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
                 weights.weight_ho[k] = members[k].held_output
         if presented % every:
             continue
-        with torch.no_grad():
-            outputs, _ = template(inputs.unsqueeze(1).expand(-1, len(members), -1, -1),
-                                  weights=weights)  # (T, K, 2, O)
+        outputs, cell_output = _run_pair(template, weights, inputs)
         error = (outputs - targets.unsqueeze(1)).abs() * mask.unsqueeze(1).unsqueeze(-1)
+        push = forces(outputs, cell_output, targets, mask, (last, last + 1))
+        drift = cell_output[:last].mean(dim=(0, 2))  # (K,) s_mid
+        x_sign = torch.sign(cell_output[last, :, 0] - cell_output[last, :, 1])
         marks = {"x_unit": error[last, :, :, last].amax(-1),
                  "y_unit": error[last, :, :, last + 1].amax(-1),
                  "solved": error.amax(dim=(0, 2, 3))}
@@ -100,10 +122,53 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             for k, value in enumerate(worst.tolist()):
                 if found[k][name] is None and value < THRESHOLD:
                     found[k][name] = presented
+        for k in range(len(members)):
+            first = found[k]["x_unit"] is not None or found[k]["y_unit"] is not None
+            if first and against[k] is None:
+                against[k] = "x" if float(x_sign[k] * drift[k]) > 0 else "y"
+            if against[k] is not None and found[k][f"{against[k]}_unit"] is None:
+                unit = 0 if against[k] == "x" else 1
+                measured[k].append((float(push[:last, k, unit].sum()),
+                                  float(push[last, k, unit])))
         if all(f["solved"] is not None for f in found):
             break
-    return [PhaseTimes(m.seed, m.construction.fired_at, **f) for m, f in zip(members, found,
-                                                                           strict=True)]
+    return [PhaseTimes(m.seed, m.construction.fired_at, **f, against_drift=a,
+                       middle_force=_mean([mid for mid, _ in pushes]),
+                       last_force=_mean([end for _, end in pushes]))
+            for m, f, a, pushes in zip(members, found, against, measured, strict=True)]
+
+
+def forces(outputs: Tensor, cell_output: Tensor, targets: Tensor, mask: Tensor,
+           units: tuple[int, ...]) -> Tensor:
+    """Eq. 22's descent direction on the weights from the (one) cell to ``units``, per step
+    and summed over the sequences: ``sum_b e_k(t) y^c(t)`` with ``e_k = y^k (1 - y^k)
+    (t^k - y^k) mask`` (eq. 19, logistic output units), (T, K, len(units)).
+
+    ``outputs`` (T, K, B, O), ``cell_output`` (T, K, B) y^c, ``targets`` (T, B, O) and ``mask``
+    (T, B) shared by the members. Its sum over t is -dE/dw_kc for E the pair's eq. 16 (with
+    the 1/2), at fixed weights."""
+    chosen = list(units)
+    y = outputs[..., chosen]
+    e_k = y * (1 - y) * (targets[..., chosen].unsqueeze(1) - y) * mask[:, None, :, None]
+    return (e_k * cell_output.unsqueeze(-1)).sum(2)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@torch.no_grad()
+def _run_pair(template: Network1997, weights, inputs: Tensor) -> tuple[Tensor, Tensor]:
+    """Outputs (T, K, 2, O) and the cell output y^c (T, K, 2) of every member on the pair
+    ``inputs`` (T, 2, I): ``template.forward``'s steps, keeping y^c."""
+    members = weights.weight_ho.shape[0]
+    state = template.initial_state(2, population=members, dtype=inputs.dtype)
+    outputs, cell_output = [], []
+    for x in inputs.unsqueeze(1).expand(-1, members, -1, -1):
+        state, y, _ = template.step(x, state, weights)
+        outputs.append(y)
+        cell_output.append(state.h[..., 0])
+    return torch.stack(outputs), torch.stack(cell_output)
 
 
 def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Experiment:
@@ -116,16 +181,22 @@ def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Ex
 
 def table(times: Sequence[PhaseTimes]) -> str:
     """``times`` as a Markdown table, with each milestone's count and mean over the seeds that
-    reached it, and phase 2's length (``solved - fired_at``)."""
+    reached it, phase 2's length (``solved - fired_at``), the unit against the drift with its
+    mean forces, and in how many seeds that unit was learned after the other (or not at all)."""
     def cell(value: int | None) -> str:
         return "—" if value is None else f"{value:,}"
 
-    lines = ["| seed | cell added after | x unit | y unit | solved | solved - added |",
-             "|---|---|---|---|---|---|"]
+    def force(value: float | None) -> str:
+        return "—" if value is None else f"{value:+.3f}"
+
+    lines = ["| seed | cell added after | x unit | y unit | solved | solved - added "
+             "| against the drift | its middle-step force | its last-step force |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for t in times:
         phase_two = None if t.solved is None or t.fired_at is None else t.solved - t.fired_at
         lines.append(f"| {t.seed} | {cell(t.fired_at)} | {cell(t.x_unit)} | {cell(t.y_unit)} "
-                     f"| {cell(t.solved)} | {cell(phase_two)} |")
+                     f"| {cell(t.solved)} | {cell(phase_two)} | {t.against_drift or '—'} "
+                     f"| {force(t.middle_force)} | {force(t.last_force)} |")
     columns = {
         "cell added after": [t.fired_at for t in times],
         "x unit": [t.x_unit for t in times], "y unit": [t.y_unit for t in times],
@@ -141,7 +212,17 @@ def table(times: Sequence[PhaseTimes]) -> str:
         reached = [v for v in values if v is not None]
         mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
         lines.append(f"- {name}: {len(reached)} of {len(times)}, mean {mean}")
+    measured = [t for t in times if t.against_drift is not None]
+    later = sum(_learned_later(t) for t in measured)
+    lines.append(f"- the unit against the drift learned after the other or not at all: {later} "
+                 f"of {len(measured)}")
     return "\n".join(lines)
+
+
+def _learned_later(t: PhaseTimes) -> bool:
+    """Whether ``t``'s unit against the drift was learned after the other unit (or never)."""
+    own, other = (t.x_unit, t.y_unit) if t.against_drift == "x" else (t.y_unit, t.x_unit)
+    return other is not None and (own is None or own > other)
 
 
 def main(argv: Sequence[str] | None = None) -> str:

@@ -64,8 +64,29 @@ Why these readings (our runs of each are in RESULTS.md):
   in both copies: "'g1' is sigmoid in [0,1], 'g2' in [-1,1]") and App. A.1 eq. 5 give the other
   experiments g in [-2, 2]. The reading: 2a's g is the zero-centred g2 in [-2, 2], the rest as
   Table 10.
+- ``2a:output-gate``. With one cell and no output gate, 2a's cell output is its state at every
+  step; after the first step it differs between the two sequences by what that step wrote, so
+  at the p - 1 middle steps, where units x and y have target 0, the cell reads as a bias: the
+  unit that must weigh it with the sign of its drift is pushed back at 99 steps for every push
+  forward at the last (``reproduce._construction_probe``, RESULTS.md). [H97] §4 names this the
+  abuse problem ("the network will thus tend to abuse memory cells, e.g., as bias cells")
+  and gives two remedies: sequential construction, which 2a uses, and "(2) Output gate bias:
+  each output gate gets a negative initial bias, to push initial memory cell activations
+  towards zero"; §5.2 gives 2a's cell "an input gate (no output gate required)". The reading
+  takes "not required" as "not ruled out": 2a:input-gate-bias plus an output gate fed by the
+  inputs like the input gate, bias initially -2.0 (Exp. 3's first block); 10,607 weights.
 - ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
   Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
+- ``2c:input-gate-bias``. Table 10 gives 2c "no bias weights" ("none" for both gate biases), so
+  each cell's input g(net_c) has a constant part: the recurrent inputs from the gates, which sit
+  near 0.5, act as bias units, and the state drifts by ~y^in * that part at every one of the
+  q + 13 steps, into h's flat ends (at q = 50, 4 of 10 seeds have a cell there by 4,000
+  sequences without holding the second symbol: ``reproduce._drift_probe``, RESULTS.md).
+  §4's remedy, as for 2a: each block's input gate gets a bias, initially -3.0. Since Table 10
+  wires biases to gate units only as a whole ("ga"), the output gates get bias weights too,
+  drawn as Table 10's "r" (random in [-0.1, 0.1]); the rest as Table 10. Measured at q = 50:
+  it removes the drift and the learning with it (no seed of 10 holds the second symbol by
+  8,000; RESULTS.md).
 """
 
 from __future__ import annotations
@@ -103,6 +124,11 @@ def _linear_output(setup: Setup1997) -> Setup1997:
 def _input_gate_bias(setup: Setup1997) -> Setup1997:
     biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-3.0,) * setup.blocks)
     return replace(biased, weights=weight_count(biased))
+
+
+def _output_gate(setup: Setup1997) -> Setup1997:
+    gated = replace(_input_gate_bias(setup), output_gate=True, output_gate_bias=(-2.0,))
+    return replace(gated, weights=weight_count(gated))
 
 
 def _centred_g(setup: Setup1997) -> Setup1997:
@@ -209,8 +235,21 @@ READINGS: dict[str, dict[str, Reading]] = {
             "centred-g", "g zero-centred in [-2, 2] (§5.2: logistic in [0, 1])",
             "[H97] App. A.1 eq. 5 (g in [-2, 2], every other experiment); Table 10's caption "
             "on g is garbled", _centred_g),
+        "output-gate": Reading(
+            "output-gate", "input-gate bias -3.0 and an output gate, bias initially -2.0 "
+            "(§5.2: \"no output gate required\")",
+            '[H97] §4, abuse problem: "The network will thus tend to abuse memory cells, e.g., '
+            'as bias cells ... (2) Output gate bias: each output gate gets a negative initial '
+            'bias, to push initial memory cell activations towards zero"; §5.2: "a memory cell '
+            'and an input gate (no output gate required)"', _output_gate),
     },
     "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
+    "2c": {"input-gate-bias": Reading(
+        "input-gate-bias", "input-gate biases, initially -3.0 (Table 10: no biases; the "
+        "output gates' biases random in [-0.1, 0.1])",
+        '[H97] §4, internal state drift: "If memory cell c_j\'s inputs are mostly positive or '
+        "mostly negative, then its internal state s_j will tend to drift away over time ... we "
+        'can initially bias the input gate in_j towards zero"', _input_gate_bias)},
 }
 
 
