@@ -147,12 +147,13 @@ class KernelStep:
 class GradientNetMethod:
     """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD.
 
-    ``settings`` replaces the net of :func:`paper_settings` (e.g. [H97] Table 1's other RTRL
-    net, 3 hidden units at learning rate 0.05). The net is float64 (``dtype``). With ``fast``
-    (the default) a sequence is trained by the C kernel of ``fully_recurrent_kernel`` where one
-    computes ``algorithm`` (online RTRL, BPTT, BPTT(1)): the same numbers as the torch path to
-    rounding (tested to 1e-10), so ``fast`` is not part of the fingerprint; without a compiler
-    the torch path runs.
+    ``settings`` replaces the net of :func:`paper_settings` and of the experiment's competitor
+    setting (``reproduce._competitor_settings``: e.g. [H97] Table 1's other RTRL net, 3 hidden
+    units at learning rate 0.05, is ``1@hidden=3,lr=0.05``). The net is float64 (``dtype``).
+    With ``fast`` (the default) a sequence is trained by the C kernel of
+    ``fully_recurrent_kernel`` where one computes ``algorithm`` (online RTRL, BPTT, BPTT(1)): the
+    same numbers as the torch path to rounding (tested to 1e-10), so ``fast`` is not part of the
+    fingerprint; without a compiler the torch path runs.
     """
 
     name: str
@@ -165,7 +166,14 @@ class GradientNetMethod:
     fast: bool = field(default=True, compare=False)
 
     def net_settings(self, experiment: Experiment) -> NetSettings:
-        return self.settings or paper_settings(self.name, experiment.name)
+        """``settings``, else the net of the experiment's competitor setting where it is this
+        method's (``1@hidden=3,lr=0.05``: Table 1's other RTRL net), else
+        :func:`paper_settings`."""
+        if self.settings is not None:
+            return self.settings
+        if experiment.method == self.name and isinstance(experiment.net, NetSettings):
+            return experiment.net
+        return paper_settings(self.name, experiment.name)
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (self.algorithm, self.net_settings(experiment), self.curve_every, self.dtype,
