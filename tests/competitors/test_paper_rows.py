@@ -54,4 +54,5 @@ def test_every_published_competitor_has_a_method_and_a_command_that_runs_its_net
         assert next(r for r in built.published if r.method == method).setting == setting
     assert {(name, row.method) for name, row in competitor_rows} == {
         ("1", "rtrl"), ("1", "elman"), ("1", "rcc"), ("2a", "rtrl"), ("2a", "bptt"),
-        ("2a", "chunker"), ("3a", "guess")}
+        ("2a", "chunker"), ("2b", "rtrl"), ("2b", "bptt"), ("2b", "chunker"), ("3a", "guess"),
+        ("3c", "guess")}

@@ -81,6 +81,9 @@ PUBLISHED = (
                  "[H97] Table 6"),
     PublishedRow("guess", "3a", None, None, None,
                  '"solves it faster than LSTM"; no numbers in [H97]', "[H97] Table 4 caption"),
+    PublishedRow("guess", "3c T=100 N=3", None, None, None,
+                 '"cannot be solved quickly by random guessing"; no numbers in [H97]',
+                 "[H97] §5.3 text"),
 )
 
 
