@@ -29,9 +29,8 @@ class Experiment:
     sets are drawn batch by batch, so it is part of a trial's identity.
 
     A competitor's published set-up (:mod:`lstmlab.reproduce._competitor_settings`, e.g. [H97]
-    Table 1's RTRL net of 3 hidden units at learning rate 0.05) names its ``method`` (only that
-    method runs it) and that method's ``net`` (a ``lstmlab.competitors`` ``NetSettings``); the
-    method's fingerprint holds the net, so the store key does not need these fields.
+    Table 1's RTRL net of 3 hidden units at learning rate 0.05) names its ``method``: only that
+    method runs it (its net is in the method's fingerprint, so the store key needs no field).
     """
 
     name: str
@@ -45,7 +44,6 @@ class Experiment:
     quick_budget: int = 200
     eval_batch_size: int = 256
     method: str | None = None
-    net: object | None = None
 
     @property
     def sources(self) -> str:

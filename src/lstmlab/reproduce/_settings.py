@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from lstmlab.errors import UserError
+from lstmlab.reproduce._competitor_settings import competitor_settings
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.tasks import PublishedRow, Task
 
@@ -52,7 +53,7 @@ class Setting:
     set-up (stored under the plain name); ``eval_batch_size`` replaces the registry's where
     set (2c's one-hot inputs at large q and p, see :func:`eval_batch_2c`). A competitor's
     setting (:mod:`lstmlab.reproduce._competitor_settings`) names the one ``method`` that runs
-    it and that method's ``net``; ``published`` is then that method's row.
+    it; ``published`` is then that method's row.
     """
 
     experiment: str
@@ -65,7 +66,6 @@ class Setting:
     default: bool = False
     eval_batch_size: int | None = None
     method: str | None = None
-    net: object | None = None
 
     @property
     def command_name(self) -> str:
@@ -246,12 +246,12 @@ SETTINGS: dict[str, Callable[[], tuple[Setting, ...]]] = {
 def settings(experiment: str) -> tuple[Setting, ...]:
     """The settings of ``experiment`` (a registry name), the registry's own first, the
     competitors' (:mod:`lstmlab.reproduce._competitor_settings`) last."""
-    from lstmlab.reproduce._competitor_settings import competitor_settings
-
     if experiment not in SETTINGS:
         raise UserError(f"experiment: expected one of {', '.join(SETTINGS)}, "
                         f"received {experiment!r}")
-    return SETTINGS[experiment]() + competitor_settings(experiment)
+    return SETTINGS[experiment]() + tuple(
+        Setting(c.experiment, c.name, c.title, c.published, c.make_task, c.setup, c.budget,
+                method=c.method) for c in competitor_settings(experiment))
 
 
 def setting(experiment: str, name: str) -> Setting:
@@ -275,4 +275,4 @@ def apply(base: Experiment, chosen: Setting) -> Experiment:
                    make_task=chosen.make_task, setup=chosen.setup, published=rows,
                    trials=chosen.trials, budget=chosen.budget,
                    eval_batch_size=chosen.eval_batch_size or base.eval_batch_size,
-                   method=chosen.method, net=chosen.net)
+                   method=chosen.method)
