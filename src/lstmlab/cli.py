@@ -289,7 +289,8 @@ def reproduce(
     ] = None,
     method: Annotated[list[str] | None, typer.Option(
         "--method", help="lstm1997 (the paper's set-up; default), modern, or a competitor: "
-        "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'")] = None,
+        "rtrl, bptt, elman, rcc, chunker, guess; repeat for several, or 'all'. A competitor's "
+        "own setting (e.g. 1@hidden=3,lr=0.05) runs its method by default")] = None,
     trials: Annotated[int | None, typer.Option(help="trials per experiment and method "
                                                "(default: the paper's)",
                                                min=1, max=MAX_TRIALS)] = None,
@@ -318,9 +319,10 @@ def reproduce(
     the published numbers and ours side by side in the terminal, OUT/results.md and
     OUT/results.html (with learning curves)."""
     from lstmlab.reproduce import ReproduceConfig, experiments, progress_bar, rich_tables, run
+    from lstmlab.reproduce._method_table import default_methods
 
     factories = _method_factories()
-    names = method or ["lstm1997"]
+    names = list(method or [])
     if names == ["all"]:
         names = list(factories)
     unknown = [name for name in names if name not in factories]
@@ -330,6 +332,7 @@ def reproduce(
         fail("--recipe: expected together with --method modern (a recipe is a modern one)")
     try:
         chosen = experiments(tuple(experiment or ()))
+        names = names or list(default_methods(chosen))
         methods = tuple(factories[name]() for name in names)
         if recipe:
             from lstmlab.reproduce import ModernMethod

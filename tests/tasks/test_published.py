@@ -79,6 +79,12 @@ def test_lstm_row_counts_match_the_tables():
     (long_lags, "rtrl", "2a p=4, lr=10.0", 0.22, 254_000),
     (long_lags, "bptt", "2a p=100", 0.0, None),
     (long_lags, "chunker", "2a p=100", 0.33, 32_400),
+    # §5.2 on 2b: "the chunker failed ... so did BPTT and RTRL".
+    (long_lags, "rtrl", "2b p=100", 0.0, None),
+    (long_lags, "bptt", "2b p=100", 0.0, None),
+    (long_lags, "chunker", "2b p=100", 0.0, None),
+    (two_sequence, "guess", "3a", None, None),
+    (two_sequence, "guess", "3c T=100 N=3", None, None),
 ])
 def test_competitor_rows_of_section_0_2(module, method, setting, success, sequences):
     row = find(module.PUBLISHED, method, setting)

@@ -76,15 +76,29 @@ class NetSettings:
     inputs_to_outputs: bool = True
 
 
+#: (method, a competitor's setting of ``reproduce._competitor_settings``) -> [H97]'s net there.
+SETTING_NETS: dict[tuple[str, str], NetSettings] = {
+    ("rtrl", "1@hidden=3,lr=0.05"): NetSettings(3, 0.05),
+    ("elman", "1@hidden=15"): NetSettings(15, 0.1, inputs_to_outputs=False),
+    **{("rtrl", f"2a@p={p},lr={lr}"): NetSettings(1, lr)
+       for p, lr in ((4, 1.0), (4, 4.0), (4, 10.0), (10, 1.0))},
+}
+
+
 def paper_settings(method: str, experiment: str) -> NetSettings:
     """The net [H97] reports for ``method`` on ``experiment``, or our choice where it reports none.
 
-    Experiment 1: RTRL with 12 hidden units and learning rate 0.1 (Table 1, Smith & Zipser
-    1989; BPTT gets the same net); the Elman net has 15 hidden units (Table 1, Cleeremans et
-    al. 1989), learning rate not given: 0.1, ours. Experiment 2a: one self-recurrent hidden unit,
-    outputs from inputs and hidden unit, learning rate 1.0 (Table 2 tried 1.0-10.0). Elsewhere
-    (the paper ran no competitor, [H97] §5): 8 hidden units and 0.1, ours.
+    A competitor's own setting (``SETTING_NETS``): Table 1's RTRL net of 3 hidden units at
+    learning rate 0.05, its Elman net of 15 (learning rate not given: 0.1, ours), Table 2's one
+    hidden unit at p = 4 (learning rates 1.0, 4.0, 10.0) and p = 10. Experiment 1: RTRL with 12
+    hidden units and learning rate 0.1 (Table 1, Smith & Zipser 1989; BPTT gets the same net);
+    the Elman net has 15 hidden units (Table 1, Cleeremans et al. 1989), learning rate not
+    given: 0.1, ours. Experiment 2a: one self-recurrent hidden unit, outputs from inputs and
+    hidden unit, learning rate 1.0 (Table 2 tried 1.0-10.0). Elsewhere (the paper ran no
+    competitor, [H97] §5): 8 hidden units and 0.1, ours.
     """
+    if (method, experiment) in SETTING_NETS:
+        return SETTING_NETS[(method, experiment)]
     if experiment == "1":
         if method == "elman":
             return NetSettings(15, 0.1, inputs_to_outputs=False)
@@ -147,12 +161,13 @@ class KernelStep:
 class GradientNetMethod:
     """A fully recurrent net trained by ``algorithm`` (RTRL, BPTT or BPTT(1)) with plain SGD.
 
-    ``settings`` replaces the net of :func:`paper_settings` (e.g. [H97] Table 1's other RTRL
-    net, 3 hidden units at learning rate 0.05). The net is float64 (``dtype``). With ``fast``
-    (the default) a sequence is trained by the C kernel of ``fully_recurrent_kernel`` where one
-    computes ``algorithm`` (online RTRL, BPTT, BPTT(1)): the same numbers as the torch path to
-    rounding (tested to 1e-10), so ``fast`` is not part of the fingerprint; without a compiler
-    the torch path runs.
+    ``settings`` replaces the net of :func:`paper_settings` and of the experiment's competitor
+    setting (``reproduce._competitor_settings``: e.g. [H97] Table 1's other RTRL net, 3 hidden
+    units at learning rate 0.05, is ``1@hidden=3,lr=0.05``). The net is float64 (``dtype``).
+    With ``fast`` (the default) a sequence is trained by the C kernel of
+    ``fully_recurrent_kernel`` where one computes ``algorithm`` (online RTRL, BPTT, BPTT(1)): the
+    same numbers as the torch path to rounding (tested to 1e-10), so ``fast`` is not part of the
+    fingerprint; without a compiler the torch path runs.
     """
 
     name: str
@@ -165,6 +180,7 @@ class GradientNetMethod:
     fast: bool = field(default=True, compare=False)
 
     def net_settings(self, experiment: Experiment) -> NetSettings:
+        """``settings``, else :func:`paper_settings`."""
         return self.settings or paper_settings(self.name, experiment.name)
 
     def fingerprint(self, experiment: Experiment) -> object:

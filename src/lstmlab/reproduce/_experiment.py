@@ -27,6 +27,10 @@ class Experiment:
     ``--quick``. ``eval_batch_size`` is how many sequences of a stopping or test set are
     evaluated at once (larger is faster; bounded by memory for the longest sequences). Random
     sets are drawn batch by batch, so it is part of a trial's identity.
+
+    A competitor's published set-up (:mod:`lstmlab.reproduce._competitor_settings`, e.g. [H97]
+    Table 1's RTRL net of 3 hidden units at learning rate 0.05) names its ``method``: only that
+    method runs it (its net is in the method's fingerprint, so the store key needs no field).
     """
 
     name: str
@@ -39,6 +43,7 @@ class Experiment:
     quick_trials: int = 2
     quick_budget: int = 200
     eval_batch_size: int = 256
+    method: str | None = None
 
     @property
     def sources(self) -> str:

@@ -20,6 +20,7 @@ from lstmlab.competitors import (
     elman_method,
     rtrl_method,
 )
+from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import Lstm1997Method
 from lstmlab.reproduce._method import Method
 from lstmlab.reproduce._modern import ModernMethod
@@ -49,9 +50,18 @@ def method(name: str) -> Method:
     return METHODS[name]()
 
 
+def default_methods(chosen: Sequence[Experiment]) -> tuple[str, ...]:
+    """The methods run when none are named: the competitor's own when every chosen experiment is
+    a setting of that competitor (``1@hidden=3,lr=0.05``: rtrl), else ``lstm1997``."""
+    named = {experiment.method for experiment in chosen}
+    if len(named) == 1 and None not in named:
+        return (str(named.pop()),)
+    return ("lstm1997",)
+
+
 def build_config(
     experiment_names: Sequence[str] = (),
-    method_names: Sequence[str] = ("lstm1997",),
+    method_names: Sequence[str] | None = None,
     *,
     trials: int | None = None,
     quick: bool = False,
@@ -60,8 +70,9 @@ def build_config(
 ) -> ReproduceConfig:
     """The config of ``lstmlab reproduce [EXPERIMENT ...] [--method ...] [--trials N] [--quick]
     [--out DIR]``: names become objects here, at the command-line boundary. No experiment
-    names means all of them."""
+    names means all of them; no method names, :func:`default_methods`."""
+    chosen = experiments(tuple(experiment_names))
     return ReproduceConfig(
-        experiments=experiments(tuple(experiment_names)),
-        methods=tuple(method(name) for name in method_names),
+        experiments=chosen,
+        methods=tuple(method(name) for name in method_names or default_methods(chosen)),
         trials=trials, budget=budget, quick=quick, out=Path(out))

@@ -392,8 +392,8 @@ def readings_table(rows: list[Summary]) -> str:
 
 def not_run(rows: list[Summary]) -> str:
     """The published rows with no committed trial, each with the command that runs it: the
-    setting (``lstmlab.reproduce._settings``) whose compared row it is, for its method; rows no
-    setting compares (competitors at set-ups the registry does not build) say so."""
+    setting (``lstmlab.reproduce._settings``) whose compared row it is, for its method (a
+    competitor's own setting where it has one); rows no setting compares say so."""
     from lstmlab.reproduce._registry import REGISTRY
     from lstmlab.reproduce._registry import experiment as build
     from lstmlab.reproduce._settings import settings
@@ -402,6 +402,9 @@ def not_run(rows: list[Summary]) -> str:
     compared: dict[PublishedRow, str] = {}  # row -> the command name that runs it
     for name in REGISTRY:
         for setting in settings(name):
+            if setting.method is not None:  # a competitor's own set-up runs its row
+                compared[setting.published] = setting.command_name
+                continue
             for published in build(setting.command_name).published:
                 if published is _published(setting.command_name, published.method):
                     compared.setdefault(published, setting.command_name)

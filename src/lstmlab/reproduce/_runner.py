@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmlab.errors import UserError
 from lstmlab.native import numerics_tag
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._fingerprint import canonical, code_version, config_hash
@@ -56,6 +57,12 @@ class ReproduceConfig:
         for name, value in (("trials", self.trials), ("budget", self.budget)):
             if value is not None and value < 1:
                 raise ValueError(f"{name}: expected a positive integer or None, received {value}")
+        for experiment in self.experiments:
+            others = [m.name for m in self.methods if experiment.method not in (None, m.name)]
+            if others:  # another method would run the competitor's task with its own net
+                raise UserError(
+                    f"experiment {experiment.name}: expected --method {experiment.method} (a "
+                    f"set-up of [H97]'s {experiment.method}), received {', '.join(others)}")
 
     def trials_for(self, experiment: Experiment) -> int:
         if self.trials is not None:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from lstmlab.errors import UserError
+from lstmlab.reproduce._competitor_settings import competitor_settings
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.tasks import PublishedRow, Task
 
@@ -50,7 +51,9 @@ class Setting:
     ``setup`` the task module's task and Table 10 set-up for it; ``budget`` and ``trials`` as in
     :class:`~lstmlab.reproduce._experiment.Experiment`; ``default`` marks the registry's own
     set-up (stored under the plain name); ``eval_batch_size`` replaces the registry's where
-    set (2c's one-hot inputs at large q and p, see :func:`eval_batch_2c`).
+    set (2c's one-hot inputs at large q and p, see :func:`eval_batch_2c`). A competitor's
+    setting (:mod:`lstmlab.reproduce._competitor_settings`) names the one ``method`` that runs
+    it; ``published`` is then that method's row.
     """
 
     experiment: str
@@ -62,6 +65,7 @@ class Setting:
     budget: int
     default: bool = False
     eval_batch_size: int | None = None
+    method: str | None = None
 
     @property
     def command_name(self) -> str:
@@ -240,11 +244,14 @@ SETTINGS: dict[str, Callable[[], tuple[Setting, ...]]] = {
 
 
 def settings(experiment: str) -> tuple[Setting, ...]:
-    """The settings of ``experiment`` (a registry name), the registry's own first."""
+    """The settings of ``experiment`` (a registry name), the registry's own first, the
+    competitors' (:mod:`lstmlab.reproduce._competitor_settings`) last."""
     if experiment not in SETTINGS:
         raise UserError(f"experiment: expected one of {', '.join(SETTINGS)}, "
                         f"received {experiment!r}")
-    return SETTINGS[experiment]()
+    return SETTINGS[experiment]() + tuple(
+        Setting(c.experiment, c.name, c.title, c.published, c.make_task, c.setup, c.budget,
+                method=c.method) for c in competitor_settings(experiment))
 
 
 def setting(experiment: str, name: str) -> Setting:
@@ -267,4 +274,5 @@ def apply(base: Experiment, chosen: Setting) -> Experiment:
     return replace(base, name=chosen.command_name, title=chosen.title,
                    make_task=chosen.make_task, setup=chosen.setup, published=rows,
                    trials=chosen.trials, budget=chosen.budget,
-                   eval_batch_size=chosen.eval_batch_size or base.eval_batch_size)
+                   eval_batch_size=chosen.eval_batch_size or base.eval_batch_size,
+                   method=chosen.method)

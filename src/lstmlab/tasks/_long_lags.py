@@ -114,6 +114,10 @@ PUBLISHED = (
                  "[H97] Table 2"),
     PublishedRow("lstm1997", "2b p=100", 18, 1.0, 5_680,
                  '"always successful"; chunker, BPTT and RTRL fail', "[H97] §5.2 text"),
+    # §5.2 on 2b: "the chunker failed ... so did BPTT and RTRL": no trial count or budget given.
+    *(PublishedRow(method, "2b p=100", None, 0.0, None,
+                   '"the chunker failed ... so did BPTT and RTRL"', "[H97] §5.2 text")
+      for method in ("rtrl", "bptt", "chunker")),
     *(PublishedRow("lstm1997", f"2c q={q} p={p}", 20, None, seqs,
                    "mean sequences to success; 10,000 test sequences, ABS(0.2)",
                    "[H97] Table 3") for q, p, seqs in TABLE_3),
