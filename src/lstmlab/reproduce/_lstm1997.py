@@ -184,12 +184,12 @@ class Lstm1997Method:
                    progress: TrialProgress) -> Iterator[TrialResult]:
         # 2a has two distinct sequences: its 10,000-sequence checks judge those two
         # (reproduce.cached_task; the training draws are the task's, draw for draw).
-        from lstmlab.reproduce import _cached_task
+        from lstmlab.reproduce._cached_task import with_cached_encodings, with_distinct_strings
 
-        cached = _cached_task.with_cached_encodings(experiment)
+        cached = with_cached_encodings(experiment)
         if self._checks_per_sequence(experiment):
             # Exp. 1's checks on their distinct strings: the C loop runs each string alone
-            cached = _cached_task.with_distinct_strings(cached)
+            cached = with_distinct_strings(cached)
         with torch_threads(self.settings.threads):
             yield from self._run(cached, seeds, budget, progress)
 

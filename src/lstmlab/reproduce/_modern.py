@@ -43,9 +43,14 @@ import torch
 from torch import Tensor, nn
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import CHECK_SEED_OFFSET, TEST_SEED_OFFSET
 from lstmlab.reproduce._method import TrialProgress, TrialResult, torch_threads
-from lstmlab.reproduce._trial_loop import Learner, TrialNet, train_trials
+from lstmlab.reproduce._trial_loop import (
+    CHECK_SEED_OFFSET,
+    TEST_SEED_OFFSET,
+    Learner,
+    TrialNet,
+    train_trials,
+)
 from lstmlab.tasks import Batch, Task
 from lstmlab.training._algorithm import StepOutcome
 from lstmlab.training._batch import BatchLike
