@@ -32,6 +32,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:input-gate-bias", {"input_gate_bias"}),
     ("1:half-reset", {"initial_activation"}),
     ("1:sequence-updates", {"online"}),
+    ("1:added-bias", {"added_gate_bias"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
@@ -286,3 +287,46 @@ def test_2a_output_gate_adds_a_gate_like_the_input_gate_biased_at_minus_2():
         if fast is not None:
             torch.testing.assert_close(fast, slow)
     torch.testing.assert_close(runs[0].weights.weight_ho, runs[1].weights.weight_ho)
+
+
+def test_added_bias_adds_the_output_gate_biases_to_the_draw_and_changes_nothing_else():
+    """Under ``1:added-bias`` trial ``seed``'s output-gate biases are -1, -2, -3 plus the bias
+    weight drawn in [-0.2, 0.2] (the JKU simulator's ``W_mod[i][in_mod-1] += bias_out[u]``),
+    recomputed here from the generator: weight_ih, weight_hh, bias, each (2 u - 1) * 0.2. The
+    input gates keep the text's "r" draw (rescaled to [-0.1, 0.1]); every other weight is the
+    text's, draw for draw."""
+    seed = 3
+    text_setup, added_setup = (experiment(n).setup for n in ("1", "1:added-bias"))
+    text, added = (Network1997(network_config(s), generator=torch.Generator().manual_seed(seed),
+                               dtype=torch.float64) for s in (text_setup, added_setup))
+    cell = added.cell
+    rows, inputs = cell.num_units, text_setup.input_size
+    gen = torch.Generator().manual_seed(seed)
+    for shape in ((rows, inputs), (rows, rows)):
+        torch.rand(shape, generator=gen, dtype=torch.float64)
+    raw = (2 * torch.rand(rows, generator=gen, dtype=torch.float64) - 1) * 0.2
+    given = torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64)
+    bias = cell.bias.detach()
+    torch.testing.assert_close(bias[cell.output_rows], given + raw[cell.output_rows],
+                               rtol=0, atol=1e-15)
+    assert not torch.equal(raw[cell.output_rows], torch.zeros(3, dtype=torch.float64))
+    assert ((bias[cell.output_rows] - given).abs() <= 0.2).all()
+    # the text's reading: the given values exactly; the input gates' "r" the same in both
+    torch.testing.assert_close(text.cell.bias.detach()[cell.output_rows], given, rtol=0, atol=0)
+    torch.testing.assert_close(bias[cell.input_rows], raw[cell.input_rows] * 0.5,
+                               rtol=0, atol=1e-15)
+    changed = torch.zeros(rows, dtype=torch.bool)
+    changed[cell.output_rows] = True
+    torch.testing.assert_close(bias[~changed], text.cell.bias.detach()[~changed], rtol=0, atol=0)
+    for mine, theirs in zip(added.parameters(), text.parameters(), strict=True):
+        if mine is not cell.bias:
+            torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+
+
+def test_added_bias_is_in_its_key_and_absent_from_the_keys_before_it():
+    from lstmlab.reproduce._fingerprint import canonical
+
+    text, added = (canonical((experiment(n).setup, network_config(experiment(n).setup)))
+                   for n in ("1", "1:added-bias"))
+    assert "added_gate_bias" not in text
+    assert added.count("added_gate_bias=True") == 2

@@ -79,7 +79,10 @@ class LSTM1997Cell(nn.Module):
     ``input_gate_bias`` / ``output_gate_bias``: one initial bias per block (e.g. (-1, -2, -3, -4),
     [H97] Table 10); None draws them from ``generator``, uniform in
     [-random_gate_bias, random_gate_bias] (Table 10's "r": [-0.1, 0.1]), or like every other
-    weight in [-init_range, init_range] when ``random_gate_bias`` is None.
+    weight in [-init_range, init_range] when ``random_gate_bias`` is None. ``added_gate_bias``:
+    a given bias is added to the gate's random bias weight, drawn like every other weight in
+    [-init_range, init_range], instead of replacing it (the JKU simulator's ``initia``; the
+    reading ``1:added-bias``).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class LSTM1997Cell(nn.Module):
         output_gate_bias: Sequence[float] | None = None,
         random_gate_bias: float | None = None, generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None, device: torch.device | None = None,
+        added_gate_bias: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (("input_size", input_size), ("num_blocks", num_blocks),
@@ -120,7 +124,8 @@ class LSTM1997Cell(nn.Module):
         self.register_buffer("bias_mask", mask)
         self.bias = nn.Parameter(torch.empty(R, **factory)) if mask.any() else None
         self.reset_parameters(init_range, input_gate_bias, output_gate_bias,
-                              random_gate_bias=random_gate_bias, generator=generator)
+                              random_gate_bias=random_gate_bias, generator=generator,
+                              added_gate_bias=added_gate_bias)
 
     @property
     def input_rows(self) -> slice:
@@ -146,11 +151,13 @@ class LSTM1997Cell(nn.Module):
         self, init_range: float = 0.1, input_gate_bias: Sequence[float] | None = None,
         output_gate_bias: Sequence[float] | None = None, *,
         random_gate_bias: float | None = None, generator: torch.Generator | None = None,
+        added_gate_bias: bool = False,
     ) -> None:
         """Uniform in [-init_range, init_range] ([H97] §5: 0.2 for exps 1-2, 0.1 otherwise),
         drawn in the order weight_ih, weight_hh, bias; gate biases rescaled to
         [-random_gate_bias, random_gate_bias] if given (no extra draws); then the given
-        per-block gate biases."""
+        per-block gate biases, which replace the drawn ones, or with ``added_gate_bias`` are
+        added to them as drawn in [-init_range, init_range] (not rescaled; no extra draws)."""
         if isinstance(init_range, bool) or not isinstance(init_range, int | float) \
                 or not init_range > 0:
             raise ValueError(f"init_range must be a number > 0, got {init_range!r}")
@@ -162,13 +169,15 @@ class LSTM1997Cell(nn.Module):
         if self.bias is None:
             return
         self.bias.mul_(self.bias_mask)
+        drawn = self.bias.clone()
         if random_gate_bias is not None:
             for rows in (self.input_rows, self.output_rows):
                 self.bias[rows] *= random_gate_bias / init_range
-        if input_gate_bias is not None:
-            self.bias[self.input_rows] = torch.as_tensor(input_gate_bias, dtype=self.bias.dtype)
-        if output_gate_bias is not None:
-            self.bias[self.output_rows] = torch.as_tensor(output_gate_bias, dtype=self.bias.dtype)
+        for rows, given in ((self.input_rows, input_gate_bias),
+                            (self.output_rows, output_gate_bias)):
+            if given is not None:
+                value = torch.as_tensor(given, dtype=self.bias.dtype, device=self.bias.device)
+                self.bias[rows] = value + drawn[rows] if added_gate_bias else value
 
     def weights(self) -> LSTM1997Weights:
         """The parameters as the tuple ``step`` takes; the bias with its absent entries zeroed."""

@@ -80,7 +80,8 @@ def network_config(setup: Setup1997) -> Network1997Config:
         g=setup.g, h=setup.h, init_range=setup.init_range,
         input_gate_bias=setup.input_gate_bias, output_gate_bias=setup.output_gate_bias,
         random_gate_bias=RANDOM_GATE_BIAS if random_bias else None,
-        output_squash=setup.output_unit, initial_activation=setup.initial_activation)
+        output_squash=setup.output_unit, initial_activation=setup.initial_activation,
+        added_gate_bias=setup.added_gate_bias)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,15 @@ Why these readings (our runs of each are in RESULTS.md):
   it sweeps through its training file in order, epoch after epoch (``example++``), so that every
   string is seen once per 256 sequences. The reading: the 256 training strings (a random set)
   presented in that fixed order over and over, everything else as the text.
+- ``1:added-bias``. [H97] §5.1, in substance (not verbatim): every weight starts in
+  [-0.2, 0.2] except the output-gate biases, which start at -1, -2 and -3 (Table 10, column
+  ogb: "-1,-2,-3"). Our text's reading sets those biases to -1, -2, -3. The JKU LSTM simulator
+  (its ``initia``) draws every weight, bias weights included, in init_range * [-1, 1] and then
+  adds each block's "initial output gate bias" (and "initial input gate bias") to the drawn
+  bias weight: ``W_mod[i][in_mod-1] += bias_out[u]``. The reading: each output gate's bias
+  starts at its given value plus the draw our net makes for it anyway, uniform in [-0.2, 0.2]
+  (e.g. -1 + U(-0.2, 0.2)); the input gates' "r" biases ([-0.1, 0.1]) and every other weight
+  are the text's, draw for draw.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -155,6 +164,10 @@ def _half_reset(setup: Setup1997) -> Setup1997:
     return replace(setup, initial_activation=0.5)
 
 
+def _added_bias(setup: Setup1997) -> Setup1997:
+    return replace(setup, added_gate_bias=True)
+
+
 def _sequence_updates(setup: Setup1997) -> Setup1997:
     return replace(setup, online=False)
 
@@ -223,6 +236,13 @@ READINGS: dict[str, dict[str, Reading]] = {
             '[H97] §5.1: "training exemplars are picked randomly from the training set"; the '
             "JKU LSTM simulator presents its training file in order, epoch after epoch",
             task=_sweep),
+        "added-bias": Reading(
+            "added-bias", "output-gate biases -1, -2, -3 added to a random weight in "
+            "[-0.2, 0.2] (the text: set to -1, -2, -3)",
+            "[H97] §5.1 in substance: every weight starts in [-0.2, 0.2] except the output-gate "
+            "biases, which start at -1, -2, -3 (Table 10's ogb); the JKU LSTM "
+            "simulator's initia adds each block's initial gate bias to the bias weight drawn "
+            "like every other", _added_bias),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",

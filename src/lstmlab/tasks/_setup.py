@@ -120,6 +120,10 @@ class Setup1997:
     #: What the gates and cells send at a sequence's first step (``Network1997Config``'s
     #: field of the same name): 0, or 0.5 under the reading ``1:half-reset``.
     initial_activation: float = field(default=0.0, metadata={"key_omits_default": True})
+    #: Whether a given gate bias is added to the gate's random bias weight (drawn in
+    #: [-init_range, init_range]) instead of replacing it: False as the text, True under the
+    #: reading ``1:added-bias`` (``Network1997Config``'s field of the same name).
+    added_gate_bias: bool = field(default=False, metadata={"key_omits_default": True})
 
     def __post_init__(self) -> None:
         for name in ("h", "g", "output_unit"):

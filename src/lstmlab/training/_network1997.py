@@ -65,6 +65,9 @@ class Network1997Config:
     #: simulator (the reading ``1:half-reset``). Written into a store key only when not 0, so
     #: the keys of the trials run before it existed hold (``reproduce._fingerprint``).
     initial_activation: float = field(default=0.0, metadata={"key_omits_default": True})
+    #: A given gate bias added to the gate's random bias weight instead of replacing it
+    #: (``LSTM1997Cell``'s ``added_gate_bias``; the reading ``1:added-bias``).
+    added_gate_bias: bool = field(default=False, metadata={"key_omits_default": True})
 
 
 class NetworkWeights1997(NamedTuple):
@@ -94,7 +97,7 @@ class Network1997(nn.Module):
             truncate_gradient=config.truncate_gradient, init_range=config.init_range,
             input_gate_bias=config.input_gate_bias, output_gate_bias=config.output_gate_bias,
             random_gate_bias=config.random_gate_bias, generator=generator, dtype=dtype,
-            device=device)
+            device=device, added_gate_bias=config.added_gate_bias)
         factory = {"dtype": dtype, "device": device}
         O, H, I = config.output_size, self.cell.hidden_size, config.input_size
         self.weight_ho = nn.Parameter(torch.empty(O, H, **factory))
