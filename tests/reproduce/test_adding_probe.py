@@ -16,6 +16,7 @@ from lstmlab.reproduce._adding_probe import (
     checkpoint_weights,
     explained,
     main,
+    means,
     summarize,
     table,
     unroll,
@@ -163,3 +164,11 @@ def test_main_runs_a_short_probe():
     text = main(["4:linear-output", "--seeds", "1", "--budget", "2", "--every", "2", "--size",
                  "20"])
     assert text.startswith("| seed |") and "| 0 | 2 |" in text
+
+
+def test_means_over_seeds_with_bootstrap_intervals():
+    states = [AddingState(s, 10, 0.1 * (s + 1), 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0) for s in range(3)]
+    states.append(AddingState(0, 20, 0.3, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0))  # one seed: no row
+    text = means(states)
+    assert text.count("| mean of 3 | 10 | 0.2 [0.1") == 1 and "| 20 |" not in text
+    assert "| 0.5 [0.5, 0.5] |" in text

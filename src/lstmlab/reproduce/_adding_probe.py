@@ -219,9 +219,31 @@ def table(states: Sequence[AddingState]) -> str:
     return "\n".join(lines)
 
 
+def means(states: Sequence[AddingState]) -> str:
+    """Per point (sequences trained) with at least two seeds: each column's mean over the seeds
+    and its 95 % bootstrap interval, as Markdown table rows matching :func:`table`'s."""
+    from dataclasses import astuple, fields
+
+    from lstmlab.stats import bootstrap_mean_interval
+
+    names = [f.name for f in fields(AddingState)][2:]
+    lines = []
+    for point in sorted({s.sequences for s in states}):
+        here = [astuple(s)[2:] for s in states if s.sequences == point]
+        if len(here) < 2:
+            continue
+        cells = []
+        for j, _ in enumerate(names):
+            m = bootstrap_mean_interval([row[j] for row in here])
+            cells.append(f"{m.estimate:.3g} [{m.low:.3g}, {m.high:.3g}]")
+        lines.append(f"| mean of {len(here)} | {point:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._adding_probe EXPERIMENT (--checkpoints PT ... |
-    --seeds N --budget B --every E) [--size S]``: the table of :func:`table`."""
+    --seeds N --budget B --every E) [--size S] [--means]``: the table of :func:`table`
+    (and :func:`means`)."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -234,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--budget", type=int, default=0)
     parser.add_argument("--every", type=int, default=10000)
     parser.add_argument("--size", type=int, default=500)
+    parser.add_argument("--means", action="store_true",
+                        help="add each point's means over the seeds, 95 %% bootstrap intervals")
     args = parser.parse_args(argv)
     with torch_threads(1):
         if args.checkpoints:
@@ -241,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> str:
         else:
             states = adding_trace(named(args.experiment), range(args.seeds), args.budget,
                                   args.every, args.size)
-    return table(states)
+    return table(states) + ("\n" + means(states) if args.means else "")
 
 
 if __name__ == "__main__":
