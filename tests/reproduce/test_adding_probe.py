@@ -148,10 +148,11 @@ def test_summary_trace_and_table():
     assert [(s.seed, s.sequences) for s in trace] == [(0, 0), (1, 0), (0, 3), (1, 3), (0, 6),
                                                        (1, 6)]
     assert trace[0].weight != trace[2].weight  # it trains
+    assert states[0].gate_shut == pytest.approx(float(u.gate_out[0].mean(0).min()))
     text = table([AddingState(3, 2000, 0.17, 0.5, 4.25, 0.0, 0.75, 0.125, 0.05, 0.04, 0.3,
-                              0.0011, 2.5e-5)])
+                              0.125, 0.0011, 2.5e-5)])
     assert "| 3 | 2,000 | 0.170 | 0.50 | 4.25 | 0.00 | 0.75 | 0.125 | 0.050 | 0.040 | 0.300 " \
-           "| 0.0011 | 2.5e-05 |" in text
+           "| 0.125 | 0.0011 | 2.5e-05 |" in text
 
 
 @pytest.mark.parametrize("name", ["2c", "1"])
@@ -167,8 +168,9 @@ def test_main_runs_a_short_probe():
 
 
 def test_means_over_seeds_with_bootstrap_intervals():
-    states = [AddingState(s, 10, 0.1 * (s + 1), 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0) for s in range(3)]
-    states.append(AddingState(0, 20, 0.3, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0))  # one seed: no row
+    states = [AddingState(s, 10, 0.1 * (s + 1), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0)
+              for s in range(3)]
+    states.append(AddingState(0, 20, 0.3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0))  # one seed: no row
     text = means(states)
     assert text.count("| mean of 3 | 10 | 0.2 [0.1") == 1 and "| 20 |" not in text
     assert "| 0.5 [0.5, 0.5] |" in text

@@ -67,7 +67,8 @@ class AddingState:
     share of (sequence, cell) pairs with h'(s_c) < 0.1, at the marks (both pooled) and the end;
     ``held`` R^2 of the target on the end states; ``gate_in`` the largest (over blocks) mean
     y^in over the steps, ``gate_marks`` the same at the marked steps; ``gate_out`` mean y^out at
-    the end; ``weight`` max |w_kc|; ``signal`` mean |dE/ds_c| (over sequences and cells)."""
+    the end, ``gate_shut`` the smallest (over blocks) mean y^out there; ``weight`` max |w_kc|;
+    ``signal`` mean |dE/ds_c| (over sequences and cells)."""
 
     seed: int
     sequences: int
@@ -80,6 +81,7 @@ class AddingState:
     gate_in: float
     gate_marks: float
     gate_out: float
+    gate_shut: float
     weight: float
     signal: float
 
@@ -149,6 +151,7 @@ def summarize(template: Network1997, weights: NetworkWeights1997, batch: Batch,
         float(u.marks[:, k].abs().mean()), float(u.end[k].abs().mean()), float(flat_marks[k]),
         float(flat_end[k]), float(held[k]), float(u.gate_mean[k].mean(0).max()),
         float(u.gate_marks[:, k].mean((0, 1)).max()), float(u.gate_out[k].mean()),
+        float(u.gate_out[k].mean(0).min()),
         float(weights.weight_ho[k].abs().max()), float(u.signal[k].abs().mean()))
         for k, (seed, trained) in enumerate(zip(seeds, sequences, strict=True))]
 
@@ -210,12 +213,13 @@ def table(states: Sequence[AddingState]) -> str:
     """``states`` as a Markdown table, one row per seed and point."""
     lines = ["| seed | sequences | mean abs err | abs(s) marks | abs(s) end | h'<0.1 marks "
              "| h'<0.1 end | R^2 target on s(end) | y_in mean | y_in at marks | y_out end "
-             "| max abs(w_kc) | mean abs(dE/ds) |", "|" + "---|" * 13]
+             "| min block y_out end | max abs(w_kc) | mean abs(dE/ds) |", "|" + "---|" * 14]
     for s in sorted(states, key=lambda s: (s.seed, s.sequences)):
         lines.append(f"| {s.seed} | {s.sequences:,} | {s.error:.3f} | {s.state_marks:.2f} "
                      f"| {s.state_end:.2f} | {s.flat_marks:.2f} | {s.flat_end:.2f} "
                      f"| {s.held:.3f} | {s.gate_in:.3f} | {s.gate_marks:.3f} "
-                     f"| {s.gate_out:.3f} | {s.weight:.2g} | {s.signal:.2g} |")
+                     f"| {s.gate_out:.3f} | {s.gate_shut:.3f} | {s.weight:.2g} "
+                     f"| {s.signal:.2g} |")
     return "\n".join(lines)
 
 
