@@ -42,6 +42,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c:output-gate-bias", {"biased", "output_gate_bias", "weights"}),
     ("2c:unhalved-error", {"learning_rate"}),
     ("2c:half-reset", {"initial_activation"}),
+    ("2c:mild-bias-unhalved-error", {"biased", "input_gate_bias", "weights", "learning_rate"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -309,3 +310,6 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
         assert bias[getattr(net.cell, other)].abs().max() <= 0.1
         assert not net.cell.bias_mask[2:4].any()
     assert experiment("2c:unhalved-error").setup.learning_rate == 0.02
+    both = experiment("2c:mild-bias-unhalved-error").setup
+    assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
+                                       learning_rate=0.02)

@@ -145,6 +145,10 @@ def _output_gate_bias(setup: Setup1997) -> Setup1997:
     return replace(biased, weights=weight_count(biased))
 
 
+def _mild_bias_unhalved_error(setup: Setup1997) -> Setup1997:
+    return _unhalved_error(_mild_input_gate_bias(setup))
+
+
 def _output_gate(setup: Setup1997) -> Setup1997:
     gated = replace(_input_gate_bias(setup), output_gate=True, output_gate_bias=(-2.0,))
     return replace(gated, weights=weight_count(gated))
@@ -291,6 +295,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             "[H97] eq. 16: E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2; eq. 17: "
             "Delta w = -alpha dE(t)/dw; eq. 19 then writes e_k without the factor 2",
             _unhalved_error),
+        "mild-bias-unhalved-error": Reading(
+            "mild-bias-unhalved-error", "input-gate biases, initially -1.0, and alpha 0.02 "
+            "(2c:input-gate-bias-mild and 2c:unhalved-error together)",
+            '[H97] §4: "we can initially bias the input gate in_j towards zero"; eq. 16: '
+            "E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2, and eq. 17: Delta w = -alpha dE(t)/dw",
+            _mild_bias_unhalved_error),
         "half-reset": Reading(
             "half-reset", "gates and cells send 0.5 at a sequence's first step (the text: 0)",
             '[H97] §5 intro: "Net activations are reset after each processed input sequence"; '
