@@ -87,6 +87,16 @@ Why these readings (our runs of each are in RESULTS.md):
   drawn as Table 10's "r" (random in [-0.1, 0.1]); the rest as Table 10. Measured at q = 50:
   it removes the drift and the learning with it (no seed of 10 holds the second symbol by
   8,000; RESULTS.md).
+- ``2c:input-gate-bias-mild`` and ``2c:input-gate-bias-staggered``. The same sentence of §4,
+  taken at its "no need for fine-tuning": input gates starting at -1.0 (both blocks), or at
+  Table 10's 3a values for two blocks (-1.0, -3.0); the output gates' biases "r".
+- ``2c:output-gate-bias``. §4's remedy for the abuse problem, "(2) Output gate bias: each
+  output gate gets a negative initial bias", with 3a's values for two blocks (-2.0, -4.0); the
+  input gates' biases "r".
+- ``2c:unhalved-error``. Exp. 1's reading of eq. 16 (no 1/2) for 2c: alpha 0.02.
+- ``2c:mild-bias-unhalved-error``. The two together: input gates at -1.0 and alpha 0.02.
+- ``2c:half-reset``. Exp. 1's reading of the reset (the JKU simulator's 0.5) for 2c.
+  What each did at q = 50 (``reproduce._drift_probe``): RESULTS.md.
 """
 
 from __future__ import annotations
