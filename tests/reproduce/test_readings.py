@@ -38,6 +38,12 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
                         "output_gate_bias"}),
     ("2c@q=1000,p=1000:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2c:input-gate-bias-mild", {"biased", "input_gate_bias", "weights"}),
+    ("2c:input-gate-bias-staggered", {"biased", "input_gate_bias", "weights"}),
+    ("2c:output-gate-bias", {"biased", "output_gate_bias", "weights"}),
+    ("2c:unhalved-error", {"learning_rate"}),
+    ("2c:half-reset", {"initial_activation"}),
+    ("2c:mild-bias-unhalved-error", {"biased", "input_gate_bias", "weights", "learning_rate"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -330,3 +336,23 @@ def test_added_bias_is_in_its_key_and_absent_from_the_keys_before_it():
                    for n in ("1", "1:added-bias"))
     assert "added_gate_bias" not in text
     assert added.count("added_gate_bias=True") == 2
+
+def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
+    """2c's bias readings: the named gates start exactly at the reading's values, block by
+    block; the other gates at Table 10's "r" (in [-0.1, 0.1]); the cells have no bias; alpha
+    doubles under unhalved-error."""
+    for name, rows, values in [("input-gate-bias-mild", "input_rows", (-1.0, -1.0)),
+                               ("input-gate-bias-staggered", "input_rows", (-1.0, -3.0)),
+                               ("output-gate-bias", "output_rows", (-2.0, -4.0))]:
+        net = Network1997(network_config(experiment(f"2c:{name}").setup),
+                          generator=torch.Generator().manual_seed(0))
+        bias = net.cell.bias.detach() * net.cell.bias_mask
+        torch.testing.assert_close(bias[getattr(net.cell, rows)], torch.tensor(values),
+                                   rtol=0, atol=0)
+        other = "output_rows" if rows == "input_rows" else "input_rows"
+        assert bias[getattr(net.cell, other)].abs().max() <= 0.1
+        assert not net.cell.bias_mask[2:4].any()
+    assert experiment("2c:unhalved-error").setup.learning_rate == 0.02
+    both = experiment("2c:mild-bias-unhalved-error").setup
+    assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
+                                       learning_rate=0.02)

@@ -96,6 +96,16 @@ Why these readings (our runs of each are in RESULTS.md):
   drawn as Table 10's "r" (random in [-0.1, 0.1]); the rest as Table 10. Measured at q = 50:
   it removes the drift and the learning with it (no seed of 10 holds the second symbol by
   8,000; RESULTS.md).
+- ``2c:input-gate-bias-mild`` and ``2c:input-gate-bias-staggered``. The same sentence of §4,
+  taken at its "no need for fine-tuning": input gates starting at -1.0 (both blocks), or at
+  Table 10's 3a values for two blocks (-1.0, -3.0); the output gates' biases "r".
+- ``2c:output-gate-bias``. §4's remedy for the abuse problem, "(2) Output gate bias: each
+  output gate gets a negative initial bias", with 3a's values for two blocks (-2.0, -4.0); the
+  input gates' biases "r".
+- ``2c:unhalved-error``. Exp. 1's reading of eq. 16 (no 1/2) for 2c: alpha 0.02.
+- ``2c:mild-bias-unhalved-error``. The two together: input gates at -1.0 and alpha 0.02.
+- ``2c:half-reset``. Exp. 1's reading of the reset (the JKU simulator's 0.5) for 2c.
+  What each did at q = 50 (``reproduce._drift_probe``): RESULTS.md.
 """
 
 from __future__ import annotations
@@ -133,6 +143,29 @@ def _linear_output(setup: Setup1997) -> Setup1997:
 def _input_gate_bias(setup: Setup1997) -> Setup1997:
     biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-3.0,) * setup.blocks)
     return replace(biased, weights=weight_count(biased))
+
+
+def _mild_input_gate_bias(setup: Setup1997) -> Setup1997:
+    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-1.0,) * setup.blocks)
+    return replace(biased, weights=weight_count(biased))
+
+
+def _staggered_input_gate_bias(setup: Setup1997) -> Setup1997:
+    # Exp. 3's input-gate biases, block by block (-1, -3, -5), for 2c's two blocks.
+    staggered = (-1.0, -3.0, -5.0)[: setup.blocks]
+    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=staggered)
+    return replace(biased, weights=weight_count(biased))
+
+
+def _output_gate_bias(setup: Setup1997) -> Setup1997:
+    # Exp. 3's output-gate biases, block by block (-2, -4, -6), for 2c's two blocks.
+    staggered = (-2.0, -4.0, -6.0)[: setup.blocks]
+    biased = replace(setup, biased=BiasedUnits.GATES, output_gate_bias=staggered)
+    return replace(biased, weights=weight_count(biased))
+
+
+def _mild_bias_unhalved_error(setup: Setup1997) -> Setup1997:
+    return _unhalved_error(_mild_input_gate_bias(setup))
 
 
 def _output_gate(setup: Setup1997) -> Setup1997:
@@ -269,7 +302,41 @@ READINGS: dict[str, dict[str, Reading]] = {
         "output gates' biases random in [-0.1, 0.1])",
         '[H97] §4, internal state drift: "If memory cell c_j\'s inputs are mostly positive or '
         "mostly negative, then its internal state s_j will tend to drift away over time ... we "
-        'can initially bias the input gate in_j towards zero"', _input_gate_bias)},
+        'can initially bias the input gate in_j towards zero"', _input_gate_bias),
+        "input-gate-bias-mild": Reading(
+            "input-gate-bias-mild", "input-gate biases, initially -1.0 (Table 10: no biases; "
+            "the output gates' biases random in [-0.1, 0.1])",
+            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+            'towards zero ... there appears to be no need for fine-tuning the initial bias"',
+            _mild_input_gate_bias),
+        "input-gate-bias-staggered": Reading(
+            "input-gate-bias-staggered", "input-gate biases, initially -1.0 and -3.0 (Exp. 3's "
+            "first two blocks; Table 10: no biases; output gates' biases random in [-0.1, 0.1])",
+            '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
+            'towards zero"; Table 10, row 3a: igb "-1,-3,-5"', _staggered_input_gate_bias),
+        "output-gate-bias": Reading(
+            "output-gate-bias", "output-gate biases, initially -2.0 and -4.0 (Exp. 3's first two "
+            "blocks; Table 10: no biases; input gates' biases random in [-0.1, 0.1])",
+            '[H97] §4, abuse problem: "(2) Output gate bias: each output gate gets a negative '
+            'initial bias, to push initial memory cell activations towards zero"; Table 10, row '
+            '3a: ogb "-2,-4,-6"', _output_gate_bias),
+        "unhalved-error": Reading(
+            "unhalved-error", "every error signal doubled (eq. 16 without the 1/2): alpha 0.02",
+            "[H97] eq. 16: E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2; eq. 17: "
+            "Delta w = -alpha dE(t)/dw; eq. 19 then writes e_k without the factor 2",
+            _unhalved_error),
+        "mild-bias-unhalved-error": Reading(
+            "mild-bias-unhalved-error", "input-gate biases, initially -1.0, and alpha 0.02 "
+            "(2c:input-gate-bias-mild and 2c:unhalved-error together)",
+            '[H97] §4: "we can initially bias the input gate in_j towards zero"; eq. 16: '
+            "E(t) = sum_k (t^k(t) - y^k(t))^2, no 1/2, and eq. 17: Delta w = -alpha dE(t)/dw",
+            _mild_bias_unhalved_error),
+        "half-reset": Reading(
+            "half-reset", "gates and cells send 0.5 at a sequence's first step (the text: 0)",
+            '[H97] §5 intro: "Net activations are reset after each processed input sequence"; '
+            "the JKU LSTM simulator's reset_net sets every activation to 0.5 and the internal "
+            "states to 0", _half_reset),
+    },
 }
 
 
