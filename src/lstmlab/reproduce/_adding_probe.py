@@ -35,11 +35,9 @@ import torch
 from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import draw_member, network_config
+from lstmlab.reproduce._lstm1997 import network_config, probe_training
 from lstmlab.tasks import Adding, Batch
-from lstmlab.tasks._batch import sample_each
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997, map_weights
-from lstmlab.training._online1997 import online_sequence
 from lstmlab.training._pool import load_nested, stack
 
 FLAT = 0.1  # h'(s) below this counts as h's flat end (h1's slope at 0 is 0.5)
@@ -191,21 +189,10 @@ def adding_trace(experiment: Experiment, seeds: Sequence[int], budget: int, ever
     if budget < 1 or every < 1 or size < 1:
         raise ValueError(f"budget, every, size: expected >= 1, received {budget}, {every}, "
                          f"{size}")
-    dtype = torch.float64
-    template = Network1997(network_config(experiment.setup), dtype=dtype)
-    members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
-                         strict=True)
-    weights = stack(drawn)
     check = task.sample(size, torch.Generator().manual_seed(0))
-    states = summarize(template, weights, check, seeds, [0] * len(seeds))
-    for presented in range(1, budget + 1):
-        batch = sample_each([m.task for m in members], [m.generator for m in members])
-        weights = online_sequence(
-            template, weights, batch.inputs.to(dtype).unsqueeze(2),
-            batch.targets.to(dtype).unsqueeze(2), batch.mask.unsqueeze(2),
-            learning_rate=experiment.setup.learning_rate).weights
-        if presented % every == 0:
-            states += summarize(template, weights, check, seeds, [presented] * len(seeds))
+    states: list[AddingState] = []
+    for presented, template, weights, _ in probe_training(experiment, seeds, budget, every):
+        states += summarize(template, weights, check, seeds, [presented] * len(seeds))
     return states
 
 

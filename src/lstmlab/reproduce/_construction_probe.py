@@ -38,13 +38,9 @@ import torch
 from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import draw_member, network_config
-from lstmlab.reproduce._sequential1997 import phase_one_mask
+from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import NoiseFreeLongLag
-from lstmlab.tasks._batch import sample_each
 from lstmlab.training._network1997 import Network1997
-from lstmlab.training._online1997 import online_sequence
-from lstmlab.training._pool import stack
 
 THRESHOLD = 0.25  # 2a's ABS(0.25)
 
@@ -86,29 +82,16 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
     if budget < 1 or every < 1:
         raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
     dtype = torch.float64
-    template = Network1997(network_config(experiment.setup), dtype=dtype)
-    members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
-                         strict=True)
-    weights = stack(drawn)
     inputs, targets, mask = (part.to(dtype) for part in _pair(task))
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)
     found: list[dict[str, int | None]] = [
-        {"x_unit": None, "y_unit": None, "solved": None} for _ in members]
-    against: list[str | None] = [None] * len(members)
-    measured: list[list[tuple[float, float]]] = [[] for _ in members]
-    for presented in range(1, budget + 1):
-        batch = sample_each([m.task for m in members], [m.generator for m in members])
-        staged = torch.tensor([m.construction.fired_at is None for m in members])
-        result = online_sequence(
-            template, weights, batch.inputs.to(dtype).unsqueeze(2),
-            batch.targets.to(dtype).unsqueeze(2), batch.mask.unsqueeze(2),
-            learning_rate=experiment.setup.learning_rate,
-            trainable=phase_one_mask(weights, staged) if bool(staged.any()) else None)
-        weights = result.weights
-        for k in staged.nonzero().flatten().tolist():
-            if members[k].construction.observe(float(result.loss[k])):
-                weights.weight_ho[k] = members[k].held_output
-        if presented % every:
+        {"x_unit": None, "y_unit": None, "solved": None} for _ in seeds]
+    against: list[str | None] = [None] * len(seeds)
+    measured: list[list[tuple[float, float]]] = [[] for _ in seeds]
+    members: tuple = ()
+    for point in probe_training(experiment, seeds, budget, every):
+        presented, template, weights, members = point
+        if presented == 0:
             continue
         outputs, cell_output = _run_pair(template, weights, inputs)
         error = (outputs - targets.unsqueeze(1)).abs() * mask.unsqueeze(1).unsqueeze(-1)
@@ -122,7 +105,7 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             for k, value in enumerate(worst.tolist()):
                 if found[k][name] is None and value < THRESHOLD:
                     found[k][name] = presented
-        for k in range(len(members)):
+        for k in range(len(seeds)):
             first = found[k]["x_unit"] is not None or found[k]["y_unit"] is not None
             if first and against[k] is None:
                 against[k] = "x" if float(x_sign[k] * drift[k]) > 0 else "y"

@@ -31,12 +31,9 @@ import torch
 from torch import Tensor
 
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import draw_member, network_config
+from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import Batch, VeryLongLag
-from lstmlab.tasks._batch import sample_each
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
-from lstmlab.training._online1997 import online_sequence
-from lstmlab.training._pool import stack
 
 THRESHOLD = 0.2  # 2c's ABS(0.2)
 FLAT = 0.1  # h'(s) below this counts as h's flat end
@@ -87,29 +84,20 @@ def drift_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every
         raise ValueError(f"budget, every, size: expected >= 1, received {budget}, {every}, "
                          f"{size}")
     dtype = torch.float64
-    template = Network1997(network_config(experiment.setup), dtype=dtype)
-    members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
-                         strict=True)
-    weights = stack(drawn)
     check = task.sample(size, torch.Generator().manual_seed(0))
     targets = torch.nn.functional.one_hot(check.labels, 2).to(dtype)
-    h = template.cell.h
     snapshots = []
-    for presented in range(1, budget + 1):
-        batch = sample_each([m.task for m in members], [m.generator for m in members])
-        weights = online_sequence(
-            template, weights, batch.inputs.to(dtype).unsqueeze(2),
-            batch.targets.to(dtype).unsqueeze(2), batch.mask.unsqueeze(2),
-            learning_rate=experiment.setup.learning_rate).weights
-        if presented % every:
+    for presented, template, weights, _ in probe_training(experiment, seeds, budget, every):
+        if presented == 0:
             continue
+        h = template.cell.h
         outputs, states = trigger_states(template, weights, check)
         right = ((outputs - targets).abs().amax(-1) < THRESHOLD).to(dtype).mean(-1)
         slope = h.derivative(states)
         held = (states[:, check.labels == 0].mean(1) - states[:, check.labels == 1].mean(1))
-        for k, member in enumerate(members):
+        for k, seed in enumerate(seeds):
             snapshots.append(Snapshot(
-                member.seed, presented, float(right[k]), float(states[k].abs().mean()),
+                seed, presented, float(right[k]), float(states[k].abs().mean()),
                 float((slope[k] < FLAT).to(dtype).mean()), float(held[k].abs().max()),
                 float(weights.weight_ho[k].abs().max())))
     return snapshots

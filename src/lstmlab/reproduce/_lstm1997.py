@@ -157,6 +157,36 @@ def draw_member(experiment: Experiment, seed: int, template: Network1997,
     return member, weights
 
 
+def probe_training(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,
+                   ) -> Iterator[tuple[int, Network1997, NetworkWeights1997, tuple[_Member, ...]]]:
+    """Train ``seeds`` of ``experiment`` for ``budget`` sequences each, exactly as
+    :class:`Lstm1997Method` trains its members (the same draws, the sequential construction's
+    phases) but with no checks and no stopping: the diagnostic probes' loop. Yields
+    ``(presented, template, weights, members)`` at 0 and every ``every`` sequences: the
+    weights float64, stacked over ``seeds`` (not modified after they are yielded), and the
+    members' trials (e.g. when their construction fired)."""
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
+                         strict=True)
+    weights = stack(drawn)
+    yield 0, template, weights, members
+    for presented in range(1, budget + 1):
+        batch = sample_each([m.task for m in members], [m.generator for m in members])
+        staged = torch.tensor([m.construction is not None and m.construction.fired_at is None
+                               for m in members])
+        result = online_sequence(
+            template, weights, batch.inputs.to(torch.float64).unsqueeze(2),
+            batch.targets.to(torch.float64).unsqueeze(2), batch.mask.unsqueeze(2),
+            learning_rate=experiment.setup.learning_rate,
+            trainable=phase_one_mask(weights, staged) if bool(staged.any()) else None)
+        weights = result.weights
+        for k in staged.nonzero().flatten().tolist():
+            if members[k].construction.observe(float(result.loss[k])):
+                weights.weight_ho[k] = members[k].held_output
+        if presented % every == 0:
+            yield presented, template, weights, members
+
+
 @dataclass(frozen=True)
 class Lstm1997Method:
     """[H97]'s LSTM, its online truncated-gradient algorithm and its stopping rules."""
