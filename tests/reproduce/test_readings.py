@@ -25,6 +25,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
 
 @pytest.mark.parametrize(("name", "fields"), [
     ("4:linear-output", {"output_unit"}),
+    ("5:linear-output", {"output_unit"}),
     ("2a:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:centred-g", {"g"}),
     ("1:caption-ranges", {"g", "h"}),

@@ -63,6 +63,11 @@ Why these readings (our runs of each are in RESULTS.md):
   ``0.5 + (X1 + X2) / 4`` reaches 0 and 1, where a logistic unit's f_k' vanishes, so the
   targets near them are the slowest to learn. The reading: the output unit is linear
   (f_k the identity, f_k' = 1), everything else as the text.
+- ``5:linear-output``. The same reading for Experiment 5, whose target at the sequence end is
+  the product X1 x X2 of two values in [0, 1] ([H97] §5.5): most products lie near 0 (the
+  density of a product of two uniform values is -ln x), where the logistic output unit's f_k'
+  vanishes, as at Experiment 4's targets near 0 and 1. The reading: the output unit is linear,
+  everything else as the text.
 - ``2a:input-gate-bias``. Table 10 lists "no biases" for 2a, but §4 ("Internal state drift and
   remedies") says: "If memory cell c_j's inputs are mostly positive or mostly negative, then its
   internal state s_j will tend to drift away over time ... we can initially bias the input gate
@@ -281,6 +286,11 @@ READINGS: dict[str, dict[str, Reading]] = {
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
         '[H97] §5 intro: "logistic sigmoids as activation functions"; App. A.1 eq. 19 trains '
         "output units with f_k'; Exp. 4's targets 0.5 + (X1 + X2)/4 reach 0 and 1, where the "
+        "logistic's f_k' vanishes", _linear_output)},
+    "5": {"linear-output": Reading(
+        "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
+        '[H97] §5 intro: "logistic sigmoids as activation functions"; App. A.1 eq. 19 trains '
+        "output units with f_k'; Exp. 5's target X1 x X2 (§5.5) lies mostly near 0, where the "
         "logistic's f_k' vanishes", _linear_output)},
     "2a": {
         "input-gate-bias": _INPUT_GATE_BIAS,
