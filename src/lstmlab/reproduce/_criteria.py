@@ -46,6 +46,12 @@ class Criterion:
         self._error_sum, self._error_count = 0.0, 0
         self.recent_error = float("inf")
 
+    @property
+    def reads_verdicts(self) -> bool:
+        """Whether :meth:`observe_one` reads its ``right`` (a recent-window rule does; a
+        test-set rule judges its own set, and a curve reads only the errors)."""
+        return self.tracker is not None
+
     def observe(self, correct: Tensor, errors: Tensor,
                 evaluate: Callable[[Batch], Tensor]) -> bool:
         """Record ``correct`` (N,) and ``errors`` (N,) of the N training sequences just

@@ -279,7 +279,11 @@ class Lstm1997Method:
             pool.update(weights)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             # One conversion per step; each member's criterion then works on Python values.
-            correct, errors = verdicts(members[0].task, outputs, batch)
+            if any(m.criterion.reads_verdicts for m in members):
+                correct, errors = verdicts(members[0].task, outputs, batch)
+            else:  # test-set rules (Exps. 1-3): the training verdicts go unread
+                errors = members[0].task.errors(outputs, batch).tolist()
+                correct = [True] * len(members)
             presented += len(members)
             steps += 1
             leaving = []
@@ -305,8 +309,17 @@ class Lstm1997Method:
                 saver.save(pool)
 
 
-#: Sequences of a check batch converted to float64 at a time for the C forward pass.
+#: Sequences of a check batch converted to float64 at a time for the C forward pass: at least
+#: ``CHUNK``, more while their float64 inputs stay within ``CHUNK_BYTES`` (Exp. 1's 256 strings
+#: of ~30 steps by 7 inputs, ~0.5 MB, go in one call: each call costs ~100 us of Python, as much
+#: as the forward pass of ~10 strings; a 2c sequence at q = p = 1000 alone is 8 MB).
 CHUNK = 8
+CHUNK_BYTES = 1 << 22
+
+
+def _chunk_size(steps: int, inputs: int) -> int:
+    """How many sequences of ``steps`` x ``inputs`` float64 inputs one forward call takes."""
+    return max(CHUNK, CHUNK_BYTES // max(1, 8 * steps * inputs))
 
 
 @torch.no_grad()
@@ -316,19 +329,21 @@ def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
     loop's forward pass where ``kernel`` and it can run (``forward_sequence``: outputs after a
     sequence's end are 0, which no task's verdict reads), else by the torch forward.
 
-    The C pass takes the batch ``CHUNK`` sequences at a time, each copied into one reused
-    float64 buffer: a 2c batch at q = p = 1000 is 1 GB of float32 one-hot inputs, and one
-    float64 copy of it (2 GB, freshly mapped) cost more than the sparse forward pass itself.
-    The kernel treats every sequence on its own, so the outputs are those of one call."""
+    The C pass takes the batch ``_chunk_size`` sequences at a time (``CHUNK_BYTES`` of
+    float64 inputs), each chunk copied into one reused float64 buffer: a 2c batch at
+    q = p = 1000 is 1 GB of float32 one-hot inputs, and one float64 copy of it (2 GB, freshly
+    mapped) cost more than the sparse forward pass itself. The kernel treats every sequence on
+    its own, so the outputs are those of one call."""
     dtype = template.weight_ho.dtype
     config = template.config
     if kernel and online1997_kernel.available(dtype, batch.inputs.device,
                                               (config.g, config.h, config.output_squash)):
         T, N, I = batch.inputs.shape
         outputs = torch.empty(T, N, config.output_size, dtype=dtype)
-        buffer = torch.empty(T, 1, min(N, CHUNK), I, dtype=dtype)
-        for start in range(0, N, CHUNK):
-            size = min(CHUNK, N - start)
+        chunk = _chunk_size(T, I)
+        buffer = torch.empty(T, 1, min(N, chunk), I, dtype=dtype)
+        for start in range(0, N, chunk):
+            size = min(chunk, N - start)
             part = buffer if size == buffer.shape[2] else buffer[:, :, :size].contiguous()
             part.copy_(batch.inputs[:, start:start + size].unsqueeze(1))
             outputs[:, start:start + size] = forward_sequence(
