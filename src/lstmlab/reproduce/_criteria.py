@@ -115,12 +115,18 @@ class Criterion:
         needs_errors = self.rule.max_mean_error is not None
         batches = self.task.stopping_batches(self.generator, self.batch_size)
         for batch in batches:
-            outputs = evaluate(batch)
-            right = self.task.is_correct(outputs, batch)
-            wrong += int((~right).sum())
-            correct.append(right)
-            if needs_errors:
-                errors.append(self.task.errors(outputs, batch))
+            # a batch judged in parts (Exp. 1's distinct strings, ``DistinctStrings.parts``)
+            # where the rule reads only the count: a part with too many wrong ends the check
+            parts = getattr(batch, "parts", None)
+            for part in (batch,) if needs_errors or parts is None else parts():
+                outputs = evaluate(part)
+                right = self.task.is_correct(outputs, part)
+                wrong += int((~right).sum())
+                correct.append(right)
+                if needs_errors:
+                    errors.append(self.task.errors(outputs, part))
+                if wrong > self.rule.max_wrong:
+                    break
             if wrong > self.rule.max_wrong:
                 break
         if wrong > self.rule.max_wrong:
