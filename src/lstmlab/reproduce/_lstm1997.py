@@ -249,6 +249,7 @@ class Lstm1997Method:
         def build(seed: int) -> tuple[_Member, NetworkWeights1997]:
             return draw_member(experiment, seed, template, self.settings.curve_every)
 
+        judged = False  # whether a member's rule reads the training verdicts
         while waiting or len(pool):
             joining = waiting[: self.settings.population - len(pool)]
             waiting = waiting[len(joining):]
@@ -258,6 +259,8 @@ class Lstm1997Method:
                 else:
                     pool.join(*build(seed))
             members, weights = pool.records, pool.stacked
+            if joining:
+                judged = any(m.criterion.reads_verdicts for m in members)
             tasks = [m.task for m in members]
             batch = (sample_words(tasks, [m.stream for m in members]) if self.settings.draw_ahead
                      else sample_each(tasks, [m.generator for m in members]))
@@ -279,7 +282,7 @@ class Lstm1997Method:
             pool.update(weights)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             # One conversion per step; each member's criterion then works on Python values.
-            if any(m.criterion.reads_verdicts for m in members):
+            if judged:
                 correct, errors = verdicts(members[0].task, outputs, batch)
             else:  # test-set rules (Exps. 1-3): the training verdicts go unread
                 errors = members[0].task.errors(outputs, batch).tolist()
