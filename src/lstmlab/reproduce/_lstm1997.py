@@ -28,6 +28,7 @@ seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -250,6 +251,8 @@ class Lstm1997Method:
             return draw_member(experiment, seed, template, self.settings.curve_every)
 
         judged = False  # whether a member's rule reads the training verdicts
+        evaluators: list = []  # member k's check: its net's outputs on a batch, as it is now
+        constructed = setup.add_cells_after is not None  # 2a/2b: members wait for their cells
         while waiting or len(pool):
             joining = waiting[: self.settings.population - len(pool)]
             waiting = waiting[len(joining):]
@@ -259,15 +262,20 @@ class Lstm1997Method:
                 else:
                     pool.join(*build(seed))
             members, weights = pool.records, pool.stacked
-            if joining:
+            if joining or len(evaluators) != len(members):  # the members changed
                 judged = any(m.criterion.reads_verdicts for m in members)
+                evaluators = [functools.partial(_evaluate_member, template, pool, k,
+                                                kernel_checks) for k in range(len(members))]
             tasks = [m.task for m in members]
             batch = (sample_words(tasks, [m.stream for m in members]) if self.settings.draw_ahead
                      else sample_each(tasks, [m.generator for m in members]))
-            batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
-                            targets=batch.targets.to(self.settings.dtype))
+            inputs = batch.inputs.to(self.settings.dtype)
+            targets = batch.targets.to(self.settings.dtype)
+            batch = (Batch(inputs, targets, batch.mask, batch.lengths, batch.labels,
+                           batch.choices) if type(batch) is Batch
+                     else replace(batch, inputs=inputs, targets=targets))
             waiting_for_cells = [m.construction is not None and m.construction.fired_at is None
-                                 for m in members]
+                                 for m in members] if constructed else []
             staged = torch.tensor(waiting_for_cells) if any(waiting_for_cells) else None
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
@@ -291,9 +299,7 @@ class Lstm1997Method:
             steps += 1
             leaving = []
             for k, member in enumerate(members):
-                def evaluate(check: Batch, k: int = k) -> Tensor:
-                    return _evaluate(template, stack([pool.row(k)]), check, kernel_checks)
-
+                evaluate = evaluators[k]
                 met = member.criterion.observe_one(correct[k], errors[k], evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
@@ -304,12 +310,19 @@ class Lstm1997Method:
                 progress(presented, min(m.criterion.recent_error for m in members))
             if leaving:
                 pool.leave([k for k, _ in leaving])
+                evaluators = []
                 for _, trial in leaving:
                     yield trial
                     if saver is not None:  # the runner has stored the row by now
                         saver.path(trial.seed).unlink(missing_ok=True)
             if saver is not None and len(pool) and saver.due(steps):
                 saver.save(pool)
+
+
+def _evaluate_member(template: Network1997, pool: MemberPool, k: int, kernel: bool,
+                     batch: Batch) -> Tensor:
+    """Member ``k``'s outputs on ``batch`` with its weights as they are in ``pool`` now."""
+    return _evaluate(template, stack([pool.row(k)]), batch, kernel)
 
 
 #: Sequences of a check batch converted to float64 at a time for the C forward pass: at least
