@@ -201,15 +201,18 @@ _TABLE = ("table",)
 _STEP_BYTES = 64
 #: The population's tables joined, by the tables' ids (each entry holds its tables: the ids
 #: cannot be reused while it lives): ``_joined``.
-_JOINED: dict[tuple[int, ...], tuple[list, np.ndarray, np.ndarray, dict[int, int]]] = {}
+_JOINED: dict[tuple[int, ...], tuple[tuple, np.ndarray, list[int], dict[int, int]]] = {}
+#: Where each member's table starts in the joined tables, by the members' tables' ids in
+#: order (an entry holds its tables too): ``_places``.
+_PLACES: dict[tuple[int, ...], tuple[tuple, np.ndarray, list[int], list[int], list[int]]] = {}
 
 
-def _joined(tables: list[tuple[np.ndarray, list[int]]]
-            ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+def _joined(tables: Sequence[tuple[np.ndarray, list[int]]]
+            ) -> tuple[np.ndarray, list[int], dict[int, int]]:
     """The distinct ``tables`` side by side: their steps (T, N, 64) padded with zeros to the
-    longest, their lengths (N,) int64, and each table's first column by its id; built once
-    per set of tables (Exp. 1's population: three training sets)."""
-    distinct = list({id(table): table for table in tables}.values())
+    longest, their lengths (N), and each table's first column by its id; built once per set
+    of tables (Exp. 1's population: three training sets)."""
+    distinct = tuple({id(table): table for table in tables}.values())
     key = tuple(id(table) for table in distinct)
     found = _JOINED.get(key)
     if found is None:
@@ -220,11 +223,27 @@ def _joined(tables: list[tuple[np.ndarray, list[int]]]
             offsets[id(table)] = start
             steps[:table[0].shape[0], start:start + len(table[1])] = table[0]
             start += len(table[1])
-        lengths = np.array([n for table in distinct for n in table[1]], dtype=np.int64)
+        lengths = [n for table in distinct for n in table[1]]
         if len(_JOINED) >= 64:
             _JOINED.clear()
         found = _JOINED[key] = (distinct, steps, lengths, offsets)
     return found[1], found[2], found[3]
+
+
+def _places(tables: tuple[tuple[np.ndarray, list[int]], ...]
+            ) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """``_joined(tables)``'s steps and lengths, and per member its table's first column and
+    its number of strings; looked up by the members' tables in order (one dictionary look-up
+    per step while the population stays)."""
+    key = tuple(map(id, tables))
+    found = _PLACES.get(key)
+    if found is None:
+        steps, lengths, offsets = _joined(tables)
+        if len(_PLACES) >= 256:
+            _PLACES.clear()
+        found = _PLACES[key] = (tables, steps, lengths, [offsets[id(t)] for t in tables],
+                                [len(t[1]) for t in tables])
+    return found[1], found[2], found[3], found[4]
 
 
 class EmbeddedReber:
@@ -294,17 +313,18 @@ class EmbeddedReber:
             if len(table[1]) > MAX_RANGE:
                 return None
             tables.append(table)
-        steps, lengths, offsets = _joined(tables)
-        picks = np.array([offsets[id(table)] + stream.word() % len(table[1])
-                          for table, stream in zip(tables, streams, strict=True)])
-        chosen = lengths[picks]
-        rows = np.take(steps[:int(chosen.max())], picks, axis=1)  # (T, K, 64) bytes
+        steps, lengths, starts, counts = _places(tuple(tables))
+        picks = [start + stream.word() % count
+                 for start, count, stream in zip(starts, counts, streams, strict=True)]
+        chosen = [lengths[pick] for pick in picks]
+        rows = np.take(steps[:max(chosen)], picks, axis=1)  # (T, K, 64) bytes
+        floats, flags = rows.view(np.float32), rows.view(np.bool_)  # (T, K, 16), (T, K, 64)
         units = len(SYMBOLS)
-        return Batch(torch.from_numpy(rows[..., :4 * units].view(np.float32)),
-                     torch.from_numpy(rows[..., 4 * units:8 * units].view(np.float32)),
-                     torch.from_numpy(np.ascontiguousarray(rows[..., -1]).view(np.bool_)),
-                     torch.from_numpy(chosen),
-                     choices=torch.from_numpy(rows[..., 8 * units:9 * units].view(np.bool_)))
+        return Batch(torch.from_numpy(floats[..., :units]),
+                     torch.from_numpy(floats[..., units:2 * units]),
+                     torch.from_numpy(np.ascontiguousarray(flags[..., -1])),
+                     torch.from_numpy(np.array(chosen, dtype=np.int64)),
+                     choices=torch.from_numpy(flags[..., 8 * units:9 * units]))
 
     def _training_table(self) -> tuple[np.ndarray, list[int]]:
         """The training strings encoded together (``encode``: each string's column is its own
