@@ -53,7 +53,7 @@ from lstmlab.training._network1997 import (
     NetworkWeights1997,
 )
 from lstmlab.training._online1997 import UpdateMode, forward_sequence, online_sequence
-from lstmlab.training._pool import MemberPool, stack
+from lstmlab.training._pool import MemberPool, map_state, stack
 
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
 logger = logging.getLogger(__name__)
@@ -321,8 +321,10 @@ class Lstm1997Method:
 
 def _evaluate_member(template: Network1997, pool: MemberPool, k: int, kernel: bool,
                      batch: Batch) -> Tensor:
-    """Member ``k``'s outputs on ``batch`` with its weights as they are in ``pool`` now."""
-    return _evaluate(template, stack([pool.row(k)]), batch, kernel)
+    """Member ``k``'s outputs on ``batch`` with its weights as they are in ``pool`` now (views
+    of its row with K = 1: ``stack([pool.row(k)])``'s numbers without the copies)."""
+    return _evaluate(template, map_state(lambda part: part[k:k + 1], pool.stacked), batch,
+                     kernel)
 
 
 #: Sequences of a check batch converted to float64 at a time for the C forward pass: at least
