@@ -109,7 +109,9 @@ class Criterion:
         met any more), but still draws the rest of the set, so the stopping-set generator
         moves exactly as in a full check and later checks see the same sequences: by the
         batches' ``skip_rest`` where they have one (``FreshBatches``: the random draws alone,
-        no batch built), else by drawing each batch."""
+        no batch built), else by drawing each batch. Where the rule reads no errors, a batch
+        with ``parts`` (Exp. 1's distinct strings, ``DistinctStrings.parts``) is judged part
+        by part, and the check stops at the part where too many are wrong."""
         correct, errors, wrong = [], [], 0
         # a rule without a mean-error bound reads no errors: not computed (Exp. 1's 512 strings)
         needs_errors = self.rule.max_mean_error is not None
