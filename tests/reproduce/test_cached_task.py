@@ -89,6 +89,40 @@ def test_reber_checks_on_distinct_strings_equal_the_whole_chunks_by_the_c_loop(t
         assert task.errors(expected, whole).unique().numel() >= ours.batch_size
 
 
+def test_reber_chunk_parts_hand_out_the_chunks_verdicts():
+    """``DistinctStrings.parts``: the verdicts of the two parts, handed to the chunk's strings
+    that are their strings, are the whole chunk's string for string, for the C loop's outputs
+    (an untrained net: all wrong) and for outputs right on the strings of even length only
+    (both verdicts); every string in exactly one part; a part has no errors."""
+    from lstmlab.reproduce._cached_task import PART, DistinctReber
+    from lstmlab.reproduce._lstm1997 import _evaluate, network_config
+    from lstmlab.training._network1997 import Network1997
+    from lstmlab.training._pool import stack
+
+    task = EmbeddedReber("1-5", data_seed=2)
+    distinct = DistinctReber(task)
+    net = Network1997(network_config(task.setup), generator=torch.Generator().manual_seed(4),
+                      dtype=torch.float64)
+    weights = stack([net.weights()])
+
+    def even_right(batch):  # the allowed units at 1, the others at 0, on even lengths only
+        return batch.choices.double() * (batch.lengths % 2 == 0).double()[:, None]
+
+    for whole, ours in zip(task.stopping_batches(None, 256), distinct.stopping_batches(None, 256),
+                           strict=True):
+        parts = ours.parts()
+        assert [p.batch_size for p in parts] == [PART, ours.batch_size - PART]
+        assert ours.parts() is parts  # built once
+        first = ours.draws < PART  # the chunk's strings in the first part, in the chunk's order
+        for evaluate in (lambda batch: _evaluate(net, weights, batch, True), even_right):
+            expected = task.is_correct(evaluate(whole), whole)
+            got = [distinct.is_correct(evaluate(p), p) for p in parts]
+            assert torch.equal(got[0], expected[first]) and torch.equal(got[1], expected[~first])
+        assert 0 < int(expected.sum()) < whole.batch_size
+        with pytest.raises(ValueError, match="verdicts only"):
+            distinct.errors(even_right(parts[0]), parts[0])
+
+
 def test_only_lstm1997_with_the_c_loop_runs_reber_checks_on_distinct_strings():
     from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings
     from lstmlab.reproduce._cached_task import with_distinct_strings

@@ -123,3 +123,26 @@ def test_a_failed_2c_check_skips_the_rest_by_its_draws_alone():
     assert torch.equal(criterion.generator.get_state(), full.get_state())
     following = next(iter(task.stopping_batches(criterion.generator, 256)))
     assert torch.equal(following.inputs, task.sample(256, full).inputs)
+
+
+def test_only_a_recent_window_rule_reads_the_training_verdicts():
+    """``Criterion.reads_verdicts`` (the whole run skips the training verdicts where no member
+    reads them): False for a test-set rule (Exp. 1) and no rule, True for ST3's window (Exp. 4),
+    whose decision does change with them."""
+    from lstmlab.reproduce._registry import experiment
+
+    def criterion(name):
+        return Criterion(experiment(name).make_task(0), torch.Generator())
+
+    assert not criterion("1").reads_verdicts
+    window = criterion("4")
+    assert window.reads_verdicts
+    no_rule = criterion("4")
+    no_rule.rule, no_rule.tracker = None, None
+    assert not no_rule.reads_verdicts
+    # the window rule's decision reads ``right``: the same errors, all right or all wrong
+    for right in (True, False):
+        judged = criterion("4")
+        met = [judged.observe_one(right, 0.0, lambda batch: None)
+               for _ in range(judged.rule.window)]
+        assert met[-1] is right and not any(met[:-1])

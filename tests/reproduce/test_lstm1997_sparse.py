@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+import pytest
 import torch
 
 from kernels_required import kernels_or_skip
@@ -55,19 +56,27 @@ def test_a_short_2c_trial_is_the_same_sparse_and_dense(monkeypatch):
     assert torch.tensor([test_error for *_, test_error, _ in fast]).isfinite().all()
 
 
-def test_checks_evaluate_by_chunks_with_the_outputs_of_one_call():
-    """``_evaluate`` passes a check batch to the C forward ``CHUNK`` sequences at a time
-    (19 = 8 + 8 + 3 here): the outputs of one call on the whole batch, bit for bit."""
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 22])
+def test_checks_evaluate_by_chunks_with_the_outputs_of_one_call(chunk_bytes, monkeypatch):
+    """``_evaluate`` passes a check batch to the C forward ``_chunk_size`` sequences at a time
+    (with ``CHUNK_BYTES`` 1: ``CHUNK``, 19 = 8 + 8 + 3 here; by default all 19 at once): the
+    outputs of one call on the whole batch, bit for bit."""
     from lstmlab.reproduce._lstm1997 import CHUNK, _evaluate, network_config
     from lstmlab.tasks import VeryLongLag
     from lstmlab.training._network1997 import Network1997
     from lstmlab.training._pool import stack
 
+    monkeypatch.setattr(lstm1997, "CHUNK_BYTES", chunk_bytes)
     task = VeryLongLag(q=20, p=30)
     network = Network1997(network_config(task.setup), dtype=torch.float64)
     weights = stack([network.weights()])
     batch = task.sample(2 * CHUNK + 3, torch.Generator().manual_seed(6))
+    calls = []
+    forward = lstm1997.forward_sequence
+    monkeypatch.setattr(lstm1997, "forward_sequence",
+                        lambda *a, **k: calls.append(a[2].shape[2]) or forward(*a, **k))
     whole = forward_sequence(network, weights, batch.inputs.double().unsqueeze(1),
                              batch.lengths.unsqueeze(0))[:, 0]
     torch.testing.assert_close(_evaluate(network, weights, batch, kernel=True), whole,
                                rtol=0, atol=0)
+    assert calls == ([CHUNK, CHUNK, 3] if chunk_bytes == 1 else [2 * CHUNK + 3])

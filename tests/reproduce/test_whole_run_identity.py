@@ -4,9 +4,10 @@ The reference is ``Lstm1997Method`` as it ran before them: each member's sequenc
 own generator (``draw_ahead=False``: ``sample_each``), the verdicts and errors by the task's
 ``is_correct`` and ``errors`` (two calls and ``tolist``), each member's criterion fed by
 ``observe_values``, Exp. 1's stopping and test sets run string by string as the task chunks
-them (not on their distinct strings). Short runs of Exps. 1, 2a (the sequential construction),
-4 and 6a, with a population smaller than the seeds (members leave and the next seed joins):
-every trial's success, sequences, test error and learning curve equal, by ``==`` on floats.
+them (not on their distinct strings), ``CHUNK`` strings per call of the C forward. Short runs
+of Exps. 1, 2a (the sequential construction), 4 and 6a, with a population smaller than the
+seeds (members leave and the next seed joins): every trial's success, sequences, test error
+and learning curve equal, by ``==`` on floats.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ def _before(monkeypatch: pytest.MonkeyPatch) -> None:
         return self.observe_values([right], [error], evaluate)
 
     monkeypatch.setattr(_cached_task, "with_distinct_strings", lambda experiment: experiment)
+    monkeypatch.setattr(lstm1997, "CHUNK_BYTES", 1)  # checks CHUNK sequences per C call
     monkeypatch.setattr(lstm1997, "verdicts", verdicts)
     monkeypatch.setattr(Criterion, "observe_one", observe_one)
+    monkeypatch.setattr(Criterion, "reads_verdicts", property(lambda self: True))
 
 
 def _compare(name: str, seeds: list[int], budget: int, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,6 +112,33 @@ class DistinctStrings(Batch):
     draws: Tensor | None = None
     whole: Batch | None = None
 
+    def parts(self) -> list[DistinctStrings]:
+        """This chunk as two: its first ``PART`` distinct strings and the rest, each with the
+        draws (the chunk's strings) that are its strings and no ``whole``: verdicts only
+        (``Criterion.check`` counts the wrong strings part by part and stops at the part where
+        too many are wrong; a check that fails on an untrained net then runs ~8 strings, not
+        the chunk's ~100). Between them the parts hand out the chunk's verdicts, in another
+        order. Built once per chunk (the chunks are kept, ``_DISTINCT``)."""
+        cached = self.__dict__.get("_parts")
+        if cached is None:
+            cached = []
+            for start, stop in ((0, PART), (PART, self.batch_size)):
+                if start >= stop:
+                    continue
+                taken = (self.draws >= start) & (self.draws < stop)
+                steps = int(self.lengths[start:stop].max())
+                cached.append(DistinctStrings(
+                    self.inputs[:steps, start:stop].contiguous(),
+                    self.targets[:steps, start:stop].contiguous(),
+                    self.mask[:steps, start:stop].contiguous(), self.lengths[start:stop],
+                    choices=self.choices[:steps, start:stop].contiguous(),
+                    draws=self.draws[taken] - start))
+            object.__setattr__(self, "_parts", cached)  # frozen: kept beside the fields
+        return cached
+
+
+#: Distinct strings in a chunk's first part (``DistinctStrings.parts``).
+PART = 8
 
 #: Distinct-string chunks by (strings, targets, batch size): ``DistinctReber._chunks``.
 _DISTINCT: dict[tuple, list[DistinctStrings]] = {}
@@ -182,6 +209,9 @@ class DistinctReber:
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
         if isinstance(batch, DistinctStrings):
+            if batch.whole is None:
+                raise ValueError("batch: a part of a chunk (DistinctStrings.parts) has "
+                                 "verdicts only; judge the errors on the whole chunk")
             return self.task.errors(outputs[:, batch.draws], batch.whole)
         return self.task.errors(outputs, batch)
 

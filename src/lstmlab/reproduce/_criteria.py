@@ -46,6 +46,12 @@ class Criterion:
         self._error_sum, self._error_count = 0.0, 0
         self.recent_error = float("inf")
 
+    @property
+    def reads_verdicts(self) -> bool:
+        """Whether :meth:`observe_one` reads its ``right`` (a recent-window rule does; a
+        test-set rule judges its own set, and a curve reads only the errors)."""
+        return self.tracker is not None
+
     def observe(self, correct: Tensor, errors: Tensor,
                 evaluate: Callable[[Batch], Tensor]) -> bool:
         """Record ``correct`` (N,) and ``errors`` (N,) of the N training sequences just
@@ -103,18 +109,26 @@ class Criterion:
         met any more), but still draws the rest of the set, so the stopping-set generator
         moves exactly as in a full check and later checks see the same sequences: by the
         batches' ``skip_rest`` where they have one (``FreshBatches``: the random draws alone,
-        no batch built), else by drawing each batch."""
+        no batch built), else by drawing each batch. Where the rule reads no errors, a batch
+        with ``parts`` (Exp. 1's distinct strings, ``DistinctStrings.parts``) is judged part
+        by part, and the check stops at the part where too many are wrong."""
         correct, errors, wrong = [], [], 0
         # a rule without a mean-error bound reads no errors: not computed (Exp. 1's 512 strings)
         needs_errors = self.rule.max_mean_error is not None
         batches = self.task.stopping_batches(self.generator, self.batch_size)
         for batch in batches:
-            outputs = evaluate(batch)
-            right = self.task.is_correct(outputs, batch)
-            wrong += int((~right).sum())
-            correct.append(right)
-            if needs_errors:
-                errors.append(self.task.errors(outputs, batch))
+            # a batch judged in parts (Exp. 1's distinct strings, ``DistinctStrings.parts``)
+            # where the rule reads only the count: a part with too many wrong ends the check
+            parts = getattr(batch, "parts", None)
+            for part in (batch,) if needs_errors or parts is None else parts():
+                outputs = evaluate(part)
+                right = self.task.is_correct(outputs, part)
+                wrong += int((~right).sum())
+                correct.append(right)
+                if needs_errors:
+                    errors.append(self.task.errors(outputs, part))
+                if wrong > self.rule.max_wrong:
+                    break
             if wrong > self.rule.max_wrong:
                 break
         if wrong > self.rule.max_wrong:

@@ -28,6 +28,7 @@ seeded ``seed + 1_000_003`` and ``seed + 2_000_003``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,7 +53,7 @@ from lstmlab.training._network1997 import (
     NetworkWeights1997,
 )
 from lstmlab.training._online1997 import UpdateMode, forward_sequence, online_sequence
-from lstmlab.training._pool import MemberPool, stack
+from lstmlab.training._pool import MemberPool, map_state, stack
 
 RANDOM_GATE_BIAS = 0.1  # [H97] Table 10 legend: "r" = random in [-0.1, 0.1]
 logger = logging.getLogger(__name__)
@@ -249,6 +250,9 @@ class Lstm1997Method:
         def build(seed: int) -> tuple[_Member, NetworkWeights1997]:
             return draw_member(experiment, seed, template, self.settings.curve_every)
 
+        judged = False  # whether a member's rule reads the training verdicts
+        evaluators: list = []  # member k's check: its net's outputs on a batch, as it is now
+        constructed = setup.add_cells_after is not None  # 2a/2b: members wait for their cells
         while waiting or len(pool):
             joining = waiting[: self.settings.population - len(pool)]
             waiting = waiting[len(joining):]
@@ -258,13 +262,20 @@ class Lstm1997Method:
                 else:
                     pool.join(*build(seed))
             members, weights = pool.records, pool.stacked
+            if joining or len(evaluators) != len(members):  # the members changed
+                judged = any(m.criterion.reads_verdicts for m in members)
+                evaluators = [functools.partial(_evaluate_member, template, pool, k,
+                                                kernel_checks) for k in range(len(members))]
             tasks = [m.task for m in members]
             batch = (sample_words(tasks, [m.stream for m in members]) if self.settings.draw_ahead
                      else sample_each(tasks, [m.generator for m in members]))
-            batch = replace(batch, inputs=batch.inputs.to(self.settings.dtype),
-                            targets=batch.targets.to(self.settings.dtype))
+            inputs = batch.inputs.to(self.settings.dtype)
+            targets = batch.targets.to(self.settings.dtype)
+            batch = (Batch(inputs, targets, batch.mask, batch.lengths, batch.labels,
+                           batch.choices) if type(batch) is Batch
+                     else replace(batch, inputs=inputs, targets=targets))
             waiting_for_cells = [m.construction is not None and m.construction.fired_at is None
-                                 for m in members]
+                                 for m in members] if constructed else []
             staged = torch.tensor(waiting_for_cells) if any(waiting_for_cells) else None
             result = online_sequence(
                 template, weights, batch.inputs.unsqueeze(2), batch.targets.unsqueeze(2),
@@ -279,14 +290,16 @@ class Lstm1997Method:
             pool.update(weights)
             outputs = result.outputs.squeeze(2)  # (T, K, O)
             # One conversion per step; each member's criterion then works on Python values.
-            correct, errors = verdicts(members[0].task, outputs, batch)
+            if judged:
+                correct, errors = verdicts(members[0].task, outputs, batch)
+            else:  # test-set rules (Exps. 1-3): the training verdicts go unread
+                errors = members[0].task.errors(outputs, batch).tolist()
+                correct = [True] * len(members)
             presented += len(members)
             steps += 1
             leaving = []
             for k, member in enumerate(members):
-                def evaluate(check: Batch, k: int = k) -> Tensor:
-                    return _evaluate(template, stack([pool.row(k)]), check, kernel_checks)
-
+                evaluate = evaluators[k]
                 met = member.criterion.observe_one(correct[k], errors[k], evaluate)
                 if met or member.criterion.sequences >= budget:
                     if not met and member.criterion.rule is None:
@@ -297,6 +310,7 @@ class Lstm1997Method:
                 progress(presented, min(m.criterion.recent_error for m in members))
             if leaving:
                 pool.leave([k for k, _ in leaving])
+                evaluators = []
                 for _, trial in leaving:
                     yield trial
                     if saver is not None:  # the runner has stored the row by now
@@ -305,8 +319,25 @@ class Lstm1997Method:
                 saver.save(pool)
 
 
-#: Sequences of a check batch converted to float64 at a time for the C forward pass.
+def _evaluate_member(template: Network1997, pool: MemberPool, k: int, kernel: bool,
+                     batch: Batch) -> Tensor:
+    """Member ``k``'s outputs on ``batch`` with its weights as they are in ``pool`` now (views
+    of its row with K = 1: ``stack([pool.row(k)])``'s numbers without the copies)."""
+    return _evaluate(template, map_state(lambda part: part[k:k + 1], pool.stacked), batch,
+                     kernel)
+
+
+#: Sequences of a check batch converted to float64 at a time for the C forward pass: at least
+#: ``CHUNK``, more while their float64 inputs stay within ``CHUNK_BYTES`` (Exp. 1's 256 strings
+#: of ~30 steps by 7 inputs, ~0.5 MB, go in one call: each call costs ~100 us of Python, as much
+#: as the forward pass of ~10 strings; a 2c sequence at q = p = 1000 alone is 8 MB).
 CHUNK = 8
+CHUNK_BYTES = 1 << 22
+
+
+def _chunk_size(steps: int, inputs: int) -> int:
+    """How many sequences of ``steps`` x ``inputs`` float64 inputs one forward call takes."""
+    return max(CHUNK, CHUNK_BYTES // max(1, 8 * steps * inputs))
 
 
 @torch.no_grad()
@@ -316,19 +347,21 @@ def _evaluate(template: Network1997, weights: NetworkWeights1997, batch: Batch,
     loop's forward pass where ``kernel`` and it can run (``forward_sequence``: outputs after a
     sequence's end are 0, which no task's verdict reads), else by the torch forward.
 
-    The C pass takes the batch ``CHUNK`` sequences at a time, each copied into one reused
-    float64 buffer: a 2c batch at q = p = 1000 is 1 GB of float32 one-hot inputs, and one
-    float64 copy of it (2 GB, freshly mapped) cost more than the sparse forward pass itself.
-    The kernel treats every sequence on its own, so the outputs are those of one call."""
+    The C pass takes the batch ``_chunk_size`` sequences at a time (``CHUNK_BYTES`` of
+    float64 inputs), each chunk copied into one reused float64 buffer: a 2c batch at
+    q = p = 1000 is 1 GB of float32 one-hot inputs, and one float64 copy of it (2 GB, freshly
+    mapped) cost more than the sparse forward pass itself. The kernel treats every sequence on
+    its own, so the outputs are those of one call."""
     dtype = template.weight_ho.dtype
     config = template.config
     if kernel and online1997_kernel.available(dtype, batch.inputs.device,
                                               (config.g, config.h, config.output_squash)):
         T, N, I = batch.inputs.shape
         outputs = torch.empty(T, N, config.output_size, dtype=dtype)
-        buffer = torch.empty(T, 1, min(N, CHUNK), I, dtype=dtype)
-        for start in range(0, N, CHUNK):
-            size = min(CHUNK, N - start)
+        chunk = _chunk_size(T, I)
+        buffer = torch.empty(T, 1, min(N, chunk), I, dtype=dtype)
+        for start in range(0, N, chunk):
+            size = min(chunk, N - start)
             part = buffer if size == buffer.shape[2] else buffer[:, :, :size].contiguous()
             part.copy_(batch.inputs[:, start:start + size].unsqueeze(1))
             outputs[:, start:start + size] = forward_sequence(

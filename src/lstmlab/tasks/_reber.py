@@ -194,6 +194,56 @@ PUBLISHED = (
 
 #: Encoded training sets by (strings, targets): ``EmbeddedReber._training_table``.
 _TABLES: dict[tuple, tuple[np.ndarray, list[int]]] = {}
+#: A task's own table, in its ``_cache``.
+_TABLE = ("table",)
+#: Bytes per step of a string in a table: 2 x 7 float32, 7 + 1 bool (64: a float32 field's
+#: strides are whole floats, so NumPy and torch view it in place).
+_STEP_BYTES = 64
+#: The population's tables joined, by the tables' ids (each entry holds its tables: the ids
+#: cannot be reused while it lives): ``_joined``.
+_JOINED: dict[tuple[int, ...], tuple[tuple, np.ndarray, list[int], dict[int, int]]] = {}
+#: Where each member's table starts in the joined tables, by the members' tables' ids in
+#: order (an entry holds its tables too): ``_places``.
+_PLACES: dict[tuple[int, ...], tuple[tuple, np.ndarray, list[int], list[int], list[int]]] = {}
+
+
+def _joined(tables: Sequence[tuple[np.ndarray, list[int]]]
+            ) -> tuple[np.ndarray, list[int], dict[int, int]]:
+    """The distinct ``tables`` side by side: their steps (T, N, 64) padded with zeros to the
+    longest, their lengths (N), and each table's first column by its id; built once per set
+    of tables (Exp. 1's population: three training sets)."""
+    distinct = tuple({id(table): table for table in tables}.values())
+    key = tuple(id(table) for table in distinct)
+    found = _JOINED.get(key)
+    if found is None:
+        longest = max(table[0].shape[0] for table in distinct)
+        steps = np.zeros((longest, sum(len(t[1]) for t in distinct), _STEP_BYTES), np.uint8)
+        offsets, start = {}, 0
+        for table in distinct:
+            offsets[id(table)] = start
+            steps[:table[0].shape[0], start:start + len(table[1])] = table[0]
+            start += len(table[1])
+        lengths = [n for table in distinct for n in table[1]]
+        if len(_JOINED) >= 64:
+            _JOINED.clear()
+        found = _JOINED[key] = (distinct, steps, lengths, offsets)
+    return found[1], found[2], found[3]
+
+
+def _places(tables: tuple[tuple[np.ndarray, list[int]], ...]
+            ) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """``_joined(tables)``'s steps and lengths, and per member its table's first column and
+    its number of strings; looked up by the members' tables in order (one dictionary look-up
+    per step while the population stays)."""
+    key = tuple(map(id, tables))
+    found = _PLACES.get(key)
+    if found is None:
+        steps, lengths, offsets = _joined(tables)
+        if len(_PLACES) >= 256:
+            _PLACES.clear()
+        found = _PLACES[key] = (tables, steps, lengths, [offsets[id(t)] for t in tables],
+                                [len(t[1]) for t in tables])
+    return found[1], found[2], found[3], found[4]
 
 
 class EmbeddedReber:
@@ -252,44 +302,54 @@ class EmbeddedReber:
                      ) -> Batch | None:
         """``sample_each``: string k picked by ``tasks[k].sample(1, generator_k)``'s draw, one
         word of ``streams[k]`` (``lstmlab.tasks._words``), and copied from the task's training
-        strings encoded once (``_training_table``): the same batch, bit for bit."""
-        if any(len(task.train_strings) > MAX_RANGE or task.order != "random" for task in tasks):
-            return None  # a sweep's picks are not draws: sample_each
-        tables = [task._training_table() for task in tasks]
-        picks = [stream.word() % len(table[1]) for table, stream in zip(tables, streams,
-                                                                        strict=True)]
-        lengths = [table[1][pick] for table, pick in zip(tables, picks, strict=True)]
-        steps, size = max(lengths), len(tasks)
+        strings encoded once (``_training_table``): the same batch, bit for bit. The tasks'
+        tables are joined into one (``_joined``), so the strings are gathered by one ``take``
+        and each field is a view of the gathered bytes (a population samples at every step)."""
+        tables = []
+        for task in tasks:
+            if task.order != "random":
+                return None  # a sweep's picks are not draws: sample_each
+            table = task._cache.get(_TABLE) or task._training_table()
+            if len(table[1]) > MAX_RANGE:
+                return None
+            tables.append(table)
+        steps, lengths, starts, counts = _places(tuple(tables))
+        picks = [start + stream.word() % count
+                 for start, count, stream in zip(starts, counts, streams, strict=True)]
+        chosen = [lengths[pick] for pick in picks]
+        rows = np.take(steps[:max(chosen)], picks, axis=1)  # (T, K, 64) bytes
+        floats, flags = rows.view(np.float32), rows.view(np.bool_)  # (T, K, 16), (T, K, 64)
         units = len(SYMBOLS)
-        joined = np.zeros((steps, size, 3 * units), dtype=np.float32)
-        for k, (table, pick) in enumerate(zip(tables, picks, strict=True)):
-            length = lengths[k]
-            joined[:length, k] = table[0][pick, :length]
-        lengths_array = np.array(lengths, dtype=np.int64)
-        mask = np.arange(steps)[:, None] < lengths_array
-        return Batch(torch.from_numpy(joined[..., :units]),
-                     torch.from_numpy(joined[..., units:2 * units]), torch.from_numpy(mask),
-                     torch.from_numpy(lengths_array),
-                     choices=torch.from_numpy(joined[..., 2 * units:] != 0.0))
+        return Batch(torch.from_numpy(floats[..., :units]),
+                     torch.from_numpy(floats[..., units:2 * units]),
+                     torch.from_numpy(np.ascontiguousarray(flags[..., -1])),
+                     torch.from_numpy(np.array(chosen, dtype=np.int64)),
+                     choices=torch.from_numpy(flags[..., 8 * units:9 * units]))
 
     def _training_table(self) -> tuple[np.ndarray, list[int]]:
         """The training strings encoded together (``encode``: each string's column is its own
-        ``encode([string])`` padded with zeros) as one (N, T, 3 x 7) float32 array of inputs,
-        targets and choices (0/1: exact), and the lengths; shared by tasks with the same
-        strings (Exp. 1's members: three training sets among 30 trials)."""
-        table = self._cache.get(("table",))  # with_targets starts an empty cache
+        ``encode([string])`` padded with zeros) as one (T, N, 64) uint8 array, each step of a
+        string 64 bytes: inputs and targets (7 float32 each), choices and the mask (bool, 7 and
+        1; exact), and the lengths; shared by tasks with the same strings (Exp. 1's members:
+        three training sets among 30 trials)."""
+        table = self._cache.get(_TABLE)  # with_targets starts an empty cache
         if table is not None:
             return table
         key = (tuple(self.train_strings), self.targets)
         table = _TABLES.get(key)
         if table is None:
             batch = encode(self.train_strings, self.targets)
-            joined = torch.cat([batch.inputs, batch.targets, batch.choices.float()], dim=-1)
-            table = (joined.numpy().swapaxes(0, 1).copy(), batch.lengths.tolist())
+            units = len(SYMBOLS)
+            steps = np.zeros((*batch.mask.shape, _STEP_BYTES), dtype=np.uint8)
+            steps[..., :4 * units].view(np.float32)[...] = batch.inputs.numpy()
+            steps[..., 4 * units:8 * units].view(np.float32)[...] = batch.targets.numpy()
+            steps[..., 8 * units:9 * units] = batch.choices.numpy()
+            steps[..., -1] = batch.mask.numpy()
+            table = (steps, batch.lengths.tolist())
             if len(_TABLES) >= 64:
                 _TABLES.clear()
             _TABLES[key] = table
-        self._cache[("table",)] = table
+        self._cache[_TABLE] = table
         return table
 
     def with_order(self, order: str) -> EmbeddedReber:

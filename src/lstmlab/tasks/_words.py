@@ -138,16 +138,25 @@ def sample_words(tasks: Sequence[Task], streams: Sequence[WordStream]) -> Batch:
         raise ValueError(f"tasks, streams: expected one task per stream, received "
                          f"{len(tasks)} and {len(streams)}")
     kind = type(tasks[0])
-    method = getattr(kind, "sample_words", None)
-    # a subclass that draws otherwise (its own ``sample``) does not inherit the word sampler
-    if method is not None and _owner(kind, "sample_words") is _owner(kind, "sample") and \
-            all(type(task) is kind for task in tasks):
+    method = _SAMPLERS.get(kind, _SAMPLERS)
+    if method is _SAMPLERS:
+        method = getattr(kind, "sample_words", None)
+        # a subclass that draws otherwise (its own ``sample``) does not inherit the sampler
+        if _owner(kind, "sample_words") is not _owner(kind, "sample"):
+            method = None
+        _SAMPLERS[kind] = method
+    if method is not None and all(type(task) is kind for task in tasks):
         batch = method(tasks, streams)
         if batch is not None:
             return batch
     for stream in streams:
         stream.sync()
     return sample_each(tasks, [stream.generator for stream in streams])
+
+
+#: Each task class's word sampler (None: it has none, or a subclass draws otherwise), looked
+#: up once: a population samples at every step.
+_SAMPLERS: dict[type, object] = {}
 
 
 def _owner(kind: type, name: str) -> type | None:
