@@ -63,6 +63,15 @@ Why these readings (our runs of each are in RESULTS.md):
   ``0.5 + (X1 + X2) / 4`` reaches 0 and 1, where a logistic unit's f_k' vanishes, so the
   targets near them are the slowest to learn. The reading: the output unit is linear
   (f_k the identity, f_k' = 1), everything else as the text.
+- ``4:linear-scaled-input-bias``, ``4:linear-output-gate-bias``, ``4:linear-both-biases``.
+  Table 10 gives Exp. 4 the same gate biases at every T (rows 4-1 to 4-3: igb "-3,-6", ogb
+  "r"), but §4's drift grows with the sequence: at T = 1000 an input gate at sigma(-3) lets
+  ~1,000 uniform inputs into the cell beside X1 and X2, and the linear-output nets collapse
+  within 2,000 sequences (dead output weights, block 1's output gate shut; RESULTS.md). With
+  the linear output, the first reading shifts both input-gate biases by -ln(T/100) (T = 1000:
+  -5.30, -8.30), so T sigma(b) stays at T = 100's; the second takes §4's remedy for the
+  abuse problem, output-gate biases -2, -4 (row 3a's values); the third both. What each did on
+  the probe at T = 500 and 1000 (``reproduce._adding_probe``): RESULTS.md.
 - ``2a:input-gate-bias``. Table 10 lists "no biases" for 2a, but §4 ("Internal state drift and
   remedies") says: "If memory cell c_j's inputs are mostly positive or mostly negative, then its
   internal state s_j will tend to drift away over time ... we can initially bias the input gate
