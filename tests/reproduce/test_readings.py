@@ -45,6 +45,10 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c:unhalved-error", {"learning_rate"}),
     ("2c:half-reset", {"initial_activation"}),
     ("2c:mild-bias-unhalved-error", {"biased", "input_gate_bias", "weights", "learning_rate"}),
+    ("4@T=1000:linear-scaled-input-bias", {"output_unit", "input_gate_bias"}),
+    ("4@T=500:linear-scaled-input-bias", {"output_unit", "input_gate_bias"}),
+    ("4@T=1000:linear-output-gate-bias", {"output_unit", "output_gate_bias"}),
+    ("4@T=1000:linear-both-biases", {"output_unit", "input_gate_bias", "output_gate_bias"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -77,7 +81,7 @@ def test_every_reading_quotes_what_it_rests_on():
 
 
 def test_unknown_readings_and_output_units_are_refused_naming_the_choices():
-    with pytest.raises(ValueError, match=r"expected a reading among \(4:linear-output\)"):
+    with pytest.raises(ValueError, match=r"expected a reading among \(4:linear-output, "):
         experiment("4:tanh-output")
     with pytest.raises(ValueError, match="expected a reading among \\(none\\)"):
         experiment("6a:anything")
@@ -357,3 +361,46 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
     both = experiment("2c:mild-bias-unhalved-error").setup
     assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
                                        learning_rate=0.02)
+
+
+@pytest.mark.parametrize("T", [100, 500, 1000])
+def test_adding_bias_readings_start_the_gates_at_their_values_at_every_T(T):
+    """Exp. 4's bias readings, seed for seed against the linear-output reading's net: the
+    scaled input-gate biases are -3 - ln(T/100) and -6 - ln(T/100) exactly, so that the input
+    gates' sum over T steps stays at T = 100's within 5 % (recomputed here with math.exp);
+    the output gates start at -2, -4 instead of Table 10's "r"; every other weight is the
+    linear-output reading's, draw for draw."""
+    import math
+
+    base = experiment(f"4@T={T}:linear-output").setup
+    plain = Network1997(network_config(base), generator=torch.Generator().manual_seed(T))
+    for name, ins, outs in [("linear-scaled-input-bias", True, False),
+                            ("linear-output-gate-bias", False, True),
+                            ("linear-both-biases", True, True)]:
+        setup = experiment(f"4@T={T}:{name}").setup
+        assert setup.output_unit is IDENTITY
+        net = Network1997(network_config(setup), generator=torch.Generator().manual_seed(T))
+        bias, text = net.cell.bias.detach(), plain.cell.bias.detach()
+        cell = net.cell
+        want_in = torch.tensor([-3.0 - math.log(T / 100), -6.0 - math.log(T / 100)]) if ins \
+            else text[cell.input_rows]
+        torch.testing.assert_close(bias[cell.input_rows], want_in, rtol=0, atol=1e-6)
+        want_out = torch.tensor([-2.0, -4.0]) if outs else text[cell.output_rows]
+        torch.testing.assert_close(bias[cell.output_rows], want_out, rtol=0, atol=0)
+        if ins:
+            for given, scaled in zip((-3.0, -6.0), setup.input_gate_bias, strict=True):
+                summed = T / (1 + math.exp(-scaled))
+                assert summed == pytest.approx(100 / (1 + math.exp(-given)), rel=0.05)
+        rest = torch.ones(cell.num_units, dtype=torch.bool)
+        rest[cell.input_rows] = rest[cell.output_rows] = False
+        torch.testing.assert_close(bias[rest], text[rest], rtol=0, atol=0)
+        for mine, theirs in zip(net.parameters(), plain.parameters(), strict=True):
+            if mine is not cell.bias:
+                torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+
+
+def test_scaled_input_bias_refuses_a_set_up_that_is_not_exp_4s():
+    from lstmlab.reproduce._readings import _scaled_input_gate_bias
+
+    with pytest.raises(ValueError, match="rows 4-1 .. 4-3"):
+        _scaled_input_gate_bias(experiment("5").setup)

@@ -63,6 +63,15 @@ Why these readings (our runs of each are in RESULTS.md):
   ``0.5 + (X1 + X2) / 4`` reaches 0 and 1, where a logistic unit's f_k' vanishes, so the
   targets near them are the slowest to learn. The reading: the output unit is linear
   (f_k the identity, f_k' = 1), everything else as the text.
+- ``4:linear-scaled-input-bias``, ``4:linear-output-gate-bias``, ``4:linear-both-biases``.
+  Table 10 gives Exp. 4 the same gate biases at every T (rows 4-1 to 4-3: igb "-3,-6", ogb
+  "r"), but §4's drift grows with the sequence: at T = 1000 an input gate at sigma(-3) lets
+  ~1,000 uniform inputs into the cell beside X1 and X2, and the linear-output nets collapse
+  within 2,000 sequences (dead output weights, block 1's output gate shut; RESULTS.md). With
+  the linear output, the first reading shifts both input-gate biases by -ln(T/100) (T = 1000:
+  -5.30, -8.30), so T sigma(b) stays at T = 100's; the second takes §4's remedy for the
+  abuse problem, output-gate biases -2, -4 (row 3a's values); the third both. What each did on
+  the probe at T = 500 and 1000 (``reproduce._adding_probe``): RESULTS.md.
 - ``5:linear-output``. The same reading for Experiment 5, whose target at the sequence end is
   the product X1 x X2 of two values in [0, 1] ([H97] §5.5): most products lie near 0 (the
   density of a product of two uniform values is -ln x), where the logistic output unit's f_k'
@@ -115,6 +124,7 @@ Why these readings (our runs of each are in RESULTS.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -143,6 +153,41 @@ class Reading:
 
 def _linear_output(setup: Setup1997) -> Setup1997:
     return replace(setup, output_unit=IDENTITY)
+
+
+def _adding_length(setup: Setup1997) -> int:
+    """T of an Experiment 4 set-up (Table 10 rows 4-1 .. 4-3: T = 100, 500, 1000)."""
+    from lstmlab.tasks._adding import SETUPS
+
+    for T, row in SETUPS.items():
+        if row.experiment == setup.experiment:
+            return T
+    raise ValueError(f"setup: expected one of Table 10's rows 4-1 .. 4-3, received "
+                     f"{setup.experiment!r}")
+
+
+def _scaled_input_gate_bias(setup: Setup1997) -> Setup1997:
+    # sigma(b - ln k) ~ sigma(b) / k for b <= -3 (within 5 %): y^in summed over T steps stays
+    # at T = 100's.
+    shift = math.log(_adding_length(setup) / 100)
+    return replace(setup, input_gate_bias=tuple(b - shift for b in setup.input_gate_bias))
+
+
+def _adding_output_gate_bias(setup: Setup1997) -> Setup1997:
+    # Exp. 3's output-gate biases, block by block (-2, -4, -6), for Exp. 4's two blocks.
+    return replace(setup, output_gate_bias=(-2.0, -4.0, -6.0)[: setup.blocks])
+
+
+def _linear_scaled_input_bias(setup: Setup1997) -> Setup1997:
+    return _linear_output(_scaled_input_gate_bias(setup))
+
+
+def _linear_output_gate_bias(setup: Setup1997) -> Setup1997:
+    return _linear_output(_adding_output_gate_bias(setup))
+
+
+def _linear_both_biases(setup: Setup1997) -> Setup1997:
+    return _linear_output(_adding_output_gate_bias(_scaled_input_gate_bias(setup)))
 
 
 def _input_gate_bias(setup: Setup1997) -> Setup1997:
@@ -231,6 +276,17 @@ _INPUT_GATE_BIAS = Reading(
     '[H97] §4, internal state drift: "we can initially bias the input gate in_j '
     'towards zero"', _input_gate_bias)
 
+_SCALED_INPUT_BIAS = (
+    '[H97] §4, internal state drift: "If memory cell c_j\'s inputs are mostly positive or '
+    "mostly negative, then its internal state s_j will tend to drift away over time ... we can "
+    'initially bias the input gate in_j towards zero ... there appears to be no need for '
+    'fine-tuning the initial bias"; Table 10, rows 4-1 to 4-3 (T = 100, 500, 1000): igb '
+    '"-3,-6", ogb "r", bias "all" at every T')
+_OUTPUT_GATE_BIAS = (
+    '[H97] §4, abuse problem: "(2) Output gate bias: each output gate gets a negative initial '
+    'bias, to push initial memory cell activations towards zero"; Table 10, rows 4-1 to 4-3: '
+    'ogb "r"; row 3a: ogb "-2,-4,-6"')
+
 #: experiment name -> reading name -> Reading.
 READINGS: dict[str, dict[str, Reading]] = {
     "1": {
@@ -286,7 +342,20 @@ READINGS: dict[str, dict[str, Reading]] = {
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
         '[H97] §5 intro: "logistic sigmoids as activation functions"; App. A.1 eq. 19 trains '
         "output units with f_k'; Exp. 4's targets 0.5 + (X1 + X2)/4 reach 0 and 1, where the "
-        "logistic's f_k' vanishes", _linear_output)},
+        "logistic's f_k' vanishes", _linear_output),
+        "linear-scaled-input-bias": Reading(
+            "linear-scaled-input-bias", "linear output unit and input-gate biases "
+            "-3 - ln(T/100), -6 - ln(T/100) (T = 1000: -5.30, -8.30; Table 10: -3, -6 at "
+            "every T)", _SCALED_INPUT_BIAS, _linear_scaled_input_bias),
+        "linear-output-gate-bias": Reading(
+            "linear-output-gate-bias", "linear output unit and output-gate biases -2, -4 "
+            "(Table 10: \"r\", random in [-0.1, 0.1])", _OUTPUT_GATE_BIAS,
+            _linear_output_gate_bias),
+        "linear-both-biases": Reading(
+            "linear-both-biases", "linear output unit, input-gate biases -3 - ln(T/100), "
+            "-6 - ln(T/100) and output-gate biases -2, -4",
+            f"{_SCALED_INPUT_BIAS}; {_OUTPUT_GATE_BIAS}", _linear_both_biases),
+    },
     "5": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",
         '[H97] §5 intro: "logistic sigmoids as activation functions"; App. A.1 eq. 19 trains '
