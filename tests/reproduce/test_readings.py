@@ -356,3 +356,37 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
     both = experiment("2c:mild-bias-unhalved-error").setup
     assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
                                        learning_rate=0.02)
+
+
+def test_distinct_train_draws_256_different_training_strings_from_the_same_generator():
+    """Reference: the pair drawn here from the data seed's generator, string by string, a
+    training string kept only when new, then test strings kept only when not in training;
+    the set-up, the targets and the key as 1:allowed-targets' test says."""
+    from lstmlab.reproduce._readings import reading
+    from lstmlab.tasks._reber import Coins, embedded_reber
+
+    base, read = experiment("1"), experiment("1:distinct-train")
+    assert read.name == "1:distinct-train" and read.setup == base.setup
+    method = Lstm1997Method()
+    assert trial_config_hash(method, base, 100)[0] != trial_config_hash(method, read, 100)[0]
+    for seed in (0, 4):
+        plain, distinct = base.make_task(seed), read.make_task(seed)
+        flip = Coins(torch.Generator().manual_seed(seed % 3))
+        train: list[str] = []
+        while len(train) < 256:
+            string = embedded_reber(flip)[0]
+            if string not in train:
+                train.append(string)
+        test: list[str] = []
+        while len(test) < 256:
+            string = embedded_reber(flip)[0]
+            if string not in train:
+                test.append(string)
+        assert distinct.train_strings == train and distinct.test_strings == test
+        assert len(set(plain.train_strings)) < 128  # the text's set repeats strings
+        assert train[:8] == [s for s in dict.fromkeys(plain.train_strings)][:8]
+        assert (distinct.targets, distinct.order) == (plain.targets, plain.order)
+    assert experiment("1:allowed-targets").make_task(0).with_distinct_training().targets == \
+        "allowed"
+    with pytest.raises(ValueError, match="expected an EmbeddedReber, received"):
+        reading("1", "distinct-train").task(experiment("6a").make_task(0))

@@ -56,6 +56,14 @@ Why these readings (our runs of each are in RESULTS.md):
   starts at its given value plus the draw our net makes for it anyway, uniform in [-0.2, 0.2]
   (e.g. -1 + U(-0.2, 0.2)); the input gates' "r" biases ([-0.1, 0.1]) and every other weight
   are the text's, draw for draw.
+- ``1:distinct-train``. [H97] §5.1: "Following Fahlman, we use 256 training strings and 256
+  separate test strings. The training set is generated randomly; ... Test sequences are
+  generated randomly, too, but sequences already used in the training set are not used for
+  testing." 256 random draws repeat the short strings (seeds 0-2's sets hold 94-104 distinct
+  strings; the shortest, e.g. BTBTXSETE, has probability 1/16); "256 training strings" can
+  also be read as 256 different strings, the set Fahlman's and the test set's wording suggest.
+  The reading: the training set drawn from the same generator with repeats skipped (256
+  distinct strings), then 256 test strings not among them; everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -213,6 +221,14 @@ def _sweep(task: Task) -> Task:
     return task.with_order("sweep")
 
 
+def _distinct_training(task: Task) -> Task:
+    from lstmlab.tasks import EmbeddedReber
+
+    if not isinstance(task, EmbeddedReber):
+        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
+    return task.with_distinct_training()
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -276,6 +292,13 @@ READINGS: dict[str, dict[str, Reading]] = {
             "biases, which start at -1, -2, -3 (Table 10's ogb); the JKU LSTM "
             "simulator's initia adds each block's initial gate bias to the bias weight drawn "
             "like every other", _added_bias),
+        "distinct-train": Reading(
+            "distinct-train", "256 distinct training strings (the text: drawn at random, "
+            "repeats allowed), then 256 test strings not among them",
+            '[H97] §5.1: "Following Fahlman, we use 256 training strings and 256 separate test '
+            'strings. The training set is generated randomly; ... Test sequences are generated '
+            'randomly, too, but sequences already used in the training set are not used for '
+            'testing"', task=_distinct_training),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",

@@ -1,0 +1,214 @@
+"""Experiment 1's trials judged by other rules, from the same training: the paper's criterion,
+the training strings alone, and the JKU LSTM simulator's stopping rule.
+
+A stopping rule changes when a trial is judged, not what it is trained on, so one training run
+per seed answers what every rule would have said. :func:`judge` trains ``seeds`` of an
+Experiment 1 set-up (or a reading of it) exactly as ``Lstm1997Method`` does
+(``probe_training``: the same weights, the same training strings in the same order) and every
+``every`` sequences runs each net over its distinct training and test strings, recording per
+seed the first such point at which
+
+- ``paper``: every string is right by [H97] §5.1's criterion, "the output unit(s) corresponding
+  to the possible next symbol(s) is(are) always the most active ones" (``most_active_correct``;
+  the ``reproduce`` trial's own rule, so at ``every = 100`` this is its number of sequences);
+- ``training``: every training string is right by that criterion (the test set ignored);
+- ``simulator[(seq_max, stop_class)]``: the JKU simulator's stopping rule (its ``lstm.c``,
+  ``comp_err`` and ``execute_act``): a training sequence is misclassified when at some step
+  the largest absolute output error exceeds ``seq_max`` ("max. error for correct sequence"),
+  and learning stops once fewer than ``stop_class`` training sequences per epoch are
+  misclassified ("stop learning once wrong classifications per epoch <"). Here the 256
+  training strings are counted with their repeats, each judged by the net of the check (the
+  simulator counts each sequence of the epoch as it was trained, with the weights moving), and
+  the errors are against the targets the net is trained on (one-hot next symbol unless the
+  reading says otherwise). With each point: whether every string is right by the paper's
+  criterion there (a stop the paper would call a success).
+
+and, at the last check, the number of distinct strings wrong by the paper's criterion.
+Sequences count from the first presented one, as everywhere in ``reproduce``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._lstm1997 import probe_training
+from lstmlab.tasks import EmbeddedReber
+from lstmlab.tasks._reber import encode
+from lstmlab.training._network1997 import Network1997, NetworkWeights1997
+
+#: (seq_max, stop_class) of the simulator's rule judged by default: a stop with no wrong
+#: training sequence, or with fewer than 13 (5 % of 256).
+RULES: tuple[tuple[float, int], ...] = tuple(
+    (seq_max, stop_class) for seq_max in (0.5, 0.6, 0.7, 0.8, 0.9) for stop_class in (1, 13))
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One seed: the first check (sequences; None: not within budget) at which each rule is
+    met, and for the simulator's rules also whether every string was right by the paper's
+    criterion there; ``wrong_at_end``: distinct strings wrong at the last check, of
+    ``distinct``."""
+
+    seed: int
+    paper: int | None
+    training: int | None
+    simulator: dict[tuple[float, int], tuple[int | None, bool]]
+    wrong_at_end: int
+    distinct: int
+
+
+def simulator_met(max_error: Tensor, repeats: Tensor, seq_max: float, stop_class: int) -> bool:
+    """The simulator's stop: fewer than ``stop_class`` training sequences misclassified, a
+    sequence misclassified when its largest absolute output error exceeds ``seq_max``;
+    ``max_error`` (N,) per distinct training string, ``repeats`` (N,) how often each occurs in
+    the training set."""
+    if max_error.shape != repeats.shape or max_error.dim() != 1:
+        raise ValueError(f"max_error, repeats: expected two (N,) tensors, received "
+                         f"{tuple(max_error.shape)} and {tuple(repeats.shape)}")
+    return int(repeats[max_error > seq_max].sum()) < stop_class
+
+
+def _strings(task: EmbeddedReber) -> tuple[list[str], int, Tensor]:
+    """The task's distinct training strings, then its distinct test strings; how many are
+    training strings; how often each training string occurs in the training set."""
+    training = sorted(set(task.train_strings))
+    test = sorted(set(task.test_strings) - set(training))
+    repeats = torch.tensor([task.train_strings.count(s) for s in training])
+    return training + test, len(training), repeats
+
+
+@dataclass(frozen=True)
+class StringSet:
+    """K seeds' distinct strings side by side (padded to ``width`` with a repeat of each seed's
+    first, never read): inputs, targets, mask, choices (T, K, width, ...), which columns are
+    real and which are training strings, and each seed's training-string repeats."""
+
+    inputs: Tensor
+    targets: Tensor
+    mask: Tensor
+    choices: Tensor
+    real: Tensor
+    trained: Tensor
+    repeats: tuple[Tensor, ...]
+
+    @classmethod
+    def of(cls, tasks: Sequence[EmbeddedReber], dtype: torch.dtype = torch.float64
+           ) -> StringSet:
+        sets = [_strings(task) for task in tasks]
+        K, width = len(sets), max(len(strings) for strings, _, _ in sets)
+        padded = [s for strings, _, _ in sets
+                  for s in strings + strings[:1] * (width - len(strings))]
+        batch = encode(padded, tasks[0].targets)
+        T = batch.inputs.shape[0]
+
+        def split(x: Tensor) -> Tensor:  # (T, K * width, ...) -> (T, K, width, ...)
+            return x.reshape(T, K, width, *x.shape[2:])
+
+        real = torch.zeros(K, width, dtype=torch.bool)
+        trained = torch.zeros(K, width, dtype=torch.bool)
+        for k, (strings, n_train, _) in enumerate(sets):
+            real[k, :len(strings)] = True
+            trained[k, :n_train] = True
+        return cls(split(batch.inputs).to(dtype), split(batch.targets).to(dtype),
+                   split(batch.mask), split(batch.choices), real, trained,
+                   tuple(repeats for _, _, repeats in sets))
+
+
+@torch.no_grad()
+def judge_now(template: Network1997, weights: NetworkWeights1997, strings: StringSet
+              ) -> tuple[Tensor, Tensor]:
+    """The K nets (``weights`` stacked) on their strings: (K, width) right by the paper's
+    criterion (padding columns True) and each string's largest absolute output error."""
+    outputs, _ = template(strings.inputs, weights=weights)  # (T, K, width, O)
+    low = torch.where(strings.choices, outputs, torch.inf).amin(-1)
+    high = torch.where(strings.choices, -torch.inf, outputs).amax(-1)
+    right = ((low > high) | ~strings.mask).all(0) | ~strings.real
+    error = (outputs - strings.targets).abs() * strings.mask.unsqueeze(-1)
+    return right, error.amax(dim=(0, 3))
+
+
+def judge(experiment: Experiment, seeds: Sequence[int], budget: int, every: int = 100,
+          rules: Sequence[tuple[float, int]] = RULES) -> list[Judged]:
+    """Train ``seeds`` of ``experiment`` (Experiment 1 or a reading of it) for ``budget``
+    sequences each and judge them every ``every``; see the module docstring."""
+    tasks = [experiment.make_task(seed) for seed in seeds]
+    if not all(isinstance(task, EmbeddedReber) for task in tasks):
+        raise ValueError(f"experiment: expected Experiment 1 or a reading of it, received "
+                         f"{experiment.name!r}")
+    if budget < 1 or every < 1:
+        raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
+    strings = StringSet.of(tasks)
+    K = len(seeds)
+    paper: list[int | None] = [None] * K
+    training: list[int | None] = [None] * K
+    simulator: list[dict[tuple[float, int], tuple[int | None, bool]]] = [
+        {rule: (None, False) for rule in rules} for _ in seeds]
+    right = torch.zeros_like(strings.real)
+    for presented, template, weights, _ in probe_training(experiment, seeds, budget, every):
+        if presented == 0:
+            continue
+        right, max_error = judge_now(template, weights, strings)
+        for k in range(K):
+            everything = bool(right[k].all())
+            if paper[k] is None and everything:
+                paper[k] = presented
+            if training[k] is None and bool((right[k] | ~strings.trained[k]).all()):
+                training[k] = presented
+            repeats = strings.repeats[k]
+            for rule in rules:
+                if simulator[k][rule][0] is None and simulator_met(
+                        max_error[k, :len(repeats)], repeats, *rule):
+                    simulator[k][rule] = (presented, everything)
+    return [Judged(seed, paper[k], training[k], simulator[k], int((~right[k]).sum()),
+                   int(strings.real[k].sum())) for k, seed in enumerate(seeds)]
+
+
+def table(judged: Sequence[Judged]) -> str:
+    """``judged`` as a Markdown table, one row per seed; a simulator entry is the stop's
+    sequences with "ok" where every string was right there by the paper's criterion and "wrong"
+    where not, "-" where the rule never fired."""
+    rules = list(judged[0].simulator) if judged else []
+    head = ["seed", "paper", "training strings", "wrong at end"] + [
+        f"sim. {seq_max} / < {stop}" for seq_max, stop in rules]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def when(value: int | None) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    for j in judged:
+        cells = [str(j.seed), when(j.paper), when(j.training), f"{j.wrong_at_end} of {j.distinct}"]
+        for rule in rules:
+            at, ok = j.simulator[rule]
+            cells.append("-" if at is None else f"{at:,} {'ok' if ok else 'wrong'}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> str:
+    """``python -m lstmlab.reproduce._reber_probe EXPERIMENT --seeds N --budget B [--every E]``:
+    the table of :func:`table` for seeds 0..N-1 (one thread, one population)."""
+    import argparse
+
+    from lstmlab.reproduce._method import torch_threads
+    from lstmlab.reproduce._registry import experiment as named
+
+    parser = argparse.ArgumentParser(prog="python -m lstmlab.reproduce._reber_probe")
+    parser.add_argument("experiment")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", type=int, required=True)
+    parser.add_argument("--every", type=int, default=100)
+    args = parser.parse_args(argv)
+    with torch_threads(1):
+        judged = judge(named(args.experiment), range(args.seeds), args.budget, args.every)
+    return table(judged)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(main() + "\n")
