@@ -3,6 +3,8 @@ simulator's stopping rule against its epoch loop written out, its bookkeeping an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -16,8 +18,11 @@ from lstmlab.reproduce._reber_probe import (
     main,
     simulator_met,
     table,
+    where_table,
+    wrong_contexts,
 )
-from lstmlab.tasks._reber import encode, most_active_correct
+from lstmlab.tasks import EmbeddedReber
+from lstmlab.tasks._reber import SYMBOLS, allowed_next, encode, most_active_correct
 from lstmlab.training._pool import row, stack
 
 
@@ -38,6 +43,13 @@ def _simulator_epoch(errors_per_sequence: list[list[list[float]]], seq_max: floa
                 seq_cor = 0
                 class_err += 1
     return class_err < stop_class
+
+
+def _small_1():
+    """Experiment 1 with 24 training and 24 test strings per pair (the same net and training
+    loop; fewer strings to judge)."""
+    return replace(registry.experiment("1"), make_task=lambda seed: EmbeddedReber(
+        "1-5", data_seed=seed % 3, train_size=24, test_size=24))
 
 
 def test_simulator_rule_is_the_simulators_epoch_loop():
@@ -61,7 +73,7 @@ def test_simulator_rule_is_the_simulators_epoch_loop():
 def test_verdicts_and_errors_are_each_string_alone_through_the_c_loop():
     """Reference: each distinct string run alone by the C forward pass (the ``reproduce``
     checks' own), judged by ``most_active_correct``, its error taken step by step here."""
-    experiment = registry.experiment("1")
+    experiment = _small_1()
     seeds = (0, 1)
     tasks = [experiment.make_task(seed) for seed in seeds]
     strings = StringSet.of(tasks)
@@ -69,6 +81,7 @@ def test_verdicts_and_errors_are_each_string_alone_through_the_c_loop():
         if presented == 0:
             continue
         right, max_error = judge_now(template, weights, strings)
+        contexts = wrong_contexts(template, weights, strings, seeds)
         for k, task in enumerate(tasks):
             distinct = sorted(set(task.train_strings))
             distinct += sorted(set(task.test_strings))
@@ -79,17 +92,32 @@ def test_verdicts_and_errors_are_each_string_alone_through_the_c_loop():
             expected = most_active_correct(outputs, batch)
             assert right[k, :len(distinct)].tolist() == expected.tolist()
             assert bool(right[k, len(distinct):].all())  # padding never counts
+            out, target = outputs.tolist(), batch.targets.tolist()  # [t][n][o]
             for n, string in enumerate(distinct):
-                worst = max(abs(float(outputs[t, n, o]) - float(batch.targets[t, n, o]))
+                worst = max(abs(out[t][n][o] - target[t][n][o])
                             for t in range(len(string) - 1) for o in range(7))
                 assert float(max_error[k, n]) == pytest.approx(worst, abs=1e-12)
+            # where: each step judged here from the C loop's outputs and the grammar
+            wrong: dict[tuple[str, str], int] = {}
+            for n, string in enumerate(distinct):
+                allowed_sets = allowed_next(string)
+                for t in range(len(string) - 1):
+                    allowed = {SYMBOLS.index(a) for a in allowed_sets[t]}
+                    low = min(out[t][n][o] for o in allowed)
+                    high = max(out[t][n][o] for o in range(7) if o not in allowed)
+                    if not low > high:
+                        key = (string[max(0, t - 2):t + 1],
+                               "".join(sorted(allowed_sets[t], key=SYMBOLS.index)))
+                        wrong[key] = wrong.get(key, 0) + 1
+            mine = {(c.context, c.allowed): c.wrong for c in contexts if c.seed == seeds[k]}
+            assert mine == wrong and sum(wrong.values()) > 0
             counts = strings.repeats[k].tolist()
             assert counts == [task.train_strings.count(s) for s in sorted(set(task.train_strings))]
-            assert sum(counts) == 256
+            assert sum(counts) == 24 and max(counts) > 1  # repeats counted
 
 
 def test_judge_keeps_the_first_point_each_rule_is_met_and_the_table_shows_it():
-    experiment = registry.experiment("1")
+    experiment = _small_1()
     rules = ((1.0, 1), (0.0, 1), *RULES[:2])
     judged = judge(experiment, (0, 1), 200, 100, rules)
     tasks = [experiment.make_task(seed) for seed in (0, 1)]
@@ -110,9 +138,13 @@ def test_judge_keeps_the_first_point_each_rule_is_met_and_the_table_shows_it():
         judge(experiment, (0,), 0)
 
 
-def test_cli_prints_the_table():
+def test_cli_prints_the_tables():
     text = main(["1", "--seeds", "1", "--budget", "100"])
     assert text.splitlines()[2].startswith("| 0 | - | - |")
+    where = main(["1", "--seeds", "2", "--budget", "100", "--where", "2"]).splitlines()
+    assert where[0].startswith("| seed | after | allowed next | wrong / seen")
+    assert [line.split(" | ")[0] for line in where[2:]] == ["| 0", "| 0", "| 1", "| 1"]
+    assert where_table([], 3).count("\n") == 1
 
 
 @pytest.mark.slow

@@ -38,7 +38,7 @@ from torch import Tensor
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import EmbeddedReber
-from lstmlab.tasks._reber import encode
+from lstmlab.tasks._reber import SYMBOLS, encode
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
 
 #: (seq_max, stop_class) of the simulator's rule judged by default: a stop with no wrong
@@ -95,6 +95,7 @@ class StringSet:
     real: Tensor
     trained: Tensor
     repeats: tuple[Tensor, ...]
+    texts: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def of(cls, tasks: Sequence[EmbeddedReber], dtype: torch.dtype = torch.float64
@@ -116,7 +117,8 @@ class StringSet:
             trained[k, :n_train] = True
         return cls(split(batch.inputs).to(dtype), split(batch.targets).to(dtype),
                    split(batch.mask), split(batch.choices), real, trained,
-                   tuple(repeats for _, _, repeats in sets))
+                   tuple(repeats for _, _, repeats in sets),
+                   tuple(tuple(strings) for strings, _, _ in sets))
 
 
 @torch.no_grad()
@@ -168,6 +170,76 @@ def judge(experiment: Experiment, seeds: Sequence[int], budget: int, every: int 
                    int(strings.real[k].sum())) for k, seed in enumerate(seeds)]
 
 
+@dataclass(frozen=True)
+class WrongContext:
+    """Where one seed's net is wrong at the end: the steps whose last three symbols read are
+    ``context`` (fewer at a string's start), ``wrong`` of the ``seen`` such steps over the
+    distinct strings wrong by the paper's criterion, the symbols the grammar allows next
+    there, and the mean outputs (``SYMBOLS``' order) at the wrong steps."""
+
+    seed: int
+    context: str
+    allowed: str
+    wrong: int
+    seen: int
+    outputs: tuple[float, ...]
+
+
+@torch.no_grad()
+def wrong_contexts(template: Network1997, weights: NetworkWeights1997, strings: StringSet,
+                   seeds: Sequence[int]) -> list[WrongContext]:
+    """Every (seed, context) with a wrong step, most wrong first within each seed."""
+    outputs, _ = template(strings.inputs, weights=weights)  # (T, K, width, O)
+    low = torch.where(strings.choices, outputs, torch.inf).amin(-1)
+    high = torch.where(strings.choices, -torch.inf, outputs).amax(-1)
+    # plain lists: the loops below read them element by element
+    step_right = ((low > high) | ~strings.mask).permute(1, 2, 0).tolist()  # [k][n][t]
+    choices = strings.choices.permute(1, 2, 0, 3).tolist()  # [k][n][t][o]
+    found: list[WrongContext] = []
+    for k, seed in enumerate(seeds):
+        seen: dict[tuple[str, str], int] = {}
+        wrong: dict[tuple[str, str], list[Tensor]] = {}
+        for n, text in enumerate(strings.texts[k]):
+            for t in range(len(text) - 1):
+                allowed = "".join(s for s, on in zip(SYMBOLS, choices[k][n][t], strict=True)
+                                  if on)
+                key = (text[max(0, t - 2):t + 1], allowed)
+                seen[key] = seen.get(key, 0) + 1
+                if not step_right[k][n][t]:
+                    wrong.setdefault(key, []).append(outputs[t, k, n])
+        ranked = sorted(wrong.items(), key=lambda item: (-len(item[1]), item[0]))
+        found += [WrongContext(seed, context, allowed, len(steps), seen[(context, allowed)],
+                               tuple(float(v) for v in torch.stack(steps).mean(0)))
+                  for (context, allowed), steps in ranked]
+    return found
+
+
+def where(experiment: Experiment, seeds: Sequence[int], budget: int) -> list[WrongContext]:
+    """``wrong_contexts`` of ``seeds`` of ``experiment`` after ``budget`` sequences."""
+    tasks = [experiment.make_task(seed) for seed in seeds]
+    if not all(isinstance(task, EmbeddedReber) for task in tasks):
+        raise ValueError(f"experiment: expected Experiment 1 or a reading of it, received "
+                         f"{experiment.name!r}")
+    strings = StringSet.of(tasks)
+    for presented, template, weights, _ in probe_training(experiment, seeds, budget, budget):
+        if presented == budget:
+            return wrong_contexts(template, weights, strings, seeds)
+    raise ValueError(f"budget: expected >= 1, received {budget}")
+
+
+def where_table(found: Sequence[WrongContext], top: int = 3) -> str:
+    """The ``top`` contexts of each seed as a Markdown table."""
+    lines = ["| seed | after | allowed next | wrong / seen | mean outputs "
+             + " ".join(SYMBOLS) + " |", "|---|---|---|---|---|"]
+    shown: dict[int, int] = {}
+    for c in found:
+        shown[c.seed] = shown.get(c.seed, 0) + 1
+        if shown[c.seed] <= top:
+            lines.append(f"| {c.seed} | {c.context} | {c.allowed} | {c.wrong} / {c.seen} | "
+                         + " ".join(f"{v:.2f}" for v in c.outputs) + " |")
+    return "\n".join(lines)
+
+
 def table(judged: Sequence[Judged]) -> str:
     """``judged`` as a Markdown table, one row per seed; a simulator entry is the stop's
     sequences with "ok" where every string was right there by the paper's criterion and "wrong"
@@ -191,7 +263,8 @@ def table(judged: Sequence[Judged]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._reber_probe EXPERIMENT --seeds N --budget B [--every E]``:
-    the table of :func:`table` for seeds 0..N-1 (one thread, one population)."""
+    the table of :func:`table` for seeds 0..N-1 (one thread, one population); with
+    ``--where TOP`` instead :func:`where_table` at the budget."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -202,8 +275,13 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, required=True)
     parser.add_argument("--every", type=int, default=100)
+    parser.add_argument("--where", type=int, default=0, metavar="TOP",
+                        help="instead: each seed's TOP contexts with wrong steps at the budget")
     args = parser.parse_args(argv)
     with torch_threads(1):
+        if args.where:
+            return where_table(where(named(args.experiment), range(args.seeds), args.budget),
+                               args.where)
         judged = judge(named(args.experiment), range(args.seeds), args.budget, args.every)
     return table(judged)
 
