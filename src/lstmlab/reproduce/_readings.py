@@ -64,6 +64,11 @@ Why these readings (our runs of each are in RESULTS.md):
   also be read as 256 different strings, the set Fahlman's and the test set's wording suggest.
   The reading: the training set drawn from the same generator with repeats skipped (256
   distinct strings), then 256 test strings not among them; everything else as the text.
+- ``1:text-bias-range``. [H97] §5.1: "All weights are initialized in [-0.2,0.2], except for
+  the output gate biases, which are initialized to -1, -2, and -3, respectively"; Table 10
+  gives Exp. 1's input-gate biases as "r", which its legend defines as random in [-0.1, 0.1]
+  (ours). The reading follows the text: the input-gate biases drawn in [-0.2, 0.2], each
+  twice the text's draw (the same draws, rescaled); everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -209,6 +214,10 @@ def _added_bias(setup: Setup1997) -> Setup1997:
     return replace(setup, added_gate_bias=True)
 
 
+def _text_bias_range(setup: Setup1997) -> Setup1997:
+    return replace(setup, random_bias_like_weights=True)
+
+
 def _sequence_updates(setup: Setup1997) -> Setup1997:
     return replace(setup, online=False)
 
@@ -292,6 +301,12 @@ READINGS: dict[str, dict[str, Reading]] = {
             "biases, which start at -1, -2, -3 (Table 10's ogb); the JKU LSTM "
             "simulator's initia adds each block's initial gate bias to the bias weight drawn "
             "like every other", _added_bias),
+        "text-bias-range": Reading(
+            "text-bias-range", "input-gate biases drawn in [-0.2, 0.2] like every other "
+            "weight (Table 10's legend: \"r\", random in [-0.1, 0.1])",
+            '[H97] §5.1: "All weights are initialized in [-0.2,0.2], except for the output '
+            'gate biases, which are initialized to -1, -2, and -3, respectively"; Table 10 '
+            'gives Exp. 1 igb "r", its legend "random in [-0.1, 0.1]"', _text_bias_range),
         "distinct-train": Reading(
             "distinct-train", "256 distinct training strings (the text: drawn at random, "
             "repeats allowed), then 256 test strings not among them",
