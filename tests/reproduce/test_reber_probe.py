@@ -128,10 +128,14 @@ def test_judge_keeps_the_first_point_each_rule_is_met_and_the_table_shows_it():
         assert j.simulator[(0.0, 1)] == (None, False)
         assert j.paper is None and j.training is None  # no net is right after 200
         assert j.distinct == len(set(task.train_strings) | set(task.test_strings))
+        assert j.distinct_training == len(set(task.train_strings))
         assert 0 < j.wrong_at_end <= j.distinct
     text = table(judged)
-    assert text.splitlines()[0].startswith("| seed | paper | training strings | wrong at end")
-    assert "| 0 | - | - |" in text and "100 wrong" in text
+    assert text.splitlines()[0].startswith(
+        "| seed | strings (training + test) | paper | training strings | wrong at end")
+    first = judged[0]
+    assert (f"| 0 | {first.distinct_training} + {first.distinct - first.distinct_training} "
+            "| - | - |") in text and "100 wrong" in text
     with pytest.raises(ValueError, match="Experiment 1"):
         judge(registry.experiment("2a"), (0,), 10)
     with pytest.raises(ValueError, match="budget, every"):
@@ -140,7 +144,7 @@ def test_judge_keeps_the_first_point_each_rule_is_met_and_the_table_shows_it():
 
 def test_cli_prints_the_tables():
     text = main(["1", "--seeds", "1", "--budget", "100"])
-    assert text.splitlines()[2].startswith("| 0 | - | - |")
+    assert text.splitlines()[2].startswith("| 0 | ") and "| - | - |" in text.splitlines()[2]
     where = main(["1", "--seeds", "2", "--budget", "100", "--where", "2"]).splitlines()
     assert where[0].startswith("| seed | after | allowed next | wrong / seen")
     assert [line.split(" | ")[0] for line in where[2:]] == ["| 0", "| 0", "| 1", "| 1"]

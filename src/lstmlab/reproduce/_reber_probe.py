@@ -52,7 +52,7 @@ class Judged:
     """One seed: the first check (sequences; None: not within budget) at which each rule is
     met, and for the simulator's rules also whether every string was right by the paper's
     criterion there; ``wrong_at_end``: distinct strings wrong at the last check, of
-    ``distinct``."""
+    ``distinct`` (``distinct_training`` of them training strings)."""
 
     seed: int
     paper: int | None
@@ -60,6 +60,7 @@ class Judged:
     simulator: dict[tuple[float, int], tuple[int | None, bool]]
     wrong_at_end: int
     distinct: int
+    distinct_training: int = 0
 
 
 def simulator_met(max_error: Tensor, repeats: Tensor, seq_max: float, stop_class: int) -> bool:
@@ -167,7 +168,8 @@ def judge(experiment: Experiment, seeds: Sequence[int], budget: int, every: int 
                         max_error[k, :len(repeats)], repeats, *rule):
                     simulator[k][rule] = (presented, everything)
     return [Judged(seed, paper[k], training[k], simulator[k], int((~right[k]).sum()),
-                   int(strings.real[k].sum())) for k, seed in enumerate(seeds)]
+                   int(strings.real[k].sum()), int(strings.trained[k].sum()))
+            for k, seed in enumerate(seeds)]
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ def table(judged: Sequence[Judged]) -> str:
     sequences with "ok" where every string was right there by the paper's criterion and "wrong"
     where not, "-" where the rule never fired."""
     rules = list(judged[0].simulator) if judged else []
-    head = ["seed", "paper", "training strings", "wrong at end"] + [
+    head = ["seed", "strings (training + test)", "paper", "training strings",
+            "wrong at end"] + [
         f"sim. {seq_max} / < {stop}" for seq_max, stop in rules]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
@@ -253,7 +256,8 @@ def table(judged: Sequence[Judged]) -> str:
         return "-" if value is None else f"{value:,}"
 
     for j in judged:
-        cells = [str(j.seed), when(j.paper), when(j.training), f"{j.wrong_at_end} of {j.distinct}"]
+        cells = [str(j.seed), f"{j.distinct_training} + {j.distinct - j.distinct_training}",
+                 when(j.paper), when(j.training), f"{j.wrong_at_end} of {j.distinct}"]
         for rule in rules:
             at, ok = j.simulator[rule]
             cells.append("-" if at is None else f"{at:,} {'ok' if ok else 'wrong'}")
