@@ -34,6 +34,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:half-reset", {"initial_activation"}),
     ("1:sequence-updates", {"online"}),
     ("1:added-bias", {"added_gate_bias"}),
+    ("1:text-bias-range", {"random_bias_like_weights"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
@@ -404,3 +405,71 @@ def test_scaled_input_bias_refuses_a_set_up_that_is_not_exp_4s():
 
     with pytest.raises(ValueError, match="rows 4-1 .. 4-3"):
         _scaled_input_gate_bias(experiment("5").setup)
+
+
+def test_distinct_train_draws_256_different_training_strings_from_the_same_generator():
+    """Reference: the pair drawn here from the data seed's generator, string by string, a
+    training string kept only when new, then test strings kept only when not in training;
+    the set-up, the targets and the key as 1:allowed-targets' test says."""
+    from lstmlab.reproduce._readings import reading
+    from lstmlab.tasks._reber import Coins, embedded_reber
+
+    base, read = experiment("1"), experiment("1:distinct-train")
+    assert read.name == "1:distinct-train" and read.setup == base.setup
+    method = Lstm1997Method()
+    assert trial_config_hash(method, base, 100)[0] != trial_config_hash(method, read, 100)[0]
+    for seed in (0, 4):
+        plain, distinct = base.make_task(seed), read.make_task(seed)
+        flip = Coins(torch.Generator().manual_seed(seed % 3))
+        train: list[str] = []
+        while len(train) < 256:
+            string = embedded_reber(flip)[0]
+            if string not in train:
+                train.append(string)
+        test: list[str] = []
+        while len(test) < 256:
+            string = embedded_reber(flip)[0]
+            if string not in train:
+                test.append(string)
+        assert distinct.train_strings == train and distinct.test_strings == test
+        assert len(set(plain.train_strings)) < 128  # the text's set repeats strings
+        assert train[:8] == [s for s in dict.fromkeys(plain.train_strings)][:8]
+        assert (distinct.targets, distinct.order) == (plain.targets, plain.order)
+    assert experiment("1:allowed-targets").make_task(0).with_distinct_training().targets == \
+        "allowed"
+    with pytest.raises(ValueError, match="expected an EmbeddedReber, received"):
+        reading("1", "distinct-train").task(experiment("6a").make_task(0))
+
+
+def test_text_bias_range_draws_the_input_gate_biases_in_the_weights_interval():
+    """Under ``1:text-bias-range`` trial ``seed``'s input-gate biases are the bias draw in
+    [-0.2, 0.2] recomputed here from the generator (weight_ih, weight_hh, bias: each
+    (2 u - 1) * 0.2), the text's twice; the output gates' -1, -2, -3 and every other weight
+    the text's, draw for draw; the text's key is unchanged."""
+    from lstmlab.reproduce._fingerprint import canonical
+
+    seed = 5
+    text_setup, read_setup = (experiment(n).setup for n in ("1", "1:text-bias-range"))
+    text, read = (Network1997(network_config(s), generator=torch.Generator().manual_seed(seed),
+                              dtype=torch.float64) for s in (text_setup, read_setup))
+    cell = read.cell
+    rows, inputs = cell.num_units, text_setup.input_size
+    gen = torch.Generator().manual_seed(seed)
+    for shape in ((rows, inputs), (rows, rows)):
+        torch.rand(shape, generator=gen, dtype=torch.float64)
+    raw = (2 * torch.rand(rows, generator=gen, dtype=torch.float64) - 1) * 0.2
+    bias = cell.bias.detach()
+    torch.testing.assert_close(bias[cell.input_rows], raw[cell.input_rows], rtol=0, atol=1e-15)
+    assert bias[cell.input_rows].abs().max() > 0.1  # outside Table 10's [-0.1, 0.1]
+    torch.testing.assert_close(text.cell.bias.detach()[cell.input_rows],
+                               raw[cell.input_rows] * 0.5, rtol=0, atol=1e-15)
+    torch.testing.assert_close(bias[cell.output_rows],
+                               torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64),
+                               rtol=0, atol=0)
+    for mine, theirs in zip(read.parameters(), text.parameters(), strict=True):
+        if mine is not cell.bias:
+            torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+    plain, changed = (canonical((experiment(n).setup, network_config(experiment(n).setup)))
+                      for n in ("1", "1:text-bias-range"))
+    assert "random_bias_like_weights" not in plain and "random_gate_bias=0.1" in plain
+    assert "random_bias_like_weights=True" in changed and "random_gate_bias=None" in changed

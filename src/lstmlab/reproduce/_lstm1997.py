@@ -68,8 +68,10 @@ def network_config(setup: Setup1997) -> Network1997Config:
     gate_bias = biased in (BiasedUnits.GATES, BiasedUnits.HIDDEN, BiasedUnits.ALL)
     # Table 10's "r" gate biases are drawn in [-0.1, 0.1] even where the other weights are
     # drawn in [-0.2, 0.2] (Exp. 1); elsewhere the two intervals coincide.
+    # (The reading 1:text-bias-range draws them like the other weights, as §5.1's text.)
     random_bias = (gate_bias and None in (setup.input_gate_bias, setup.output_gate_bias)
-                   and setup.init_range != RANDOM_GATE_BIAS)
+                   and setup.init_range != RANDOM_GATE_BIAS
+                   and not setup.random_bias_like_weights)
     return Network1997Config(
         input_size=setup.input_size, output_size=setup.output_size,
         num_blocks=setup.blocks, block_size=setup.block_size, output_gate=setup.output_gate,

@@ -56,6 +56,19 @@ Why these readings (our runs of each are in RESULTS.md):
   starts at its given value plus the draw our net makes for it anyway, uniform in [-0.2, 0.2]
   (e.g. -1 + U(-0.2, 0.2)); the input gates' "r" biases ([-0.1, 0.1]) and every other weight
   are the text's, draw for draw.
+- ``1:distinct-train``. [H97] §5.1: "Following Fahlman, we use 256 training strings and 256
+  separate test strings. The training set is generated randomly; ... Test sequences are
+  generated randomly, too, but sequences already used in the training set are not used for
+  testing." 256 random draws repeat the short strings (seeds 0-2's sets hold 94-104 distinct
+  strings; the shortest, e.g. BTBTXSETE, has probability 1/16); "256 training strings" can
+  also be read as 256 different strings, the set Fahlman's and the test set's wording suggest.
+  The reading: the training set drawn from the same generator with repeats skipped (256
+  distinct strings), then 256 test strings not among them; everything else as the text.
+- ``1:text-bias-range``. [H97] §5.1: "All weights are initialized in [-0.2,0.2], except for
+  the output gate biases, which are initialized to -1, -2, and -3, respectively"; Table 10
+  gives Exp. 1's input-gate biases as "r", which its legend defines as random in [-0.1, 0.1]
+  (ours). The reading follows the text: the input-gate biases drawn in [-0.2, 0.2], each
+  twice the text's draw (the same draws, rescaled); everything else as the text.
 
 - ``4:linear-output``. The text: "We always use on-line learning (as opposed to batch learning),
   and logistic sigmoids as activation functions" ([H97] §5 intro), and App. A.1 trains the output
@@ -251,6 +264,10 @@ def _added_bias(setup: Setup1997) -> Setup1997:
     return replace(setup, added_gate_bias=True)
 
 
+def _text_bias_range(setup: Setup1997) -> Setup1997:
+    return replace(setup, random_bias_like_weights=True)
+
+
 def _sequence_updates(setup: Setup1997) -> Setup1997:
     return replace(setup, online=False)
 
@@ -261,6 +278,14 @@ def _sweep(task: Task) -> Task:
     if not isinstance(task, EmbeddedReber):
         raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
     return task.with_order("sweep")
+
+
+def _distinct_training(task: Task) -> Task:
+    from lstmlab.tasks import EmbeddedReber
+
+    if not isinstance(task, EmbeddedReber):
+        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
+    return task.with_distinct_training()
 
 
 def _allowed_targets(task: Task) -> Task:
@@ -337,6 +362,19 @@ READINGS: dict[str, dict[str, Reading]] = {
             "biases, which start at -1, -2, -3 (Table 10's ogb); the JKU LSTM "
             "simulator's initia adds each block's initial gate bias to the bias weight drawn "
             "like every other", _added_bias),
+        "text-bias-range": Reading(
+            "text-bias-range", "input-gate biases drawn in [-0.2, 0.2] like every other "
+            "weight (Table 10's legend: \"r\", random in [-0.1, 0.1])",
+            '[H97] §5.1: "All weights are initialized in [-0.2,0.2], except for the output '
+            'gate biases, which are initialized to -1, -2, and -3, respectively"; Table 10 '
+            'gives Exp. 1 igb "r", its legend "random in [-0.1, 0.1]"', _text_bias_range),
+        "distinct-train": Reading(
+            "distinct-train", "256 distinct training strings (the text: drawn at random, "
+            "repeats allowed), then 256 test strings not among them",
+            '[H97] §5.1: "Following Fahlman, we use 256 training strings and 256 separate test '
+            'strings. The training set is generated randomly; ... Test sequences are generated '
+            'randomly, too, but sequences already used in the training set are not used for '
+            'testing"', task=_distinct_training),
     },
     "4": {"linear-output": Reading(
         "linear-output", "linear output unit (f_k = identity, f_k' = 1)",

@@ -264,6 +264,7 @@ class EmbeddedReber:
         if order not in ORDERS:
             raise ValueError(f"order: expected one of {', '.join(ORDERS)}, received {order!r}")
         self.targets, self.order, self._next = targets, order, 0
+        self.variant, self.data_seed, self.unique_train = variant, data_seed, unique_train
         self.name = f"1 ERG {variant}"
         self.setup = SETUPS[variant]
         self.published = tuple(r for r in PUBLISHED if r.setting == variant)
@@ -367,6 +368,15 @@ class EmbeddedReber:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self._next = int(state["next"])
+
+    def with_distinct_training(self) -> EmbeddedReber:
+        """This task's pair drawn again from the same ``data_seed`` with ``unique_train``: 256
+        distinct training strings (a repeat drawn is skipped), then 256 test strings not among
+        them; the targets and the order of presentation are this task's."""
+        other = EmbeddedReber(self.variant, self.data_seed, len(self.train_strings),
+                              self.test_size, unique_train=True, targets=self.targets,
+                              order=self.order)
+        return other
 
     def with_targets(self, targets: str) -> EmbeddedReber:
         """This task (the same strings) trained on ``targets`` (one of ``TARGETS``)."""

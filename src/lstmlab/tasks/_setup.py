@@ -124,6 +124,12 @@ class Setup1997:
     #: [-init_range, init_range]) instead of replacing it: False as the text, True under the
     #: reading ``1:added-bias`` (``Network1997Config``'s field of the same name).
     added_gate_bias: bool = field(default=False, metadata={"key_omits_default": True})
+    #: Whether random ("r") gate biases are drawn like every other weight, in [-init_range,
+    #: init_range], instead of Table 10's [-0.1, 0.1]: False as Table 10, True under the
+    #: reading ``1:text-bias-range`` (§5.1: "All weights are initialized in [-0.2,0.2], except
+    #: for the output gate biases").
+    random_bias_like_weights: bool = field(default=False,
+                                           metadata={"key_omits_default": True})
 
     def __post_init__(self) -> None:
         for name in ("h", "g", "output_unit"):
