@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from lstmlab.cells import IDENTITY
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import NoiseFreeLongLag
@@ -95,7 +96,8 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             continue
         outputs, cell_output = _run_pair(template, weights, inputs)
         error = (outputs - targets.unsqueeze(1)).abs() * mask.unsqueeze(1).unsqueeze(-1)
-        push = forces(outputs, cell_output, targets, mask, (last, last + 1))
+        push = forces(outputs, cell_output, targets, mask, (last, last + 1),
+                      linear=experiment.setup.output_unit is IDENTITY)
         drift = cell_output[:last].mean(dim=(0, 2))  # (K,) s_mid
         x_sign = torch.sign(cell_output[last, :, 0] - cell_output[last, :, 1])
         marks = {"x_unit": error[last, :, :, last].amax(-1),
@@ -122,17 +124,19 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
 
 
 def forces(outputs: Tensor, cell_output: Tensor, targets: Tensor, mask: Tensor,
-           units: tuple[int, ...]) -> Tensor:
+           units: tuple[int, ...], linear: bool = False) -> Tensor:
     """Eq. 22's descent direction on the weights from the (one) cell to ``units``, per step
     and summed over the sequences: ``sum_b e_k(t) y^c(t)`` with ``e_k = y^k (1 - y^k)
     (t^k - y^k) mask`` (eq. 19, logistic output units), (T, K, len(units)).
 
     ``outputs`` (T, K, B, O), ``cell_output`` (T, K, B) y^c, ``targets`` (T, B, O) and ``mask``
-    (T, B) shared by the members. Its sum over t is -dE/dw_kc for E the pair's eq. 16 (with
+    (T, B) shared by the members (``linear``: output units f_k the identity, f_k' = 1). Its
+    sum over t is -dE/dw_kc for E the pair's eq. 16 (with
     the 1/2), at fixed weights."""
     chosen = list(units)
     y = outputs[..., chosen]
-    e_k = y * (1 - y) * (targets[..., chosen].unsqueeze(1) - y) * mask[:, None, :, None]
+    slope = torch.ones_like(y) if linear else y * (1 - y)  # f_k' (linear: 1)
+    e_k = slope * (targets[..., chosen].unsqueeze(1) - y) * mask[:, None, :, None]
     return (e_k * cell_output.unsqueeze(-1)).sum(2)
 
 
@@ -160,6 +164,16 @@ def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Ex
 
     rule = ErrorPlateau(window=window, min_decrease=min_decrease)
     return replace(experiment, setup=replace(experiment.setup, add_cells_after=rule))
+
+
+def with_input_gate_bias(experiment: Experiment, bias: float) -> Experiment:
+    """``experiment`` whose input gates have bias weights starting at ``bias`` (a probe)."""
+    from lstmlab.tasks import BiasedUnits
+    from lstmlab.tasks._setup import weight_count
+
+    setup = replace(experiment.setup, biased=BiasedUnits.GATES,
+                    input_gate_bias=(bias,) * experiment.setup.blocks)
+    return replace(experiment, setup=replace(setup, weights=weight_count(setup)))
 
 
 def table(times: Sequence[PhaseTimes]) -> str:
@@ -210,8 +224,13 @@ def _learned_later(t: PhaseTimes) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._construction_probe EXPERIMENT --seeds N --budget B
-    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]``: the table of
-    :func:`table` for seeds 0..N-1 (trained on one thread, as one population)."""
+    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]
+    [--input-gate-bias B] [--sequence-updates] [--linear-output]``: the table of
+    :func:`table` for seeds 0..N-1 (trained on one thread, as one population). The options
+    change the set-up for a screen (not a stored row): ``--input-gate-bias`` gives the input
+    gate a bias weight starting at B, ``--sequence-updates`` sums a sequence's steps into one
+    update, ``--linear-output`` makes the output units linear (f_k' = 1: a diagnosis of the
+    logistic's slow tail, against the text's logistic units)."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -224,10 +243,22 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--plateau", help="WINDOW,MIN_DECREASE (default: the set-up's rule)")
     parser.add_argument("--learning-rate", type=float, help="alpha (default: the set-up's)")
+    parser.add_argument("--input-gate-bias", type=float,
+                        help="the input gate's initial bias (default: the set-up's)")
+    parser.add_argument("--sequence-updates", action="store_true",
+                        help="one weight update per sequence (default: per step, eq. 17)")
+    parser.add_argument("--linear-output", action="store_true",
+                        help="linear output units (default: logistic, as the text)")
     args = parser.parse_args(argv)
     chosen = named(args.experiment)
     if args.learning_rate is not None:
         chosen = replace(chosen, setup=replace(chosen.setup, learning_rate=args.learning_rate))
+    if args.input_gate_bias is not None:
+        chosen = with_input_gate_bias(chosen, args.input_gate_bias)
+    if args.sequence_updates:
+        chosen = replace(chosen, setup=replace(chosen.setup, online=False))
+    if args.linear_output:
+        chosen = replace(chosen, setup=replace(chosen.setup, output_unit=IDENTITY))
     if args.plateau:
         window, min_decrease = args.plateau.split(",")
         chosen = with_plateau(chosen, int(window), float(min_decrease))
