@@ -21,6 +21,7 @@ from lstmlab.reproduce._construction_probe import (
     PhaseTimes,
     _pair,
     _run_pair,
+    end_times,
     forces,
     main,
     phase_times,
@@ -32,7 +33,7 @@ from lstmlab.reproduce._lstm1997 import draw_member, network_config, probe_train
 from lstmlab.reproduce._method import torch_threads
 from lstmlab.tasks import ErrorPlateau, NoiseFreeLongLag
 from lstmlab.tasks._stopping import TestSetRule
-from lstmlab.training._network1997 import Network1997
+from lstmlab.training._network1997 import Network1997, map_weights
 from lstmlab.training._online1997 import UpdateMode, online_sequence
 from lstmlab.training._pool import stack
 
@@ -167,6 +168,31 @@ def test_with_input_gate_bias_is_the_reading_at_minus_3():
     text, reading = registry.experiment("2a"), registry.experiment("2a:input-gate-bias")
     assert with_input_gate_bias(text, -3.0).setup == reading.setup
     assert with_input_gate_bias(text, -1.0).setup.input_gate_bias == (-1.0,)
+
+
+def test_end_times_judge_each_net_at_the_sequence_end_by_hand():
+    """Reference: each member's own forward (K = 1) on the check's sequences, judged by the
+    max absolute error of all outputs at the last step below 0.25 (2b's ABS(0.25))."""
+    task = NoiseFreeLongLag(p=5, random_middle=True).with_end_errors()
+    setup = replace(registry.experiment("2b:end-errors").setup, add_cells_after=PLATEAU)
+    experiment = Experiment(name="2b", title="2b, p = 5", make_task=lambda seed: task,
+                            setup=replace(setup, input_size=6, output_size=6),
+                            published=(), trials=2, budget=1000)
+    seeds, budget, size = [0, 1], 1000, 40  # seed 0: 0.975 right at 1,000, seed 1: none
+    with torch_threads(1):
+        times = end_times(experiment, seeds, budget, every=budget, size=size)
+    weights = {n: w for n, _, w, _ in probe_training(experiment, seeds, budget, budget)}
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    check = task.sample(size, torch.Generator().manual_seed(budget))
+    for k, t in enumerate(times):
+        own = map_weights(lambda part, k=k: part[k:k + 1], weights[budget])
+        outputs, _ = template(check.inputs.to(torch.float64).unsqueeze(1), weights=own)
+        error = (outputs[-1, 0] - check.targets[-1].to(torch.float64)).abs().amax(-1)
+        assert t.seed == seeds[k]
+        assert t.last_fraction == pytest.approx(float((error < 0.25).float().mean()))
+        assert (t.solved == budget) == bool((error < 0.25).all())
+    with pytest.raises(ValueError, match="2b"):
+        end_times(_experiment(), seeds, budget, every=budget, size=size)
 
 
 def test_main_runs_a_short_probe():

@@ -40,6 +40,18 @@ def test_2b_middle_is_uniform_over_a1_to_ap_minus_1_and_ends_match():
     assert stats.chisquare(counts[: p - 1].numpy()).pvalue > 1e-3
 
 
+def test_2b_end_errors_keeps_the_sequences_and_masks_all_but_the_last_step():
+    """The reading 2b:end-errors: the same draws as 2b, error signals at the last step only."""
+    p = 10
+    plain = NoiseFreeLongLag(p=p, random_middle=True)
+    ended = plain.with_end_errors()
+    a, b = (task.sample(50, torch.Generator().manual_seed(3)) for task in (plain, ended))
+    torch.testing.assert_close(b.inputs, a.inputs)
+    torch.testing.assert_close(b.targets, a.targets)
+    assert a.mask.all() and not plain.end_errors and ended.random_middle
+    assert b.mask[-1].all() and not b.mask[:-1].any()
+
+
 @pytest.mark.parametrize(("q", "p"), [(50, 50), (100, 20)])
 def test_2c_layout(q, p):
     task = VeryLongLag(q=q, p=p)

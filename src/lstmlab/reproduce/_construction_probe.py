@@ -158,6 +158,68 @@ def _run_pair(template: Network1997, weights, inputs: Tensor) -> tuple[Tensor, T
     return torch.stack(outputs), torch.stack(cell_output)
 
 
+@dataclass(frozen=True)
+class EndTimes:
+    """One 2b trial: when the cell was added, the first check at which every one of the
+    check's fresh sequences was right at its end (ABS(0.25), the criterion of 2b judged on
+    ``size`` sequences instead of 10,000; None: not within budget), and the fraction right at
+    the last check."""
+
+    seed: int
+    fired_at: int | None
+    solved: int | None
+    last_fraction: float
+
+
+def end_times(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,
+              size: int) -> list[EndTimes]:
+    """Train ``seeds`` of ``experiment`` (2b or a reading of it) as ``reproduce`` does and
+    every ``every`` sequences judge each net at the sequence end on ``size`` fresh sequences
+    (the same ones for every net at a check; drawn from a generator seeded with the check's
+    sequence count)."""
+    task = experiment.make_task(0)
+    if not isinstance(task, NoiseFreeLongLag) or not task.random_middle:
+        raise ValueError(f"experiment: expected 2b or a reading of it, received "
+                         f"{experiment.name!r}")
+    if budget < 1 or every < 1 or size < 1:
+        raise ValueError(f"budget, every, size: expected >= 1, received {budget}, {every}, "
+                         f"{size}")
+    solved: list[int | None] = [None] * len(seeds)
+    fraction = [0.0] * len(seeds)
+    members: tuple = ()
+    for point in probe_training(experiment, seeds, budget, every):
+        presented, template, weights, members = point
+        if presented == 0:
+            continue
+        check = task.sample(size, torch.Generator().manual_seed(presented))
+        inputs = check.inputs.to(torch.float64).unsqueeze(1).expand(-1, len(seeds), -1, -1)
+        with torch.no_grad():
+            outputs, _ = template(inputs, weights=weights)  # (T, K, B, O)
+        for k in range(len(seeds)):
+            right = task.is_correct(outputs[:, k].to(check.targets.dtype), check)
+            fraction[k] = float(right.float().mean())
+            if solved[k] is None and bool(right.all()):
+                solved[k] = presented
+        if all(found is not None for found in solved):
+            break
+    return [EndTimes(m.seed, m.construction.fired_at if m.construction else None, found, part)
+            for m, found, part in zip(members, solved, fraction, strict=True)]
+
+
+def end_table(times: Sequence[EndTimes]) -> str:
+    """``times`` as a Markdown table, with the count and mean of the solved ones."""
+    lines = ["| seed | cell added after | all right at the end | fraction right, last check |",
+             "|---|---|---|---|"]
+    for t in times:
+        added = "—" if t.fired_at is None else f"{t.fired_at:,}"
+        solved = "—" if t.solved is None else f"{t.solved:,}"
+        lines.append(f"| {t.seed} | {added} | {solved} | {t.last_fraction:.3f} |")
+    reached = [t.solved for t in times if t.solved is not None]
+    mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
+    lines += ["", f"- solved: {len(reached)} of {len(times)}, mean {mean}"]
+    return "\n".join(lines)
+
+
 def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Experiment:
     """``experiment`` with another plateau rule for the switch (a probe, not a stored row)."""
     from lstmlab.tasks import ErrorPlateau
@@ -225,12 +287,13 @@ def _learned_later(t: PhaseTimes) -> bool:
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._construction_probe EXPERIMENT --seeds N --budget B
     [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]
-    [--input-gate-bias B] [--sequence-updates] [--linear-output]``: the table of
-    :func:`table` for seeds 0..N-1 (trained on one thread, as one population). The options
-    change the set-up for a screen (not a stored row): ``--input-gate-bias`` gives the input
-    gate a bias weight starting at B, ``--sequence-updates`` sums a sequence's steps into one
-    update, ``--linear-output`` makes the output units linear (f_k' = 1: a diagnosis of the
-    logistic's slow tail, against the text's logistic units)."""
+    [--input-gate-bias B] [--sequence-updates] [--linear-output] [--end SIZE]``: the table
+    of :func:`table` (2b, with ``--end``: of :func:`end_table`) for seeds 0..N-1 (trained on
+    one thread, as one population). The options change the set-up for a screen (not a stored
+    row): ``--input-gate-bias`` gives the input gate a bias weight starting at B,
+    ``--sequence-updates`` sums a sequence's steps into one update, ``--linear-output`` makes
+    the output units linear (f_k' = 1: a diagnosis of the logistic's slow tail, against the
+    text's logistic units)."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -247,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> str:
                         help="the input gate's initial bias (default: the set-up's)")
     parser.add_argument("--sequence-updates", action="store_true",
                         help="one weight update per sequence (default: per step, eq. 17)")
+    parser.add_argument("--end", type=int, metavar="SIZE",
+                        help="2b: judge at the sequence end on SIZE fresh sequences")
     parser.add_argument("--linear-output", action="store_true",
                         help="linear output units (default: logistic, as the text)")
     args = parser.parse_args(argv)
@@ -263,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> str:
         window, min_decrease = args.plateau.split(",")
         chosen = with_plateau(chosen, int(window), float(min_decrease))
     with torch_threads(1):
+        if args.end is not None:
+            return end_table(end_times(chosen, range(args.seeds), args.budget, args.every,
+                                       args.end))
         times = phase_times(chosen, range(args.seeds), args.budget, args.every)
     return table(times)
 

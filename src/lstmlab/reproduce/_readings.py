@@ -86,6 +86,15 @@ Why these readings (our runs of each are in RESULTS.md):
   inputs like the input gate, bias initially -2.0 (Exp. 3's first block); 10,607 weights.
 - ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
   Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
+- ``2b:end-errors``. With error at every step (the text: "every next sequence element has to
+  be predicted"), 2b's net cannot hold a solution: its cell and gate read only the current
+  symbol, so the last state is ``v(c) + sum_i v(a_i)`` (v a symbol's write), and nothing but
+  that sum can tell the (random) last step from the 98 before it; units x and y need
+  cell weights of opposite signs, so for one of them the states of the middle steps lie on its
+  firing side of the threshold, and its every-step targets of 0 there outweigh its one target of
+  1 (RESULTS.md). Success is judged "at sequence end" only, and "the only totally predictable
+  targets ... are x and y, which occur at sequence ends". The reading: error signals at the
+  last step only, with 2a:input-gate-bias's input-gate bias -3.0.
 - ``2c:input-gate-bias``. Table 10 gives 2c "no bias weights" ("none" for both gate biases), so
   each cell's input g(net_c) has a constant part: the recurrent inputs from the gates, which sit
   near 0.5, act as bias units, and the state drifts by ~y^in * that part at every one of the
@@ -213,6 +222,14 @@ def _sweep(task: Task) -> Task:
     return task.with_order("sweep")
 
 
+def _end_errors(task: Task) -> Task:
+    from lstmlab.tasks import NoiseFreeLongLag
+
+    if not isinstance(task, NoiseFreeLongLag):
+        raise ValueError(f"task: expected a NoiseFreeLongLag, received {type(task).__name__}")
+    return task.with_end_errors()
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -296,7 +313,14 @@ READINGS: dict[str, dict[str, Reading]] = {
             'bias, to push initial memory cell activations towards zero"; §5.2: "a memory cell '
             'and an input gate (no output gate required)"', _output_gate),
     },
-    "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
+    "2b": {"input-gate-bias": _INPUT_GATE_BIAS,
+           "end-errors": Reading(
+               "end-errors", "error signals at the sequence end only, with 2a:input-gate-bias's "
+               "input-gate bias -3.0 (the text: at every step)",
+               '[H97] §5.2, 2b: "Again, every next sequence element has to be predicted. The '
+               'only totally predictable targets, however, are x and y, which occur at '
+               'sequence ends"; success is judged "at sequence end"', _input_gate_bias,
+               task=_end_errors)},
     "2c": {"input-gate-bias": Reading(
         "input-gate-bias", "input-gate biases, initially -3.0 (Table 10: no biases; the "
         "output gates' biases random in [-0.1, 0.1])",
