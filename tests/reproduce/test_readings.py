@@ -34,6 +34,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:sequence-updates", {"online"}),
     ("1:added-bias", {"added_gate_bias"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2b:end-errors", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
                         "output_gate_bias"}),
@@ -67,6 +68,9 @@ def test_the_readings_build_the_networks_they_name():
     assert experiment("2a:centred-g").setup.g is G2
     assert experiment("2b:input-gate-bias").setup == dataclasses.replace(
         bias, experiment="2b")
+    ended = experiment("2b:end-errors")
+    assert ended.setup == experiment("2b:input-gate-bias").setup
+    assert ended.make_task(0).end_errors and not experiment("2b").make_task(0).end_errors
 
 
 def test_every_reading_quotes_what_it_rests_on():
