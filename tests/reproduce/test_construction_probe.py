@@ -26,6 +26,7 @@ from lstmlab.reproduce._construction_probe import (
     main,
     phase_times,
     table,
+    winner_verdicts,
     with_input_gate_bias,
     with_plateau,
 )
@@ -161,6 +162,31 @@ def test_probe_training_updates_once_per_sequence_where_the_setup_is_not_online(
     per_step = replace(experiment, setup=replace(experiment.setup, online=True))
     stepped = {n: w for n, _, w, _ in probe_training(per_step, seeds, presented, presented)}
     assert not torch.allclose(stepped[presented].weight_ho, found[presented].weight_ho)
+
+
+def test_winner_verdicts_by_a_plain_loop():
+    """Reference: step by step, sequence by sequence, in Python: the most active unit must be
+    the target's (``winner``), and also above 0.75 (``winner_high``), at every masked step."""
+    generator = torch.Generator().manual_seed(5)
+    steps, members, pair, units = 4, 6, 2, 3
+    targets = torch.nn.functional.one_hot(torch.randint(units, (steps, pair), generator=generator),
+                                          units).double()
+    mask = torch.ones(steps, pair)
+    mask[0, 1] = 0.0
+    # members: near the targets (right), scaled down (right but low), and random ones
+    outputs = torch.rand(steps, members, pair, units, generator=generator, dtype=torch.float64)
+    outputs[:, 0] = 0.1 + 0.8 * targets
+    outputs[:, 1] = 0.1 + 0.5 * targets
+    outputs[:, 2] = 0.1 + 0.8 * targets
+    outputs[0, 2, 1] = torch.tensor([0.9, 0.0, 0.0])  # wrong only at a masked step
+    winner, high = winner_verdicts(outputs, targets, mask)
+    for k in range(members):
+        right = all(int(outputs[t, k, b].argmax()) == int(targets[t, b].argmax())
+                    for t in range(steps) for b in range(pair) if mask[t, b])
+        tall = right and all(float(outputs[t, k, b].max()) > 0.75
+                             for t in range(steps) for b in range(pair) if mask[t, b])
+        assert bool(winner[k]) == right and bool(high[k]) == tall
+    assert winner[:3].tolist() == [True, True, True] and high[:3].tolist() == [True, False, True]
 
 
 def test_with_input_gate_bias_is_the_reading_at_minus_3():

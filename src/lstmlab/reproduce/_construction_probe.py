@@ -60,6 +60,8 @@ class PhaseTimes:
     against_drift: str | None = None
     middle_force: float | None = None
     last_force: float | None = None
+    winner: int | None = None
+    winner_high: int | None = None
 
 
 def _pair(task: NoiseFreeLongLag) -> tuple[Tensor, Tensor, Tensor]:
@@ -86,7 +88,8 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
     inputs, targets, mask = (part.to(dtype) for part in _pair(task))
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)
     found: list[dict[str, int | None]] = [
-        {"x_unit": None, "y_unit": None, "solved": None} for _ in seeds]
+        {"x_unit": None, "y_unit": None, "solved": None, "winner": None, "winner_high": None}
+        for _ in seeds]
     against: list[str | None] = [None] * len(seeds)
     measured: list[list[tuple[float, float]]] = [[] for _ in seeds]
     members: tuple = ()
@@ -100,9 +103,11 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
                       linear=experiment.setup.output_unit is IDENTITY)
         drift = cell_output[:last].mean(dim=(0, 2))  # (K,) s_mid
         x_sign = torch.sign(cell_output[last, :, 0] - cell_output[last, :, 1])
+        winner, winner_high = winner_verdicts(outputs, targets, mask)
         marks = {"x_unit": error[last, :, :, last].amax(-1),
                  "y_unit": error[last, :, :, last + 1].amax(-1),
-                 "solved": error.amax(dim=(0, 2, 3))}
+                 "solved": error.amax(dim=(0, 2, 3)),
+                 "winner": (~winner).to(error.dtype), "winner_high": (~winner_high).to(error.dtype)}
         for name, worst in marks.items():
             for k, value in enumerate(worst.tolist()):
                 if found[k][name] is None and value < THRESHOLD:
@@ -121,6 +126,21 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
                        middle_force=_mean([mid for mid, _ in pushes]),
                        last_force=_mean([end for _, end in pushes]))
             for m, f, a, pushes in zip(members, found, against, measured, strict=True)]
+
+
+def winner_verdicts(outputs: Tensor, targets: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Two other judgements of the pair than 2a's ABS(0.25), (K,) bool each: ``winner``, at
+    every step of both sequences the most active output unit is the target's (Exp. 1's
+    criterion, [H97] §5.1); ``winner_high``, also above 1 - 0.25 there (the most active unit's
+    absolute error below 0.25). ``outputs`` (T, K, B, O), ``targets`` (T, B, O) one-hot,
+    ``mask`` (T, B)."""
+    target = targets.argmax(-1).unsqueeze(1)  # (T, 1, B)
+    top = outputs.argmax(-1)  # (T, K, B)
+    top_value = outputs.amax(-1)
+    real = mask.unsqueeze(1).bool()
+    right = (top == target) | ~real
+    high = right & ((top_value > 1 - THRESHOLD) | ~real)
+    return right.all(0).all(-1), high.all(0).all(-1)
 
 
 def forces(outputs: Tensor, cell_output: Tensor, targets: Tensor, mask: Tensor,
@@ -264,6 +284,8 @@ def table(times: Sequence[PhaseTimes]) -> str:
         "second unit": [None if t.x_unit is None or t.y_unit is None
                         else max(t.x_unit, t.y_unit) for t in times],
         "solved": [t.solved for t in times],
+        "winner (the most active unit right at every step)": [t.winner for t in times],
+        "winner above 0.75": [t.winner_high for t in times],
         "solved - added": [t.solved - t.fired_at for t in times
                            if t.solved is not None and t.fired_at is not None]}
     lines.append("")
@@ -271,6 +293,8 @@ def table(times: Sequence[PhaseTimes]) -> str:
         reached = [v for v in values if v is not None]
         mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
         lines.append(f"- {name}: {len(reached)} of {len(times)}, mean {mean}")
+    for name in ("winner", "winner_high"):
+        lines.append(f"- {name} by seed: " + ", ".join(cell(getattr(t, name)) for t in times))
     measured = [t for t in times if t.against_drift is not None]
     later = sum(_learned_later(t) for t in measured)
     lines.append(f"- the unit against the drift learned after the other or not at all: {later} "
