@@ -178,7 +178,8 @@ def test_winner_verdicts_by_a_plain_loop():
     outputs[:, 0] = 0.1 + 0.8 * targets
     outputs[:, 1] = 0.1 + 0.5 * targets
     outputs[:, 2] = 0.1 + 0.8 * targets
-    outputs[0, 2, 1] = torch.tensor([0.9, 0.0, 0.0])  # wrong only at a masked step
+    wrong = (int(targets[0, 1].argmax()) + 1) % units
+    outputs[0, 2, 1] = 0.9 * torch.nn.functional.one_hot(torch.tensor(wrong), units)  # masked
     winner, high = winner_verdicts(outputs, targets, mask)
     for k in range(members):
         right = all(int(outputs[t, k, b].argmax()) == int(targets[t, b].argmax())
