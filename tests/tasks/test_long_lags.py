@@ -118,6 +118,28 @@ def test_success_criteria_on_hand_made_predictions():
     assert c.is_correct(bad, batch).tolist() == [False, True, True]
 
 
+def test_winner_criterion_on_hand_made_predictions():
+    """The reading 2a:winner: right when the most active unit is the target's at every step
+    (2a) or at the last (2b), however far from 1 it is; the training draws unchanged."""
+    g = torch.Generator().manual_seed(4)
+    a = NoiseFreeLongLag(p=6).with_winner()
+    batch = a.sample(4, g)
+    plain = NoiseFreeLongLag(p=6)
+    torch.testing.assert_close(batch.inputs,
+                               plain.sample(4, torch.Generator().manual_seed(4)).inputs)
+    low = batch.targets * 0.3 + 0.1  # the target at 0.4, the rest at 0.1: errors 0.6 everywhere
+    assert a.is_correct(low, batch).all() and not plain.is_correct(low, batch).any()
+    wrong = low.clone()
+    wrong[2, 1, 0] = 0.5  # unit 0 the most active at a middle step of sequence 1
+    assert a.is_correct(wrong, batch).tolist() == [True, False, True, True]
+    b = NoiseFreeLongLag(p=6, random_middle=True).with_winner()
+    assert b.winner and b.random_middle and b.is_correct(wrong, batch).all()  # middle: not judged
+    wrong[-1, 3] = 0.0
+    wrong[-1, 3, (int(batch.targets[-1, 3].argmax()) + 1) % 7] = 0.2
+    assert b.is_correct(wrong, batch).tolist() == [True, True, True, False]
+    assert b.with_end_errors().winner and a.with_end_errors().winner
+
+
 # [H97] Table 3's "# weights" column, by p (it does not depend on q).
 TABLE_3_WEIGHTS = {50: 364, 100: 664, 200: 1264, 500: 3064, 1000: 6064}
 
