@@ -36,6 +36,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2b:end-errors", {"biased", "input_gate_bias", "weights"}),
     ("2a:winner", {"biased", "input_gate_bias", "weights"}),
+    ("2b:winner", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
                         "output_gate_bias"}),
@@ -75,6 +76,8 @@ def test_the_readings_build_the_networks_they_name():
     winner = experiment("2a:winner")
     assert winner.setup == bias and winner.make_task(0).winner
     assert not experiment("2a:input-gate-bias").make_task(0).winner
+    assert experiment("2b:winner").make_task(0).winner
+    assert experiment("2b:winner").make_task(0).random_middle
 
 
 def test_every_reading_quotes_what_it_rests_on():

@@ -91,6 +91,7 @@ Why these readings (our runs of each are in RESULTS.md):
   after the first (``reproduce._construction_probe``, RESULTS.md). The reading: a sequence is
   right when at every step the most active output unit is the target's; training and the
   net are 2a:input-gate-bias's.
+- ``2b:winner``. 2a:winner's criterion at 2b's sequence end, on 2b:input-gate-bias's net.
 - ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
   Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
 - ``2b:end-errors``. With error at every step (the text: "every next sequence element has to
@@ -337,6 +338,13 @@ READINGS: dict[str, dict[str, Reading]] = {
             'and an input gate (no output gate required)"', _output_gate),
     },
     "2b": {"input-gate-bias": _INPUT_GATE_BIAS,
+           "winner": Reading(
+               "winner", "a sequence right when the most active output unit is the target's at "
+               "its end, with 2a:input-gate-bias's input-gate bias -3.0 (the text: every "
+               "output's absolute error below 0.25 there)",
+               '[H97] §5.2, 2b: "the maximal absolute error of all output units is below 0.25 '
+               'at sequence end"; §5.1 judges Exp. 1 by whether the target units "are always '
+               'the most active ones"', _input_gate_bias, task=_winner),
            "end-errors": Reading(
                "end-errors", "error signals at the sequence end only, with 2a:input-gate-bias's "
                "input-gate bias -3.0 (the text: at every step)",
