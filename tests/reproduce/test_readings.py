@@ -36,6 +36,9 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("1:added-bias", {"added_gate_bias"}),
     ("1:text-bias-range", {"random_bias_like_weights"}),
     ("2b:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
+    ("2b:end-errors", {"biased", "input_gate_bias", "weights"}),
+    ("2a:winner", {"biased", "input_gate_bias", "weights"}),
+    ("2b:winner", {"biased", "input_gate_bias", "weights"}),
     ("2c:input-gate-bias", {"biased", "input_gate_bias", "weights"}),
     ("2a:output-gate", {"biased", "input_gate_bias", "weights", "output_gate",
                         "output_gate_bias"}),
@@ -73,6 +76,14 @@ def test_the_readings_build_the_networks_they_name():
     assert experiment("2a:centred-g").setup.g is G2
     assert experiment("2b:input-gate-bias").setup == dataclasses.replace(
         bias, experiment="2b")
+    ended = experiment("2b:end-errors")
+    assert ended.setup == experiment("2b:input-gate-bias").setup
+    assert ended.make_task(0).end_errors and not experiment("2b").make_task(0).end_errors
+    winner = experiment("2a:winner")
+    assert winner.setup == bias and winner.make_task(0).winner
+    assert not experiment("2a:input-gate-bias").make_task(0).winner
+    assert experiment("2b:winner").make_task(0).winner
+    assert experiment("2b:winner").make_task(0).random_middle
 
 
 def test_every_reading_quotes_what_it_rests_on():

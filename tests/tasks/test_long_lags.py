@@ -40,6 +40,18 @@ def test_2b_middle_is_uniform_over_a1_to_ap_minus_1_and_ends_match():
     assert stats.chisquare(counts[: p - 1].numpy()).pvalue > 1e-3
 
 
+def test_2b_end_errors_keeps_the_sequences_and_masks_all_but_the_last_step():
+    """The reading 2b:end-errors: the same draws as 2b, error signals at the last step only."""
+    p = 10
+    plain = NoiseFreeLongLag(p=p, random_middle=True)
+    ended = plain.with_end_errors()
+    a, b = (task.sample(50, torch.Generator().manual_seed(3)) for task in (plain, ended))
+    torch.testing.assert_close(b.inputs, a.inputs)
+    torch.testing.assert_close(b.targets, a.targets)
+    assert a.mask.all() and not plain.end_errors and ended.random_middle
+    assert b.mask[-1].all() and not b.mask[:-1].any()
+
+
 @pytest.mark.parametrize(("q", "p"), [(50, 50), (100, 20)])
 def test_2c_layout(q, p):
     task = VeryLongLag(q=q, p=p)
@@ -104,6 +116,28 @@ def test_success_criteria_on_hand_made_predictions():
     bad[batch.lengths[0] - 1, 0, 1 - batch.labels[0]] = 0.25  # the other unit at 0.25
     bad[0, 1] = 9.0  # outputs before the end do not count
     assert c.is_correct(bad, batch).tolist() == [False, True, True]
+
+
+def test_winner_criterion_on_hand_made_predictions():
+    """The reading 2a:winner: right when the most active unit is the target's at every step
+    (2a) or at the last (2b), however far from 1 it is; the training draws unchanged."""
+    g = torch.Generator().manual_seed(4)
+    a = NoiseFreeLongLag(p=6).with_winner()
+    batch = a.sample(4, g)
+    plain = NoiseFreeLongLag(p=6)
+    torch.testing.assert_close(batch.inputs,
+                               plain.sample(4, torch.Generator().manual_seed(4)).inputs)
+    low = batch.targets * 0.3 + 0.1  # the target at 0.4, the rest at 0.1: errors 0.6 everywhere
+    assert a.is_correct(low, batch).all() and not plain.is_correct(low, batch).any()
+    wrong = low.clone()
+    wrong[2, 1, 0] = 0.5  # unit 0 the most active at a middle step of sequence 1
+    assert a.is_correct(wrong, batch).tolist() == [True, False, True, True]
+    b = NoiseFreeLongLag(p=6, random_middle=True).with_winner()
+    assert b.winner and b.random_middle and b.is_correct(wrong, batch).all()  # middle: not judged
+    wrong[-1, 3] = 0.0
+    wrong[-1, 3, (int(batch.targets[-1, 3].argmax()) + 1) % 7] = 0.2
+    assert b.is_correct(wrong, batch).tolist() == [True, True, True, False]
+    assert b.with_end_errors().winner and a.with_end_errors().winner
 
 
 # [H97] Table 3's "# weights" column, by p (it does not depend on q).

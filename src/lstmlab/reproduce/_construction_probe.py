@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from lstmlab.cells import IDENTITY
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import NoiseFreeLongLag
@@ -59,6 +60,8 @@ class PhaseTimes:
     against_drift: str | None = None
     middle_force: float | None = None
     last_force: float | None = None
+    winner: int | None = None
+    winner_high: int | None = None
 
 
 def _pair(task: NoiseFreeLongLag) -> tuple[Tensor, Tensor, Tensor]:
@@ -85,7 +88,8 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
     inputs, targets, mask = (part.to(dtype) for part in _pair(task))
     last = task.p - 1  # the last step; units p - 1 (x) and p (y)
     found: list[dict[str, int | None]] = [
-        {"x_unit": None, "y_unit": None, "solved": None} for _ in seeds]
+        {"x_unit": None, "y_unit": None, "solved": None, "winner": None, "winner_high": None}
+        for _ in seeds]
     against: list[str | None] = [None] * len(seeds)
     measured: list[list[tuple[float, float]]] = [[] for _ in seeds]
     members: tuple = ()
@@ -95,12 +99,15 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             continue
         outputs, cell_output = _run_pair(template, weights, inputs)
         error = (outputs - targets.unsqueeze(1)).abs() * mask.unsqueeze(1).unsqueeze(-1)
-        push = forces(outputs, cell_output, targets, mask, (last, last + 1))
+        push = forces(outputs, cell_output, targets, mask, (last, last + 1),
+                      linear=experiment.setup.output_unit is IDENTITY)
         drift = cell_output[:last].mean(dim=(0, 2))  # (K,) s_mid
         x_sign = torch.sign(cell_output[last, :, 0] - cell_output[last, :, 1])
+        winner, winner_high = winner_verdicts(outputs, targets, mask)
         marks = {"x_unit": error[last, :, :, last].amax(-1),
                  "y_unit": error[last, :, :, last + 1].amax(-1),
-                 "solved": error.amax(dim=(0, 2, 3))}
+                 "solved": error.amax(dim=(0, 2, 3)),
+                 "winner": (~winner).to(error.dtype), "winner_high": (~winner_high).to(error.dtype)}
         for name, worst in marks.items():
             for k, value in enumerate(worst.tolist()):
                 if found[k][name] is None and value < THRESHOLD:
@@ -121,18 +128,35 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             for m, f, a, pushes in zip(members, found, against, measured, strict=True)]
 
 
+def winner_verdicts(outputs: Tensor, targets: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Two other judgements of the pair than 2a's ABS(0.25), (K,) bool each: ``winner``, at
+    every step of both sequences the most active output unit is the target's (Exp. 1's
+    criterion, [H97] §5.1); ``winner_high``, also above 1 - 0.25 there (the most active unit's
+    absolute error below 0.25). ``outputs`` (T, K, B, O), ``targets`` (T, B, O) one-hot,
+    ``mask`` (T, B)."""
+    target = targets.argmax(-1).unsqueeze(1)  # (T, 1, B)
+    top = outputs.argmax(-1)  # (T, K, B)
+    top_value = outputs.amax(-1)
+    real = mask.unsqueeze(1).bool()
+    right = (top == target) | ~real
+    high = right & ((top_value > 1 - THRESHOLD) | ~real)
+    return right.all(0).all(-1), high.all(0).all(-1)
+
+
 def forces(outputs: Tensor, cell_output: Tensor, targets: Tensor, mask: Tensor,
-           units: tuple[int, ...]) -> Tensor:
+           units: tuple[int, ...], linear: bool = False) -> Tensor:
     """Eq. 22's descent direction on the weights from the (one) cell to ``units``, per step
     and summed over the sequences: ``sum_b e_k(t) y^c(t)`` with ``e_k = y^k (1 - y^k)
     (t^k - y^k) mask`` (eq. 19, logistic output units), (T, K, len(units)).
 
     ``outputs`` (T, K, B, O), ``cell_output`` (T, K, B) y^c, ``targets`` (T, B, O) and ``mask``
-    (T, B) shared by the members. Its sum over t is -dE/dw_kc for E the pair's eq. 16 (with
+    (T, B) shared by the members (``linear``: output units f_k the identity, f_k' = 1). Its
+    sum over t is -dE/dw_kc for E the pair's eq. 16 (with
     the 1/2), at fixed weights."""
     chosen = list(units)
     y = outputs[..., chosen]
-    e_k = y * (1 - y) * (targets[..., chosen].unsqueeze(1) - y) * mask[:, None, :, None]
+    slope = torch.ones_like(y) if linear else y * (1 - y)  # f_k' (linear: 1)
+    e_k = slope * (targets[..., chosen].unsqueeze(1) - y) * mask[:, None, :, None]
     return (e_k * cell_output.unsqueeze(-1)).sum(2)
 
 
@@ -154,12 +178,84 @@ def _run_pair(template: Network1997, weights, inputs: Tensor) -> tuple[Tensor, T
     return torch.stack(outputs), torch.stack(cell_output)
 
 
+@dataclass(frozen=True)
+class EndTimes:
+    """One 2b trial: when the cell was added, the first check at which every one of the
+    check's fresh sequences was right at its end (ABS(0.25), the criterion of 2b judged on
+    ``size`` sequences instead of 10,000; None: not within budget), and the fraction right at
+    the last check."""
+
+    seed: int
+    fired_at: int | None
+    solved: int | None
+    last_fraction: float
+
+
+def end_times(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,
+              size: int) -> list[EndTimes]:
+    """Train ``seeds`` of ``experiment`` (2b or a reading of it) as ``reproduce`` does and
+    every ``every`` sequences judge each net at the sequence end on ``size`` fresh sequences
+    (the same ones for every net at a check; drawn from a generator seeded with the check's
+    sequence count)."""
+    task = experiment.make_task(0)
+    if not isinstance(task, NoiseFreeLongLag) or not task.random_middle:
+        raise ValueError(f"experiment: expected 2b or a reading of it, received "
+                         f"{experiment.name!r}")
+    if budget < 1 or every < 1 or size < 1:
+        raise ValueError(f"budget, every, size: expected >= 1, received {budget}, {every}, "
+                         f"{size}")
+    solved: list[int | None] = [None] * len(seeds)
+    fraction = [0.0] * len(seeds)
+    members: tuple = ()
+    for point in probe_training(experiment, seeds, budget, every):
+        presented, template, weights, members = point
+        if presented == 0:
+            continue
+        check = task.sample(size, torch.Generator().manual_seed(presented))
+        inputs = check.inputs.to(torch.float64).unsqueeze(1).expand(-1, len(seeds), -1, -1)
+        with torch.no_grad():
+            outputs, _ = template(inputs, weights=weights)  # (T, K, B, O)
+        for k in range(len(seeds)):
+            right = task.is_correct(outputs[:, k].to(check.targets.dtype), check)
+            fraction[k] = float(right.float().mean())
+            if solved[k] is None and bool(right.all()):
+                solved[k] = presented
+        if all(found is not None for found in solved):
+            break
+    return [EndTimes(m.seed, m.construction.fired_at if m.construction else None, found, part)
+            for m, found, part in zip(members, solved, fraction, strict=True)]
+
+
+def end_table(times: Sequence[EndTimes]) -> str:
+    """``times`` as a Markdown table, with the count and mean of the solved ones."""
+    lines = ["| seed | cell added after | all right at the end | fraction right, last check |",
+             "|---|---|---|---|"]
+    for t in times:
+        added = "—" if t.fired_at is None else f"{t.fired_at:,}"
+        solved = "—" if t.solved is None else f"{t.solved:,}"
+        lines.append(f"| {t.seed} | {added} | {solved} | {t.last_fraction:.3f} |")
+    reached = [t.solved for t in times if t.solved is not None]
+    mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
+    lines += ["", f"- solved: {len(reached)} of {len(times)}, mean {mean}"]
+    return "\n".join(lines)
+
+
 def with_plateau(experiment: Experiment, window: int, min_decrease: float) -> Experiment:
     """``experiment`` with another plateau rule for the switch (a probe, not a stored row)."""
     from lstmlab.tasks import ErrorPlateau
 
     rule = ErrorPlateau(window=window, min_decrease=min_decrease)
     return replace(experiment, setup=replace(experiment.setup, add_cells_after=rule))
+
+
+def with_input_gate_bias(experiment: Experiment, bias: float) -> Experiment:
+    """``experiment`` whose input gates have bias weights starting at ``bias`` (a probe)."""
+    from lstmlab.tasks import BiasedUnits
+    from lstmlab.tasks._setup import weight_count
+
+    setup = replace(experiment.setup, biased=BiasedUnits.GATES,
+                    input_gate_bias=(bias,) * experiment.setup.blocks)
+    return replace(experiment, setup=replace(setup, weights=weight_count(setup)))
 
 
 def table(times: Sequence[PhaseTimes]) -> str:
@@ -188,6 +284,8 @@ def table(times: Sequence[PhaseTimes]) -> str:
         "second unit": [None if t.x_unit is None or t.y_unit is None
                         else max(t.x_unit, t.y_unit) for t in times],
         "solved": [t.solved for t in times],
+        "winner (the most active unit right at every step)": [t.winner for t in times],
+        "winner above 0.75": [t.winner_high for t in times],
         "solved - added": [t.solved - t.fired_at for t in times
                            if t.solved is not None and t.fired_at is not None]}
     lines.append("")
@@ -195,6 +293,8 @@ def table(times: Sequence[PhaseTimes]) -> str:
         reached = [v for v in values if v is not None]
         mean = f"{sum(reached) / len(reached):,.0f}" if reached else "—"
         lines.append(f"- {name}: {len(reached)} of {len(times)}, mean {mean}")
+    for name in ("winner", "winner_high"):
+        lines.append(f"- {name} by seed: " + ", ".join(cell(getattr(t, name)) for t in times))
     measured = [t for t in times if t.against_drift is not None]
     later = sum(_learned_later(t) for t in measured)
     lines.append(f"- the unit against the drift learned after the other or not at all: {later} "
@@ -210,8 +310,14 @@ def _learned_later(t: PhaseTimes) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._construction_probe EXPERIMENT --seeds N --budget B
-    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]``: the table of
-    :func:`table` for seeds 0..N-1 (trained on one thread, as one population)."""
+    [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]
+    [--input-gate-bias B] [--sequence-updates] [--linear-output] [--end SIZE]``: the table
+    of :func:`table` (2b, with ``--end``: of :func:`end_table`) for seeds 0..N-1 (trained on
+    one thread, as one population). The options change the set-up for a screen (not a stored
+    row): ``--input-gate-bias`` gives the input gate a bias weight starting at B,
+    ``--sequence-updates`` sums a sequence's steps into one update, ``--linear-output`` makes
+    the output units linear (f_k' = 1: a diagnosis of the logistic's slow tail, against the
+    text's logistic units)."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -224,14 +330,31 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--plateau", help="WINDOW,MIN_DECREASE (default: the set-up's rule)")
     parser.add_argument("--learning-rate", type=float, help="alpha (default: the set-up's)")
+    parser.add_argument("--input-gate-bias", type=float,
+                        help="the input gate's initial bias (default: the set-up's)")
+    parser.add_argument("--sequence-updates", action="store_true",
+                        help="one weight update per sequence (default: per step, eq. 17)")
+    parser.add_argument("--end", type=int, metavar="SIZE",
+                        help="2b: judge at the sequence end on SIZE fresh sequences")
+    parser.add_argument("--linear-output", action="store_true",
+                        help="linear output units (default: logistic, as the text)")
     args = parser.parse_args(argv)
     chosen = named(args.experiment)
     if args.learning_rate is not None:
         chosen = replace(chosen, setup=replace(chosen.setup, learning_rate=args.learning_rate))
+    if args.input_gate_bias is not None:
+        chosen = with_input_gate_bias(chosen, args.input_gate_bias)
+    if args.sequence_updates:
+        chosen = replace(chosen, setup=replace(chosen.setup, online=False))
+    if args.linear_output:
+        chosen = replace(chosen, setup=replace(chosen.setup, output_unit=IDENTITY))
     if args.plateau:
         window, min_decrease = args.plateau.split(",")
         chosen = with_plateau(chosen, int(window), float(min_decrease))
     with torch_threads(1):
+        if args.end is not None:
+            return end_table(end_times(chosen, range(args.seeds), args.budget, args.every,
+                                       args.end))
         times = phase_times(chosen, range(args.seeds), args.budget, args.every)
     return table(times)
 

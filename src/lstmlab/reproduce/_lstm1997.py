@@ -172,6 +172,8 @@ def probe_training(experiment: Experiment, seeds: Sequence[int], budget: int, ev
     members, drawn = zip(*(draw_member(experiment, seed, template, every) for seed in seeds),
                          strict=True)
     weights = stack(drawn)
+    # as Lstm1997Method: per-sequence updates where the set-up is not online (a reading)
+    mode = UpdateMode.STEP if experiment.setup.online else UpdateMode.SEQUENCE
     yield 0, template, weights, members
     for presented in range(1, budget + 1):
         batch = sample_each([m.task for m in members], [m.generator for m in members])
@@ -180,7 +182,7 @@ def probe_training(experiment: Experiment, seeds: Sequence[int], budget: int, ev
         result = online_sequence(
             template, weights, batch.inputs.to(torch.float64).unsqueeze(2),
             batch.targets.to(torch.float64).unsqueeze(2), batch.mask.unsqueeze(2),
-            learning_rate=experiment.setup.learning_rate,
+            learning_rate=experiment.setup.learning_rate, mode=mode,
             trainable=phase_one_mask(weights, staged) if bool(staged.any()) else None)
         weights = result.weights
         for k in staged.nonzero().flatten().tolist():

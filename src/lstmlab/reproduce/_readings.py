@@ -111,8 +111,25 @@ Why these readings (our runs of each are in RESULTS.md):
   towards zero"; §5.2 gives 2a's cell "an input gate (no output gate required)". The reading
   takes "not required" as "not ruled out": 2a:input-gate-bias plus an output gate fed by the
   inputs like the input gate, bias initially -2.0 (Exp. 3's first block); 10,607 weights.
+- ``2a:winner``. §5.2 judges 2a by "the maximal absolute error of all output units is
+  always below 0.25"; Exp. 1 (§5.1) is judged by the most active output unit, and so is a step
+  in the JKU simulator's test routine. Under 2a:input-gate-bias the net is right by the text's
+  rule only when the second of the two last-step units (x, y) is learned, ~20,000 sequences
+  after the first (``reproduce._construction_probe``, RESULTS.md). The reading: a sequence is
+  right when at every step the most active output unit is the target's; training and the
+  net are 2a:input-gate-bias's.
+- ``2b:winner``. 2a:winner's criterion at 2b's sequence end, on 2b:input-gate-bias's net.
 - ``2b:input-gate-bias``. 2b's net is 2a's ("Architectures and parameters are the same as in
   Experiment 2a", [H97] §5.2), so its cell drifts the same way; the reading is 2a's.
+- ``2b:end-errors``. With error at every step (the text: "every next sequence element has to
+  be predicted"), 2b's net cannot hold a solution: its cell and gate read only the current
+  symbol, so the last state is ``v(c) + sum_i v(a_i)`` (v a symbol's write), and nothing but
+  that sum can tell the (random) last step from the 98 before it; units x and y need
+  cell weights of opposite signs, so for one of them the states of the middle steps lie on its
+  firing side of the threshold, and its every-step targets of 0 there outweigh its one target of
+  1 (RESULTS.md). Success is judged "at sequence end" only, and "the only totally predictable
+  targets ... are x and y, which occur at sequence ends". The reading: error signals at the
+  last step only, with 2a:input-gate-bias's input-gate bias -3.0.
 - ``2c:input-gate-bias``. Table 10 gives 2c "no bias weights" ("none" for both gate biases), so
   each cell's input g(net_c) has a constant part: the recurrent inputs from the gates, which sit
   near 0.5, act as bias units, and the state drifts by ~y^in * that part at every one of the
@@ -288,6 +305,22 @@ def _distinct_training(task: Task) -> Task:
     return task.with_distinct_training()
 
 
+def _end_errors(task: Task) -> Task:
+    from lstmlab.tasks import NoiseFreeLongLag
+
+    if not isinstance(task, NoiseFreeLongLag):
+        raise ValueError(f"task: expected a NoiseFreeLongLag, received {type(task).__name__}")
+    return task.with_end_errors()
+
+
+def _winner(task: Task) -> Task:
+    from lstmlab.tasks import NoiseFreeLongLag
+
+    if not isinstance(task, NoiseFreeLongLag):
+        raise ValueError(f"task: expected a NoiseFreeLongLag, received {type(task).__name__}")
+    return task.with_winner()
+
+
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
@@ -405,6 +438,14 @@ READINGS: dict[str, dict[str, Reading]] = {
             "centred-g", "g zero-centred in [-2, 2] (§5.2: logistic in [0, 1])",
             "[H97] App. A.1 eq. 5 (g in [-2, 2], every other experiment); Table 10's caption "
             "on g is garbled", _centred_g),
+        "winner": Reading(
+            "winner", "a sequence right when the most active output unit is the target's at "
+            "every step, with 2a:input-gate-bias's input-gate bias -3.0 (the text: every "
+            "output's absolute error below 0.25)",
+            '[H97] §5.2: "the maximal absolute error of all output units is always below '
+            '0.25"; §5.1 judges Exp. 1 by whether the target units "are always the most '
+            'active ones", as the JKU simulator\'s test routine judges a step',
+            _input_gate_bias, task=_winner),
         "output-gate": Reading(
             "output-gate", "input-gate bias -3.0 and an output gate, bias initially -2.0 "
             "(§5.2: \"no output gate required\")",
@@ -413,7 +454,21 @@ READINGS: dict[str, dict[str, Reading]] = {
             'bias, to push initial memory cell activations towards zero"; §5.2: "a memory cell '
             'and an input gate (no output gate required)"', _output_gate),
     },
-    "2b": {"input-gate-bias": _INPUT_GATE_BIAS},
+    "2b": {"input-gate-bias": _INPUT_GATE_BIAS,
+           "winner": Reading(
+               "winner", "a sequence right when the most active output unit is the target's at "
+               "its end, with 2a:input-gate-bias's input-gate bias -3.0 (the text: every "
+               "output's absolute error below 0.25 there)",
+               '[H97] §5.2, 2b: "the maximal absolute error of all output units is below 0.25 '
+               'at sequence end"; §5.1 judges Exp. 1 by whether the target units "are always '
+               'the most active ones"', _input_gate_bias, task=_winner),
+           "end-errors": Reading(
+               "end-errors", "error signals at the sequence end only, with 2a:input-gate-bias's "
+               "input-gate bias -3.0 (the text: at every step)",
+               '[H97] §5.2, 2b: "Again, every next sequence element has to be predicted. The '
+               'only totally predictable targets, however, are x and y, which occur at '
+               'sequence ends"; success is judged "at sequence end"', _input_gate_bias,
+               task=_end_errors)},
     "2c": {"input-gate-bias": Reading(
         "input-gate-bias", "input-gate biases, initially -3.0 (Table 10: no biases; the "
         "output gates' biases random in [-0.1, 0.1])",

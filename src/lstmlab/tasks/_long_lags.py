@@ -135,10 +135,12 @@ def _symbol_batch(symbols: Tensor, lengths: Tensor, size: int, mask: Tensor,
 class NoiseFreeLongLag:
     """Task 2a (``random_middle=False``) or 2b (``random_middle=True``) with delay p."""
 
-    def __init__(self, p: int = 100, random_middle: bool = False) -> None:
+    def __init__(self, p: int = 100, random_middle: bool = False,
+                 end_errors: bool = False, winner: bool = False) -> None:
         if p < 2:
             raise ValueError(f"p: expected >= 2, received {p}")
-        self.p, self.random_middle = p, random_middle
+        self.p, self.random_middle, self.end_errors = p, random_middle, end_errors
+        self.winner = winner
         self.input_size = self.output_size = p + 1
         key = "2b" if random_middle else "2a"
         self.name = f"{key} p={p}"
@@ -157,7 +159,25 @@ class NoiseFreeLongLag:
             middle = torch.arange(p - 1).unsqueeze(1).expand(p - 1, batch_size)
         symbols = torch.cat([ends, middle, ends])  # (p + 1, B)
         lengths = torch.full((batch_size,), p)
-        return _symbol_batch(symbols, lengths, p + 1, valid_step_mask(lengths, p), labels)
+        mask = (final_step_mask if self.end_errors else valid_step_mask)(lengths, p)
+        return _symbol_batch(symbols, lengths, p + 1, mask, labels)
+
+    def with_end_errors(self) -> NoiseFreeLongLag:
+        """This task with error signals at the sequence end only (the reading
+        ``2b:end-errors``; [H97] §5.2: "every next sequence element has to be predicted"):
+        the same sequences, draw for draw, the training mask only at the last step. The
+        success criterion is unchanged."""
+        return NoiseFreeLongLag(self.p, self.random_middle, end_errors=True,
+                                winner=self.winner)
+
+    def with_winner(self) -> NoiseFreeLongLag:
+        """This task judged by the most active output unit (the reading ``2a:winner``): a
+        sequence is right when at every judged step (2a: every step; 2b: the last) the most
+        active output unit is the target's, as Exp. 1 judges ([H97] §5.1) and as the JKU
+        simulator's test routine does; the text's 2a: max absolute error below 0.25. The
+        training and ``errors`` are unchanged."""
+        return NoiseFreeLongLag(self.p, self.random_middle, end_errors=self.end_errors,
+                                winner=True)
 
     def test_batches(self, generator: torch.Generator, batch_size: int = 256) -> Iterator[Batch]:
         return fresh_batches(self.sample, self.test_size, generator, batch_size)
@@ -177,7 +197,13 @@ class NoiseFreeLongLag:
         return per_step.amax(dim=0)
 
     def is_correct(self, outputs: Tensor, batch: Batch) -> Tensor:
-        return self.errors(outputs, batch) < 0.25
+        if not self.winner:
+            return self.errors(outputs, batch) < 0.25
+        check_outputs(outputs, batch)
+        judged = final_step_mask(batch.lengths, outputs.shape[0]) if self.random_middle \
+            else batch.mask.bool()
+        right = (outputs.argmax(-1) == batch.targets.argmax(-1)) | ~judged
+        return right.all(dim=0)
 
 
 class VeryLongLag:
