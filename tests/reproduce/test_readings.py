@@ -44,6 +44,10 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c:unhalved-error", {"learning_rate"}),
     ("2c:half-reset", {"initial_activation"}),
     ("2c:mild-bias-unhalved-error", {"biased", "input_gate_bias", "weights", "learning_rate"}),
+    ("2c:identity-h", {"h"}),
+    ("2c@q=1000,p=1000:identity-h", {"h"}),
+    ("2c:caption-ranges", {"g", "h"}),
+    ("2c:identity-h-output-gate-bias", {"h", "biased", "output_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -352,7 +356,36 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
         other = "output_rows" if rows == "input_rows" else "input_rows"
         assert bias[getattr(net.cell, other)].abs().max() <= 0.1
         assert not net.cell.bias_mask[2:4].any()
+    assert experiment("2c:identity-h-output-gate-bias").setup == dataclasses.replace(
+        experiment("2c:output-gate-bias").setup, h=IDENTITY)
     assert experiment("2c:unhalved-error").setup.learning_rate == 0.02
     both = experiment("2c:mild-bias-unhalved-error").setup
     assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
                                        learning_rate=0.02)
+
+
+@pytest.mark.parametrize(("name", "h", "g"), [("identity-h", IDENTITY, G2),
+                                              ("caption-ranges", G2, H1)])
+def test_2c_squash_readings_draw_the_texts_weights_and_send_y_out_times_their_h(name, h, g):
+    """2c:identity-h and 2c:caption-ranges draw seed for seed the text's weights; at the first
+    step (no recurrent input yet) the cell state is y^in g(net_c) with the reading's g and the
+    cell sends y^out h(s_c) with its h, computed here from the weights by hand."""
+    text, read = experiment("2c"), experiment(f"2c:{name}")
+    assert (read.setup.h, read.setup.g) == (h, g)
+    nets = [Network1997(network_config(e.setup), generator=torch.Generator().manual_seed(3),
+                        dtype=torch.float64) for e in (text, read)]
+    for a, b in zip(nets[0].weights().cell, nets[1].weights().cell, strict=True):
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    net = nets[1]
+    x = read.make_task(0).sample(4, torch.Generator().manual_seed(1)).inputs[0].double()
+    state, y, _ = net.step(x, net.initial_state(4, dtype=torch.float64))
+    weight = net.cell.weight_ih.detach()  # (R, I): rows in, cells, out (cells._lstm1997)
+    pre = x @ weight.mT
+    cell = net.cell
+    y_in = torch.sigmoid(pre[:, cell.input_rows])
+    y_out = torch.sigmoid(pre[:, cell.output_rows])
+    s = y_in * g.fn(pre[:, cell.cell_rows])
+    torch.testing.assert_close(state.c, s)
+    torch.testing.assert_close(state.h, y_out * h.fn(s))
+    torch.testing.assert_close(y, torch.sigmoid(state.h @ net.weight_ho.detach().mT))
