@@ -48,6 +48,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c@q=1000,p=1000:identity-h", {"h"}),
     ("2c:caption-ranges", {"g", "h"}),
     ("2c:identity-h-output-gate-bias", {"h", "biased", "output_gate_bias", "weights"}),
+    ("2c:identity-h-mild-bias", {"h", "biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -358,6 +359,8 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
         assert not net.cell.bias_mask[2:4].any()
     assert experiment("2c:identity-h-output-gate-bias").setup == dataclasses.replace(
         experiment("2c:output-gate-bias").setup, h=IDENTITY)
+    assert experiment("2c:identity-h-mild-bias").setup == dataclasses.replace(
+        experiment("2c:input-gate-bias-mild").setup, h=IDENTITY)
     assert experiment("2c:unhalved-error").setup.learning_rate == 0.02
     both = experiment("2c:mild-bias-unhalved-error").setup
     assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,

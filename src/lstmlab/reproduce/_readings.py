@@ -118,6 +118,8 @@ Why these readings (our runs of each are in RESULTS.md):
 - ``2c:identity-h-output-gate-bias``. ``2c:identity-h`` with §4's other remedy against
   memory-cell activations at the start, output gates at -2.0 and -4.0 (as
   ``2c:output-gate-bias``), against the unrestricted output range that h = x brings.
+- ``2c:identity-h-mild-bias``. ``2c:identity-h`` with §4's input-gate remedy at -1.0 (as
+  ``2c:input-gate-bias-mild``): both of §4's remedies for the drift at once.
 """
 
 from __future__ import annotations
@@ -206,6 +208,10 @@ def _identity_h(setup: Setup1997) -> Setup1997:
 
 def _identity_h_output_gate_bias(setup: Setup1997) -> Setup1997:
     return _identity_h(_output_gate_bias(setup))
+
+
+def _identity_h_mild_bias(setup: Setup1997) -> Setup1997:
+    return _identity_h(_mild_input_gate_bias(setup))
 
 
 def _gate_bias_pairs(setup: Setup1997) -> Setup1997:
@@ -376,6 +382,14 @@ READINGS: dict[str, dict[str, Reading]] = {
             'output range"; "(2) Output gate bias: each output gate gets a negative initial '
             'bias, to push initial memory cell activations towards zero"',
             _identity_h_output_gate_bias),
+        "identity-h-mild-bias": Reading(
+            "identity-h-mild-bias", "h the identity and input-gate biases, initially -1.0 "
+            "(2c:identity-h and 2c:input-gate-bias-mild together; output gates' biases random "
+            "in [-0.1, 0.1])",
+            '[H97] §4: "One way to circumvent this problem is to choose an appropriate function '
+            'h ... Our simple but effective way of solving drift problems at the beginning of '
+            'learning is to initially bias the input gate in_j towards zero"',
+            _identity_h_mild_bias),
     },
 }
 
