@@ -49,6 +49,7 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c:caption-ranges", {"g", "h"}),
     ("2c:identity-h-output-gate-bias", {"h", "biased", "output_gate_bias", "weights"}),
     ("2c:identity-h-mild-bias", {"h", "biased", "input_gate_bias", "weights"}),
+    ("2c@q=1000,p=1000:input-gate-bias-exp4", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -348,6 +349,7 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
     doubles under unhalved-error."""
     for name, rows, values in [("input-gate-bias-mild", "input_rows", (-1.0, -1.0)),
                                ("input-gate-bias-staggered", "input_rows", (-1.0, -3.0)),
+                               ("input-gate-bias-exp4", "input_rows", (-3.0, -6.0)),
                                ("output-gate-bias", "output_rows", (-2.0, -4.0))]:
         net = Network1997(network_config(experiment(f"2c:{name}").setup),
                           generator=torch.Generator().manual_seed(0))
