@@ -53,6 +53,12 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("4@T=500:linear-scaled-input-bias", {"output_unit", "input_gate_bias"}),
     ("4@T=1000:linear-output-gate-bias", {"output_unit", "output_gate_bias"}),
     ("4@T=1000:linear-both-biases", {"output_unit", "input_gate_bias", "output_gate_bias"}),
+    ("2c:identity-h", {"h"}),
+    ("2c@q=1000,p=1000:identity-h", {"h"}),
+    ("2c:caption-ranges", {"g", "h"}),
+    ("2c:identity-h-output-gate-bias", {"h", "biased", "output_gate_bias", "weights"}),
+    ("2c:identity-h-mild-bias", {"h", "biased", "input_gate_bias", "weights"}),
+    ("2c@q=1000,p=1000:input-gate-bias-exp4", {"biased", "input_gate_bias", "weights"}),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -360,6 +366,7 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
     doubles under unhalved-error."""
     for name, rows, values in [("input-gate-bias-mild", "input_rows", (-1.0, -1.0)),
                                ("input-gate-bias-staggered", "input_rows", (-1.0, -3.0)),
+                               ("input-gate-bias-exp4", "input_rows", (-3.0, -6.0)),
                                ("output-gate-bias", "output_rows", (-2.0, -4.0))]:
         net = Network1997(network_config(experiment(f"2c:{name}").setup),
                           generator=torch.Generator().manual_seed(0))
@@ -369,6 +376,10 @@ def test_2c_gate_bias_readings_start_the_gates_they_name_at_their_values():
         other = "output_rows" if rows == "input_rows" else "input_rows"
         assert bias[getattr(net.cell, other)].abs().max() <= 0.1
         assert not net.cell.bias_mask[2:4].any()
+    assert experiment("2c:identity-h-output-gate-bias").setup == dataclasses.replace(
+        experiment("2c:output-gate-bias").setup, h=IDENTITY)
+    assert experiment("2c:identity-h-mild-bias").setup == dataclasses.replace(
+        experiment("2c:input-gate-bias-mild").setup, h=IDENTITY)
     assert experiment("2c:unhalved-error").setup.learning_rate == 0.02
     both = experiment("2c:mild-bias-unhalved-error").setup
     assert both == dataclasses.replace(experiment("2c:input-gate-bias-mild").setup,
@@ -484,3 +495,30 @@ def test_text_bias_range_draws_the_input_gate_biases_in_the_weights_interval():
                       for n in ("1", "1:text-bias-range"))
     assert "random_bias_like_weights" not in plain and "random_gate_bias=0.1" in plain
     assert "random_bias_like_weights=True" in changed and "random_gate_bias=None" in changed
+
+
+@pytest.mark.parametrize(("name", "h", "g"), [("identity-h", IDENTITY, G2),
+                                              ("caption-ranges", G2, H1)])
+def test_2c_squash_readings_draw_the_texts_weights_and_send_y_out_times_their_h(name, h, g):
+    """2c:identity-h and 2c:caption-ranges draw seed for seed the text's weights; at the first
+    step (no recurrent input yet) the cell state is y^in g(net_c) with the reading's g and the
+    cell sends y^out h(s_c) with its h, computed here from the weights by hand."""
+    text, read = experiment("2c"), experiment(f"2c:{name}")
+    assert (read.setup.h, read.setup.g) == (h, g)
+    nets = [Network1997(network_config(e.setup), generator=torch.Generator().manual_seed(3),
+                        dtype=torch.float64) for e in (text, read)]
+    for a, b in zip(nets[0].weights().cell, nets[1].weights().cell, strict=True):
+        if a is not None:
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    net = nets[1]
+    x = read.make_task(0).sample(4, torch.Generator().manual_seed(1)).inputs[0].double()
+    state, y, _ = net.step(x, net.initial_state(4, dtype=torch.float64))
+    weight = net.cell.weight_ih.detach()  # (R, I): rows in, cells, out (cells._lstm1997)
+    pre = x @ weight.mT
+    cell = net.cell
+    y_in = torch.sigmoid(pre[:, cell.input_rows])
+    y_out = torch.sigmoid(pre[:, cell.output_rows])
+    s = y_in * g.fn(pre[:, cell.cell_rows])
+    torch.testing.assert_close(state.c, s)
+    torch.testing.assert_close(state.h, y_out * h.fn(s))
+    torch.testing.assert_close(y, torch.sigmoid(state.h @ net.weight_ho.detach().mT))

@@ -150,6 +150,23 @@ Why these readings (our runs of each are in RESULTS.md):
 - ``2c:mild-bias-unhalved-error``. The two together: input gates at -1.0 and alpha 0.02.
 - ``2c:half-reset``. Exp. 1's reading of the reset (the JKU simulator's 0.5) for 2c.
   What each did at q = 50 (``reproduce._drift_probe``): RESULTS.md.
+- ``2c:identity-h``. §4's other remedy for the drift: "One way to circumvent this problem is to
+  choose an appropriate function h. But h(x) = x, for instance, has the disadvantage of
+  unrestricted memory cell output range." The bias readings above scale the cells' error signal
+  by y^in (or y^out) along with the drift; h = x (2a's and 2b's h, §5.2) leaves the drift but
+  takes away the flat ends where it kills the gradient (h' = 1 everywhere, twice h1's slope at
+  0), so the drift is there to be learnt away. Everything else as the text.
+- ``2c:caption-ranges``. Exp. 1's reading of Table 10's caption (h in [-2, 2], g in [-1, 1])
+  for 2c, whose row also reads "h1", "g2": g's slope at 0 halves (half the drift per step) and
+  h's linear range doubles, at the same h'(0) g'(0).
+- ``2c:identity-h-output-gate-bias``. ``2c:identity-h`` with §4's other remedy against
+  memory-cell activations at the start, output gates at -2.0 and -4.0 (as
+  ``2c:output-gate-bias``), against the unrestricted output range that h = x brings.
+- ``2c:input-gate-bias-exp4``. §4's input-gate remedy with the values [H97] itself uses where
+  its sequences are 1,000 steps long and its inputs drift on purpose (Exp. 4, T = 1000: -3.0
+  and -6.0, "Following Section 4's remedy for state drifts").
+- ``2c:identity-h-mild-bias``. ``2c:identity-h`` with §4's input-gate remedy at -1.0 (as
+  ``2c:input-gate-bias-mild``): both of §4's remedies for the drift at once.
 """
 
 from __future__ import annotations
@@ -266,6 +283,24 @@ def _unhalved_error(setup: Setup1997) -> Setup1997:
     # The gradient of eq. 16 without the 1/2 is twice eqs. 19-28's error signals, so
     # eq. 17's step with the paper's alpha equals ours with 2 alpha.
     return replace(setup, learning_rate=2.0 * setup.learning_rate)
+
+
+def _identity_h(setup: Setup1997) -> Setup1997:
+    return replace(setup, h=IDENTITY)
+
+
+def _identity_h_output_gate_bias(setup: Setup1997) -> Setup1997:
+    return _identity_h(_output_gate_bias(setup))
+
+
+def _exp4_input_gate_bias(setup: Setup1997) -> Setup1997:
+    # Exp. 4's input-gate biases, the set-up [H97] uses for its own 1,000-step sequences.
+    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-3.0, -6.0)[: setup.blocks])
+    return replace(biased, weights=weight_count(biased))
+
+
+def _identity_h_mild_bias(setup: Setup1997) -> Setup1997:
+    return _identity_h(_mild_input_gate_bias(setup))
 
 
 def _gate_bias_pairs(setup: Setup1997) -> Setup1997:
@@ -508,6 +543,41 @@ READINGS: dict[str, dict[str, Reading]] = {
             '[H97] §5 intro: "Net activations are reset after each processed input sequence"; '
             "the JKU LSTM simulator's reset_net sets every activation to 0.5 and the internal "
             "states to 0", _half_reset),
+        "identity-h": Reading(
+            "identity-h", "h the identity (h' = 1, no flat ends; the text: h in [-1, 1])",
+            '[H97] §4, internal state drift: "This is potentially dangerous, for the h\'(s_j) '
+            "will then adopt very small values, and the gradient will vanish. One way to "
+            'circumvent this problem is to choose an appropriate function h"; §5.2 gives 2a '
+            '"h is the identity function"', _identity_h),
+        "caption-ranges": Reading(
+            "caption-ranges", "h in [-2, 2] and g in [-1, 1] (Table 10's caption; the text: "
+            "the reverse)",
+            "[H97] Table 10 caption: \"'h1' is logistic sigmoid in [-2,2]\" and \"'g2' in "
+            "[-1,1]\" (2c: h1, g2); §5.2 gives 2c h in [-1, 1] and g in [-2, 2]",
+            _caption_ranges),
+        "identity-h-output-gate-bias": Reading(
+            "identity-h-output-gate-bias", "h the identity and output-gate biases, initially "
+            "-2.0 and -4.0 (2c:identity-h and 2c:output-gate-bias together)",
+            '[H97] §4: "One way to circumvent this problem is to choose an appropriate function '
+            'h. But h(x) = x, for instance, has the disadvantage of unrestricted memory cell '
+            'output range"; "(2) Output gate bias: each output gate gets a negative initial '
+            'bias, to push initial memory cell activations towards zero"',
+            _identity_h_output_gate_bias),
+        "identity-h-mild-bias": Reading(
+            "identity-h-mild-bias", "h the identity and input-gate biases, initially -1.0 "
+            "(2c:identity-h and 2c:input-gate-bias-mild together; output gates' biases random "
+            "in [-0.1, 0.1])",
+            '[H97] §4: "One way to circumvent this problem is to choose an appropriate function '
+            'h ... Our simple but effective way of solving drift problems at the beginning of '
+            'learning is to initially bias the input gate in_j towards zero"',
+            _identity_h_mild_bias),
+        "input-gate-bias-exp4": Reading(
+            "input-gate-bias-exp4", "input-gate biases, initially -3.0 and -6.0 (Exp. 4's, "
+            "Table 10: no biases; the output gates' biases random in [-0.1, 0.1])",
+            '[H97] §5.4: "Following Section 4\'s remedy for state drifts, the first input gate '
+            'bias is initialized with -3.0, the second with -6.0 (though the precise values '
+            'hardly matter, as confirmed by additional experiments)"; Table 10, rows 4-1 to 4-3',
+            _exp4_input_gate_bias),
     },
 }
 
