@@ -318,6 +318,15 @@ def test_2a_output_gate_adds_a_gate_like_the_input_gate_biased_at_minus_2():
     torch.testing.assert_close(runs[0].weights.weight_ho, runs[1].weights.weight_ho)
 
 
+def _bias_draw(seed: int, rows: int, inputs: int) -> torch.Tensor:
+    """The bias weights trial ``seed``'s net draws, recomputed from its generator: weight_ih,
+    weight_hh, then bias, each (2 u - 1) * 0.2 in float64."""
+    gen = torch.Generator().manual_seed(seed)
+    for shape in ((rows, inputs), (rows, rows)):
+        torch.rand(shape, generator=gen, dtype=torch.float64)
+    return (2 * torch.rand(rows, generator=gen, dtype=torch.float64) - 1) * 0.2
+
+
 def test_added_bias_adds_the_output_gate_biases_to_the_draw_and_changes_nothing_else():
     """Under ``1:added-bias`` trial ``seed``'s output-gate biases are -1, -2, -3 plus the bias
     weight drawn in [-0.2, 0.2] (the JKU simulator's ``W_mod[i][in_mod-1] += bias_out[u]``),
@@ -329,11 +338,7 @@ def test_added_bias_adds_the_output_gate_biases_to_the_draw_and_changes_nothing_
     text, added = (Network1997(network_config(s), generator=torch.Generator().manual_seed(seed),
                                dtype=torch.float64) for s in (text_setup, added_setup))
     cell = added.cell
-    rows, inputs = cell.num_units, text_setup.input_size
-    gen = torch.Generator().manual_seed(seed)
-    for shape in ((rows, inputs), (rows, rows)):
-        torch.rand(shape, generator=gen, dtype=torch.float64)
-    raw = (2 * torch.rand(rows, generator=gen, dtype=torch.float64) - 1) * 0.2
+    raw = _bias_draw(seed, cell.num_units, text_setup.input_size)
     given = torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64)
     bias = cell.bias.detach()
     torch.testing.assert_close(bias[cell.output_rows], given + raw[cell.output_rows],
@@ -344,7 +349,7 @@ def test_added_bias_adds_the_output_gate_biases_to_the_draw_and_changes_nothing_
     torch.testing.assert_close(text.cell.bias.detach()[cell.output_rows], given, rtol=0, atol=0)
     torch.testing.assert_close(bias[cell.input_rows], raw[cell.input_rows] * 0.5,
                                rtol=0, atol=1e-15)
-    changed = torch.zeros(rows, dtype=torch.bool)
+    changed = torch.zeros(cell.num_units, dtype=torch.bool)
     changed[cell.output_rows] = True
     torch.testing.assert_close(bias[~changed], text.cell.bias.detach()[~changed], rtol=0, atol=0)
     for mine, theirs in zip(added.parameters(), text.parameters(), strict=True):
@@ -475,11 +480,7 @@ def test_text_bias_range_draws_the_input_gate_biases_in_the_weights_interval():
     text, read = (Network1997(network_config(s), generator=torch.Generator().manual_seed(seed),
                               dtype=torch.float64) for s in (text_setup, read_setup))
     cell = read.cell
-    rows, inputs = cell.num_units, text_setup.input_size
-    gen = torch.Generator().manual_seed(seed)
-    for shape in ((rows, inputs), (rows, rows)):
-        torch.rand(shape, generator=gen, dtype=torch.float64)
-    raw = (2 * torch.rand(rows, generator=gen, dtype=torch.float64) - 1) * 0.2
+    raw = _bias_draw(seed, cell.num_units, text_setup.input_size)
     bias = cell.bias.detach()
     torch.testing.assert_close(bias[cell.input_rows], raw[cell.input_rows], rtol=0, atol=1e-15)
     assert bias[cell.input_rows].abs().max() > 0.1  # outside Table 10's [-0.1, 0.1]

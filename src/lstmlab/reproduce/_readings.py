@@ -174,6 +174,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from lstmlab.cells import G2, H1, IDENTITY
 from lstmlab.reproduce._experiment import Experiment
@@ -324,44 +325,49 @@ def _sequence_updates(setup: Setup1997) -> Setup1997:
     return replace(setup, online=False)
 
 
+_T = TypeVar("_T")
+
+
+def _expect(task: Task, kind: type[_T]) -> _T:
+    """``task`` itself if it is a ``kind``; ValueError naming what was received otherwise."""
+    if not isinstance(task, kind):
+        raise ValueError(f"task: expected {_article(kind.__name__)} {kind.__name__}, "
+                         f"received {type(task).__name__}")
+    return task
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "AEIOU" else "a"
+
+
 def _sweep(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
-    if not isinstance(task, EmbeddedReber):
-        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
-    return task.with_order("sweep")
+    return _expect(task, EmbeddedReber).with_order("sweep")
 
 
 def _distinct_training(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
-    if not isinstance(task, EmbeddedReber):
-        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
-    return task.with_distinct_training()
+    return _expect(task, EmbeddedReber).with_distinct_training()
 
 
 def _end_errors(task: Task) -> Task:
     from lstmlab.tasks import NoiseFreeLongLag
 
-    if not isinstance(task, NoiseFreeLongLag):
-        raise ValueError(f"task: expected a NoiseFreeLongLag, received {type(task).__name__}")
-    return task.with_end_errors()
+    return _expect(task, NoiseFreeLongLag).with_end_errors()
 
 
 def _winner(task: Task) -> Task:
     from lstmlab.tasks import NoiseFreeLongLag
 
-    if not isinstance(task, NoiseFreeLongLag):
-        raise ValueError(f"task: expected a NoiseFreeLongLag, received {type(task).__name__}")
-    return task.with_winner()
+    return _expect(task, NoiseFreeLongLag).with_winner()
 
 
 def _allowed_targets(task: Task) -> Task:
     from lstmlab.tasks import EmbeddedReber
 
-    if not isinstance(task, EmbeddedReber):
-        raise ValueError(f"task: expected an EmbeddedReber, received {type(task).__name__}")
-    return task.with_targets("allowed")
+    return _expect(task, EmbeddedReber).with_targets("allowed")
 
 
 _INPUT_GATE_BIAS = Reading(
