@@ -394,6 +394,10 @@ def sweep(
         "--address", help="a Ray cluster to run on ('auto', HOST:PORT or ray://HOST:10001, as "
         "`reproduce --ray`; --out must then be a folder every node reaches); default: start "
         "Ray on this machine, one candidate per core")] = None,
+    cpus: Annotated[int | None, typer.Option(
+        help="with Ray started here: candidates trained at once (one CPU each; default: one "
+        "per core), e.g. 1 on a machine shared with other work; the choice does not depend "
+        "on it", min=1, max=4096)] = None,
 ) -> None:
     """Choose the modern column's recipe for each experiment by a hyperparameter sweep on Ray
     Tune: SAMPLES candidates (cell LSTM or GRU, hidden size, batch size, learning rate,
@@ -407,6 +411,8 @@ def sweep(
     from lstmlab.reproduce._sweep import sweep as run_sweep
 
     if address is not None:
+        if cpus is not None:
+            fail("--cpus: expected only without --address (a cluster has its own CPUs)")
         from lstmlab.reproduce._on_ray import check_address
 
         check_address(address)  # seconds, before any work
@@ -417,7 +423,8 @@ def sweep(
         cap = budget or int(paper or chosen.budget)
         try:
             config = SweepConfig(chosen, samples=samples, seeds=seeds, budget=cap, out=out,
-                                 space=searched, sample_seed=sample_seed, address=address)
+                                 space=searched, sample_seed=sample_seed, address=address,
+                                 num_cpus=cpus)
         except ValueError as error:
             fail(str(error))
         console.print(f"sweep {chosen.name}: {samples} candidates x {seeds} validation seeds, "

@@ -122,9 +122,37 @@ def test_the_sweep_command_writes_the_chosen_recipe_with_its_record(tmp_path, mo
     assert result.exit_code == 0, result.output
     config = seen["config"]
     assert (config.budget, config.validation_seeds) == (8440, [10_000, 10_001])
+    assert config.num_cpus is None  # default: Ray's one candidate per core
     document = json.loads((tmp_path / "modern" / "1.json").read_text())
     best = config.space.candidates(3)[2]  # 800 sequences: the lowest
     assert document["experiment"] == "1" and document["recipe"] == recipe_of(settings_of(best))
     assert document["sweep"]["command"] == "lstmlab sweep 1 --samples 3 --seeds 2 --budget 8440"
     assert document["sweep"]["chosen"] == 2
     assert read_recipe(tmp_path / "modern" / "1.json") == ("1", settings_of(best))
+
+
+def test_the_sweep_command_passes_cpus_to_a_local_ray_only(tmp_path, monkeypatch):
+    """--cpus N: N candidates at once on the Ray started here (SweepConfig.num_cpus, which
+    ray.init takes; tests/reproduce/test_sweep.py runs Tune with 1); with --address, an error
+    before any work, since a cluster has its own CPUs."""
+    from lstmlab.reproduce import _sweep
+
+    seen = {}
+
+    def fake_sweep(config):
+        seen["config"] = config
+        candidates = config.space.candidates(config.samples)
+        return _sweep.SweepResult(config, tuple(
+            _sweep.Candidate(i, c, tuple((s, True, 100) for s in config.validation_seeds))
+            for i, c in enumerate(candidates)), ())
+
+    monkeypatch.setattr(_sweep, "sweep", fake_sweep)
+    result = run_cli(["sweep", "1", "--samples", "2", "--seeds", "1", "--cpus", "1",
+                      "--out", tmp_path / "s", "--recipes", tmp_path / "modern"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].num_cpus == 1
+    seen.clear()
+    assert_user_error(["sweep", "1", "--cpus", "1", "--address", "auto", "--out", tmp_path / "s",
+                       "--recipes", tmp_path / "modern"],
+                      "--cpus: expected only without --address")
+    assert not seen
