@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -108,6 +109,20 @@ def test_export_render_and_the_cli_round_trip(tmp_path):
     assert "The linear output unit: 2 trials finished, 1 of 2 (50 %;" in text
     assert "{{" not in text
     assert render(tmp_path)[RESULTS_MD] == text  # the same bytes again
+
+
+def test_a_trial_with_a_curve_longer_than_the_csv_default_field_limit_loads_back(tmp_path):
+    """6b's trials run to 3,000,000 sequences: their curves (a point every 500) exceed the csv
+    module's default 131,072 characters per field; export and load keep them whole."""
+    curve = [[500 * (k + 1), 0.25 + k * 1e-9] for k in range(6_000)]
+    with TrialStore(tmp_path / "trials.sqlite") as store:
+        store.describe_config("k6b", "('6b', 'settings', 3000000)")
+        store.add("6b", "lstm1997", 0, "k6b",
+                  TrialResult(0, False, 3_000_000, 0.1, 1.5, curve=tuple(map(tuple, curve))),
+                  "0.1.0+gabc")
+    assert export_store(tmp_path / "trials.sqlite", tmp_path / TRIALS_DIR) == 1
+    (trial,) = load_trials(tmp_path / TRIALS_DIR)
+    assert len(trial.curve) > 131_072 and json.loads(trial.curve) == curve
 
 
 def test_the_cli_refuses_a_missing_store_in_one_line(tmp_path):
