@@ -238,28 +238,31 @@ def _linear_both_biases(setup: Setup1997) -> Setup1997:
     return _linear_output(_adding_output_gate_bias(_scaled_input_gate_bias(setup)))
 
 
-def _input_gate_bias(setup: Setup1997) -> Setup1997:
-    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-3.0,) * setup.blocks)
+def _biased_gates(setup: Setup1997, **biases: tuple[float, ...]) -> Setup1997:
+    """``setup`` with biased gates starting at ``biases`` (``input_gate_bias`` and/or
+    ``output_gate_bias``), its weight count recounted for the bias weights."""
+    biased = replace(setup, biased=BiasedUnits.GATES, **biases)
     return replace(biased, weights=weight_count(biased))
+
+
+def _input_gate_bias(setup: Setup1997) -> Setup1997:
+    return _biased_gates(setup, input_gate_bias=(-3.0,) * setup.blocks)
 
 
 def _mild_input_gate_bias(setup: Setup1997) -> Setup1997:
-    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-1.0,) * setup.blocks)
-    return replace(biased, weights=weight_count(biased))
+    return _biased_gates(setup, input_gate_bias=(-1.0,) * setup.blocks)
 
 
 def _staggered_input_gate_bias(setup: Setup1997) -> Setup1997:
     # Exp. 3's input-gate biases, block by block (-1, -3, -5), for 2c's two blocks.
     staggered = (-1.0, -3.0, -5.0)[: setup.blocks]
-    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=staggered)
-    return replace(biased, weights=weight_count(biased))
+    return _biased_gates(setup, input_gate_bias=staggered)
 
 
 def _output_gate_bias(setup: Setup1997) -> Setup1997:
     # Exp. 3's output-gate biases, block by block (-2, -4, -6), for 2c's two blocks.
     staggered = (-2.0, -4.0, -6.0)[: setup.blocks]
-    biased = replace(setup, biased=BiasedUnits.GATES, output_gate_bias=staggered)
-    return replace(biased, weights=weight_count(biased))
+    return _biased_gates(setup, output_gate_bias=staggered)
 
 
 def _mild_bias_unhalved_error(setup: Setup1997) -> Setup1997:
@@ -296,8 +299,7 @@ def _identity_h_output_gate_bias(setup: Setup1997) -> Setup1997:
 
 def _exp4_input_gate_bias(setup: Setup1997) -> Setup1997:
     # Exp. 4's input-gate biases, the set-up [H97] uses for its own 1,000-step sequences.
-    biased = replace(setup, biased=BiasedUnits.GATES, input_gate_bias=(-3.0, -6.0)[: setup.blocks])
-    return replace(biased, weights=weight_count(biased))
+    return _biased_gates(setup, input_gate_bias=(-3.0, -6.0)[: setup.blocks])
 
 
 def _identity_h_mild_bias(setup: Setup1997) -> Setup1997:
