@@ -38,7 +38,7 @@ from torch import Tensor
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import EmbeddedReber
-from lstmlab.tasks._reber import SYMBOLS, encode
+from lstmlab.tasks._reber import SYMBOLS, encode, most_active_steps
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
 
 #: (seq_max, stop_class) of the simulator's rule judged by default: a stop with no wrong
@@ -128,9 +128,7 @@ def judge_now(template: Network1997, weights: NetworkWeights1997, strings: Strin
     """The K nets (``weights`` stacked) on their strings: (K, width) right by the paper's
     criterion (padding columns True) and each string's largest absolute output error."""
     outputs, _ = template(strings.inputs, weights=weights)  # (T, K, width, O)
-    low = torch.where(strings.choices, outputs, torch.inf).amin(-1)
-    high = torch.where(strings.choices, -torch.inf, outputs).amax(-1)
-    right = ((low > high) | ~strings.mask).all(0) | ~strings.real
+    right = most_active_steps(outputs, strings.choices, strings.mask).all(0) | ~strings.real
     error = (outputs - strings.targets).abs() * strings.mask.unsqueeze(-1)
     return right, error.amax(dim=(0, 3))
 
@@ -192,10 +190,9 @@ def wrong_contexts(template: Network1997, weights: NetworkWeights1997, strings: 
                    seeds: Sequence[int]) -> list[WrongContext]:
     """Every (seed, context) with a wrong step, most wrong first within each seed."""
     outputs, _ = template(strings.inputs, weights=weights)  # (T, K, width, O)
-    low = torch.where(strings.choices, outputs, torch.inf).amin(-1)
-    high = torch.where(strings.choices, -torch.inf, outputs).amax(-1)
     # plain lists: the loops below read them element by element
-    step_right = ((low > high) | ~strings.mask).permute(1, 2, 0).tolist()  # [k][n][t]
+    step_right = most_active_steps(outputs, strings.choices, strings.mask
+                                   ).permute(1, 2, 0).tolist()  # [k][n][t]
     choices = strings.choices.permute(1, 2, 0, 3).tolist()  # [k][n][t][o]
     found: list[WrongContext] = []
     for k, seed in enumerate(seeds):

@@ -148,9 +148,16 @@ def _chunks(strings: list[str], batch_size: int, targets: str = "next") -> Itera
 def most_active_correct(outputs: Tensor, batch: Batch) -> Tensor:
     """(B,) True where at every masked step every allowed unit beats every other unit."""
     check_outputs(outputs, batch)
-    low = torch.where(batch.choices, outputs, torch.inf).amin(dim=-1)
-    high = torch.where(batch.choices, -torch.inf, outputs).amax(dim=-1)
-    return ((low > high) | ~batch.mask).all(dim=0)
+    return most_active_steps(outputs, batch.choices, batch.mask).all(dim=0)
+
+
+def most_active_steps(outputs: Tensor, choices: Tensor, mask: Tensor) -> Tensor:
+    """:func:`most_active_correct` step by step, on bare tensors with any batch dimensions:
+    ``outputs`` and ``choices`` (T, ..., O), ``mask`` (T, ...) -> (T, ...), True where every
+    allowed unit beats every other unit or the step is masked out."""
+    low = torch.where(choices, outputs, torch.inf).amin(dim=-1)
+    high = torch.where(choices, -torch.inf, outputs).amax(dim=-1)
+    return (low > high) | ~mask
 
 
 def _setup(name: str, blocks: int, size: int, weights: int, lr: float) -> Setup1997:
