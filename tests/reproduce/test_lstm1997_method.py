@@ -124,3 +124,23 @@ def test_checks_by_the_kernel_equal_the_torch_forward(name):
     assert torch.equal(task.is_correct(kernel, batch), task.is_correct(forward, batch))
     torch.testing.assert_close(task.errors(kernel, batch), task.errors(forward, batch),
                                rtol=0, atol=1e-12)
+
+
+def test_staging_reuses_one_buffer_and_converts_as_to_does():
+    from lstmlab.reproduce._lstm1997 import _Staging
+
+    staging = _Staging(torch.float64)
+    generator = torch.Generator().manual_seed(0)
+    first = torch.randn(12, 3, 5, generator=generator)
+    a = staging.inputs(first)
+    torch.testing.assert_close(a, first.to(torch.float64), rtol=0, atol=0)
+    shorter = torch.randn(7, 3, 5, generator=generator)
+    b = staging.inputs(shorter)
+    assert b.data_ptr() == a.data_ptr() and b.is_contiguous()  # the same memory, reused
+    torch.testing.assert_close(b, shorter.to(torch.float64), rtol=0, atol=0)
+    longer = torch.randn(40, 3, 5, generator=generator)  # past the spare rows: a new buffer
+    torch.testing.assert_close(staging.inputs(longer), longer.to(torch.float64), rtol=0, atol=0)
+    other = torch.randn(6, 2, 5, generator=generator)  # a member left: another shape
+    torch.testing.assert_close(staging.inputs(other), other.to(torch.float64), rtol=0, atol=0)
+    same = torch.randn(4, 2, 5, dtype=torch.float64, generator=generator)
+    assert staging.inputs(same) is same

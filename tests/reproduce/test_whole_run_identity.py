@@ -3,11 +3,12 @@
 The reference is ``Lstm1997Method`` as it ran before them: each member's sequences drawn by its
 own generator (``draw_ahead=False``: ``sample_each``), the verdicts and errors by the task's
 ``is_correct`` and ``errors`` (two calls and ``tolist``), each member's criterion fed by
-``observe_values``, Exp. 1's stopping and test sets run string by string as the task chunks
-them (not on their distinct strings), ``CHUNK`` strings per call of the C forward. Short runs
-of Exps. 1, 2a (the sequential construction), 4 and 6a, with a population smaller than the
-seeds (members leave and the next seed joins): every trial's success, sequences, test error
-and learning curve equal, by ``==`` on floats.
+``observe_values``, each step's inputs converted by a fresh ``to(float64)`` (not copied into
+the reused ``_Staging`` buffer), Exp. 1's stopping and test sets run string by string as the
+task chunks them (not on their distinct strings), ``CHUNK`` strings per call of the C forward.
+Short runs of Exps. 1, 2a (the sequential construction), 2c (sequences of varying lengths), 4
+and 6a, with a population smaller than the seeds (members leave and the next seed joins): every
+trial's success, sequences, test error and learning curve equal, by ``==`` on floats.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from lstmlab.reproduce._registry import experiment
 # (experiment, seeds, budget): two checks of Exp. 1's stopping set per trial, 2a in its
 # construction's first phase, 4 and 6a ~10 refills of each member's words; the slow runs fill
 # 4 and 6a's ST3 windows (2,000 sequences) and check them at every sequence after
-RUNS = [("1", [0, 29], 200), ("2a", [0, 1, 2], 200), ("4", [0, 1, 2], 400),
-        ("6a", [0, 4, 9], 400)]
+RUNS = [("1", [0, 29], 200), ("2a", [0, 1, 2], 200), ("2c", [0, 1, 2], 300),
+        ("4", [0, 1, 2], 400), ("6a", [0, 4, 9], 400)]
 SLOW = [("1", [3, 4, 5, 6], 1500), ("4", [0, 1, 2], 2600), ("6a", [0, 4, 9], 2600)]
 
 
@@ -46,6 +47,7 @@ def _before(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lstm1997, "verdicts", verdicts)
     monkeypatch.setattr(Criterion, "observe_one", observe_one)
     monkeypatch.setattr(Criterion, "reads_verdicts", property(lambda self: True))
+    monkeypatch.setattr(lstm1997._Staging, "inputs", lambda self, x: x.to(self.dtype))
 
 
 def _compare(name: str, seeds: list[int], budget: int, monkeypatch: pytest.MonkeyPatch) -> None:
