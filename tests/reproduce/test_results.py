@@ -69,6 +69,46 @@ def test_verdict_rule(published, successes, trials, interval, expected):
     assert verdict(published, successes, trials, interval) == expected
 
 
+# A row whose mean the paper says is over all its 10 trials (PublishedRow.all_reached).
+ALL_REACHED = PublishedRow("lstm1997", "x", 10, None, 571_100, "", "[H97] Table 0",
+                           "all values are means of 10 trials")
+T1000 = PublishedRow("lstm1997", "x", 10, None, 853_000, "", "[H97] Table 0", "means of 10",
+                     ((369_999, 0), (700_000, 7), (2_020_000, 10)))
+MEAN_INSIDE = (400_000.0, 900_000.0)  # holds both rows' means: only the rate decides
+
+
+@pytest.mark.parametrize(("published", "successes", "budget", "expected"), [
+    # no budget, or one past every trial: the implied rate is 100 %, and only 10 of 10 has a
+    # Wilson interval that reaches it (9 of 10: 60-98 %)
+    (ALL_REACHED, 10, None, "agrees"),
+    (ALL_REACHED, 9, None, "differs"),
+    (ALL_REACHED, 9, 5_711_000, "differs"),   # 10 x the mean: all 10 within it
+    # 3,000,000 (6b's budget): fewer than 10 x 571,100 / 3,000,000 = 1.9 trials can have
+    # needed more, so at least 9 of 10 within it: 90 % to 100 %
+    (ALL_REACHED, 8, 3_000_000, "agrees"),    # 49-94 % reaches 90 %
+    (ALL_REACHED, 7, 3_000_000, "differs"),   # 40-89 % stops short of it
+    (ALL_REACHED, 4, 3_000_000, "differs"),   # 6b's row: 17-69 %
+    # Table 7's T = 1000 caption: exactly 7 of 10 within 700,000
+    (T1000, 10, 700_000, "differs"),          # 72-100 %: above the paper's 70 %
+    (T1000, 9, 700_000, "agrees"),            # 60-98 %
+    (T1000, 5, 700_000, "agrees"),            # 24-76 %
+    (T1000, 4, 700_000, "differs"),           # 17-69 %: below it
+    (T1000, 10, 2_020_000, "agrees"),         # every paper trial within 2,020,000
+    (T1000, 9, 2_020_000, "differs"),
+    (T1000, 4, 1_000_000, "differs"),         # 7 to 10 of 10 within 1,000,000: 70-100 %
+    (T1000, 5, 1_000_000, "agrees"),
+    (T1000, 10, 500_000, "differs"),          # 0 to 7 of 10 within 500,000
+    (T1000, 3, 500_000, "agrees"),
+])
+def test_verdict_rule_on_an_implied_rate(published, successes, budget, expected):
+    assert verdict(published, successes, 10, MEAN_INSIDE, budget) == expected
+
+
+def test_an_implied_rate_does_not_excuse_the_mean():
+    assert verdict(ALL_REACHED, 10, 10, (600_000.0, 900_000.0), None) == "differs"
+    assert verdict(ALL_REACHED, 10, 10, None, None) == "differs"  # one success: no interval
+
+
 def _store(path: Path, rows) -> Path:
     with TrialStore(path) as store:
         for experiment, seed, success, sequences in rows:
@@ -101,10 +141,13 @@ def test_export_render_and_the_cli_round_trip(tmp_path):
     assert (first["success_low"], first["success_high"]) == (f"{low:.4f}", f"{high:.4f}")
     assert (first["mean_low"], first["mean_high"]) == (f"{mean_low:.1f}", f"{mean_high:.1f}")
     assert first["budget"] == "1000" and first["published_mean"] == "74000"
+    # Table 7's mean is over all 10 trials; within a budget of 1,000 the mean bounds nothing
+    assert (first["implied_success_low"], first["implied_success_high"]) == ("0.0000", "1.0000")
     assert mean_low <= 74_000 <= mean_high and first["verdict"] == "agrees"
     assert summary[1]["verdict"] == "differs"  # 1 of 2 and one mean: no interval
     text = (tmp_path / RESULTS_MD).read_text()
     assert "`4:linear-output`" in text and "1: 1,000 (failed)" in text
+    assert "rate not given, 100 % implied (0 to 10 of 10 within 1,000), 10 trials" in text
     # the template's {{row 4 lstm1997}} in words, from the same numbers
     assert "The linear output unit: 2 trials finished, 1 of 2 (50 %;" in text
     assert "{{" not in text

@@ -112,3 +112,70 @@ def test_tasks_carry_their_own_rows():
     assert rows_for(adding.PUBLISHED, "T=100") == adding.Adding(100).published
     assert long_lags.VeryLongLag(1000, 200).published[0].sequences == 75_000
     assert reber.EmbeddedReber("1-3").published[0].success == 0.97
+
+
+# The rows whose text says the mean is over all their trials (PublishedRow.all_reached).
+def test_rows_of_tables_3_to_9_imply_that_every_trial_reached_the_criterion():
+    lstm = [r for r in ALL if r.method == "lstm1997" and r.source.startswith("[H97]")]
+    marked = [r for r in lstm if r.all_reached]
+    assert len(marked) == 9 + 12 + 2 + 3 + 2 + 2  # Tables 3, 4-5, 6, 7, 8, 9
+    for row in marked:
+        assert row.success is None and row.trials in (10, 20)
+        assert f"{row.trials} trials" in row.all_reached and "required" in row.all_reached
+        assert row.all_reached.count('"') % 2 == 0  # quoted sentences, closed
+        assert row.reached_by(None) == (row.trials, row.trials)
+    # rates given (Tables 1-2, 2b), or only "some fraction" (Table 1's RTRL): not marked
+    assert all(not r.all_reached for r in ALL if r not in marked)
+    assert find(temporal_order.PUBLISHED, "lstm1997", "6b").all_reached.startswith(
+        'Table 9 caption: "The rightmost column gives the number of training sequences')
+
+
+@pytest.mark.parametrize(("budget", "bounds"), [
+    (300_000, (0, 0)),          # none below 370,000
+    (369_999, (0, 0)),
+    (370_000, (0, 7)),
+    (500_000, (0, 7)),
+    (700_000, (7, 7)),          # "exceeding 700,000 in only 3 cases"
+    (1_000_000, (7, 10)),       # the mean alone: fewer than 8.53 longer, so at least 2
+    (2_020_000, (10, 10)),
+    (9_000_000, (10, 10)),
+    (None, (10, 10)),
+])
+def test_reached_by_reads_table_7s_t1000_caption(budget, bounds):
+    assert find(adding.PUBLISHED, "lstm1997", "T=1000").reached_by(budget) == bounds
+
+
+@pytest.mark.parametrize(("budget", "bounds"), [
+    (3_000_000, (10, 10)),      # 10 x 300,000: a trial past it would need the sum above 3,000,000
+    (2_999_999, (9, 10)),
+    (1_000_000, (8, 10)),       # fewer than 3 past it
+    (300_000, (1, 10)),         # fewer than 10 past it
+    (299_999, (0, 10)),
+])
+def test_reached_by_bounds_the_trials_past_a_budget_by_the_mean(budget, bounds):
+    row = PublishedRow("lstm1997", "x", 10, None, 300_000, all_reached="means of 10 trials")
+    assert row.reached_by(budget) == bounds
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"success": 1.0}, "all_reached needs trials and a mean and no published rate"),
+    ({"trials": None}, "all_reached needs trials"),
+    ({"all_reached": "", "reached_within": ((5, 1),)}, "reached_within needs all_reached"),
+    ({"reached_within": ((5, 11),)}, r"count in \[0, 10\]"),
+    ({"reached_within": ((0, 1),)}, "sequences > 0"),
+    ({"reached_within": ((5, 3), (9, 2))}, "never fall in count"),
+    ({"reached_within": ((9, 3), (5, 4))}, "rise in sequences"),
+])
+def test_a_malformed_implied_rate_is_refused(changes, message):
+    fields = {"method": "lstm1997", "setting": "x", "trials": 10, "success": None,
+              "sequences": 1_000, "all_reached": "means of 10 trials"} | changes
+    with pytest.raises(ValueError, match=message):
+        PublishedRow(**fields)
+
+
+def test_reached_by_refuses_a_bad_budget():
+    row = find(temporal_order.PUBLISHED, "lstm1997", "6b")
+    for budget in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="budget must be a positive integer"):
+            row.reached_by(budget)
+    assert find(reber.PUBLISHED, "rtrl", "12 hidden, lr=0.1").reached_by(1_000) is None

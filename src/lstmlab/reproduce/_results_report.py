@@ -14,9 +14,17 @@ interval of the success rate, the mean number of training sequences of the succe
 with its seeded bootstrap 95 % interval, the published row it is compared with and a verdict:
 
     agrees   the published success rate (where given) is within ``RATE_TOLERANCE`` (10 points)
-             of ours, and the published mean (where given) lies inside our 95 % interval;
+             of ours; where the paper gives no rate but its text says the mean is over all its
+             trials (``PublishedRow.all_reached``), our Wilson 95 % interval reaches the share
+             of its trials that had reached the criterion within our budget
+             (``PublishedRow.reached_by``: 100 % where the budget is past every one of them;
+             bounded by the row's mean and its caption's counts otherwise); and the published
+             mean (where given) lies inside our 95 % interval;
     differs  otherwise;
     no published number  where the paper gives neither.
+
+summary.csv's ``implied_success_low`` and ``implied_success_high`` are those bounds on the
+implied rate within our budget (as rates; empty where the row implies none).
 """
 
 from __future__ import annotations
@@ -53,7 +61,8 @@ TRIAL_FIELDS = ("experiment", "method", "seed", "config_hash", "success", "seque
 SUMMARY_FIELDS = ("experiment", "reading", "method", "config_hash", "budget", "trials",
                   "successes", "success_rate", "success_low", "success_high", "mean_sequences",
                   "mean_low", "mean_high", "published_setting", "published_trials",
-                  "published_success", "published_mean", "published_source", "verdict")
+                  "published_success", "implied_success_low", "implied_success_high",
+                  "published_mean", "published_source", "verdict")
 
 
 @dataclass(frozen=True)
@@ -118,18 +127,43 @@ class Summary:
         return low, high
 
     @property
+    def implied_rate(self) -> tuple[float, float] | None:
+        """The share of the paper's trials that had reached the criterion within our budget,
+        as bounds, where the published row implies a rate (``PublishedRow.reached_by``)."""
+        return implied_rate(self.published, self.budget)
+
+    @property
     def verdict(self) -> str:
-        return verdict(self.published, self.successes, len(self.trials), self.mean_interval)
+        return verdict(self.published, self.successes, len(self.trials), self.mean_interval,
+                       self.budget)
+
+
+def implied_rate(published: PublishedRow | None,
+                 budget: int | None) -> tuple[float, float] | None:
+    """``published.reached_by(budget)`` as rates over the paper's trials (None where the row
+    implies no rate)."""
+    reached = None if published is None else published.reached_by(budget)
+    if reached is None:
+        return None
+    assert published is not None and published.trials is not None
+    return reached[0] / published.trials, reached[1] / published.trials
 
 
 def verdict(published: PublishedRow | None, successes: int, trials: int,
-            mean_interval: tuple[float, float] | None) -> str:
-    """``agrees`` / ``differs`` / ``no published number`` by the rule of the module docstring."""
+            mean_interval: tuple[float, float] | None, budget: int | None = None) -> str:
+    """``agrees`` / ``differs`` / ``no published number`` by the rule of the module docstring.
+    ``budget``: our trials' budget of sequences (None: unbounded, so an implied rate is the
+    paper's whole 100 %)."""
     if published is None or (published.success is None and published.sequences is None):
         return "no published number"
     if published.success is not None and abs(successes / trials - published.success) > (
             RATE_TOLERANCE + 1e-12):
         return "differs"
+    implied = implied_rate(published, budget)
+    if implied is not None:
+        _, low, high = wilson_interval(successes, trials, CONFIDENCE)
+        if high < implied[0] - 1e-12 or low > implied[1] + 1e-12:  # the intervals are apart
+            return "differs"
     if published.sequences is not None and (
             mean_interval is None or not mean_interval[0] <= published.sequences
             <= mean_interval[1]):
@@ -284,6 +318,7 @@ def summary_csv(rows: list[Summary]) -> str:
         low, high = row.rate_interval
         mean_low, mean_high = row.mean_interval or (None, None)
         pub = row.published
+        implied_low, implied_high = row.implied_rate or (None, None)
         writer.writerow([
             split(row.experiment)[0], row.reading, row.method, row.config_hash,
             "" if row.budget is None else row.budget, len(row.trials), row.successes,
@@ -292,6 +327,7 @@ def summary_csv(rows: list[Summary]) -> str:
             "" if pub is None else pub.setting,
             "" if pub is None or pub.trials is None else pub.trials,
             "" if pub is None or pub.success is None else pub.success,
+            _number(implied_low, 4), _number(implied_high, 4),
             "" if pub is None or pub.sequences is None else f"{pub.sequences:.0f}",
             "" if pub is None else pub.source, row.verdict])
     return buffer.getvalue()
@@ -316,10 +352,23 @@ def _mean_cell(row: Summary) -> str:
     return f"{row.mean:,.0f} ({low:,.0f}-{high:,.0f})"
 
 
-def _published_cell(row: PublishedRow | None) -> str:
+def _published_cell(row: PublishedRow | None, budget: int | None = None) -> str:
+    """The published row in words; with our ``budget``, how many of its trials had reached the
+    criterion within it, where that is less than all of them."""
     if row is None:
         return "—"
-    rate = "rate not given" if row.success is None else f"{100 * row.success:.0f} %"
+    if row.success is not None:
+        rate = f"{100 * row.success:.0f} %"
+    elif row.all_reached:
+        rate = "rate not given, 100 % implied"
+        reached = row.reached_by(budget)
+        assert reached is not None and row.trials is not None
+        if budget is not None and reached != (row.trials, row.trials):
+            low, high = reached
+            share = f"{low}" if low == high else f"{low} to {high}"
+            rate += f" ({share} of {row.trials} within {budget:,})"
+    else:
+        rate = "rate not given"
     trials = "" if row.trials is None else f", {row.trials} trials"
     return f"{rate}{trials}, mean {_count(row.sequences)} ({row.source}, {row.setting})"
 
@@ -340,7 +389,8 @@ def measured_table(rows: list[Summary]) -> str:
             f"| {split(row.experiment)[0]} | {row.reading} | {row.method} | "
             f"`{row.config_hash[:8]}` | {_count(row.budget)} | {_trials_cell(row)} | "
             f"{_rate_cell(row)} | "
-            f"{_mean_cell(row)} | {_published_cell(row.published)} | **{row.verdict}** |")
+            f"{_mean_cell(row)} | {_published_cell(row.published, row.budget)} | "
+            f"**{row.verdict}** |")
     return "\n".join(lines)
 
 
