@@ -45,7 +45,7 @@ Choices and readings, with the paper's text:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
@@ -246,8 +246,31 @@ class VeryLongLag:
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         """Inputs: b, c, q + k distractors, e (lengths = q + k + 3); target c at the e step."""
-        p = self.p
-        lengths, labels, symbols = self.draw(batch_size, generator)
+        return self._batch(*self.draw(batch_size, generator))
+
+    @property
+    def data_key(self) -> tuple:
+        """Tasks with equal keys draw the same sequences from the same generator state."""
+        return ("2c", self.q, self.p, self.distractor_prob, self.minimum_extra)
+
+    def sample_each(self, generators: Sequence[torch.Generator]) -> Batch:
+        """One sequence per generator, equal to ``concat([sample(1, g) for g in ...])`` bit for
+        bit: each generator draws as ``sample(1, g)`` does, and the one-hot inputs of all of
+        them are written into one zeroed (T, K, p + 4) tensor, instead of one per sequence and
+        then a padded copy of each (at q = 1000, p = 500 those copies were a quarter of a
+        whole run's time). A sequence's steps past its end stay zero, as ``concat`` pads."""
+        draws = [self.draw(1, generator) for generator in generators]
+        steps = max(int(symbols.shape[0]) for _, _, symbols in draws)
+        symbols = torch.zeros(steps, len(draws), dtype=torch.long)
+        for k, (_, _, own) in enumerate(draws):
+            symbols[: own.shape[0], k] = own[:, 0]
+        return self._batch(torch.cat([lengths for lengths, _, _ in draws]),
+                           torch.cat([labels for _, labels, _ in draws]), symbols)
+
+    def _batch(self, lengths: Tensor, labels: Tensor, symbols: Tensor) -> Batch:
+        """The batch of :meth:`draw`'s numbers (symbols (T, B), modified in place; entries past
+        a sequence's end are ignored)."""
+        p, batch_size = self.p, int(lengths.shape[0])
         steps = symbols.shape[0]
         time = torch.arange(steps).unsqueeze(1)
         symbols[0] = self.start
