@@ -41,6 +41,7 @@ from lstmlab.cells import IDENTITY
 from lstmlab.reproduce._experiment import Experiment
 from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import NoiseFreeLongLag
+from lstmlab.tasks._long_lags import winner_steps
 from lstmlab.training._network1997 import Network1997
 
 THRESHOLD = 0.25  # 2a's ABS(0.25)
@@ -134,11 +135,9 @@ def winner_verdicts(outputs: Tensor, targets: Tensor, mask: Tensor) -> tuple[Ten
     criterion, [H97] §5.1); ``winner_high``, also above 1 - 0.25 there (the most active unit's
     absolute error below 0.25). ``outputs`` (T, K, B, O), ``targets`` (T, B, O) one-hot,
     ``mask`` (T, B)."""
-    target = targets.argmax(-1).unsqueeze(1)  # (T, 1, B)
-    top = outputs.argmax(-1)  # (T, K, B)
+    real = mask.unsqueeze(1).bool()  # (T, 1, B)
+    right = winner_steps(outputs, targets.unsqueeze(1), real)  # (T, K, B)
     top_value = outputs.amax(-1)
-    real = mask.unsqueeze(1).bool()
-    right = (top == target) | ~real
     high = right & ((top_value > 1 - THRESHOLD) | ~real)
     return right.all(0).all(-1), high.all(0).all(-1)
 

@@ -206,8 +206,15 @@ class NoiseFreeLongLag:
         check_outputs(outputs, batch)
         judged = final_step_mask(batch.lengths, outputs.shape[0]) if self.random_middle \
             else batch.mask.bool()
-        right = (outputs.argmax(-1) == batch.targets.argmax(-1)) | ~judged
-        return right.all(dim=0)
+        return winner_steps(outputs, batch.targets, judged).all(dim=0)
+
+
+def winner_steps(outputs: Tensor, targets: Tensor, judged: Tensor) -> Tensor:
+    """Per step, whether the most active output unit is the target's (Exp. 1's criterion,
+    [H97] §5.1, as 2a's reading ``2a:winner`` applies it), True where a step is not judged.
+    ``outputs`` (T, ..., O) and one-hot ``targets`` and bool ``judged`` (T, ...) broadcast
+    against them (the construction probe's members: targets (T, 1, B, O))."""
+    return (outputs.argmax(-1) == targets.argmax(-1)) | ~judged
 
 
 class VeryLongLag:
