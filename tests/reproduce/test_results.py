@@ -19,6 +19,9 @@ from lstmlab.reproduce._results_report import (
     SUMMARY,
     TEMPLATE,
     TRIALS_DIR,
+    Summary,
+    Trial,
+    _moves_towards_paper,
     export_store,
     load_trials,
     render,
@@ -67,6 +70,28 @@ PUBLISHED = PublishedRow("lstm1997", "x", 10, 1.0, 8_000, "", "[H97] Table 0")
 ])
 def test_verdict_rule(published, successes, trials, interval, expected):
     assert verdict(published, successes, trials, interval) == expected
+
+
+def _summary(experiment: str, sequences: list[int], paper: int) -> Summary:
+    trials = tuple(Trial(experiment, "lstm1997", seed, "k", True, n, 0.0, 1.0, "v", "t", "[]")
+                   for seed, n in enumerate(sequences))
+    return Summary(experiment, "lstm1997", "k", None, trials,
+                   PublishedRow("lstm1997", "x", 10, None, paper))
+
+
+@pytest.mark.parametrize(("paper", "text", "reading", "expected"), [
+    (40_000, [20_000, 21_000, 22_000], [30_000, 31_000, 32_000], True),   # faster text, up
+    (40_000, [20_000, 21_000, 22_000], [10_000, 11_000, 12_000], False),  # away from the paper
+    (5_000, [20_000, 21_000, 22_000], [10_000, 11_000, 12_000], True),    # slower text, down
+    (5_000, [20_000, 21_000, 22_000], [30_000, 31_000, 32_000], False),
+    (40_000, [20_000, 21_000, 22_000], [21_000, 22_000, 23_000], False),  # intervals overlap
+])
+def test_a_reading_narrows_the_gap_only_towards_the_published_mean(paper, text, reading,
+                                                                    expected):
+    """Exp. 3's text rows need fewer sequences than [H97]: a reading narrows the gap there when
+    its interval lies wholly above the text's, elsewhere wholly below."""
+    assert _moves_towards_paper(_summary("3a", text, paper),
+                                _summary("3a:r", reading, paper)) is expected
 
 
 def _store(path: Path, rows) -> Path:
