@@ -49,14 +49,14 @@ def test_checks_are_the_torch_forwards_verdicts_at_every_check_from_start():
         assert check.mean_error == pytest.approx(mean, abs=1e-12)
 
 
-def test_summary_names_the_sequence_wrong_most_often_with_its_class_and_noise():
+def test_summary_reads_the_checks_before_the_stop_and_the_sequence_wrong_most_often():
     three = experiment("3a")
     batch = stopping_set(three, 4)
     checks = [Check(4, 100, (39, 7), 0.02, False), Check(4, 200, (39,), 0.005, False),
               Check(4, 300, (), 0.004, True), Check(4, 400, (), 0.003, True)]
     noise = float(batch.inputs[3:int(batch.lengths[39]), 39].sum())
     text = summary(three, checks)
-    assert (f"| 4 | 100-400 | 300 | 2 of 4 | 1 | 39: 2 | {int(batch.labels[39]) + 1} | "
+    assert (f"| 4 | 100-200 | 300 | 2 of 2 | 1 | 39: 2 | {int(batch.labels[39]) + 1} | "
             f"{noise:+.2f} |") in text
 
 

@@ -12,9 +12,10 @@ on (every ``check_every`` sequences, 100), judges each seed's net on that set, r
   with ``met`` is where the reading's trial stops (a check of the probe against the stored
   trials).
 
-:func:`summary` reads a seed's checks: how many had a wrong sequence, how many a mean error at
-or above the rule's bound, and the sequence wrong most often, with its class and the sum of its
-noise elements (t > N), which a net that integrates its input reads as evidence for a class.
+:func:`summary` reads a seed's checks before its stop: how many had more wrong sequences than
+the rule allows, how many a mean error at or above the rule's bound, and the sequence wrong most
+often, with its class and the sum of its noise elements (t > N), which a net that integrates its
+input reads as evidence for a class.
 """
 
 from __future__ import annotations
@@ -82,19 +83,22 @@ def stopping_set_trace(experiment: Experiment, seeds: Sequence[int], budget: int
 
 
 def summary(experiment: Experiment, checks: Sequence[Check]) -> str:
-    """A Markdown table, one row per seed: where the rule is first met on the set, the checks
-    with a wrong sequence and with the mean error too large, the sequence wrong most often."""
+    """A Markdown table, one row per seed: where the rule is first met on the set, and of the
+    checks before it, those with more wrong sequences than the rule allows and those with the
+    mean error at or above its bound; the sequence wrong most often in them."""
     task = _two_sequence(experiment)
-    bound = task.stopping[-1].max_mean_error
-    lines = ["| seed | checks | first met | with a wrong sequence | mean error >= "
-             f"{bound} | wrong most often (index: checks) | its class | its noise sum |",
+    rule = task.stopping[-1]
+    lines = ["| seed | checks before the stop | first met | with more than "
+             f"{rule.max_wrong} wrong | mean error >= {rule.max_mean_error} | wrong most often "
+             "(index: checks) | its class | its noise sum |",
              "|---|---|---|---|---|---|---|---|"]
     by_seed: dict[int, list[Check]] = collections.defaultdict(list)
     for check in checks:
         by_seed[check.seed].append(check)
     for seed, mine in sorted(by_seed.items()):
         first = next((c.sequences for c in mine if c.met), None)
-        counts = collections.Counter(i for c in mine for i in c.wrong)
+        before = [c for c in mine if first is None or c.sequences < first] or mine[:1]
+        counts = collections.Counter(i for c in before for i in c.wrong)
         cells = ["—", "—", "—"]
         if counts:
             index, times = counts.most_common(1)[0]
@@ -102,11 +106,12 @@ def summary(experiment: Experiment, checks: Sequence[Check]) -> str:
             length = int(batch.lengths[index])
             noise = float(batch.inputs[task.N:length, index].sum())
             cells = [f"{index}: {times}", f"{int(batch.labels[index]) + 1}", f"{noise:+.2f}"]
-        large = sum(bound is not None and c.mean_error >= bound for c in mine)
-        lines.append(f"| {seed} | {mine[0].sequences:,}-{mine[-1].sequences:,} | "
+        large = sum(rule.max_mean_error is not None and c.mean_error >= rule.max_mean_error
+                    for c in before)
+        lines.append(f"| {seed} | {before[0].sequences:,}-{before[-1].sequences:,} | "
                      f"{'not met' if first is None else f'{first:,}'} | "
-                     f"{sum(bool(c.wrong) for c in mine)} of {len(mine)} | {large} | "
-                     + " | ".join(cells) + " |")
+                     f"{sum(len(c.wrong) > rule.max_wrong for c in before)} of {len(before)} | "
+                     f"{large} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
