@@ -59,6 +59,9 @@ def _changed(a: Setup1997, b: Setup1997) -> set[str]:
     ("2c:identity-h-output-gate-bias", {"h", "biased", "output_gate_bias", "weights"}),
     ("2c:identity-h-mild-bias", {"h", "biased", "input_gate_bias", "weights"}),
     ("2c@q=1000,p=1000:input-gate-bias-exp4", {"biased", "input_gate_bias", "weights"}),
+    ("3a:fixed-stopping-set", set()),
+    ("3b:fixed-stopping-set", set()),
+    ("3a@T=100,N=1:fixed-stopping-set", set()),
 ])
 def test_a_reading_changes_only_its_fields_and_the_store_key(name, fields):
     base, read = experiment(name.split(":")[0]), experiment(name)
@@ -523,3 +526,102 @@ def test_2c_squash_readings_draw_the_texts_weights_and_send_y_out_times_their_h(
     torch.testing.assert_close(state.c, s)
     torch.testing.assert_close(state.h, y_out * h.fn(s))
     torch.testing.assert_close(y, torch.sigmoid(state.h @ net.weight_ho.detach().mT))
+
+
+def _stopping_sets(name: str, checks: int, budget: int | None = None) -> list[torch.Tensor]:
+    """The inputs (T, 256) of every stopping set seed 0 of ``name`` is judged on: by its trial's
+    criterion ``checks`` times (a check that fails at its first batch, then ones that pass), or
+    with ``budget``, in a whole lstm1997 run of that many sequences (a check every 100)."""
+    from lstmlab.reproduce import _lstm1997
+    from lstmlab.reproduce._trial_loop import Trial
+
+    seen: list[torch.Tensor] = []
+    if budget is None:
+        trial = Trial(experiment(name), 0)
+        for check in range(checks):
+            def evaluate(batch, wrong=check == 0):
+                seen.append(batch.inputs.clone())
+                outputs = batch.targets.clone()
+                return 1.0 - outputs if wrong else outputs
+
+            assert trial.criterion.check(evaluate) is (check > 0)
+        return seen
+    evaluate = _lstm1997._evaluate
+
+    def spy(template, weights, batch, kernel=False):
+        if batch.batch_size == 256:  # a stopping set (the test set: batches of 1,000 and 560)
+            seen.append(batch.inputs.clone())
+        return evaluate(template, weights, batch, kernel)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lstm1997, "_evaluate", spy)
+        [result] = Lstm1997Method().run_trials(experiment(name), [0], budget, lambda n, e: None)
+    assert not result.success and result.sequences == budget
+    return seen
+
+
+@pytest.mark.parametrize("variant", ["3a", "3b"])
+def test_fixed_stopping_set_judges_every_check_on_the_set_of_the_first(variant):
+    """3a:fixed-stopping-set / 3b:fixed-stopping-set: the 256 sequences of the first check,
+    which are the text's reading's first set, come back at every later check, whether a check
+    fails early or passes; the text's reading draws a new set each time."""
+    fixed, fresh = (_stopping_sets(name, 3) for name in (f"{variant}:fixed-stopping-set",
+                                                         variant))
+    assert len(fixed) == len(fresh) == 3
+    torch.testing.assert_close(fixed[0], fresh[0], rtol=0, atol=0)
+    for later in fixed[1:]:
+        torch.testing.assert_close(later, fixed[0], rtol=0, atol=0)
+    assert all(not torch.equal(later[:100], fresh[0][:100]) for later in fresh[1:])
+
+
+def test_fixed_stopping_set_is_the_set_of_every_check_of_a_whole_run():
+    """Through the population runner (lstm1997, C checks): 3 checks in 300 sequences, one set."""
+    fixed = _stopping_sets("3a:fixed-stopping-set", 3, budget=300)
+    fresh = _stopping_sets("3a", 3, budget=300)
+    assert len(fixed) == len(fresh) == 3
+    torch.testing.assert_close(fixed[0], fresh[0], rtol=0, atol=0)
+    assert all(torch.equal(later, fixed[0]) for later in fixed[1:])
+    assert not any(torch.equal(later[:100], fresh[0][:100]) for later in fresh[1:])
+
+
+def test_fixed_stopping_set_keeps_its_set_across_a_checkpoint():
+    """A trial resumed from its checkpoint (torch.save, weights_only) judges on the set drawn
+    before it was saved, though its criterion's generator has moved past those draws."""
+    import io
+
+    from lstmlab.reproduce._trial_loop import Trial
+
+    read = experiment("3a:fixed-stopping-set")
+    before = Trial(read, 0)
+    [first] = before.task.stopping_batches(before.criterion.generator, 1000)
+    saved = io.BytesIO()
+    torch.save(before.state_dict(), saved)
+    saved.seek(0)
+    after = Trial(read, 0)
+    after.load_state_dict(torch.load(saved, weights_only=True))
+    [again] = after.task.stopping_batches(after.criterion.generator, 1000)
+    torch.testing.assert_close(again.inputs, first.inputs, rtol=0, atol=0)
+    assert torch.equal(again.labels, first.labels) and torch.equal(again.lengths, first.lengths)
+    [moved] = Trial(experiment("3a"), 0).task.stopping_batches(after.criterion.generator, 1000)
+    assert not torch.equal(moved.inputs[:100], first.inputs[:100])
+
+
+def test_fixed_stopping_set_trains_and_tests_on_the_texts_sequences():
+    """Only the stopping set changes: the training draws, the test set and the set-up are the
+    text's; a plain task refuses a fixed set's state, the reading any task but 3a-3c's."""
+    from lstmlab.reproduce._readings import reading
+
+    plain, read = experiment("3b"), experiment("3b:fixed-stopping-set")
+    assert read.setup == plain.setup
+    a, b = plain.make_task(3), read.make_task(3)
+    assert b.fixed_stopping_set and not a.fixed_stopping_set and a.state_dict() is None
+    for draw in (lambda task: task.sample(4, torch.Generator().manual_seed(7)),
+                 lambda task: next(task.test_batches(torch.Generator().manual_seed(7), 1000))):
+        x, y = draw(a), draw(b)
+        torch.testing.assert_close(y.inputs, x.inputs, rtol=0, atol=0)
+        assert torch.equal(y.labels, x.labels) and torch.equal(y.targets, x.targets)
+    b.stopping_batches(torch.Generator().manual_seed(1))
+    with pytest.raises(ValueError, match="expected none for a task with fresh stopping sets"):
+        a.load_state_dict(b.state_dict())
+    with pytest.raises(ValueError, match="expected a TwoSequence, received Adding"):
+        reading("3a", "fixed-stopping-set").task(experiment("4").make_task(0))

@@ -19,6 +19,9 @@ from lstmlab.reproduce._results_report import (
     SUMMARY,
     TEMPLATE,
     TRIALS_DIR,
+    Summary,
+    Trial,
+    _moves_towards_paper,
     export_store,
     load_trials,
     render,
@@ -107,6 +110,28 @@ def test_verdict_rule_on_an_implied_rate(published, successes, budget, expected)
 def test_an_implied_rate_does_not_excuse_the_mean():
     assert verdict(ALL_REACHED, 10, 10, (600_000.0, 900_000.0), None) == "differs"
     assert verdict(ALL_REACHED, 10, 10, None, None) == "differs"  # one success: no interval
+
+
+def _summary(experiment: str, sequences: list[int], paper: int) -> Summary:
+    trials = tuple(Trial(experiment, "lstm1997", seed, "k", True, n, 0.0, 1.0, "v", "t", "[]")
+                   for seed, n in enumerate(sequences))
+    return Summary(experiment, "lstm1997", "k", None, trials,
+                   PublishedRow("lstm1997", "x", 10, None, paper))
+
+
+@pytest.mark.parametrize(("paper", "text", "reading", "expected"), [
+    (40_000, [20_000, 21_000, 22_000], [30_000, 31_000, 32_000], True),   # faster text, up
+    (40_000, [20_000, 21_000, 22_000], [10_000, 11_000, 12_000], False),  # away from the paper
+    (5_000, [20_000, 21_000, 22_000], [10_000, 11_000, 12_000], True),    # slower text, down
+    (5_000, [20_000, 21_000, 22_000], [30_000, 31_000, 32_000], False),
+    (40_000, [20_000, 21_000, 22_000], [21_000, 22_000, 23_000], False),  # intervals overlap
+])
+def test_a_reading_narrows_the_gap_only_towards_the_published_mean(paper, text, reading,
+                                                                    expected):
+    """Exp. 3's text rows need fewer sequences than [H97]: a reading narrows the gap there when
+    its interval lies wholly above the text's, elsewhere wholly below."""
+    assert _moves_towards_paper(_summary("3a", text, paper),
+                                _summary("3a:r", reading, paper)) is expected
 
 
 def _store(path: Path, rows) -> Path:

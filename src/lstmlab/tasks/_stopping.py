@@ -8,7 +8,8 @@ Two kinds occur in [H97] (Hochreiter & Schmidhuber 1997):
   sequences in both test set and training set are predicted correctly" (§5.1), and the success
   criterion of 2a-2c, "during 10,000 successive, randomly chosen input sequences, the maximal
   absolute error ... is always below" 0.25 / 0.2 (§5.2). The task's ``stopping_batches(generator)``
-  gives the sequences (fresh ones for 2-3, the fixed training and test strings for 1).
+  gives the sequences (fresh ones for 2-3, one set per trial under the readings
+  3a/3b:fixed-stopping-set, the fixed training and test strings for 1).
 - :class:`RecentWindowRule`: checked on the most recent training sequences. ST3(beta) of
   Table 11: "average training error below beta and the 2000 most recent sequences were
   processed correctly" (Experiments 4, 6), and Experiment 5's "less than n_seq of the 2000 most

@@ -23,11 +23,14 @@ Stopping (§5.3, Table 11): ST1 = "none of 256 sequences from a randomly chosen 
 misclassified" (3b: "less than 6 out of 256"), ST2 = ST1 and "mean absolute test set error
 below 0.01" (3b: 0.04); 3c: none of 256 misclassified and mean absolute difference to the
 noise-free target below 0.015. After ST2 the fraction misclassified is measured on 2,560 fresh
-sequences. We draw a fresh 256-sequence set at every check ("a randomly chosen test set").
+sequences. We draw a fresh 256-sequence set at every check ("a randomly chosen test set");
+the reading ``3a:fixed-stopping-set`` (:meth:`TwoSequence.with_fixed_stopping_set`) draws one
+set per trial, at its first check, and judges every later check on the same 256 sequences.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 
@@ -130,6 +133,10 @@ class TwoSequence:
         else:
             self.stopping = (TestSetRule("stop", max_mean_error=0.015),)
         self.clean_targets = (0.2, 0.8) if variant == "3c" else (1.0, 0.0)
+        self.fixed_stopping_set = False
+        # the fixed set (``with_fixed_stopping_set``) and the generator state it was drawn from
+        self._stopping_origin: Tensor | None = None
+        self._stopping_set: list[Batch] | None = None
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         T, N = self.T, self.N
@@ -167,4 +174,38 @@ class TwoSequence:
 
     def stopping_batches(self, generator: torch.Generator,
                          batch_size: int = 256) -> Iterator[Batch]:
-        return fresh_batches(self.sample, 256, generator, batch_size)
+        """The 256 sequences of one check: fresh from ``generator`` at every check, or (with
+        ``fixed_stopping_set``) the ones drawn from it at the first check, every time."""
+        if not self.fixed_stopping_set:
+            return fresh_batches(self.sample, 256, generator, batch_size)
+        if self._stopping_set is None:
+            source = generator
+            if self._stopping_origin is None:  # the first check: draw as the text's reading
+                self._stopping_origin = generator.get_state()
+            else:  # restored from a checkpoint: the same draws again
+                source = torch.Generator()
+                source.set_state(self._stopping_origin)
+            self._stopping_set = list(fresh_batches(self.sample, 256, source, batch_size))
+        return iter(self._stopping_set)
+
+    def with_fixed_stopping_set(self) -> TwoSequence:
+        """This task with one stopping set per trial (the reading ``3a:fixed-stopping-set``):
+        the 256 sequences drawn at the first check, as the text's reading draws that check's
+        set, judge every later check too. Training and the test set are unchanged."""
+        other = copy.copy(self)
+        other.fixed_stopping_set = True
+        other._stopping_origin, other._stopping_set = None, None
+        return other
+
+    def state_dict(self) -> dict[str, Tensor] | None:
+        """The generator state the fixed stopping set was drawn from (a trial's checkpoint
+        keeps it); None where there is no such set (fresh sets, or before the first check)."""
+        if self._stopping_origin is None:
+            return None
+        return {"stopping_origin": self._stopping_origin.clone()}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        if not self.fixed_stopping_set:
+            raise ValueError("state: expected none for a task with fresh stopping sets, "
+                             f"received {sorted(state)}")
+        self._stopping_origin, self._stopping_set = state["stopping_origin"].clone(), None
