@@ -9,14 +9,16 @@ import tempfile
 import time
 
 import pytest
+import torch
 
 from cli_cases import assert_user_error
 from lstmlab.competitors import GuessMethod
 from lstmlab.errors import UserError
-from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings, ReproduceConfig, TrialStore, run
+from lstmlab.reproduce._member_checkpoint import CheckpointEvery
 from lstmlab.reproduce._on_ray import OnRay, RayAddressError
 from lstmlab.reproduce._registry import experiment
-from lstmlab.reproduce._runner import trial_config_hash
+from lstmlab.reproduce._runner import CHECKPOINT_DIR, STORE_NAME, trial_config_hash
 
 pytest.importorskip("ray")
 
@@ -115,7 +117,8 @@ JOIN_BY_ADDRESS = """
 import sys, tempfile
 from pathlib import Path
 from lstmlab.competitors._methods import GuessMethod
-from lstmlab.reproduce import ReproduceConfig, run
+from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings, ReproduceConfig, TrialStore, run
+from lstmlab.reproduce._member_checkpoint import CheckpointEvery
 from lstmlab.reproduce._on_ray import OnRay
 from lstmlab.reproduce._registry import experiment
 results = run(ReproduceConfig((experiment("3a"),), (OnRay(GuessMethod(), address=sys.argv[1]),),
@@ -146,3 +149,60 @@ def test_joining_a_running_cluster_by_address_stores_the_local_rows(tmp_path):
     expected = [f"{r.seed} {r.success} {r.sequences} {r.test_error}"
                 for r in local.experiments[0].methods[0].results]
     assert child.stdout.strip().splitlines() == expected
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _lstm1997(steps: int) -> Lstm1997Method:
+    return Lstm1997Method(Lstm1997Settings(population=1, curve_every=25, report_every=10,
+                                           checkpoint=CheckpointEvery(seconds=None, steps=steps)))
+
+
+def _stored(out):
+    with TrialStore(out / STORE_NAME) as store:
+        rows = store._connection.execute(
+            "SELECT seed, success, sequences, test_error, curve FROM trials").fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_lstm1997_on_ray_checkpoints_its_trials_and_an_interrupted_run_resumes_them(tmp_path):
+    """Reference: the same trials run locally, never interrupted. On Ray the tasks save their
+    members every 30 sequences; the run is interrupted as the first result reaches the driver,
+    before any row is stored, so the finished trials must still have their files (deleted only
+    after the row is stored). The resumed run must give the reference's rows exactly while
+    presenting only the sequences after the checkpoints; a whole run on Ray leaves no file."""
+    exp, budget = experiment("1"), 260
+    reference = tmp_path / "reference"
+    run(ReproduceConfig((exp,), (_lstm1997(30),), trials=2, budget=budget, out=reference,
+                        write_tables=False))
+    expected = _stored(reference)
+
+    def interrupt(update) -> None:
+        if update.trials_done == 0 and update.sequences_seen > 0:  # a result has arrived
+            raise _Interrupted
+
+    out = tmp_path / "interrupted"
+    with pytest.raises(_Interrupted):
+        run(ReproduceConfig((exp,), (OnRay(_lstm1997(30), num_cpus=2),), trials=2,
+                            budget=budget, out=out, write_tables=False), interrupt)
+    assert _stored(out) == {}
+    saved = {payload["seed"]: payload["criterion"]["sequences"] for payload in (
+        torch.load(path, weights_only=True) for path in (out / CHECKPOINT_DIR).glob("*.pt"))}
+    assert sorted(saved) == [0, 1], "every trial's file is kept until its row is stored"
+    assert all(0 < n < expected[seed][1] for seed, n in saved.items())
+
+    presented = []
+    run(ReproduceConfig((exp,), (_lstm1997(30),), trials=2, budget=budget, out=out,
+                        write_tables=False), lambda update: presented.append(update.sequences_seen))
+    assert _stored(out) == expected
+    assert presented[-1] == sum(expected[seed][1] - n for seed, n in saved.items()), \
+        "the resumed trials continue from the checkpoints the Ray tasks wrote"
+    assert not list((out / CHECKPOINT_DIR).glob("*.pt"))
+
+    whole = tmp_path / "whole"
+    run(ReproduceConfig((exp,), (OnRay(_lstm1997(30), num_cpus=2),), trials=2, budget=budget,
+                        out=whole, write_tables=False))
+    assert _stored(whole) == expected
+    assert not list((whole / CHECKPOINT_DIR).glob("*.pt")), "stored trials leave no file"

@@ -200,9 +200,19 @@ class Lstm1997Method:
     name: str = "lstm1997"
     checkpoints: CheckpointPlace | None = None
 
-    def with_checkpoints(self, directory: Path, config_hash: str) -> Lstm1997Method:
-        """This method, checkpointing its in-flight trials in ``directory`` (the runner's)."""
-        return replace(self, checkpoints=CheckpointPlace(Path(directory), config_hash))
+    def with_checkpoints(self, directory: Path, config_hash: str, *,
+                         keep_finished: bool = False) -> Lstm1997Method:
+        """This method, checkpointing its in-flight trials in ``directory`` (the runner's);
+        ``keep_finished``: a finished trial's file is left for ``discard_checkpoint``."""
+        return replace(self, checkpoints=CheckpointPlace(Path(directory), config_hash,
+                                                         keep_finished))
+
+    def discard_checkpoint(self, experiment: str, seed: int) -> None:
+        """Delete the checkpoint of ``seed``'s trial of ``experiment`` (once its row is
+        stored); nothing without checkpoints or without a file."""
+        if self.checkpoints is not None:
+            MemberCheckpoints(self.checkpoints, experiment, self.name,
+                              self.settings.checkpoint).path(seed).unlink(missing_ok=True)
 
     def fingerprint(self, experiment: Experiment) -> object:
         return (experiment.setup, network_config(experiment.setup), self.settings.dtype,
@@ -318,8 +328,8 @@ class Lstm1997Method:
                 evaluators = []
                 for _, trial in leaving:
                     yield trial
-                    if saver is not None:  # the runner has stored the row by now
-                        saver.path(trial.seed).unlink(missing_ok=True)
+                    if saver is not None and not saver.place.keep_finished:
+                        saver.path(trial.seed).unlink(missing_ok=True)  # the row is stored
             if saver is not None and len(pool) and saver.due(steps):
                 saver.save(pool)
 

@@ -83,6 +83,10 @@ class CheckpointPlace:
 
     directory: Path
     config_hash: str
+    #: Leave a finished trial's file for the caller to delete once it has stored the row
+    #: (``OnRay``: a Ray task's results reach the store only after the task has returned,
+    #: so a file deleted in the task would leave a finished but unstored trial unprotected).
+    keep_finished: bool = False
 
 
 class Member(Protocol):

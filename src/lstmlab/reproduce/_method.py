@@ -15,7 +15,9 @@ The budget is counted in training sequences presented, the unit of [H97]'s table
 
 Optionally, a method with ``with_checkpoints(directory, config_hash) -> Method`` gets from the
 runner a folder for checkpoints of its unfinished trials (``lstm1997``:
-``lstmlab.reproduce._member_checkpoint``), and resumes them when run again.
+``lstmlab.reproduce._member_checkpoint``), and resumes them when run again. To checkpoint on Ray
+as well (``OnRay``), it also takes ``keep_finished=True`` (leave a finished trial's file) and has
+``discard_checkpoint(experiment, seed)``, which the driver calls once the row is stored.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ to Ray tasks, ``seeds_per_task`` at a time; each task runs the wrapped method's 
 ``run_trials`` on its seeds, and every result is yielded to the runner (which commits it at
 once) as soon as its task finishes. A method's results depend on the seed alone (the ``Method``
 contract), so a run on Ray stores exactly the rows a local run stores, under the same config
-hash: the two can even share a store, and a killed Ray run resumes locally or on Ray alike.
+hash: the two can even share a store, and a killed Ray run resumes locally or on Ray alike. A
+method that checkpoints its in-flight trials (``lstm1997``) does so inside the tasks, in the
+runner's folder; a finished trial's file is deleted by the driver once the runner has stored
+the row, so a kill while a result is on its way from a task loses no trained sequence either.
 
 ``address=None`` starts a Ray instance on this machine with ``num_cpus`` workers (one trial
 per CPU); ``"auto"`` or ``"ray://host:10001"`` joins an existing cluster. A local instance is
@@ -28,7 +31,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from lstmlab.errors import UserError
 from lstmlab.reproduce._experiment import Experiment
@@ -138,6 +142,17 @@ class OnRay:
     def fingerprint(self, experiment: Experiment) -> object:
         return self.method.fingerprint(experiment)
 
+    def with_checkpoints(self, directory: Path, config_hash: str) -> OnRay:
+        """The wrapped method checkpointing its in-flight trials in ``directory`` from inside
+        the Ray tasks (a method that cannot checkpoint: unchanged). Each finished trial's file
+        is deleted here, after the runner has stored its row, never in the task. On a cluster
+        of several machines ``directory`` must be storage they share for a resumed run to
+        find every checkpoint (a trial without one starts afresh: slower, never wrong)."""
+        resumable = getattr(self.method, "with_checkpoints", None)
+        if resumable is None:
+            return self
+        return replace(self, method=resumable(directory, config_hash, keep_finished=True))
+
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:
         for name, value in _LOCAL_RAY.items():
@@ -151,6 +166,7 @@ class OnRay:
             ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
                      _temp_dir=tempfile.mkdtemp(prefix="ray"))
         try:
+            discard = getattr(self.method, "discard_checkpoint", None)
             task = ray.remote(num_cpus=1)(_run_seeds)
             chunks = [seeds[k:k + self.seeds_per_task]
                       for k in range(0, len(seeds), self.seeds_per_task)]
@@ -162,6 +178,8 @@ class OnRay:
                     presented += result.sequences
                     progress(presented, float("nan"))
                     yield result
+                    if discard is not None:  # the runner has stored the row by now
+                        discard(experiment.name, result.seed)
         finally:
             if started_here:
                 ray.shutdown()
