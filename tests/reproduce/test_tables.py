@@ -74,3 +74,16 @@ def test_progress_bar_shows_trials_done_per_pair(tmp_path):
     text = console.export_text()
     assert "exp 4 fake" in text and "3/3" in text
     assert f"{sum(fake_outcome(s).sequences for s in range(3)):,} seqs" in text
+
+
+def test_a_rate_the_paper_implies_is_printed_as_implied_not_as_missing():
+    """Where the paper gives no rate but says its mean is over all its trials, the published
+    cell says 100 % implied (as summary.csv and RESULTS.md do); with neither, a dash."""
+    from lstmlab.reproduce._tables import _published_cells
+    from lstmlab.tasks import PublishedRow
+
+    implied = PublishedRow("lstm1997", "T=100", 10, None, 74_000, "", "[H97] Table 7",
+                           all_reached="the mean over all ten trials")
+    silent = PublishedRow("lstm1997", "T=100", 10, None, 74_000, "", "[H97] Table 7")
+    assert _published_cells(implied)[2] == "100 % implied"
+    assert _published_cells(silent)[2] == "—"

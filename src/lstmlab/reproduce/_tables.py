@@ -40,13 +40,21 @@ def _count(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def _published_rate(row: PublishedRow) -> str:
+    """The published success rate; where the paper gives none but says its mean is over all
+    its trials (``PublishedRow.all_reached``), the 100 % that implies, marked as implied."""
+    if row.success is None and row.all_reached:
+        return "100 % implied"
+    return _percent(row.success)
+
+
 def _published_cells(row: PublishedRow | None) -> list[str]:
     if row is None:
         return ["", "", "", "", ""]
     return [
         row.setting,
         "—" if row.trials is None else str(row.trials),
-        _percent(row.success),
+        _published_rate(row),
         _count(row.sequences),
         row.test,
     ]
