@@ -1,4 +1,4 @@
-"""The two intervals of lstmlab.stats against scipy and closed forms."""
+"""The intervals and the sign test of lstmlab.stats against scipy and closed forms."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from lstmlab.stats import bootstrap_mean_interval, wilson_interval
+from lstmlab.stats import bootstrap_mean_interval, sign_test, wilson_interval
 
 
 @pytest.mark.parametrize("successes,trials", [(0, 10), (3, 10), (10, 10), (57, 80), (1, 1)])
@@ -59,3 +59,17 @@ def test_bad_arguments_name_themselves():
         wilson_interval(1, 3, confidence=1.5)
     with pytest.raises(ValueError, match="values"):
         bootstrap_mean_interval([1.0, float("nan")])
+
+
+@pytest.mark.parametrize(("gains", "losses"), [(0, 0), (6, 0), (4, 0), (0, 5), (7, 2), (3, 3),
+                                               (12, 1), (20, 30)])
+def test_sign_test_equals_scipy_exact_binomial(gains, losses):
+    n = gains + losses
+    expected = 1.0 if n == 0 else scipy_stats.binomtest(gains, n, 0.5).pvalue
+    assert sign_test(gains, losses) == pytest.approx(expected, rel=1e-12)
+
+
+def test_sign_test_closed_form_and_bad_counts():
+    assert sign_test(6, 0) == 2 / 64  # all six discordant seeds one way: 2 * (1/2)^6
+    with pytest.raises(ValueError, match="gains and losses"):
+        sign_test(-1, 2)

@@ -10,6 +10,10 @@ and is stated only when the interval supports it (e.g. a difference whose interv
       centre = (p + z^2 / (2n)) / (1 + z^2 / n)
       half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / (4 n^2))
 
+- ``sign_test``: the exact two-sided sign test of paired binary outcomes (McNemar's exact
+  test): of n = gains + losses seeds whose outcome differs between two set-ups, the chance
+  under "either direction equally likely" of a split at least as uneven as the observed one,
+  ``min(1, 2 * sum_{k <= min(gains, losses)} C(n, k) / 2^n)``.
 - ``bootstrap_mean_interval``: the percentile bootstrap of a mean (Efron & Tibshirani 1993,
   ch. 13): resample the values with replacement, take the mean of each resample, report the
   (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of those means. Seeded: the same
@@ -82,3 +86,15 @@ def bootstrap_mean_interval(
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return Interval(float(array.mean()), float(low), float(high))
+
+
+def sign_test(gains: int, losses: int) -> float:
+    """The two-sided p-value of the exact sign test (module docstring): ``gains`` seeds that
+    succeed under the second set-up only, ``losses`` under the first only (ties left out)."""
+    if gains < 0 or losses < 0:
+        raise ValueError(f"gains and losses must be >= 0, got {gains} and {losses}")
+    n = gains + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(gains, losses) + 1))
+    return min(1.0, 2 * tail / 2 ** n)

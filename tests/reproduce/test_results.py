@@ -21,6 +21,8 @@ from lstmlab.reproduce._results_report import (
     TRIALS_DIR,
     Summary,
     Trial,
+    _compared,
+    _like_with_like,
     _moves_towards_paper,
     export_store,
     load_trials,
@@ -207,3 +209,46 @@ def test_results_export_of_a_missing_store_is_one_line(tmp_path):
     line = assert_user_error(["results", "--export", str(tmp_path / "none.sqlite"), "--root",
                               str(tmp_path)], "store: expected a trials.sqlite file")
     assert "none.sqlite" in line
+
+
+def _outcomes(experiment: str, outcomes: dict[int, int | None], budget: int,
+              paper: int = 10_000) -> Summary:
+    """A summary whose seed ``s`` succeeded at ``outcomes[s]`` sequences (None: failed)."""
+    trials = tuple(Trial(experiment, "lstm1997", seed, "k", n is not None,
+                         budget if n is None else n, 0.0, 1.0, "v", "t", "[]")
+                   for seed, n in outcomes.items())
+    return Summary(experiment, "lstm1997", "k", budget, trials,
+                   PublishedRow("lstm1997", "x", 30, 1.0, paper))
+
+
+def test_a_reading_is_compared_on_common_seeds_within_the_smaller_budget():
+    """The text ran seeds 0-3 to 100,000, the reading seeds 0-2 to 40,000: the text's success
+    at 60,000 is a failure within 40,000 and its seed 3 is left out."""
+    text = _outcomes("1", {0: 20_000, 1: 60_000, 2: None, 3: 30_000}, 100_000)
+    reading = _outcomes("1:r", {0: 10_000, 1: None, 2: 35_000}, 40_000)
+    base, mine = _like_with_like(text, reading)
+    assert (base.budget, mine.budget) == (40_000, 40_000)
+    assert [(t.seed, t.success, t.sequences) for t in base.trials] == [
+        (0, True, 20_000), (1, False, 40_000), (2, False, 40_000)]
+    assert mine.trials == reading.trials
+
+
+@pytest.mark.parametrize(("text", "reading", "expected"), [
+    # 1 of 10 against 7 of 10, Wilson 2-40 % and 40-89 % overlapping, but seed for seed 6
+    # gained and none lost (sign test p = 0.031): supported (2c:mild-bias-unhalved-error's case)
+    ({s: (1_000 if s == 0 else None) for s in range(10)},
+     {s: (1_000 if s < 7 else None) for s in range(10)}, "narrows the gap, does not close it"),
+    # 4 gained, none lost (p = 0.125), Wilson 17-69 % against 0-28 %: not supported
+    ({s: None for s in range(10)}, {s: (1_000 if s < 4 else None) for s in range(10)},
+     "rejected: no change the intervals support"),
+    # the reverse of the first: supported the other way
+    ({s: (1_000 if s < 6 else None) for s in range(10)}, {s: None for s in range(10)},
+     "rejected: widens the gap"),
+    # a success after the text's budget is no success: nothing to compare within 5,000
+    ({s: None for s in range(10)}, {s: 8_000 for s in range(10)},
+     "rejected: neither succeeds within the common budget (5,000)"),
+])
+def test_a_readings_label_needs_a_change_its_intervals_support(text, reading, expected):
+    base, mine = _like_with_like(_outcomes("2a", text, 5_000),
+                                 _outcomes("2a:r", reading, 20_000))
+    assert _compared(base, mine) == expected
