@@ -196,3 +196,26 @@ def test_unknown_targets_are_refused_naming_the_choices():
                   lambda: encode(["BTBTXSETE"], targets="both")):
         with pytest.raises(ValueError, match="targets: expected one of next, allowed"):
             build()
+
+
+def test_a_strings_error_does_not_depend_on_the_strings_beside_it():
+    """A population judges its members' strings in one padded batch: each string's error must
+    equal, to the bit, its error judged alone (a sum over the padded time axis did not: it
+    rounds with the batch's longest string). Reference: eq. 16's mean squared error summed
+    step by step in Python, and the same string judged alone."""
+    task = EmbeddedReber(data_seed=0)
+    generator = torch.Generator().manual_seed(3)
+    singles = [task.sample(1, generator) for _ in range(12)]
+    together = concat(singles)
+    assert len({int(b.lengths[0]) for b in singles}) > 3, "strings of several lengths"
+    outputs = torch.rand(together.inputs.shape[0], 12, 7, dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(4))
+    errors = task.errors(outputs, together)
+    for k, single in enumerate(singles):
+        length = int(single.lengths[0])
+        alone = task.errors(outputs[:single.inputs.shape[0], k:k + 1], single)
+        assert torch.equal(errors[k:k + 1], alone)
+        total = 0.0
+        for t in range(length):
+            total += float(((outputs[t, k] - single.targets[t, 0]) ** 2).sum())
+        assert float(errors[k]) == total / length

@@ -423,7 +423,13 @@ class EmbeddedReber:
         return most_active_correct(outputs, batch)
 
     def errors(self, outputs: Tensor, batch: Batch) -> Tensor:
-        """(B,) [H97] eq. 16's squared error, averaged over the string's steps."""
+        """(B,) [H97] eq. 16's squared error, averaged over the string's steps.
+
+        Summed step after step (a running sum read at the string's last step), so a string's
+        error is the same to the bit whatever strings share its batch: a sum over the padded
+        time axis would round differently with the batch's longest string and width (trials
+        trained side by side in a population must match trials trained alone)."""
         check_outputs(outputs, batch)
         per_step = ((outputs - batch.targets) ** 2).sum(dim=-1) * batch.mask
-        return per_step.sum(dim=0) / batch.lengths
+        last = (batch.lengths - 1).clamp(min=0).unsqueeze(0)
+        return per_step.cumsum(dim=0).gather(0, last).squeeze(0) / batch.lengths
