@@ -114,6 +114,8 @@ def test_a_store_we_may_not_write_is_one_line():
     (["reproduce", "1", "--method", "nope"], ["--method", "nope"]),
     (["reproduce", "1", "--method", "guess", "--ray", "bogus-address"],
      ["Ray address 'bogus-address'", "HOST:PORT"]),
+    (["reproduce", "1", "--seeds-per-task", "5"], ["--seeds-per-task", "--ray"]),
+    (["reproduce", "1", "--ray", "local", "--seeds-per-task", "0"], ["--seeds-per-task"]),
     (["tour", "--seed", str(2**64)], ["--seed", str(2**32 - 1)]),
     (["tour", "--seed", "-1"], ["--seed"]),
     (["inspect"], ["Missing argument 'model'"]),

@@ -313,6 +313,10 @@ def reproduce(
         "GCS address (e.g. 10.0.0.5:6379), ray://HOST:10001 through Ray Client. An address that "
         "cannot be reached fails within 30 s. The stored results are the same as without")
     ] = None,
+    seeds_per_task: Annotated[int, typer.Option(
+        "--seeds-per-task", min=1, help="with --ray: trials per Ray task, trained side by side "
+        "as one population where the method can (lstm1997: cheaper per trial on small nets; "
+        "the stored results are the same)")] = 1,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
@@ -330,6 +334,9 @@ def reproduce(
         fail(f"--method: expected one of {', '.join(factories)}, received {', '.join(unknown)}")
     if recipe and "modern" not in names:
         fail("--recipe: expected together with --method modern (a recipe is a modern one)")
+    if seeds_per_task != 1 and ray is None:
+        fail("--seeds-per-task: expected together with --ray (it sets how many trials one Ray "
+             "task runs)")
     try:
         chosen = experiments(tuple(experiment or ()))
         names = names or list(default_methods(chosen))
@@ -350,7 +357,8 @@ def reproduce(
 
             if ray != "local":
                 check_address(ray)  # seconds, before any work: ray.init would wait for ever
-            methods = tuple(OnRay(m, address=None if ray == "local" else ray) for m in methods)
+            methods = tuple(OnRay(m, address=None if ray == "local" else ray,
+                                  seeds_per_task=seeds_per_task) for m in methods)
         config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
                                  out=out)
     except ValueError as error:

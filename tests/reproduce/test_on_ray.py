@@ -155,8 +155,8 @@ class _Interrupted(Exception):
     pass
 
 
-def _lstm1997(steps: int) -> Lstm1997Method:
-    return Lstm1997Method(Lstm1997Settings(population=1, curve_every=25, report_every=10,
+def _lstm1997(steps: int, population: int = 1) -> Lstm1997Method:
+    return Lstm1997Method(Lstm1997Settings(population=population, curve_every=25, report_every=10,
                                            checkpoint=CheckpointEvery(seconds=None, steps=steps)))
 
 
@@ -201,8 +201,8 @@ def test_lstm1997_on_ray_checkpoints_its_trials_and_an_interrupted_run_resumes_t
         "the resumed trials continue from the checkpoints the Ray tasks wrote"
     assert not list((out / CHECKPOINT_DIR).glob("*.pt"))
 
-    whole = tmp_path / "whole"
-    run(ReproduceConfig((exp,), (OnRay(_lstm1997(30), num_cpus=2),), trials=2, budget=budget,
-                        out=whole, write_tables=False))
+    whole = tmp_path / "whole"  # both seeds in one task: one population of two
+    run(ReproduceConfig((exp,), (OnRay(_lstm1997(30, 2), num_cpus=2, seeds_per_task=2),),
+                        trials=2, budget=budget, out=whole, write_tables=False))
     assert _stored(whole) == expected
     assert not list((whole / CHECKPOINT_DIR).glob("*.pt")), "stored trials leave no file"
