@@ -252,3 +252,31 @@ def test_a_readings_label_needs_a_change_its_intervals_support(text, reading, ex
     base, mine = _like_with_like(_outcomes("2a", text, 5_000),
                                  _outcomes("2a:r", reading, 20_000))
     assert _compared(base, mine) == expected
+
+
+def _means(sequences: list[int], paper: int) -> Summary:
+    trials = tuple(Trial("4", "lstm1997", seed, "k", True, n, 0.0, 1.0, "v", "t", "[]")
+                   for seed, n in enumerate(sequences))
+    return Summary("4", "lstm1997", "k", 10**6, trials,
+                   PublishedRow("lstm1997", "T=100", 10, None, paper))
+
+
+@pytest.mark.parametrize(("paper", "expected"), [
+    (100_000, "inside ours"),         # the published mean in our interval
+    (110_000, "outside ours only"),   # above ours (to 109,286), ours inside 99,786-120,214
+    (60_000, "outside both"),         # ours outside the paper's scaled interval too
+])
+def test_where_the_means_stand_against_both_intervals(paper, expected):
+    """The paper's interval is ours scaled to its mean: with our mean 100,000 and interval
+    (a, b), the paper's is paper x (a, b) / 100,000, recomputed here from the bootstrap."""
+    ours = [80_000, 90_000, 95_000, 100_000, 105_000, 110_000, 120_000]
+    row = _means(ours, paper)
+    _, low, high = bootstrap_mean_interval([float(n) for n in ours], 0.95, 10_000, 0)
+    assert row.published_mean_interval == pytest.approx((paper * low / 100_000,
+                                                         paper * high / 100_000))
+    assert row.mean_difference == expected
+
+
+def test_too_few_successes_give_the_paper_no_interval():
+    row = _means([80_000, 90_000, 100_000, 110_000], 50_000)  # 4 < SPREAD_MIN_SUCCESSES
+    assert row.published_mean_interval is None and row.mean_difference == ""

@@ -25,6 +25,12 @@ with its seeded bootstrap 95 % interval, the published row it is compared with a
 
 summary.csv's ``implied_success_low`` and ``implied_success_high`` are those bounds on the
 implied rate within our budget (as rates; empty where the row implies none).
+
+The paper gives its means without a spread. ``published_mean_low`` / ``published_mean_high``
+stand in for its interval: ours scaled to its mean (its trials assumed to spread about their
+mean as ours do about ours; only with at least ``SPREAD_MIN_SUCCESSES`` successes), and
+``mean_difference`` says where the two means stand: ``inside ours``, ``outside ours only``
+(ours inside that interval of the paper's) or ``outside both``.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ from lstmlab.stats import bootstrap_mean_interval, sign_test, wilson_interval
 from lstmlab.tasks import PublishedRow
 
 RATE_TOLERANCE = 0.10
+#: Successes needed before our spread stands in for the paper's (``published_mean_interval``):
+#: a bootstrap interval of two or three values says little about a distribution's width.
+SPREAD_MIN_SUCCESSES = 5
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0
@@ -62,7 +71,8 @@ SUMMARY_FIELDS = ("experiment", "reading", "method", "config_hash", "budget", "t
                   "successes", "success_rate", "success_low", "success_high", "mean_sequences",
                   "mean_low", "mean_high", "published_setting", "published_trials",
                   "published_success", "implied_success_low", "implied_success_high",
-                  "published_mean", "published_source", "verdict")
+                  "published_mean", "published_mean_low", "published_mean_high",
+                  "mean_difference", "published_source", "verdict")
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,33 @@ class Summary:
         """The share of the paper's trials that had reached the criterion within our budget,
         as bounds, where the published row implies a rate (``PublishedRow.reached_by``)."""
         return implied_rate(self.published, self.budget)
+
+    @property
+    def published_mean_interval(self) -> tuple[float, float] | None:
+        """A 95 % interval for the paper's mean, which the paper does not give: ours scaled to
+        it (the paper's trials assumed to spread about their mean as ours do about ours)."""
+        pub = self.published
+        if (pub is None or pub.sequences is None or self.mean_interval is None or not self.mean
+                or len(self.done) < SPREAD_MIN_SUCCESSES):
+            return None
+        low, high = self.mean_interval
+        return pub.sequences * low / self.mean, pub.sequences * high / self.mean
+
+    @property
+    def mean_difference(self) -> str:
+        """Where the means of ours and the paper's stand against the two intervals: ``inside
+        ours`` (the published mean in our interval), ``outside both`` (it lies outside ours and
+        ours outside the paper's, ``published_mean_interval``), ``outside ours only``; empty
+        where there are not two means with intervals to compare."""
+        theirs = self.published_mean_interval
+        if theirs is None or self.mean_interval is None or self.mean is None:
+            return ""
+        published = self.published.sequences  # type: ignore[union-attr]  # theirs implies it
+        if self.mean_interval[0] <= published <= self.mean_interval[1]:
+            return "inside ours"
+        if theirs[0] <= self.mean <= theirs[1]:
+            return "outside ours only"
+        return "outside both"
 
     @property
     def verdict(self) -> str:
@@ -333,6 +370,7 @@ def summary_csv(rows: list[Summary]) -> str:
         mean_low, mean_high = row.mean_interval or (None, None)
         pub = row.published
         implied_low, implied_high = row.implied_rate or (None, None)
+        theirs_low, theirs_high = row.published_mean_interval or (None, None)
         writer.writerow([
             split(row.experiment)[0], row.reading, row.method, row.config_hash,
             "" if row.budget is None else row.budget, len(row.trials), row.successes,
@@ -343,6 +381,7 @@ def summary_csv(rows: list[Summary]) -> str:
             "" if pub is None or pub.success is None else pub.success,
             _number(implied_low, 4), _number(implied_high, 4),
             "" if pub is None or pub.sequences is None else f"{pub.sequences:.0f}",
+            _number(theirs_low, 1), _number(theirs_high, 1), row.mean_difference,
             "" if pub is None else pub.source, row.verdict])
     return buffer.getvalue()
 
@@ -404,8 +443,17 @@ def measured_table(rows: list[Summary]) -> str:
             f"`{row.config_hash[:8]}` | {_count(row.budget)} | {_trials_cell(row)} | "
             f"{_rate_cell(row)} | "
             f"{_mean_cell(row)} | {_published_cell(row.published, row.budget)} | "
-            f"**{row.verdict}** |")
+            f"**{row.verdict}**{_difference_note(row)} |")
     return "\n".join(lines)
+
+
+def _difference_note(row: Summary) -> str:
+    """After "differs": where the means stand (``Summary.mean_difference``), when the published
+    mean is outside our interval."""
+    if row.verdict != "differs" or row.mean_difference not in ("outside both",
+                                                               "outside ours only"):
+        return ""
+    return f"; means {row.mean_difference.replace('ours', 'our interval')}"
 
 
 def trial_lists(rows: list[Summary]) -> str:
