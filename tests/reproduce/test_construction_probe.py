@@ -226,3 +226,30 @@ def test_main_runs_a_short_probe():
     text = main(["2a:input-gate-bias", "--seeds", "1", "--budget", "250", "--every", "250",
                  "--plateau", "50,0.5", "--learning-rate", "2.0"])
     assert text.startswith("| seed |") and "- solved: 0 of 1, mean —" in text
+
+
+def test_last_step_trace_against_the_nets_own_forward():
+    """Every check's last-step outputs and w_kc recomputed from the same training's weights
+    through ``Network1997.forward`` (not the probe's step loop), on the pair by label."""
+    from lstmlab.reproduce._construction_probe import last_step_trace, trace_table
+
+    experiment = _experiment()
+    rows = last_step_trace(experiment, [0, 1], 200, 50)
+    assert [(r.seed, r.sequences) for r in rows] == [
+        (seed, n) for n in (50, 100, 150, 200) for seed in (0, 1)]
+    inputs, _, _ = (part.to(torch.float64) for part in _pair(experiment.make_task(0)))
+    last = 4
+    expected = []
+    for presented, template, weights, members in probe_training(experiment, [0, 1], 200, 50):
+        if presented == 0:
+            continue
+        with torch.no_grad():
+            outputs, _ = template(inputs.unsqueeze(1).expand(-1, 2, -1, -1), weights=weights)
+        for k in range(2):
+            expected.append((float(outputs[last, k, 0, last]), float(outputs[last, k, 1, last + 1]),
+                             float(weights.weight_ho[k, last, -1])))
+    got = [(r.x_on_x, r.y_on_y, r.w_xc) for r in rows]
+    torch.testing.assert_close(torch.tensor(got), torch.tensor(expected), rtol=1e-12, atol=1e-12)
+    assert trace_table(rows).count("\n") == 1 + len(rows)
+    with pytest.raises(ValueError, match="expected 2a"):
+        last_step_trace(registry.experiment("2b"), [0], 10, 5)

@@ -129,6 +129,68 @@ def phase_times(experiment: Experiment, seeds: Sequence[int], budget: int,
             for m, f, a, pushes in zip(members, found, against, measured, strict=True)]
 
 
+@dataclass(frozen=True)
+class LastStep:
+    """One net at one check, on 2a's two sequences (x: the sequence whose last target is
+    unit x, y: the other): the last-step outputs of units x and y on each, the cell output
+    y^c there on each, its mean over the middle steps of both, and the weights w_kc from the
+    cell to units x and y."""
+
+    seed: int
+    sequences: int
+    x_on_x: float
+    y_on_x: float
+    x_on_y: float
+    y_on_y: float
+    cell_last_x: float
+    cell_last_y: float
+    cell_middle: float
+    w_xc: float
+    w_yc: float
+
+
+def last_step_trace(experiment: Experiment, seeds: Sequence[int], budget: int,
+                    every: int) -> list[LastStep]:
+    """Train ``seeds`` of ``experiment`` (2a or a reading) as ``reproduce`` does and every
+    ``every`` sequences record :class:`LastStep` for each: what holds the last-step output
+    units where they are (the saturated plateau of the text's reading)."""
+    task = experiment.make_task(0)
+    if not isinstance(task, NoiseFreeLongLag) or task.random_middle:
+        raise ValueError(f"experiment: expected 2a or a reading of it, received "
+                         f"{experiment.name!r}")
+    if budget < 1 or every < 1:
+        raise ValueError(f"budget, every: expected >= 1, received {budget}, {every}")
+    inputs, _, _ = (part.to(torch.float64) for part in _pair(task))
+    last = task.p - 1
+    rows = []
+    for presented, template, weights, members in probe_training(experiment, seeds, budget,
+                                                                every):
+        if presented == 0:
+            continue
+        outputs, cell = _run_pair(template, weights, inputs)
+        for k, member in enumerate(members):
+            w = weights.weight_ho[k]
+            rows.append(LastStep(
+                member.seed, presented, float(outputs[last, k, 0, last]),
+                float(outputs[last, k, 0, last + 1]), float(outputs[last, k, 1, last]),
+                float(outputs[last, k, 1, last + 1]), float(cell[last, k, 0]),
+                float(cell[last, k, 1]), float(cell[:last, k].mean()),
+                float(w[last, -1]), float(w[last + 1, -1])))
+    return rows
+
+
+def trace_table(rows: Sequence[LastStep]) -> str:
+    """``rows`` as a Markdown table, by seed then sequences."""
+    lines = ["| seed | sequences | x, y at the end of x | x, y at the end of y | y^c at the end "
+             "(x, y) | y^c, middle mean | w_xc, w_yc |", "|---|---:|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r.seed, r.sequences)):
+        lines.append(f"| {r.seed} | {r.sequences:,} | {r.x_on_x:.4f}, {r.y_on_x:.4f} | "
+                     f"{r.x_on_y:.4f}, {r.y_on_y:.4f} | {r.cell_last_x:.2f}, "
+                     f"{r.cell_last_y:.2f} | {r.cell_middle:.2f} | {r.w_xc:+.2f}, "
+                     f"{r.w_yc:+.2f} |")
+    return "\n".join(lines)
+
+
 def winner_verdicts(outputs: Tensor, targets: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     """Two other judgements of the pair than 2a's ABS(0.25), (K,) bool each: ``winner``, at
     every step of both sequences the most active output unit is the target's (Exp. 1's
@@ -310,8 +372,9 @@ def _learned_later(t: PhaseTimes) -> bool:
 def main(argv: Sequence[str] | None = None) -> str:
     """``python -m lstmlab.reproduce._construction_probe EXPERIMENT --seeds N --budget B
     [--every E] [--plateau WINDOW,MIN_DECREASE] [--learning-rate ALPHA]
-    [--input-gate-bias B] [--sequence-updates] [--linear-output] [--end SIZE]``: the table
-    of :func:`table` (2b, with ``--end``: of :func:`end_table`) for seeds 0..N-1 (trained on
+    [--input-gate-bias B] [--sequence-updates] [--linear-output] [--end SIZE] [--trace]``:
+    the table of :func:`table` (2b, with ``--end``: of :func:`end_table`; with ``--trace``: of
+    :func:`trace_table`) for seeds 0..N-1 (trained on
     one thread, as one population). The options change the set-up for a screen (not a stored
     row): ``--input-gate-bias`` gives the input gate a bias weight starting at B,
     ``--sequence-updates`` sums a sequence's steps into one update, ``--linear-output`` makes
@@ -337,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> str:
                         help="2b: judge at the sequence end on SIZE fresh sequences")
     parser.add_argument("--linear-output", action="store_true",
                         help="linear output units (default: logistic, as the text)")
+    parser.add_argument("--trace", action="store_true",
+                        help="2a: the last-step outputs, cell output and w_kc at every check")
     args = parser.parse_args(argv)
     chosen = named(args.experiment)
     if args.learning_rate is not None:
@@ -354,6 +419,9 @@ def main(argv: Sequence[str] | None = None) -> str:
         if args.end is not None:
             return end_table(end_times(chosen, range(args.seeds), args.budget, args.every,
                                        args.end))
+        if args.trace:
+            return trace_table(last_step_trace(chosen, range(args.seeds), args.budget,
+                                               args.every))
         times = phase_times(chosen, range(args.seeds), args.budget, args.every)
     return table(times)
 
