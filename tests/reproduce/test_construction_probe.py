@@ -240,7 +240,7 @@ def test_last_step_trace_against_the_nets_own_forward():
     inputs, _, _ = (part.to(torch.float64) for part in _pair(experiment.make_task(0)))
     last = 4
     expected = []
-    for presented, template, weights, members in probe_training(experiment, [0, 1], 200, 50):
+    for presented, template, weights, _ in probe_training(experiment, [0, 1], 200, 50):
         if presented == 0:
             continue
         with torch.no_grad():
