@@ -43,6 +43,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from lstmlab.errors import UserError
@@ -128,7 +129,7 @@ class Summary:
     def mean(self) -> float | None:
         return sum(self.done) / len(self.done) if self.done else None
 
-    @property
+    @cached_property  # a bootstrap of 10,000 resamples, read by several cells of a row
     def mean_interval(self) -> tuple[float, float] | None:
         if len(self.done) < 2:  # one success has a mean but no interval
             return None
@@ -450,10 +451,10 @@ def measured_table(rows: list[Summary]) -> str:
 def _difference_note(row: Summary) -> str:
     """After "differs": where the means stand (``Summary.mean_difference``), when the published
     mean is outside our interval."""
-    if row.verdict != "differs" or row.mean_difference not in ("outside both",
-                                                               "outside ours only"):
+    where = row.mean_difference
+    if row.verdict != "differs" or where not in ("outside both", "outside ours only"):
         return ""
-    return f"; means {row.mean_difference.replace('ours', 'our interval')}"
+    return f"; means {where.replace('ours', 'our interval')}"
 
 
 def trial_lists(rows: list[Summary]) -> str:
@@ -532,8 +533,8 @@ def _restricted(base: Summary | None, shown: Summary | None) -> str:
     notes = []
     if len(shown.trials) < len(base.trials):
         seeds = sorted(t.seed for t in shown.trials)
-        run = seeds == list(range(seeds[0], seeds[-1] + 1)) if seeds else False
-        notes.append(f"seeds {seeds[0]}-{seeds[-1]}" if run and seeds
+        consecutive = bool(seeds) and seeds == list(range(seeds[0], seeds[-1] + 1))
+        notes.append(f"seeds {seeds[0]}-{seeds[-1]}" if consecutive
                      else f"the reading's {len(seeds)} seeds")
     if shown.budget != base.budget and shown.budget is not None:
         notes.append(f"within {shown.budget:,}")
