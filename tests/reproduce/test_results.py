@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from lstmlab.cli import app
 from lstmlab.reproduce import TrialResult, TrialStore
 from lstmlab.reproduce._results_report import (
+    NOT_TESTABLE,
     RESULTS_MD,
     SUMMARY,
     TEMPLATE,
@@ -107,6 +108,33 @@ MEAN_INSIDE = (400_000.0, 900_000.0)  # holds both rows' means: only the rate de
 ])
 def test_verdict_rule_on_an_implied_rate(published, successes, budget, expected):
     assert verdict(published, successes, 10, MEAN_INSIDE, budget) == expected
+
+
+# Table 2's RTRL at p = 4, lr 4.0: 56 % of 18, the successful ones after 892,000 on average.
+RATE_AND_MEAN = PublishedRow("rtrl", "x", 18, 0.56, 892_000, "", "[H97] Table 0")
+
+
+@pytest.mark.parametrize(("successes", "budget", "expected"), [
+    # a budget below the paper's mean: the paper's rate within it is anything from 0 to 56 %
+    (2, 100_000, NOT_TESTABLE),               # 6-51 %: the 10-point rule would say "differs"
+    (0, 100_000, NOT_TESTABLE),
+    (5, 100_000, NOT_TESTABLE),               # 24-76 %
+    (9, 100_000, "differs"),                  # 60-98 %: wholly above the paper's whole 56 %
+    (10, 891_999, "differs"),
+    # at the paper's mean or past it the 10-point rule (and the mean) decide again
+    (2, 892_000, "differs"),
+    (5, 892_000, "agrees"),                   # 50 %, and 892,000 inside MEAN_INSIDE
+])
+def test_verdict_rule_below_the_papers_mean(successes, budget, expected):
+    assert verdict(RATE_AND_MEAN, successes, 10, MEAN_INSIDE, budget) == expected
+
+
+def test_a_published_rate_of_zero_is_testable_at_any_budget():
+    # none of the paper's trials succeeded within its cap, so none within any smaller budget
+    zero = PublishedRow("rtrl", "x", 18, 0.0, None, "no success within 5,000,000", "[H97] x")
+    assert verdict(zero, 0, 18, None, 3_000) == "agrees"
+    assert verdict(zero, 1, 18, (900.0, 900.0), 3_000) == "agrees"   # 6 %: within 10 points
+    assert verdict(zero, 3, 18, (900.0, 900.0), 3_000) == "differs"  # 17 %
 
 
 def test_an_implied_rate_does_not_excuse_the_mean():

@@ -21,6 +21,13 @@ with its seeded bootstrap 95 % interval, the published row it is compared with a
              bounded by the row's mean and its caption's counts otherwise); and the published
              mean (where given) lies inside our 95 % interval;
     differs  otherwise;
+    not testable at this budget
+             where the paper gives a success rate over trials whose successful ones needed a
+             mean of m sequences, and our budget is below m: some of the paper's successes came
+             after our budget, and the paper does not say how many came before it (anything
+             from none to all but one), so a rate measured within our budget has nothing to be
+             held to. Only a rate of ours above the paper's whole rate (our Wilson interval
+             wholly above it) still differs;
     no published number  where the paper gives neither.
 
 summary.csv's ``implied_success_low`` and ``implied_success_high`` are those bounds on the
@@ -52,6 +59,8 @@ from lstmlab.stats import bootstrap_mean_interval, sign_test, wilson_interval
 from lstmlab.tasks import PublishedRow
 
 RATE_TOLERANCE = 0.10
+#: The verdict of a row run to a budget below the mean of the paper's successful trials.
+NOT_TESTABLE = "not testable at this budget"
 #: Successes needed before our spread stands in for the paper's (``published_mean_interval``):
 #: a bootstrap interval of two or three values says little about a distribution's width.
 SPREAD_MIN_SUCCESSES = 5
@@ -203,11 +212,16 @@ def implied_rate(published: PublishedRow | None,
 
 def verdict(published: PublishedRow | None, successes: int, trials: int,
             mean_interval: tuple[float, float] | None, budget: int | None = None) -> str:
-    """``agrees`` / ``differs`` / ``no published number`` by the rule of the module docstring.
+    """``agrees`` / ``differs`` / ``not testable at this budget`` / ``no published number`` by
+    the rule of the module docstring.
     ``budget``: our trials' budget of sequences (None: unbounded, so an implied rate is the
     paper's whole 100 %)."""
     if published is None or (published.success is None and published.sequences is None):
         return "no published number"
+    if (published.success and published.sequences is not None and budget is not None
+            and budget < published.sequences):
+        _, low, _ = wilson_interval(successes, trials, CONFIDENCE)
+        return "differs" if low > published.success + 1e-12 else NOT_TESTABLE
     if published.success is not None and abs(successes / trials - published.success) > (
             RATE_TOLERANCE + 1e-12):
         return "differs"
