@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from reference1997 import forward_1997
 
 from lstmlab.reproduce import _registry as registry
 from lstmlab.reproduce._adding_probe import (
@@ -53,31 +54,6 @@ def _members(name: str, count: int = 2):
     return template, stack(drawn)
 
 
-def _reference(weights, x, target, C, S, linear):
-    """One sequence ``x`` (T, I), [H97] App. A.1 written out: y^in, g = 4 sigma - 2, s_c,
-    h = 2 sigma - 1, y^c = y^out h(s_c), y^k = net_k (linear) or sigma(net_k)."""
-    H = C * S
-    W, V, b = weights.cell.weight_ih, weights.cell.weight_hh, weights.cell.bias
-    y_in, y_c, y_out = torch.zeros(C, dtype=x.dtype), torch.zeros(H, dtype=x.dtype), \
-        torch.zeros(C, dtype=x.dtype)
-    s = torch.zeros(H, dtype=x.dtype)
-    states, ins, outs = [], [], []
-    for x_t in x:
-        net = W @ x_t + V @ torch.cat([y_in, y_c, y_out]) + b
-        y_in = torch.sigmoid(net[:C])
-        g = 4 * torch.sigmoid(net[C:C + H]) - 2
-        y_out = torch.sigmoid(net[C + H:])
-        s = s + y_in.repeat_interleave(S) * g
-        y_c = y_out.repeat_interleave(S) * (2 * torch.sigmoid(s) - 1)
-        states.append(s), ins.append(y_in), outs.append(y_out)
-    end = s.clone().requires_grad_(True)
-    net_k = (y_out.repeat_interleave(S) * (2 * torch.sigmoid(end) - 1)) @ weights.weight_ho[0] \
-        + weights.bias_o[0]
-    y = net_k if linear else torch.sigmoid(net_k)
-    (0.5 * (y - target) ** 2).backward()
-    return torch.stack(states), torch.stack(ins), outs[-1], y.detach(), end.grad
-
-
 @pytest.mark.parametrize("name", ["4:linear-output", "4"])
 def test_unroll_against_an_independent_forward(name):
     template, weights = _members(name)
@@ -92,7 +68,7 @@ def test_unroll_against_an_independent_forward(name):
             x = batch.inputs[:length, n].double()
             marks = (x[:, 1] == 1.0).nonzero()[:, 0]
             target = batch.targets[length - 1, n, 0].double()
-            s, ins, out, y, grad = _reference(member, x, target, C, S, name.endswith("output"))
+            s, ins, out, y, grad = forward_1997(member, x, target, C, S, name.endswith("output"))
             torch.testing.assert_close(u.end[k, n], s[-1])
             torch.testing.assert_close(u.marks[:, k, n], s[marks])
             torch.testing.assert_close(u.gate_marks[:, k, n], ins[marks])

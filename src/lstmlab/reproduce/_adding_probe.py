@@ -85,13 +85,17 @@ class AddingState:
 
 
 @torch.no_grad()
-def unroll(template: Network1997, weights: NetworkWeights1997, batch: Batch) -> Unrolled:
-    """:class:`Unrolled` for (K, ...) ``weights`` over ``batch`` (adding sequences, padded)."""
+def unroll(template: Network1997, weights: NetworkWeights1997, batch: Batch,
+           positions: Tensor | None = None) -> Unrolled:
+    """:class:`Unrolled` for (K, ...) ``weights`` over ``batch`` (padded sequences).
+    ``positions`` (N, 2): the two steps of each sequence whose states ``marks`` holds; by
+    default the two marked steps of adding sequences."""
     members = weights.weight_ho.shape[0]
     inputs = batch.inputs.to(weights.weight_ho.dtype)
     N, C = inputs.shape[1], template.cell.num_blocks
-    marked = (inputs[..., 1] == 1.0).T  # (N, steps)
-    positions = marked.nonzero()[:, 1].reshape(N, 2)  # two marks per sequence, in order
+    if positions is None:
+        marked = (inputs[..., 1] == 1.0).T  # (N, steps)
+        positions = marked.nonzero()[:, 1].reshape(N, 2)  # two marks per sequence, in order
     state = template.initial_state(N, population=members, dtype=inputs.dtype)
     H = template.cell.hidden_size
     zeros = {"dtype": inputs.dtype}
@@ -111,7 +115,9 @@ def unroll(template: Network1997, weights: NetworkWeights1997, batch: Batch) -> 
             marks[j][:, here], gate_marks[j][:, here] = state.c[:, here], state.input[:, here]
         ending = last == t
         end[:, ending], gate_out[:, ending] = state.c[:, ending], state.output[:, ending]
-        net = state.h @ weights.weight_ho.mT + weights.bias_o.unsqueeze(-2)
+        net = state.h @ weights.weight_ho.mT
+        if weights.bias_o is not None:  # Table 10: 3a-3c's output unit has no bias
+            net = net + weights.bias_o.unsqueeze(-2)
         net_end[:, ending] = net[:, ending, 0]
     squash = template.config.output_squash
     output = squash.fn(net_end)

@@ -1,0 +1,136 @@
+"""What an Experiment 3 (two-sequence) net holds: the class at the signal and at the end.
+
+[H97] §5.3: the class is carried by the first N elements of a sequence of T to T + T/10 (1.0
+for class 1, -1.0 for class 2; 3b adds Gaussian noise of variance 0.2 to them), every later
+element is noise of variance 0.2, and the class is asked for at the end. A cell that takes the
+class in at the first N steps also integrates, through the same input gate, the T steps of noise
+after them (no forget gate): the class is the same size whatever T is, the noise's random walk
+grows as sqrt(T).
+
+:func:`two_sequence_states` unrolls K members over one batch (:func:`lstmlab.reproduce.
+_adding_probe.unroll`, its two "marks" the first and the N-th step) and returns one
+:class:`TwoSequenceState` per member: how much of the class target the cells' states hold
+right after the N signal steps (``held_signal``) and at the end (``held_end``), each the R^2
+of the target regressed on the states; how far the end states spread over the sequences
+(``spread_end``, the noise's walk plus the class); the input gates over the sequence, the
+output weights and the error signal that reaches the cells at the end.
+
+``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...`` reads the
+member checkpoints of a run (``reproduce --out DIR``: ``DIR/checkpoints/*.pt``, read with
+``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lstmlab.reproduce._adding_probe import FLAT, checkpoint_weights, explained, unroll
+from lstmlab.reproduce._experiment import Experiment
+from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.tasks import Batch
+from lstmlab.tasks._two_sequence import TwoSequence
+from lstmlab.training._network1997 import Network1997, NetworkWeights1997
+from lstmlab.training._pool import stack
+
+
+@dataclass(frozen=True)
+class TwoSequenceState:
+    """One member: ``error`` mean |y - d| at the end (d the noise-free target); ``held_signal``
+    and ``held_end`` the R^2 of d on the cell states after the N signal steps and at the end;
+    ``state_end`` mean |s_c| and ``spread_end`` the cells' mean standard deviation of s_c over
+    the sequences, at the end; ``flat_end`` the share of (sequence, cell) pairs with
+    h'(s_c) < 0.1 there; ``gate_in`` each block's mean y^in over the steps; ``weight`` max
+    |w_kc|; ``signal`` mean |dE/ds_c| at the end."""
+
+    seed: int
+    sequences: int
+    error: float
+    held_signal: float
+    held_end: float
+    state_end: float
+    spread_end: float
+    flat_end: float
+    gate_in: tuple[float, ...]
+    weight: float
+    signal: float
+
+
+def _check_two_sequence(experiment: Experiment) -> TwoSequence:
+    task = experiment.make_task(0)
+    if not isinstance(task, TwoSequence):
+        raise ValueError(f"experiment: expected 3a, 3b, 3c or a setting of them, received "
+                         f"{experiment.name!r}")
+    return task
+
+
+def two_sequence_states(template: Network1997, weights: NetworkWeights1997, batch: Batch,
+                        task: TwoSequence, seeds: Sequence[int], sequences: Sequence[int],
+                        ) -> list[TwoSequenceState]:
+    """One :class:`TwoSequenceState` per member of ``weights`` (seed and sequences given)."""
+    n = batch.inputs.shape[1]
+    positions = torch.tensor([[0, task.N - 1]]).expand(n, 2)
+    u = unroll(template, weights, batch, positions)
+    target = task.noise_free_targets(batch).to(u.end.dtype)
+    held_signal, held_end = explained(u.marks[1], target), explained(u.end, target)
+    flat = (template.cell.h.derivative(u.end) < FLAT).to(u.end.dtype).mean((1, 2))
+    return [TwoSequenceState(
+        int(seed), int(trained), float((u.output[k] - target).abs().mean()),
+        float(held_signal[k]), float(held_end[k]), float(u.end[k].abs().mean()),
+        float(u.end[k].std(0).mean()), float(flat[k]),
+        tuple(float(v) for v in u.gate_mean[k].mean(0)),
+        float(weights.weight_ho[k].abs().max()), float(u.signal[k].abs().mean()))
+        for k, (seed, trained) in enumerate(zip(seeds, sequences, strict=True))]
+
+
+def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 500,
+                     ) -> list[TwoSequenceState]:
+    """:func:`two_sequence_states` for the members saved at ``paths``, on ``size`` sequences
+    drawn with seed 0."""
+    task = _check_two_sequence(experiment)
+    if size < 2:
+        raise ValueError(f"size: expected >= 2 sequences, received {size}")
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
+    return two_sequence_states(template, stack(drawn),
+                               task.sample(size, torch.Generator().manual_seed(0)), task,
+                               seeds, trained)
+
+
+def table(states: Sequence[TwoSequenceState]) -> str:
+    """``states`` as a Markdown table, one row per member."""
+    lines = ["| seed | sequences | mean abs err | R^2 target on s(signal) | R^2 target on s(end) "
+             "| abs(s) end | sd(s) end | h'<0.1 end | y_in mean per block | max abs(w_kc) "
+             "| mean abs(dE/ds) |", "|" + "---|" * 11]
+    for s in sorted(states, key=lambda s: (s.seed, s.sequences)):
+        gates = " / ".join(f"{g:.3f}" for g in s.gate_in)
+        lines.append(f"| {s.seed} | {s.sequences:,} | {s.error:.3f} | {s.held_signal:.3f} "
+                     f"| {s.held_end:.3f} | {s.state_end:.2f} | {s.spread_end:.2f} "
+                     f"| {s.flat_end:.2f} | {gates} | {s.weight:.2g} | {s.signal:.2g} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> str:
+    """``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...
+    [--size S]``: the table of :func:`table`."""
+    import argparse
+
+    from lstmlab.reproduce._method import torch_threads
+    from lstmlab.reproduce._registry import experiment as named
+
+    parser = argparse.ArgumentParser(prog="python -m lstmlab.reproduce._two_sequence_probe")
+    parser.add_argument("experiment")
+    parser.add_argument("--checkpoints", nargs="+", type=Path, required=True)
+    parser.add_argument("--size", type=int, default=500)
+    args = parser.parse_args(argv)
+    with torch_threads(1):
+        return table(from_checkpoints(named(args.experiment), args.checkpoints, args.size))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(main() + "\n")
