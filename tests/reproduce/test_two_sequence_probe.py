@@ -19,6 +19,7 @@ from lstmlab.reproduce._two_sequence_probe import (
     main,
     table,
     two_sequence_states,
+    two_sequence_trace,
 )
 from lstmlab.tasks._two_sequence import TwoSequence
 from lstmlab.training._network1997 import Network1997
@@ -65,6 +66,8 @@ def test_states_against_an_independent_forward(variant, N):
         grads.append(torch.stack([p[4] for p in per]))
         gate_mean = torch.stack([p[1].mean(0) for p in per]).mean(0)
         assert states[k].gate_in == pytest.approx(gate_mean.tolist(), rel=1e-12)
+        gate_signal = torch.stack([p[1][N - 1] for p in per]).mean(0)
+        assert states[k].gate_signal == pytest.approx(gate_signal.tolist(), rel=1e-12)
         assert states[k].error == pytest.approx(float((outputs[k] - target).abs().mean()),
                                                 rel=1e-12)
         assert states[k].state_end == pytest.approx(float(ends[k].abs().mean()), rel=1e-12)
@@ -105,6 +108,7 @@ def test_a_net_that_holds_the_class_is_told_from_one_that_does_not():
     assert both[1].held_end > 0.99
     assert both[0].held_end < 0.5
     assert both[0].spread_end > 3 * both[1].spread_end
+    assert both[1].gate_signal[0] > 0.99 and both[1].gate_in[0] < 0.01  # open, then shut
 
 
 def test_checkpoints_table_and_cli(tmp_path):
@@ -126,12 +130,25 @@ def test_checkpoints_table_and_cli(tmp_path):
     text = main(["3b", "--checkpoints", *map(str, paths), "--size", "40"])
     assert text.startswith("| seed |") and "| 4 | 1,000 |" in text and "| 5 | 2,000 |" in text
     line = table([TwoSequenceState(2, 577000, 0.5, 0.914, 0.001, 8.62, 0.3, 0.33,
-                                   (0.267, 0.046, 0.007), 0.22, 1.1e-5)])
+                                   (0.267, 0.046, 0.007), (0.5, 0.125, 0.0), 0.22, 1.1e-5)])
     assert "| 2 | 577,000 | 0.500 | 0.914 | 0.001 | 8.62 | 0.30 | 0.33 | 0.267 / 0.046 / " \
-           "0.007 | 0.22 | 1.1e-05 |" in line
+           "0.007 | 0.500 / 0.125 / 0.000 | 0.22 | 1.1e-05 |" in line
 
 
 @pytest.mark.parametrize("name", ["4", "2c"])
 def test_refuses_other_experiments(name, tmp_path):
     with pytest.raises(ValueError, match="expected 3a, 3b, 3c"):
         from_checkpoints(registry.experiment(name), [tmp_path / "none.pt"])
+
+
+def test_trace_trains_as_the_run_does_and_probes_every_point():
+    experiment = replace(registry.experiment("3a"),
+                         make_task=lambda seed: TwoSequence("3a", T=20, N=3))
+    trace = two_sequence_trace(experiment, [0, 1], budget=6, every=3, size=30)
+    assert [(s.seed, s.sequences) for s in trace] == [(0, 0), (1, 0), (0, 3), (1, 3), (0, 6),
+                                                       (1, 6)]
+    assert trace[0].weight != trace[2].weight  # it trains
+    text = main(["3a", "--seeds", "1", "--budget", "2", "--every", "2", "--size", "20"])
+    assert "| 0 | 2 |" in text
+    with pytest.raises(ValueError, match="budget, every, size"):
+        two_sequence_trace(experiment, [0], budget=0, every=1)

@@ -12,12 +12,14 @@ _adding_probe.unroll`, its two "marks" the first and the N-th step) and returns 
 :class:`TwoSequenceState` per member: how much of the class target the cells' states hold
 right after the N signal steps (``held_signal``) and at the end (``held_end``), each the R^2
 of the target regressed on the states; how far the end states spread over the sequences
-(``spread_end``, the noise's walk plus the class); the input gates over the sequence, the
-output weights and the error signal that reaches the cells at the end.
+(``spread_end``, the noise's walk plus the class); the input gates over the sequence and at
+the signal (a gate that opens there and shuts for the noise keeps the class), the output
+weights and the error signal that reaches the cells at the end.
 
 ``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...`` reads the
 member checkpoints of a run (``reproduce --out DIR``: ``DIR/checkpoints/*.pt``, read with
-``weights_only=True``).
+``weights_only=True``); ``--seeds N --budget B --every E`` trains seeds 0 to N - 1 as the run
+does (:func:`two_sequence_trace`) and probes them every E sequences.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import torch
 
 from lstmlab.reproduce._adding_probe import FLAT, checkpoint_weights, explained, unroll
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._lstm1997 import network_config, probe_training
 from lstmlab.tasks import Batch
 from lstmlab.tasks._two_sequence import TwoSequence
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
@@ -43,8 +45,9 @@ class TwoSequenceState:
     and ``held_end`` the R^2 of d on the cell states after the N signal steps and at the end;
     ``state_end`` mean |s_c| and ``spread_end`` the cells' mean standard deviation of s_c over
     the sequences, at the end; ``flat_end`` the share of (sequence, cell) pairs with
-    h'(s_c) < 0.1 there; ``gate_in`` each block's mean y^in over the steps; ``weight`` max
-    |w_kc|; ``signal`` mean |dE/ds_c| at the end."""
+    h'(s_c) < 0.1 there; ``gate_in`` each block's mean y^in over the steps, ``gate_signal`` at
+    the N-th step (the last signal step); ``weight`` max |w_kc|; ``signal`` mean |dE/ds_c| at
+    the end."""
 
     seed: int
     sequences: int
@@ -55,6 +58,7 @@ class TwoSequenceState:
     spread_end: float
     flat_end: float
     gate_in: tuple[float, ...]
+    gate_signal: tuple[float, ...]
     weight: float
     signal: float
 
@@ -82,6 +86,7 @@ def two_sequence_states(template: Network1997, weights: NetworkWeights1997, batc
         float(held_signal[k]), float(held_end[k]), float(u.end[k].abs().mean()),
         float(u.end[k].std(0).mean()), float(flat[k]),
         tuple(float(v) for v in u.gate_mean[k].mean(0)),
+        tuple(float(v) for v in u.gate_marks[1, k].mean(0)),
         float(weights.weight_ho[k].abs().max()), float(u.signal[k].abs().mean()))
         for k, (seed, trained) in enumerate(zip(seeds, sequences, strict=True))]
 
@@ -100,22 +105,43 @@ def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 
                                seeds, trained)
 
 
+def two_sequence_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,
+                       size: int = 500) -> list[TwoSequenceState]:
+    """Train ``seeds`` of ``experiment`` for ``budget`` sequences each, exactly as
+    ``Lstm1997Method`` trains its members (no checks, no stopping); a
+    :class:`TwoSequenceState` per seed at 0 and every ``every`` sequences, on ``size``
+    sequences drawn with seed 0."""
+    task = _check_two_sequence(experiment)
+    if budget < 1 or every < 1 or size < 2:
+        raise ValueError(f"budget, every, size: expected >= 1, >= 1, >= 2, received {budget}, "
+                         f"{every}, {size}")
+    check = task.sample(size, torch.Generator().manual_seed(0))
+    states: list[TwoSequenceState] = []
+    for presented, template, weights, _ in probe_training(experiment, seeds, budget, every):
+        states += two_sequence_states(template, weights, check, task, seeds,
+                                      [presented] * len(seeds))
+    return states
+
+
 def table(states: Sequence[TwoSequenceState]) -> str:
     """``states`` as a Markdown table, one row per member."""
-    lines = ["| seed | sequences | mean abs err | R^2 target on s(signal) | R^2 target on s(end) "
-             "| abs(s) end | sd(s) end | h'<0.1 end | y_in mean per block | max abs(w_kc) "
-             "| mean abs(dE/ds) |", "|" + "---|" * 11]
+    lines = ["| seed | sequences | mean abs err | R^2 target on s(signal) "
+             "| R^2 target on s(end) | abs(s) end | sd(s) end | h'<0.1 end "
+             "| y_in mean per block | y_in at signal per block | max abs(w_kc) "
+             "| mean abs(dE/ds) |", "|" + "---|" * 12]
     for s in sorted(states, key=lambda s: (s.seed, s.sequences)):
         gates = " / ".join(f"{g:.3f}" for g in s.gate_in)
+        at_signal = " / ".join(f"{g:.3f}" for g in s.gate_signal)
         lines.append(f"| {s.seed} | {s.sequences:,} | {s.error:.3f} | {s.held_signal:.3f} "
                      f"| {s.held_end:.3f} | {s.state_end:.2f} | {s.spread_end:.2f} "
-                     f"| {s.flat_end:.2f} | {gates} | {s.weight:.2g} | {s.signal:.2g} |")
+                     f"| {s.flat_end:.2f} | {gates} | {at_signal} | {s.weight:.2g} "
+                     f"| {s.signal:.2g} |")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> str:
-    """``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...
-    [--size S]``: the table of :func:`table`."""
+    """``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT (--checkpoints PT ... |
+    --seeds N --budget B --every E) [--size S]``: the table of :func:`table`."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -123,11 +149,19 @@ def main(argv: Sequence[str] | None = None) -> str:
 
     parser = argparse.ArgumentParser(prog="python -m lstmlab.reproduce._two_sequence_probe")
     parser.add_argument("experiment")
-    parser.add_argument("--checkpoints", nargs="+", type=Path, required=True)
+    parser.add_argument("--checkpoints", nargs="+", type=Path)
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--budget", type=int, default=0)
+    parser.add_argument("--every", type=int, default=10000)
     parser.add_argument("--size", type=int, default=500)
     args = parser.parse_args(argv)
     with torch_threads(1):
-        return table(from_checkpoints(named(args.experiment), args.checkpoints, args.size))
+        if args.checkpoints:
+            states = from_checkpoints(named(args.experiment), args.checkpoints, args.size)
+        else:
+            states = two_sequence_trace(named(args.experiment), range(args.seeds), args.budget,
+                                        args.every, args.size)
+    return table(states)
 
 
 if __name__ == "__main__":
