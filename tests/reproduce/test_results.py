@@ -27,6 +27,7 @@ from lstmlab.reproduce._results_report import (
     _moves_towards_paper,
     export_store,
     load_trials,
+    not_run,
     render,
     verdict,
 )
@@ -308,3 +309,22 @@ def test_where_the_means_stand_against_both_intervals(paper, expected):
 def test_too_few_successes_give_the_paper_no_interval():
     row = _means([80_000, 90_000, 100_000, 110_000], 50_000)  # 4 < SPREAD_MIN_SUCCESSES
     assert row.published_mean_interval is None and row.mean_difference == ""
+
+
+def test_not_run_names_a_committed_unfinished_store(tmp_path):
+    """A run stopped before its end and committed to be resumed is named where its row would
+    be: its store holds the set-up (configs) and no trial yet."""
+    plain = not_run([], stores=tmp_path)
+    line = "| 3b | lstm1997 | 3b T=1000 N=1, ST2 |"
+    assert line in plain and "unfinished" not in plain
+    folder = tmp_path / "3b-T1000-N1"
+    folder.mkdir()
+    with TrialStore(folder / "trials.sqlite") as store:
+        store.describe_config("72555d86c15019ad", "('3b@T=1000,N=1', Setup1997(...), 1000, "
+                                                  "'lstm1997', (...), 3000000)")
+    named = not_run([], stores=tmp_path)
+    [row] = [r for r in named.splitlines() if r.startswith(line)]
+    assert f"unfinished: its resumable store is `{folder.as_posix()}/`" in row
+    assert "`lstmlab reproduce 3b@T=1000,N=1 --method lstm1997`" in row
+    # only that run: its ST1 row (another setting) and other methods stay as they were
+    assert named.count("unfinished") == 1

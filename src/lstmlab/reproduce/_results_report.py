@@ -70,6 +70,9 @@ BOOTSTRAP_SEED = 0
 TRIALS_DIR = Path("results") / "trials"
 TEMPLATE = Path("results") / "template.md"
 SUMMARY = Path("results") / "summary.csv"
+#: Committed stores of runs that did not finish in one session (``reproduce --out DIR``, each
+#: with a README saying how to resume it); their rows are not in RESULTS.md until exported.
+STORES = Path("results") / "stores"
 RESULTS_MD = Path("RESULTS.md")
 CONFIGS = "configs.csv"
 #: A stored experiment name: registry name, optional @setting pieces, optional :reading.
@@ -594,10 +597,27 @@ def _moves_towards_paper(base: Summary, mine: Summary) -> bool:
     return mine.mean_interval[1] < base.mean_interval[0]
 
 
-def not_run(rows: list[Summary]) -> str:
+def _unfinished(stores: Path) -> dict[tuple[str, str], str]:
+    """(command name, method) -> the folder under ``stores`` whose ``trials.sqlite`` holds a
+    set-up of that run (a run stopped before its end, committed to be resumed)."""
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(stores.glob("*/trials.sqlite")):
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            descriptions = [d for (d,) in db.execute("SELECT description FROM configs")]
+        for description in descriptions:
+            named = re.match(r"\('([^']+)', ", description)
+            methods = re.findall(r"'([a-z0-9_]+)'", description)
+            if named and methods:
+                for method in methods:
+                    found.setdefault((named.group(1), method), path.parent.as_posix())
+    return found
+
+
+def not_run(rows: list[Summary], stores: Path = STORES) -> str:
     """The published rows with no committed trial, each with the command that runs it: the
     setting (``lstmlab.reproduce._settings``) whose compared row it is, for its method (a
-    competitor's own setting where it has one); rows no setting compares say so."""
+    competitor's own setting where it has one); rows no setting compares say so, and rows
+    whose run is a committed unfinished store under ``stores`` name it."""
     from lstmlab.reproduce._registry import REGISTRY
     from lstmlab.reproduce._registry import experiment as build
     from lstmlab.reproduce._settings import settings
@@ -612,6 +632,7 @@ def not_run(rows: list[Summary]) -> str:
             for published in build(setting.command_name).published:
                 if published is _published(setting.command_name, published.method):
                     compared.setdefault(published, setting.command_name)
+    unfinished = _unfinished(stores)
     lines, listed = [], set()
     for name in REGISTRY:
         for published in build(name).published:
@@ -626,6 +647,10 @@ def not_run(rows: list[Summary]) -> str:
             else:
                 why = "no trial committed yet"
                 command = f"`lstmlab reproduce {runs} --method {published.method}`"
+                folder = unfinished.get((runs, published.method))
+                if folder is not None:
+                    why = (f"unfinished: its resumable store is `{folder}/`, whose README "
+                           "says how to finish it")
             lines.append(f"| {name} | {published.method} | {published.setting} | "
                          f"{_published_cell(published)} | {why} | {command} |")
     head = ["| experiment | method | [H97] setting | [H97] | why not here | command |",
