@@ -57,7 +57,10 @@ def test_equals_xlstm_vanilla_outputs_states_and_gradients(heads):
     ref_loss = (ref_out * weight_out).sum() + (ref_state[:3] * weight_final[:3]).sum()
     ref_loss.backward()
 
-    tolerance = {"rtol": 1e-6, "atol": 1e-6}
+    # float32 on both sides (xlstm's vanilla cell has no float64): torch's float32 defaults.
+    # Gradients through 7 steps of 4x-scaled weights reach |x| ~ 1 and differ by a few 1e-6
+    # between reduction orders (thread counts), which atol 1e-6 did not always allow.
+    tolerance = {"rtol": 1.3e-6, "atol": 1e-5}
     assert_close(outputs, ref_out, **tolerance)
     for k in range(4):
         assert_close(final[k], ref_state[k], **tolerance)
