@@ -1,5 +1,5 @@
 """[H97]'s LSTM forward written out from App. A.1, independent of lstmlab's cells: the
-reference the probes' unrolls are checked against."""
+reference the probes' unrolls are checked against; and the members those tests probe."""
 
 from __future__ import annotations
 
@@ -32,3 +32,23 @@ def forward_1997(weights, x, target, C, S, linear):
     y = net_k if linear else torch.sigmoid(net_k)
     (0.5 * (y - target) ** 2).backward()
     return torch.stack(states), torch.stack(ins), outs[-1], y.detach(), end.grad
+
+
+def scaled_members(name: str, count: int = 2):
+    """``count`` members of experiment ``name``'s [H97] net (seeds 0, 1, ...), their weights 3x
+    the [-0.1, 0.1] draw so that states and gates move visibly: (template, stacked weights)."""
+    from lstmlab.reproduce import _registry as registry
+    from lstmlab.reproduce._lstm1997 import network_config
+    from lstmlab.training._network1997 import Network1997
+    from lstmlab.training._pool import stack
+
+    template = Network1997(network_config(registry.experiment(name).setup),
+                           dtype=torch.float64)
+    drawn = []
+    for s in range(count):
+        weights = Network1997(template.config, generator=torch.Generator().manual_seed(s),
+                              dtype=torch.float64).weights()
+        bias_o = None if weights.bias_o is None else weights.bias_o.detach()
+        drawn.append(type(weights)(type(weights.cell)(*(3 * w.detach() for w in weights.cell)),
+                                   3 * weights.weight_ho.detach(), None, bias_o))
+    return template, stack(drawn)

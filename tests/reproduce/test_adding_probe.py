@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from reference1997 import forward_1997
+from reference1997 import forward_1997, scaled_members
 
 from lstmlab.reproduce import _registry as registry
 from lstmlab.reproduce._adding_probe import (
@@ -22,11 +22,9 @@ from lstmlab.reproduce._adding_probe import (
     table,
     unroll,
 )
-from lstmlab.reproduce._lstm1997 import network_config
 from lstmlab.reproduce._method import torch_threads
 from lstmlab.tasks import Adding
-from lstmlab.training._network1997 import Network1997
-from lstmlab.training._pool import row, stack
+from lstmlab.training._pool import row
 
 
 @pytest.fixture(autouse=True)
@@ -40,23 +38,9 @@ def _short(name: str):
     return replace(registry.experiment(name), make_task=lambda seed: Adding(T=22))
 
 
-def _members(name: str, count: int = 2):
-    template = Network1997(network_config(registry.experiment(name).setup),
-                           dtype=torch.float64)
-    drawn = []
-    for s in range(count):
-        weights = Network1997(template.config, generator=torch.Generator().manual_seed(s),
-                              dtype=torch.float64).weights()
-        # larger weights than the [-0.1, 0.1] draw, so states and gates move visibly
-        drawn.append(type(weights)(type(weights.cell)(*(3 * w.detach() for w in weights.cell)),
-                                   3 * weights.weight_ho.detach(), None,
-                                   weights.bias_o.detach()))
-    return template, stack(drawn)
-
-
 @pytest.mark.parametrize("name", ["4:linear-output", "4"])
 def test_unroll_against_an_independent_forward(name):
-    template, weights = _members(name)
+    template, weights = scaled_members(name)
     batch = Adding(T=22).sample(5, torch.Generator().manual_seed(3))
     assert len(set(batch.lengths.tolist())) > 1  # padded: sequences end at different steps
     u = unroll(template, weights, batch)
@@ -94,7 +78,7 @@ def test_explained_is_least_squares_r2():
 
 
 def test_checkpoint_weights_reads_a_member_and_checks_shapes(tmp_path):
-    template, weights = _members("4:linear-output", 1)
+    template, weights = scaled_members("4:linear-output", 1)
     member = row(weights, 0)
     saved = {"seed": 7, "criterion": {"sequences": 1234},
              "weights": {"cell": {"weight_ih": member.cell.weight_ih,
@@ -113,7 +97,7 @@ def test_checkpoint_weights_reads_a_member_and_checks_shapes(tmp_path):
 
 
 def test_summary_trace_and_table():
-    template, weights = _members("4:linear-output")
+    template, weights = scaled_members("4:linear-output")
     batch = Adding(T=22).sample(60, torch.Generator().manual_seed(1))
     states = summarize(template, weights, batch, [0, 1], [5, 5])
     u = unroll(template, weights, batch)

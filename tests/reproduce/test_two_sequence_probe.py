@@ -7,11 +7,10 @@ from dataclasses import replace
 
 import pytest
 import torch
-from reference1997 import forward_1997
+from reference1997 import forward_1997, scaled_members
 
 from lstmlab.reproduce import _registry as registry
 from lstmlab.reproduce._adding_probe import explained, unroll
-from lstmlab.reproduce._lstm1997 import network_config
 from lstmlab.reproduce._method import torch_threads
 from lstmlab.reproduce._two_sequence_probe import (
     TwoSequenceState,
@@ -22,7 +21,6 @@ from lstmlab.reproduce._two_sequence_probe import (
     two_sequence_trace,
 )
 from lstmlab.tasks._two_sequence import TwoSequence
-from lstmlab.training._network1997 import Network1997
 from lstmlab.training._pool import row, stack
 
 
@@ -32,22 +30,9 @@ def _one_thread():
         yield
 
 
-def _members(name: str, count: int = 2):
-    template = Network1997(network_config(registry.experiment(name).setup),
-                           dtype=torch.float64)
-    drawn = []
-    for s in range(count):
-        weights = Network1997(template.config, generator=torch.Generator().manual_seed(s),
-                              dtype=torch.float64).weights()
-        # larger weights than the [-0.1, 0.1] draw, so states and gates move visibly
-        drawn.append(type(weights)(type(weights.cell)(*(3 * w.detach() for w in weights.cell)),
-                                   3 * weights.weight_ho.detach(), None, weights.bias_o))
-    return template, stack(drawn)
-
-
 @pytest.mark.parametrize(("variant", "N"), [("3a", 3), ("3b", 1)])
 def test_states_against_an_independent_forward(variant, N):
-    template, weights = _members(variant)
+    template, weights = scaled_members(variant)
     assert weights.bias_o is None  # Table 10: no output bias in 3a-3c
     task = TwoSequence(variant, T=20, N=N)
     batch = task.sample(6, torch.Generator().manual_seed(2))
@@ -86,7 +71,7 @@ def test_states_against_an_independent_forward(variant, N):
 def test_a_net_that_holds_the_class_is_told_from_one_that_does_not():
     """A cell whose input gate is open only at the first step keeps the class to the end
     (R^2 near 1); the same cell with the gate open at every step loses it to the noise."""
-    template, weights = _members("3a", 1)
+    template, weights = scaled_members("3a", 1)
     member = row(weights, 0)
     cell = member.cell
     w_ih, w_hh, bias = (t.clone().zero_() for t in (cell.weight_ih, cell.weight_hh, cell.bias))
@@ -112,7 +97,7 @@ def test_a_net_that_holds_the_class_is_told_from_one_that_does_not():
 
 
 def test_checkpoints_table_and_cli(tmp_path):
-    template, weights = _members("3b", 2)
+    template, weights = scaled_members("3b", 2)
     paths = []
     for k in range(2):
         member = row(weights, k)
