@@ -20,6 +20,11 @@ def test_reproduce_quick_writes_the_store_and_the_side_by_side_table(tmp_path):
     table = (out / "results.md").read_text()
     assert "published" in table and "measured here" in table
     assert "guess" in table and "lstm1997" in table
+    # not a terminal (a log file, a pipe): the same Markdown rows, not a table squashed to 80
+    # columns, where no header survives whole
+    assert "| measured here: mean seqs to success |" in result.output
+    assert next(line for line in table.splitlines() if line.startswith("| guess |")) \
+        in result.output.splitlines()
 
 
 def test_unknown_method_and_experiment_exit_2_with_one_line(tmp_path):

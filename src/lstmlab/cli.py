@@ -320,9 +320,16 @@ def reproduce(
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
-    the published numbers and ours side by side in the terminal, OUT/results.md and
-    OUT/results.html (with learning curves)."""
-    from lstmlab.reproduce import ReproduceConfig, experiments, progress_bar, rich_tables, run
+    the published numbers and ours side by side in the terminal (as Markdown where the output
+    is a file or a pipe), OUT/results.md and OUT/results.html (with learning curves)."""
+    from lstmlab.reproduce import (
+        ReproduceConfig,
+        experiments,
+        markdown_report,
+        progress_bar,
+        rich_tables,
+        run,
+    )
     from lstmlab.reproduce._method_table import default_methods
 
     factories = _method_factories()
@@ -365,8 +372,11 @@ def reproduce(
         fail(str(error))
     with progress_bar(console) as report:
         results = run(config, progress=report)
-    for table in rich_tables(results):
-        console.print(table)
+    if console.is_terminal:
+        for table in rich_tables(results):
+            console.print(table)
+    else:  # a log file or a pipe: rich would squash the 12 columns into 80; Markdown keeps them
+        console.print(markdown_report(results), soft_wrap=True, highlight=False, markup=False)
     console.print(f"Trials: {out / 'trials.sqlite'}  Tables: {out / 'results.md'}, "
                   f"{out / 'results.html'}", highlight=False)
 
