@@ -19,6 +19,7 @@ from lstmlab.reproduce._two_sequence_probe import (
     table,
     two_sequence_states,
     two_sequence_trace,
+    with_variant,
 )
 from lstmlab.tasks._two_sequence import TwoSequence
 from lstmlab.training._pool import row, stack
@@ -137,3 +138,25 @@ def test_trace_trains_as_the_run_does_and_probes_every_point():
     assert "| 0 | 2 |" in text
     with pytest.raises(ValueError, match="budget, every, size"):
         two_sequence_trace(experiment, [0], budget=0, every=1)
+
+
+def test_variant_ablation_is_the_other_variant_seed_for_seed():
+    # 3b at T = 100, N = 1 as 3a trains and probes exactly as the registry's 3a at T = 100, N = 1
+    ablated = with_variant(registry.experiment("3b@T=100,N=1"), "3a")
+    assert ablated.make_task(0).variant == "3a"
+    assert replace(ablated.setup, experiment="3a") == registry.experiment("3a@T=100,N=1").setup
+    ours = two_sequence_trace(ablated, [0, 1], budget=4, every=4, size=20)
+    theirs = two_sequence_trace(registry.experiment("3a@T=100,N=1"), [0, 1], budget=4, every=4,
+                                size=20)
+    assert ours == theirs
+    # and it is not 3b's: the noise on the class element changes what is learnt
+    assert ours != two_sequence_trace(registry.experiment("3b@T=100,N=1"), [0, 1], budget=4,
+                                      every=4, size=20)
+    text = main(["3b@T=100,N=1", "--variant", "3a", "--seeds", "1", "--budget", "2", "--every",
+                 "2", "--size", "20"])
+    assert text == main(["3a@T=100,N=1", "--seeds", "1", "--budget", "2", "--every", "2",
+                         "--size", "20"])
+    with pytest.raises(ValueError, match="variant: 3c's set-up"):
+        with_variant(registry.experiment("3b"), "3c")
+    with pytest.raises(ValueError, match="variant: expected 3a, 3b or 3c"):
+        with_variant(registry.experiment("3b"), "3d")

@@ -19,13 +19,15 @@ weights and the error signal that reaches the cells at the end.
 ``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...`` reads the
 member checkpoints of a run (``reproduce --out DIR``: ``DIR/checkpoints/*.pt``, read with
 ``weights_only=True``); ``--seeds N --budget B --every E`` trains seeds 0 to N - 1 as the run
-does (:func:`two_sequence_trace`) and probes them every E sequences.
+does (:func:`two_sequence_trace`) and probes them every E sequences. ``--variant 3a`` runs the
+experiment's sequences without 3b's noise on the class elements (:func:`with_variant`): seed
+for seed the same draws, so it separates "one class element" from "noise on it".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -69,6 +71,21 @@ def _check_two_sequence(experiment: Experiment) -> TwoSequence:
         raise ValueError(f"experiment: expected 3a, 3b, 3c or a setting of them, received "
                          f"{experiment.name!r}")
     return task
+
+
+def with_variant(experiment: Experiment, variant: str) -> Experiment:
+    """``experiment`` with its task's variant replaced (T, N, set-up and seeds kept): an
+    ablation, not a row of the paper. 3a and 3b have the same set-up (Table 10) and their
+    sequences the same draws, so ``with_variant(3b@T=1000,N=1, "3a")`` trains each seed on the
+    same sequences as 3b without the noise on the class elements."""
+    task = _check_two_sequence(experiment)
+    if variant not in ("3a", "3b", "3c"):
+        raise ValueError(f"variant: expected 3a, 3b or 3c, received {variant!r}")
+    if replace(TwoSequence(variant).setup, experiment=task.setup.experiment) != task.setup:
+        raise ValueError(f"variant: {variant}'s set-up (Table 10) is not {task.variant}'s; "
+                         f"expected a variant with the same set-up")
+    return replace(experiment, name=f"{experiment.name} as {variant}",
+                   make_task=lambda seed: TwoSequence(variant, T=task.T, N=task.N))
 
 
 def two_sequence_states(template: Network1997, weights: NetworkWeights1997, batch: Batch,
@@ -154,12 +171,17 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--budget", type=int, default=0)
     parser.add_argument("--every", type=int, default=10000)
     parser.add_argument("--size", type=int, default=500)
+    parser.add_argument("--variant", help="train and probe EXPERIMENT's task as this variant "
+                        "(3a, 3b: the same set-up and draws; an ablation, not a paper row)")
     args = parser.parse_args(argv)
+    experiment = named(args.experiment)
+    if args.variant:
+        experiment = with_variant(experiment, args.variant)
     with torch_threads(1):
         if args.checkpoints:
-            states = from_checkpoints(named(args.experiment), args.checkpoints, args.size)
+            states = from_checkpoints(experiment, args.checkpoints, args.size)
         else:
-            states = two_sequence_trace(named(args.experiment), range(args.seeds), args.budget,
+            states = two_sequence_trace(experiment, range(args.seeds), args.budget,
                                         args.every, args.size)
     return table(states)
 
