@@ -8,11 +8,18 @@ import pytest
 import torch
 
 from lstmlab.reproduce import _registry as registry
-from lstmlab.reproduce._drift_probe import Snapshot, drift_trace, main, table, trigger_states
-from lstmlab.reproduce._lstm1997 import network_config
+from lstmlab.reproduce._drift_probe import (
+    Snapshot,
+    drift_trace,
+    from_checkpoints,
+    main,
+    table,
+    trigger_states,
+)
+from lstmlab.reproduce._lstm1997 import network_config, probe_training
 from lstmlab.tasks import VeryLongLag
-from lstmlab.training._network1997 import Network1997
-from lstmlab.training._pool import row, stack
+from lstmlab.training._network1997 import Network1997, map_weights
+from lstmlab.training._pool import _nested, row, stack
 
 
 def _short_2c():
@@ -58,3 +65,24 @@ def test_main_runs_a_short_probe():
     text = main(["2c:input-gate-bias", "--seeds", "1", "--budget", "4", "--every", "2",
                  "--size", "20"])
     assert text.startswith("| seed |") and "| 0 | 4 |" in text
+
+
+def test_checkpoints_give_the_traces_snapshots(tmp_path, monkeypatch):
+    """Members saved as a run saves them (``MemberPool.member_state_dict``'s layout) and read
+    back: the same snapshots as the trace took of the same weights at the same point."""
+    experiment = _short_2c()
+    traced = drift_trace(experiment, [3, 5], budget=12, every=12, size=40)
+    *_, (presented, _, weights, _) = probe_training(experiment, [3, 5], 12, 12)
+    assert presented == 12
+    paths = []
+    for k, seed in enumerate((3, 5)):
+        paths.append(tmp_path / f"member-{seed}.pt")
+        torch.save({"seed": seed, "criterion": {"sequences": 12},
+                    "weights": _nested(map_weights(torch.clone, row(weights, k)))}, paths[-1])
+    assert from_checkpoints(experiment, paths, size=40) == traced
+    with pytest.raises(ValueError, match="expected 2c"):
+        from_checkpoints(registry.experiment("1"), paths)
+    monkeypatch.setattr(registry, "experiment", lambda name: experiment)
+    assert main(["2c", "--checkpoints", *map(str, paths), "--size", "40"]) == table(traced)
+    with pytest.raises(SystemExit):
+        main(["2c", "--checkpoints", str(paths[0]), "--budget", "4"])

@@ -20,20 +20,25 @@ net on one fixed set of ``size`` fresh sequences (drawn once, seed 0), recording
 
 So a failing trial shows whether its cells drifted into h's flat ends (``flat`` near 1), or sit
 unsaturated without holding the second symbol (``flat`` small, ``separation`` small).
+:func:`from_checkpoints` takes the same snapshot of the members a run saved
+(``reproduce --out DIR``: ``DIR/checkpoints/*.pt``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from lstmlab.reproduce._adding_probe import checkpoint_weights
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import probe_training
+from lstmlab.reproduce._lstm1997 import network_config, probe_training
 from lstmlab.tasks import Batch, VeryLongLag
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
+from lstmlab.training._pool import stack
 
 THRESHOLD = 0.2  # 2c's ABS(0.2)
 FLAT = 0.1  # h'(s) below this counts as h's flat end
@@ -72,35 +77,57 @@ def trigger_states(template: Network1997, weights: NetworkWeights1997, batch: Ba
     return outputs, states
 
 
-def drift_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every: int = 2000,
-                size: int = 1000) -> list[Snapshot]:
-    """Train ``seeds`` of ``experiment`` (2c at any setting, or a reading of it) for
-    ``budget`` sequences each; a :class:`Snapshot` per seed every ``every`` sequences."""
+def _check_2c(experiment: Experiment) -> VeryLongLag:
     task = experiment.make_task(0)
     if not isinstance(task, VeryLongLag):
         raise ValueError(f"experiment: expected 2c or a reading of it, received "
                          f"{experiment.name!r}")
+    return task
+
+
+def snapshots(template: Network1997, weights: NetworkWeights1997, check: Batch,
+              seeds: Sequence[int], sequences: Sequence[int]) -> list[Snapshot]:
+    """One :class:`Snapshot` per member of ``weights`` (seed and sequences trained given) on
+    the fixed set ``check``."""
+    dtype = torch.float64
+    targets = torch.nn.functional.one_hot(check.labels, 2).to(dtype)
+    outputs, states = trigger_states(template, weights, check)
+    right = ((outputs - targets).abs().amax(-1) < THRESHOLD).to(dtype).mean(-1)
+    slope = template.cell.h.derivative(states)
+    held = (states[:, check.labels == 0].mean(1) - states[:, check.labels == 1].mean(1))
+    return [Snapshot(int(seed), int(trained), float(right[k]), float(states[k].abs().mean()),
+                     float((slope[k] < FLAT).to(dtype).mean()), float(held[k].abs().max()),
+                     float(weights.weight_ho[k].abs().max()))
+            for k, (seed, trained) in enumerate(zip(seeds, sequences, strict=True))]
+
+
+def drift_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every: int = 2000,
+                size: int = 1000) -> list[Snapshot]:
+    """Train ``seeds`` of ``experiment`` (2c at any setting, or a reading of it) for
+    ``budget`` sequences each; a :class:`Snapshot` per seed every ``every`` sequences."""
+    task = _check_2c(experiment)
     if budget < 1 or every < 1 or size < 1:
         raise ValueError(f"budget, every, size: expected >= 1, received {budget}, {every}, "
                          f"{size}")
-    dtype = torch.float64
     check = task.sample(size, torch.Generator().manual_seed(0))
-    targets = torch.nn.functional.one_hot(check.labels, 2).to(dtype)
-    snapshots = []
+    found: list[Snapshot] = []
     for presented, template, weights, _ in probe_training(experiment, seeds, budget, every):
-        if presented == 0:
-            continue
-        h = template.cell.h
-        outputs, states = trigger_states(template, weights, check)
-        right = ((outputs - targets).abs().amax(-1) < THRESHOLD).to(dtype).mean(-1)
-        slope = h.derivative(states)
-        held = (states[:, check.labels == 0].mean(1) - states[:, check.labels == 1].mean(1))
-        for k, seed in enumerate(seeds):
-            snapshots.append(Snapshot(
-                seed, presented, float(right[k]), float(states[k].abs().mean()),
-                float((slope[k] < FLAT).to(dtype).mean()), float(held[k].abs().max()),
-                float(weights.weight_ho[k].abs().max())))
-    return snapshots
+        if presented > 0:
+            found += snapshots(template, weights, check, seeds, [presented] * len(seeds))
+    return found
+
+
+def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 1000,
+                     ) -> list[Snapshot]:
+    """:func:`snapshots` of the members saved at ``paths`` (a run's ``DIR/checkpoints/*.pt``,
+    read with ``weights_only=True``), on the set :func:`drift_trace` uses."""
+    task = _check_2c(experiment)
+    if size < 1:
+        raise ValueError(f"size: expected >= 1, received {size}")
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
+    return snapshots(template, stack(drawn), task.sample(size, torch.Generator().manual_seed(0)),
+                     seeds, trained)
 
 
 def table(snapshots: Sequence[Snapshot]) -> str:
@@ -114,8 +141,9 @@ def table(snapshots: Sequence[Snapshot]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> str:
-    """``python -m lstmlab.reproduce._drift_probe EXPERIMENT --seeds N --budget B [--every E]
-    [--size S]``: the table of :func:`table` for seeds 0..N-1 (one thread, one population)."""
+    """``python -m lstmlab.reproduce._drift_probe EXPERIMENT (--seeds N --budget B [--every E]
+    | --checkpoints PT ...) [--size S]``: the table of :func:`table` for seeds 0..N-1 (one
+    thread, one population), or for the members of a run's checkpoints."""
     import argparse
 
     from lstmlab.reproduce._method import torch_threads
@@ -124,14 +152,21 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m lstmlab.reproduce._drift_probe")
     parser.add_argument("experiment")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--budget", type=int, required=True)
+    parser.add_argument("--budget", type=int)
     parser.add_argument("--every", type=int, default=2000)
     parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--checkpoints", nargs="+", type=Path)
     args = parser.parse_args(argv)
+    if (args.budget is None) == (args.checkpoints is None):
+        parser.error("expected --budget B (train and probe) or --checkpoints PT ..., "
+                     "not both")
     with torch_threads(1):
-        snapshots = drift_trace(named(args.experiment), range(args.seeds), args.budget,
+        if args.checkpoints:
+            found = from_checkpoints(named(args.experiment), args.checkpoints, args.size)
+        else:
+            found = drift_trace(named(args.experiment), range(args.seeds), args.budget,
                                 args.every, args.size)
-    return table(snapshots)
+    return table(found)
 
 
 if __name__ == "__main__":
