@@ -168,6 +168,24 @@ def checkpoint_weights(path: Path, template: Network1997) -> tuple[int, int, Net
     return int(saved["seed"]), int(saved["criterion"]["sequences"]), weights
 
 
+class SavedMembers(NamedTuple):
+    """A run's saved members, stacked: ``template`` (float64, the experiment's net),
+    ``weights``, and per member its ``seeds`` and ``sequences`` trained."""
+
+    template: Network1997
+    weights: NetworkWeights1997
+    seeds: tuple[int, ...]
+    sequences: tuple[int, ...]
+
+
+def saved_members(experiment: Experiment, paths: Sequence[Path]) -> SavedMembers:
+    """The members saved at ``paths`` (a run's ``DIR/checkpoints/*.pt``, each read by
+    :func:`checkpoint_weights`) for the probes' ``from_checkpoints``."""
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
+    return SavedMembers(template, stack(drawn), seeds, trained)
+
+
 def _check_adding(experiment: Experiment) -> Adding:
     task = experiment.make_task(0)
     if not isinstance(task, Adding):
@@ -180,10 +198,10 @@ def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 
                      ) -> list[AddingState]:
     """:func:`summarize` for the members saved at ``paths`` (one trial store's checkpoints)."""
     task = _check_adding(experiment)
-    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
-    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
-    return summarize(template, stack(drawn), task.sample(size, torch.Generator().manual_seed(0)),
-                     seeds, trained)
+    saved = saved_members(experiment, paths)
+    return summarize(saved.template, saved.weights,
+                     task.sample(size, torch.Generator().manual_seed(0)), saved.seeds,
+                     saved.sequences)
 
 
 def adding_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,

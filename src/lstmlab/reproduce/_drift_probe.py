@@ -33,12 +33,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from lstmlab.reproduce._adding_probe import checkpoint_weights
+from lstmlab.reproduce._adding_probe import saved_members
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import network_config, probe_training
+from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import Batch, VeryLongLag
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
-from lstmlab.training._pool import stack
 
 THRESHOLD = 0.2  # 2c's ABS(0.2)
 FLAT = 0.1  # h'(s) below this counts as h's flat end
@@ -124,10 +123,10 @@ def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 
     task = _check_2c(experiment)
     if size < 1:
         raise ValueError(f"size: expected >= 1, received {size}")
-    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
-    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
-    return snapshots(template, stack(drawn), task.sample(size, torch.Generator().manual_seed(0)),
-                     seeds, trained)
+    saved = saved_members(experiment, paths)
+    return snapshots(saved.template, saved.weights,
+                     task.sample(size, torch.Generator().manual_seed(0)), saved.seeds,
+                     saved.sequences)
 
 
 def table(snapshots: Sequence[Snapshot]) -> str:

@@ -32,13 +32,12 @@ from pathlib import Path
 
 import torch
 
-from lstmlab.reproduce._adding_probe import FLAT, checkpoint_weights, explained, unroll
+from lstmlab.reproduce._adding_probe import FLAT, explained, saved_members, unroll
 from lstmlab.reproduce._experiment import Experiment
-from lstmlab.reproduce._lstm1997 import network_config, probe_training
+from lstmlab.reproduce._lstm1997 import probe_training
 from lstmlab.tasks import Batch
 from lstmlab.tasks._two_sequence import TwoSequence
 from lstmlab.training._network1997 import Network1997, NetworkWeights1997
-from lstmlab.training._pool import stack
 
 
 @dataclass(frozen=True)
@@ -115,11 +114,10 @@ def from_checkpoints(experiment: Experiment, paths: Sequence[Path], size: int = 
     task = _check_two_sequence(experiment)
     if size < 2:
         raise ValueError(f"size: expected >= 2 sequences, received {size}")
-    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
-    seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
-    return two_sequence_states(template, stack(drawn),
+    saved = saved_members(experiment, paths)
+    return two_sequence_states(saved.template, saved.weights,
                                task.sample(size, torch.Generator().manual_seed(0)), task,
-                               seeds, trained)
+                               saved.seeds, saved.sequences)
 
 
 def two_sequence_trace(experiment: Experiment, seeds: Sequence[int], budget: int, every: int,
