@@ -116,6 +116,7 @@ def test_a_store_we_may_not_write_is_one_line():
      ["Ray address 'bogus-address'", "HOST:PORT"]),
     (["reproduce", "1", "--seeds-per-task", "5"], ["--seeds-per-task", "--ray"]),
     (["reproduce", "1", "--ray", "local", "--seeds-per-task", "0"], ["--seeds-per-task"]),
+    (["reproduce", "1", "--method", "guess", "--keep-nets"], ["--keep-nets", "lstm1997", "guess"]),
     (["tour", "--seed", str(2**64)], ["--seed", str(2**32 - 1)]),
     (["tour", "--seed", "-1"], ["--seed"]),
     (["inspect"], ["Missing argument 'model'"]),

@@ -317,6 +317,10 @@ def reproduce(
         "--seeds-per-task", min=1, help="with --ray: trials per Ray task, trained side by side "
         "as one population where the method can (lstm1997: cheaper per trial on small nets; "
         "the stored results are the same)")] = 1,
+    keep_nets: Annotated[bool, typer.Option(
+        "--keep-nets", help="also write each finished lstm1997 trial's network, as it was at "
+        "its stop, to OUT/nets/ (what the probes' --checkpoints read; the stored results are "
+        "the same)")] = False,
 ) -> None:
     """Re-run the 1997 experiments: tasks x methods x trials, each trial committed to
     OUT/trials.sqlite as it finishes (a killed run started again skips finished trials), then
@@ -366,8 +370,11 @@ def reproduce(
                 check_address(ray)  # seconds, before any work: ray.init would wait for ever
             methods = tuple(OnRay(m, address=None if ray == "local" else ray,
                                   seeds_per_task=seeds_per_task) for m in methods)
+        if keep_nets and "lstm1997" not in [m.name for m in methods]:
+            fail(f"--keep-nets: expected with --method lstm1997 (the method whose trials are "
+                 f"networks kept at their stops), received {', '.join(m.name for m in methods)}")
         config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
-                                 out=out)
+                                 out=out, keep_nets=keep_nets)
     except ValueError as error:
         fail(str(error))
     with progress_bar(console) as report:

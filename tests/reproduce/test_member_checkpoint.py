@@ -31,13 +31,17 @@ from lstmlab.reproduce import (
     TrialStore,
     run,
 )
+from lstmlab.reproduce._adding_probe import checkpoint_weights
 from lstmlab.reproduce._criteria import Criterion
+from lstmlab.reproduce._lstm1997 import network_config, probe_training
 from lstmlab.reproduce._member_checkpoint import CheckpointEvery, CheckpointPlace, MemberCheckpoints
 from lstmlab.reproduce._registry import experiment as registered
-from lstmlab.reproduce._runner import CHECKPOINT_DIR, STORE_NAME
+from lstmlab.reproduce._runner import CHECKPOINT_DIR, NETS_DIR, STORE_NAME
 from lstmlab.reproduce._sequential1997 import PlateauTracker
 from lstmlab.tasks import ErrorPlateau, NoiseFreeLongLag
 from lstmlab.tasks._stopping import RecentWindowRule, TestSetRule
+from lstmlab.training._network1997 import Network1997
+from lstmlab.training._pool import row
 
 
 class Interrupted(Exception):
@@ -50,7 +54,7 @@ def _settings(steps: int) -> Lstm1997Settings:
 
 
 def _run(experiment: Experiment, out: Path, trials: int, budget: int, steps: int,
-         stop_at: int | None = None, progress=None) -> int:
+         stop_at: int | None = None, progress=None, keep_nets: bool = False) -> int:
     """Run the trials; raise Interrupted once ``stop_at`` sequences are presented (calling
     ``progress(sequences)`` at every report). Returns the sequences presented."""
     seen = [0]
@@ -63,7 +67,8 @@ def _run(experiment: Experiment, out: Path, trials: int, budget: int, steps: int
             raise Interrupted
 
     config = ReproduceConfig(experiments=(experiment,), methods=(Lstm1997Method(_settings(steps)),),
-                             trials=trials, budget=budget, out=out, write_tables=False)
+                             trials=trials, budget=budget, out=out, write_tables=False,
+                             keep_nets=keep_nets)
     run(config, on_progress)
     return seen[0]
 
@@ -282,3 +287,38 @@ def test_checkpoints_fall_due_by_steps_or_seconds(tmp_path):
         CheckpointEvery(steps=0)
     with pytest.raises(ValueError, match="seconds: expected >= 0 or None, received -1"):
         CheckpointEvery(seconds=-1)
+
+
+def test_kept_nets_are_the_trials_networks_at_their_stops(tmp_path):
+    """``keep_nets``: each finished trial's network is written at its stop. Reference: the
+    same seeds trained without checks or stopping (``probe_training``) to the number of
+    sequences each trial stored; seed 0 stops by its rule, seed 1 at the budget. Interrupted
+    and resumed, the run keeps the same nets; without ``keep_nets`` it writes none."""
+    experiment = bit_experiment(RecentWindowRule("ST3", window=20, max_mean_error=0.2))
+    out = tmp_path / "kept"
+    with pytest.raises(Interrupted):
+        _run(experiment, out, trials=2, budget=530, steps=15, stop_at=700, keep_nets=True)
+    _run(experiment, out, trials=2, budget=530, steps=15, keep_nets=True)
+    stored = _rows(out)
+    assert stored[0][:2] == (1, 506) and stored[1][:2] == (0, 530)
+    template = Network1997(network_config(experiment.setup), dtype=torch.float64)
+    paths = sorted((out / NETS_DIR).glob("*.pt"))
+    assert len(paths) == 2
+    for path in paths:
+        seed, sequences, kept = checkpoint_weights(path, template)
+        assert sequences == stored[seed][1]
+        *_, (presented, _, trained, _) = probe_training(experiment, [seed], sequences,
+                                                        sequences)
+        assert presented == sequences
+        torch.testing.assert_close(kept, row(trained, 0), rtol=0, atol=0)
+    plain = tmp_path / "plain"
+    _run(experiment, plain, trials=2, budget=530, steps=15)
+    assert _rows(plain) == stored
+    assert not (plain / NETS_DIR).exists()
+
+
+def test_keep_nets_needs_the_lstm1997_method(tmp_path):
+    from lstmlab.competitors import GuessMethod
+
+    with pytest.raises(ValueError, match="keep_nets: expected with the lstm1997 method"):
+        ReproduceConfig((registered("3a"),), (GuessMethod(),), out=tmp_path, keep_nets=True)

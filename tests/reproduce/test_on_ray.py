@@ -18,7 +18,7 @@ from lstmlab.reproduce import Lstm1997Method, Lstm1997Settings, ReproduceConfig,
 from lstmlab.reproduce._member_checkpoint import CheckpointEvery
 from lstmlab.reproduce._on_ray import OnRay, RayAddressError
 from lstmlab.reproduce._registry import experiment
-from lstmlab.reproduce._runner import CHECKPOINT_DIR, STORE_NAME, trial_config_hash
+from lstmlab.reproduce._runner import CHECKPOINT_DIR, NETS_DIR, STORE_NAME, trial_config_hash
 
 pytest.importorskip("ray")
 
@@ -176,7 +176,7 @@ def test_lstm1997_on_ray_checkpoints_its_trials_and_an_interrupted_run_resumes_t
     exp, budget = experiment("1"), 260
     reference = tmp_path / "reference"
     run(ReproduceConfig((exp,), (_lstm1997(30),), trials=2, budget=budget, out=reference,
-                        write_tables=False))
+                        write_tables=False, keep_nets=True))
     expected = _stored(reference)
 
     def interrupt(update) -> None:
@@ -203,6 +203,17 @@ def test_lstm1997_on_ray_checkpoints_its_trials_and_an_interrupted_run_resumes_t
 
     whole = tmp_path / "whole"  # both seeds in one task: one population of two
     run(ReproduceConfig((exp,), (OnRay(_lstm1997(30, 2), num_cpus=2, seeds_per_task=2),),
-                        trials=2, budget=budget, out=whole, write_tables=False))
+                        trials=2, budget=budget, out=whole, write_tables=False, keep_nets=True))
     assert _stored(whole) == expected
     assert not list((whole / CHECKPOINT_DIR).glob("*.pt")), "stored trials leave no file"
+    assert _nets(whole) == _nets(reference), "--keep-nets on Ray: the local run's nets"
+    assert sorted(_nets(whole)) == [0, 1]
+
+
+def _nets(out) -> dict[int, tuple]:
+    """Each kept net's (sequences, weights as nested lists) by seed."""
+    def flat(value):
+        return ({k: flat(v) for k, v in value.items()} if isinstance(value, dict)
+                else value.tolist())
+    return {p["seed"]: (p["criterion"]["sequences"], flat(p["weights"])) for p in (
+        torch.load(path, weights_only=True) for path in (out / NETS_DIR).glob("*.pt"))}

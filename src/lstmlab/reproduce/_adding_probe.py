@@ -179,8 +179,9 @@ class SavedMembers(NamedTuple):
 
 
 def saved_members(experiment: Experiment, paths: Sequence[Path]) -> SavedMembers:
-    """The members saved at ``paths`` (a run's ``DIR/checkpoints/*.pt``, each read by
-    :func:`checkpoint_weights`) for the probes' ``from_checkpoints``."""
+    """The members saved at ``paths`` (a run's ``DIR/checkpoints/*.pt``, or with
+    ``--keep-nets`` its ``DIR/nets/*.pt``; each read by :func:`checkpoint_weights`) for the
+    probes' ``from_checkpoints``."""
     template = Network1997(network_config(experiment.setup), dtype=torch.float64)
     seeds, trained, drawn = zip(*(checkpoint_weights(p, template) for p in paths), strict=True)
     return SavedMembers(template, stack(drawn), seeds, trained)

@@ -21,7 +21,8 @@ net on one fixed set of ``size`` fresh sequences (drawn once, seed 0), recording
 So a failing trial shows whether its cells drifted into h's flat ends (``flat`` near 1), or sit
 unsaturated without holding the second symbol (``flat`` small, ``separation`` small).
 :func:`from_checkpoints` takes the same snapshot of the members a run saved
-(``reproduce --out DIR``: ``DIR/checkpoints/*.pt``).
+(``reproduce --out DIR``: ``DIR/checkpoints/*.pt`` while it runs, ``DIR/nets/*.pt`` with
+``--keep-nets`` after it).
 """
 
 from __future__ import annotations

@@ -201,11 +201,13 @@ class Lstm1997Method:
     checkpoints: CheckpointPlace | None = None
 
     def with_checkpoints(self, directory: Path, config_hash: str, *,
-                         keep_finished: bool = False) -> Lstm1997Method:
+                         keep_finished: bool = False, nets: Path | None = None
+                         ) -> Lstm1997Method:
         """This method, checkpointing its in-flight trials in ``directory`` (the runner's);
-        ``keep_finished``: a finished trial's file is left for ``discard_checkpoint``."""
-        return replace(self, checkpoints=CheckpointPlace(Path(directory), config_hash,
-                                                         keep_finished))
+        ``keep_finished``: a finished trial's file is left for ``discard_checkpoint``;
+        ``nets``: a folder where each finished trial's network is written at its stop."""
+        return replace(self, checkpoints=CheckpointPlace(
+            Path(directory), config_hash, keep_finished, None if nets is None else Path(nets)))
 
     def discard_checkpoint(self, experiment: str, seed: int) -> None:
         """Delete the checkpoint of ``seed``'s trial of ``experiment`` (once its row is
@@ -324,6 +326,9 @@ class Lstm1997Method:
             if steps % self.settings.report_every == 0 or leaving:
                 progress(presented, min(m.criterion.recent_error for m in members))
             if leaving:
+                if saver is not None:
+                    for k, _ in leaving:
+                        saver.keep_net(pool, k)
                 pool.leave([k for k, _ in leaving])
                 evaluators = []
                 for _, trial in leaving:

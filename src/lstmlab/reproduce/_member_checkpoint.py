@@ -4,7 +4,9 @@ The runner already commits every finished trial; this module keeps the unfinishe
 ``CheckpointEvery.seconds`` of wall time (and/or every ``steps`` lockstep steps) each member of
 the population (``lstmlab.training._pool.MemberPool``) is written to its own file; a member
 whose seed has a checkpoint when it joins the pool resumes from it; a finished trial's file is
-deleted once the runner has committed its row.
+deleted once the runner has committed its row. Where the runner asks for them
+(``reproduce --keep-nets``), a finished trial's network is also written, at its stop, to a
+``nets`` folder beside ``checkpoints``, so that the probes can read the nets a run ended with.
 
 What is saved: everything a member's future depends on, the pool's ``member_state_dict``.
 
@@ -87,6 +89,10 @@ class CheckpointPlace:
     #: (``OnRay``: a Ray task's results reach the store only after the task has returned,
     #: so a file deleted in the task would leave a finished but unstored trial unprotected).
     keep_finished: bool = False
+    #: Where each finished trial's network, as it was at its stop, is written in the same
+    #: format (``<nets>/<experiment>-<method>-<seed>-<config_hash>.pt``), for the probes'
+    #: ``--checkpoints``; never read back by a run. None: not kept.
+    nets: Path | None = None
 
 
 class Member(Protocol):
@@ -123,11 +129,25 @@ class MemberCheckpoints:
     def save(self, pool: MemberPool[Member, Any]) -> None:
         """Write every member of ``pool``, each to its seed's file."""
         Path(self.place.directory).mkdir(parents=True, exist_ok=True)
-        for k, one in enumerate(pool):
-            saved = pool.member_state_dict(k)
-            _save_atomically(self.path(one.seed), {**self.identity, "seed": one.seed,
-                                                   "weights": saved["state"], **saved["record"]})
+        for k in range(len(pool)):
+            self._write(pool, k, Path(self.place.directory))
         self._saved_at = time.monotonic()
+
+    def keep_net(self, pool: MemberPool[Member, Any], k: int) -> Path | None:
+        """Write member ``k`` of ``pool`` (a trial at its stop) to the place's ``nets`` folder;
+        its path, or None where the place keeps no nets."""
+        if self.place.nets is None:
+            return None
+        Path(self.place.nets).mkdir(parents=True, exist_ok=True)
+        return self._write(pool, k, Path(self.place.nets))
+
+    def _write(self, pool: MemberPool[Member, Any], k: int, folder: Path) -> Path:
+        seed = pool.records[k].seed
+        saved = pool.member_state_dict(k)
+        path = folder / self.path(seed).name
+        _save_atomically(path, {**self.identity, "seed": seed, "weights": saved["state"],
+                                **saved["record"]})
+        return path
 
     def join(self, pool: MemberPool[Member, Any], seed: int,
              build: Callable[[int], tuple[Member, Any]]) -> None:

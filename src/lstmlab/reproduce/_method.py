@@ -17,7 +17,9 @@ Optionally, a method with ``with_checkpoints(directory, config_hash) -> Method``
 runner a folder for checkpoints of its unfinished trials (``lstm1997``:
 ``lstmlab.reproduce._member_checkpoint``), and resumes them when run again. To checkpoint on Ray
 as well (``OnRay``), it also takes ``keep_finished=True`` (leave a finished trial's file) and has
-``discard_checkpoint(experiment, seed)``, which the driver calls once the row is stored.
+``discard_checkpoint(experiment, seed)``, which the driver calls once the row is stored. Given
+``nets=FOLDER`` as well (``reproduce --keep-nets``), it writes each finished trial's network there
+at its stop.
 """
 
 from __future__ import annotations

@@ -142,16 +142,21 @@ class OnRay:
     def fingerprint(self, experiment: Experiment) -> object:
         return self.method.fingerprint(experiment)
 
-    def with_checkpoints(self, directory: Path, config_hash: str) -> OnRay:
+    def with_checkpoints(self, directory: Path, config_hash: str, *,
+                         nets: Path | None = None) -> OnRay:
         """The wrapped method checkpointing its in-flight trials in ``directory`` from inside
         the Ray tasks (a method that cannot checkpoint: unchanged). Each finished trial's file
         is deleted here, after the runner has stored its row, never in the task. On a cluster
         of several machines ``directory`` must be storage they share for a resumed run to
-        find every checkpoint (a trial without one starts afresh: slower, never wrong)."""
+        find every checkpoint (a trial without one starts afresh: slower, never wrong), and
+        ``nets`` (where each finished trial's network is written, as the method does it) for
+        the nets to end up in one folder."""
         resumable = getattr(self.method, "with_checkpoints", None)
         if resumable is None:
             return self
-        return replace(self, method=resumable(directory, config_hash, keep_finished=True))
+        kept = {} if nets is None else {"nets": nets}
+        return replace(self, method=resumable(directory, config_hash, keep_finished=True,
+                                              **kept))
 
     def run_trials(self, experiment: Experiment, seeds: Sequence[int], budget: int,
                    progress: TrialProgress) -> Iterator[TrialResult]:

@@ -6,7 +6,9 @@ only the missing seeds to the method, and commits each result the moment the met
 A run killed at any point and started again therefore skips what is done and loses nothing, and
 ends with the same rows as an uninterrupted run (methods are deterministic per seed).
 A method that can checkpoint its unfinished trials (``with_checkpoints(directory, config_hash)``,
-e.g. ``lstm1997``) is given ``<out>/checkpoints`` and resumes them instead of restarting them.
+e.g. ``lstm1997``) is given ``<out>/checkpoints`` and resumes them instead of restarting them;
+with ``keep_nets`` it is also given ``<out>/nets``, where each finished trial's network is written
+at its stop (what the probes' ``--checkpoints`` read).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lstmlab.reproduce._tables import markdown_report
 
 STORE_NAME = "trials.sqlite"
 CHECKPOINT_DIR = "checkpoints"
+NETS_DIR = "nets"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ class ReproduceConfig:
     experiment's tiny ones). Trial k uses seed ``first_seed + k``. Everything goes under ``out``:
     the store ``trials.sqlite`` and the tables ``results.md`` / ``results.html``.
     ``report_only`` runs nothing: the tables show what the store already holds (e.g. while
-    other processes are still filling it)."""
+    other processes are still filling it). ``keep_nets``: each finished ``lstm1997`` trial's
+    network, as it was at its stop, is also written to ``out/nets`` (same file format as the
+    checkpoints; the stored numbers do not change)."""
 
     experiments: tuple[Experiment, ...]
     methods: tuple[Method, ...]
@@ -48,6 +53,7 @@ class ReproduceConfig:
     first_seed: int = 0
     write_tables: bool = True
     report_only: bool = False
+    keep_nets: bool = False
 
     def __post_init__(self) -> None:
         if not self.experiments:
@@ -57,6 +63,10 @@ class ReproduceConfig:
         for name, value in (("trials", self.trials), ("budget", self.budget)):
             if value is not None and value < 1:
                 raise ValueError(f"{name}: expected a positive integer or None, received {value}")
+        if self.keep_nets and not any(m.name == "lstm1997" for m in self.methods):
+            raise UserError(
+                "keep_nets: expected with the lstm1997 method (the one whose trials are saved "
+                f"as networks), received {', '.join(m.name for m in self.methods)}")
         for experiment in self.experiments:
             others = [m.name for m in self.methods if experiment.method not in (None, m.name)]
             if others:  # another method would run the competitor's task with its own net
@@ -157,7 +167,9 @@ def _run_pair(
     if missing and not config.report_only:
         version = code_version()
         resumable = getattr(method, "with_checkpoints", None)
-        runnable = resumable(Path(config.out) / CHECKPOINT_DIR, key) if resumable else method
+        kept = {"nets": Path(config.out) / NETS_DIR} if config.keep_nets else {}
+        runnable = (resumable(Path(config.out) / CHECKPOINT_DIR, key, **kept) if resumable
+                    else method)
         for result in runnable.run_trials(experiment, missing, budget, on_method_progress):
             if result.seed not in wanted:
                 raise ValueError(
