@@ -18,10 +18,11 @@ weights and the error signal that reaches the cells at the end.
 
 ``python -m lstmlab.reproduce._two_sequence_probe EXPERIMENT --checkpoints PT ...`` reads the
 member checkpoints of a run (``reproduce --out DIR``: ``DIR/checkpoints/*.pt``, or
-``DIR/nets/*.pt`` with ``--keep-nets``, read with ``weights_only=True``); ``--seeds N --budget B --every E`` trains seeds 0 to N - 1 as the run
-does (:func:`two_sequence_trace`) and probes them every E sequences. ``--variant 3a`` runs the
-experiment's sequences without 3b's noise on the class elements (:func:`with_variant`): seed
-for seed the same draws, so it separates "one class element" from "noise on it".
+``DIR/nets/*.pt`` with ``--keep-nets``, read with ``weights_only=True``); ``--seeds N
+--budget B --every E`` trains seeds 0 to N - 1 as the run does (:func:`two_sequence_trace`) and
+probes them every E sequences. ``--variant 3a`` runs the experiment's sequences without 3b's
+noise on the class elements (:func:`with_variant`): seed for seed the same draws, so it
+separates "one class element" from "noise on it".
 """
 
 from __future__ import annotations
