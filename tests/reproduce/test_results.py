@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from lstmlab.cli import app
@@ -56,6 +57,28 @@ def test_every_committed_trial_is_in_the_summary():
     with (ROOT / SUMMARY).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sum(int(row["trials"]) for row in rows) == len(trials)
+
+
+def test_every_committed_net_is_the_net_of_a_committed_trial():
+    """results/nets/ROW/*.pt (``reproduce --keep-nets``): each a committed trial's network at
+    its stop, the trial named by its experiment, seed and store key, at its stored sequences;
+    every trial of a row with a folder has its net there."""
+    trials = {(t.experiment, t.method, t.seed, t.config_hash): t
+              for t in load_trials(ROOT / TRIALS_DIR)}
+    folders = sorted(p for p in (ROOT / "results" / "nets").iterdir() if p.is_dir())
+    assert folders
+    for folder in folders:
+        found = set()
+        for path in folder.glob("*.pt"):
+            saved = torch.load(path, weights_only=True)
+            key = (saved["experiment"], saved["method"], saved["seed"], saved["config_hash"])
+            assert key in trials, f"{path.name}: no committed trial {key}"
+            assert saved["criterion"]["sequences"] == trials[key].sequences, path.name
+            assert path.name == f"{key[0]}-{key[1]}-{key[2]}-{key[3]}.pt"
+            found.add(key)
+        rows = {(k[0], k[1], k[3]) for k in found}
+        assert len(rows) == 1, f"{folder.name}: one row per folder, found {rows}"
+        assert found == {k for k in trials if (k[0], k[1], k[3]) in rows}, folder.name
 
 
 PUBLISHED = PublishedRow("lstm1997", "x", 10, 1.0, 8_000, "", "[H97] Table 0")
