@@ -370,9 +370,6 @@ def reproduce(
                 check_address(ray)  # seconds, before any work: ray.init would wait for ever
             methods = tuple(OnRay(m, address=None if ray == "local" else ray,
                                   seeds_per_task=seeds_per_task) for m in methods)
-        if keep_nets and "lstm1997" not in [m.name for m in methods]:
-            fail(f"--keep-nets: expected with --method lstm1997 (the method whose trials are "
-                 f"networks kept at their stops), received {', '.join(m.name for m in methods)}")
         config = ReproduceConfig(chosen, methods, trials=trials, budget=budget, quick=quick,
                                  out=out, keep_nets=keep_nets)
     except ValueError as error:

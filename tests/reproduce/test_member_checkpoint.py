@@ -320,5 +320,5 @@ def test_kept_nets_are_the_trials_networks_at_their_stops(tmp_path):
 def test_keep_nets_needs_the_lstm1997_method(tmp_path):
     from lstmlab.competitors import GuessMethod
 
-    with pytest.raises(ValueError, match="keep_nets: expected with the lstm1997 method"):
+    with pytest.raises(ValueError, match="--keep-nets: expected with --method lstm1997"):
         ReproduceConfig((registered("3a"),), (GuessMethod(),), out=tmp_path, keep_nets=True)

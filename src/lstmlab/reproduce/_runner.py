@@ -65,8 +65,9 @@ class ReproduceConfig:
                 raise ValueError(f"{name}: expected a positive integer or None, received {value}")
         if self.keep_nets and not any(m.name == "lstm1997" for m in self.methods):
             raise UserError(
-                "keep_nets: expected with the lstm1997 method (the one whose trials are saved "
-                f"as networks), received {', '.join(m.name for m in self.methods)}")
+                "--keep-nets: expected with --method lstm1997 (the method whose trials are "
+                "networks kept at their stops), received "
+                f"{', '.join(m.name for m in self.methods)}")
         for experiment in self.experiments:
             others = [m.name for m in self.methods if experiment.method not in (None, m.name)]
             if others:  # another method would run the competitor's task with its own net
