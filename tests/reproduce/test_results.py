@@ -43,8 +43,9 @@ def test_committed_results_equal_their_rendering():
     for relative in (RESULTS_MD, SUMMARY):
         assert (ROOT / relative).read_text() == rendered[relative], (
             f"{relative} is stale: run `lstmlab results` (or `make results`) and commit it")
-    assert "{{" not in rendered[RESULTS_MD], "a macro of the template was left unexpanded (one "
-    "split across lines, or a name the renderer does not know)"
+    assert "{{" not in rendered[RESULTS_MD], (
+        "a macro of the template was left unexpanded (one split across lines, or a name the "
+        "renderer does not know)")
 
 
 def test_results_name_no_machine_path():
